@@ -1,0 +1,1 @@
+"""nvapps: os-ken applications that turn Open vSwitch bridges into a multi-tenant virtual network."""

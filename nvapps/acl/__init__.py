@@ -1,0 +1,1 @@
+"""Reserved for the acl service (see docs/pipeline.md); built in its own issue."""

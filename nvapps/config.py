@@ -1,0 +1,46 @@
+"""nvapps settings: one [nvapps] section of the os-ken config (or CLI flags via --user-flags)."""
+from __future__ import annotations
+
+from os_ken import cfg as osken_cfg
+from oslo_config import cfg
+
+GROUP = "nvapps"
+
+OPTS = [
+    cfg.StrOpt("db-path", default="nvapps.db", help="SQLite database holding the tenant objects"),
+    cfg.HostAddressOpt("rest-host", default="127.0.0.1", help="address the REST API listens on"),
+    cfg.PortOpt("rest-port", default=9696, help="port the REST API listens on (Neutron's by default)"),
+    cfg.ListOpt("chassis", default=[],
+                help="chassis names by datapath id, e.g. 0x1=hv1,0x2=hv2 (default: the bridge name)"),
+    cfg.ListOpt("trunk-interfaces", default=[],
+                help="switch interfaces that form the inter-chassis link, e.g. s1-eth3,s2-eth3"),
+    cfg.StrOpt("default-project", default="default",
+               help="project_id given to objects created without one"),
+]
+
+CONF = osken_cfg.CONF   # os-ken parses its own ConfigOpts, not oslo's global one
+
+
+def register(cli: bool = False) -> None:
+    """Register the options (as CLI flags too when `cli`); a second registration is a no-op."""
+    if cli:
+        CONF.register_cli_opts(OPTS, group=GROUP)
+    else:
+        CONF.register_opts(OPTS, group=GROUP)
+
+
+def settings():
+    """The [nvapps] option group, registered on first use."""
+    register()
+    return CONF.nvapps
+
+
+def chassis_names() -> dict[int, str]:
+    """Configured chassis names by datapath id; bad entries raise ValueError naming the entry."""
+    out = {}
+    for entry in settings().chassis:
+        dpid, sep, name = entry.partition("=")
+        if not sep or not name:
+            raise ValueError(f"chassis entry {entry!r} is not DPID=NAME")
+        out[int(dpid, 0)] = name
+    return out

@@ -1,0 +1,247 @@
+"""The core os-ken app ("nvcore"): knows the switches, talks to them, and keeps the pipeline's spine.
+
+It registers each switch as a chassis, tracks its interfaces, matches replies to requests by xid,
+sends batches of flow/group mods as one atomic bundle, counts what it sends and receives, and installs
+the stage pass-through flows so a stage whose service is not loaded is transparent.
+Service apps never speak OpenFlow themselves: they hand desired state to nvapps.core.sync.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass, field
+
+from os_ken.base import app_manager
+from os_ken.controller import ofp_event
+from os_ken.controller.controller import Datapath
+from os_ken.controller.handler import CONFIG_DISPATCHER, DEAD_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
+from os_ken.lib import hub
+from os_ken.ofproto import ofproto_v1_3
+
+from nvapps import config, pipeline
+from nvapps.core import ofp
+from nvapps.core.events import EventChassisDown, EventChassisUp, EventInterfacesChanged
+from nvapps.core.reconcile import Changes, Desired, Installed
+from nvapps.core.sync import FlowSync
+from nvapps.core.topology import Chassis, Interface
+
+LOG = logging.getLogger(__name__)
+
+REPLY_TIMEOUT = 30.0
+OFPP_MAX = 0xFFFFFF00
+
+
+class SwitchError(Exception):
+    """A switch refused or did not answer a request."""
+
+
+@dataclass
+class SwitchStats:
+    """What the controller sent to and got from one switch since it connected."""
+
+    flow_mods: int = 0
+    group_mods: int = 0
+    packet_ins: int = 0
+    errors: int = 0
+    last_sync: dict = field(default_factory=dict)   # last reconcile per app: flow/group mods sent
+
+
+class _Pending:
+    """Replies to one xid, and whether the last one arrived."""
+
+    def __init__(self, dpid: int) -> None:
+        self.dpid = dpid
+        self.replies: list[bytes] = []
+        self.errors: list[bytes] = []
+        self.done = hub.Event()
+
+
+class CoreApp(app_manager.OSKenApp):
+    """Switch registry, request/reply plumbing and the sending path for every nvapps service app."""
+
+    OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
+    _EVENTS = [EventChassisUp, EventChassisDown, EventInterfacesChanged]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name = "nvcore"
+        self.chassis: dict[str, Chassis] = {}
+        self.datapaths: dict[int, Datapath] = {}
+        self.stats: dict[int, SwitchStats] = {}
+        self._names = config.chassis_names()
+        self._trunks = frozenset(config.settings().trunk_interfaces)
+        self._xids = itertools.count(0x10000000)
+        self._bundle_ids = itertools.count(1)
+        self._pending: dict[int, _Pending] = {}
+        self._port_desc: dict[int, list] = {}
+        self._stage_defaults = FlowSync(pipeline.AppId.CORE, self)
+
+    # ---- switch life cycle ----
+
+    @set_ev_cls(ofp_event.EventOFPStateChange, [MAIN_DISPATCHER, DEAD_DISPATCHER])
+    def _state_change(self, ev) -> None:
+        dp = ev.datapath
+        if ev.state == MAIN_DISPATCHER:
+            self.datapaths[dp.id] = dp
+            self.stats[dp.id] = SwitchStats()
+            self._port_desc[dp.id] = []
+            dp.send_msg(dp.ofproto_parser.OFPPortDescStatsRequest(dp, 0))
+        elif dp.id is not None and self.datapaths.get(dp.id) is dp:
+            del self.datapaths[dp.id]
+            chassis = self.chassis_of(dp.id)
+            for pending in self._pending.values():
+                if pending.dpid == dp.id:
+                    pending.done.set()
+            if chassis:
+                del self.chassis[chassis.name]
+                self._stage_defaults.forget(dp.id)
+                LOG.info("chassis %s (dpid %#x) disconnected", chassis.name, dp.id)
+                self.send_event_to_observers(EventChassisDown(chassis))
+
+    @set_ev_cls(ofp_event.EventOFPPortDescStatsReply, MAIN_DISPATCHER)
+    def _port_desc_reply(self, ev) -> None:
+        dp = ev.msg.datapath
+        parts = self._port_desc.setdefault(dp.id, [])
+        parts.extend(ev.msg.body)
+        if ev.msg.flags & ofp.OFPMPF_REPLY_MORE:
+            return
+        ports = self._port_desc.pop(dp.id)
+        bridge = next((p.name.decode() for p in ports if p.port_no == ofp.OFPP_LOCAL), f"dp{dp.id:x}")
+        name = self._names.get(dp.id, bridge)
+        chassis = Chassis(name, dp.id, {}, self._trunks)
+        for p in ports:
+            if p.port_no < OFPP_MAX:
+                chassis.interfaces[p.name.decode()] = _interface(p)
+        self.chassis[name] = chassis
+        LOG.info("chassis %s (dpid %#x) connected with %d interfaces", name, dp.id, len(chassis.interfaces))
+        hub.spawn(self._bring_up, chassis)
+
+    def _bring_up(self, chassis: Chassis) -> None:
+        self._stage_defaults.reconcile(chassis, stage_defaults())
+        self.send_event_to_observers(EventChassisUp(chassis))
+
+    @set_ev_cls(ofp_event.EventOFPPortStatus, MAIN_DISPATCHER)
+    def _port_status(self, ev) -> None:
+        msg = ev.msg
+        chassis = self.chassis_of(msg.datapath.id)
+        if chassis is None or msg.desc.port_no >= OFPP_MAX:
+            return
+        name = msg.desc.name.decode()
+        if msg.reason == msg.datapath.ofproto.OFPPR_DELETE:
+            chassis.interfaces.pop(name, None)
+        else:
+            chassis.interfaces[name] = _interface(msg.desc)
+        LOG.info("chassis %s: interface %s %s", chassis.name, name,
+                 "deleted" if msg.reason == msg.datapath.ofproto.OFPPR_DELETE else "added/changed")
+        self.send_event_to_observers(EventInterfacesChanged(chassis))
+
+    def chassis_of(self, dpid: int) -> Chassis | None:
+        return next((c for c in self.chassis.values() if c.dpid == dpid), None)
+
+    # ---- replies, matched to requests by xid ----
+
+    @set_ev_cls([ofp_event.EventOFPFlowStatsReply, ofp_event.EventOFPGroupDescStatsReply],
+                MAIN_DISPATCHER)
+    def _multipart_reply(self, ev) -> None:
+        pending = self._pending.get(ev.msg.xid)
+        if pending is not None:
+            pending.replies.append(bytes(ev.msg.buf))
+            if not ev.msg.flags & ofp.OFPMPF_REPLY_MORE:
+                pending.done.set()
+
+    @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
+    def _barrier_reply(self, ev) -> None:
+        pending = self._pending.get(ev.msg.xid)
+        if pending is not None:
+            pending.done.set()
+
+    @set_ev_cls(ofp_event.EventOFPErrorMsg, [CONFIG_DISPATCHER, MAIN_DISPATCHER])
+    def _error(self, ev) -> None:
+        msg = ev.msg
+        if msg.datapath.id in self.stats:
+            self.stats[msg.datapath.id].errors += 1
+        pending = self._pending.get(msg.xid)
+        if pending is not None:
+            pending.errors.append(bytes(msg.buf))
+        err_type, code, cookie = ofp.error_details(bytes(msg.buf))
+        LOG.error("switch %#x error type=%d code=%d xid=%#x cookie=%s", msg.datapath.id, err_type, code,
+                  msg.xid, hex(cookie) if cookie is not None else "-")
+
+    @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
+    def _packet_in(self, ev) -> None:
+        stats = self.stats.get(ev.msg.datapath.id)
+        if stats is not None:
+            stats.packet_ins += 1
+
+    def _await(self, dp: Datapath, xid: int, payload: bytes) -> _Pending:
+        pending = self._pending[xid] = _Pending(dp.id)
+        try:
+            if not dp.send(payload):
+                raise SwitchError(f"switch {dp.id:#x} is disconnecting")
+            if not pending.done.wait(timeout=REPLY_TIMEOUT) or self.datapaths.get(dp.id) is not dp:
+                raise SwitchError(f"switch {dp.id:#x} did not answer xid {xid:#x}")
+            return pending
+        finally:
+            del self._pending[xid]
+
+    # ---- what service apps use ----
+
+    def read_installed(self, chassis: Chassis, app: pipeline.AppId) -> Installed:
+        """The cookies of `app`'s static flows and `app`'s groups, as the switch holds them now."""
+        dp = self._datapath(chassis)
+        xid = next(self._xids)
+        prefix = pipeline.app_cookie(app)
+        pending = self._await(dp, xid, ofp.flow_stats_request(xid, prefix, pipeline.COOKIE_STATIC_MASK))
+        cookies = frozenset(c for buf in pending.replies
+                            for c, _ in ofp.flow_stats_cookies(ofp.multipart_body(buf)[2]))
+        xid = next(self._xids)
+        pending = self._await(dp, xid, ofp.group_desc_request(xid))
+        groups = {gid: entry for buf in pending.replies
+                  for gid, entry in ofp.group_desc_entries(ofp.multipart_body(buf)[2]).items()
+                  if pipeline.app_of_group(gid) == app}
+        return Installed(cookies, groups)
+
+    def apply(self, chassis: Chassis, changes: Changes) -> None:
+        """Send `changes` to the switch as one atomic, ordered bundle and wait until it is in."""
+        if not changes:
+            return
+        messages = changes.messages()
+        self.send_bundle(chassis, messages)
+        stats = self.stats[chassis.dpid]
+        stats.flow_mods += changes.flow_mods
+        stats.group_mods += changes.group_mods
+
+    def send_bundle(self, chassis: Chassis, messages: list[bytes]) -> None:
+        """Commit `messages` (flow/group mods) in one bundle; raise SwitchError if the switch refuses."""
+        dp = self._datapath(chassis)
+        xid, barrier_xid, bundle = next(self._xids), next(self._xids), next(self._bundle_ids)
+        payload = b"".join(ofp.bundle_add(bundle, ofp.with_xid(m, xid)) for m in messages)
+        payload += ofp.bundle_commit(bundle, xid)
+        errors = self._pending[xid] = _Pending(dp.id)
+        try:
+            self._await(dp, barrier_xid, payload + ofp.barrier(barrier_xid))
+        finally:
+            del self._pending[xid]
+        if errors.errors:
+            raise SwitchError(f"switch {chassis.name} refused a bundle: "
+                              + "; ".join("type=%d code=%d cookie=%s" % ofp.error_details(e)
+                                          for e in errors.errors))
+
+    def _datapath(self, chassis: Chassis) -> Datapath:
+        dp = self.datapaths.get(chassis.dpid)
+        if dp is None:
+            raise SwitchError(f"chassis {chassis.name} is not connected")
+        return dp
+
+
+def _interface(port) -> Interface:
+    down = bool(port.config & ofproto_v1_3.OFPPC_PORT_DOWN) or bool(port.state & ofproto_v1_3.OFPPS_LINK_DOWN)
+    return Interface(port.name.decode(), port.port_no, not down)
+
+
+def stage_defaults() -> Desired:
+    """Each stage's lowest-priority flow: pass to the next stage, or drop where there is none."""
+    flows = [ofp.Flow(stage.entry, pipeline.Priority.STAGE_DEFAULT,
+                      goto=int(stage.next) if stage.next is not None else None)
+             for stage in pipeline.STAGES]
+    return Desired.build(pipeline.AppId.CORE, flows)

@@ -1,0 +1,98 @@
+"""The base of every service app: react to switch and model events by syncing the app's desired flows.
+
+Event handlers only note what happened and wake the app's sync worker; the worker computes the desired
+state from the model and the topology (pure functions of the subclass) and hands it to FlowSync. So a
+burst of events costs one recomputation, and no handler ever blocks os-ken's event queues.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from os_ken.base import app_manager
+from os_ken.controller.handler import set_ev_cls
+from os_ken.lib import hub
+
+from nvapps import pipeline
+from nvapps.core.app import CoreApp, SwitchError
+from nvapps.core.events import EventChassisDown, EventChassisUp, EventInterfacesChanged, EventModelChanged
+from nvapps.core.reconcile import Desired
+from nvapps.core.sync import FlowSync
+from nvapps.core.topology import Chassis
+
+LOG = logging.getLogger(__name__)
+
+
+class ServiceApp(app_manager.OSKenApp):
+    """One nvapps service: subclasses set APP_ID and implement snapshot() and desired()."""
+
+    APP_ID: ClassVar[pipeline.AppId]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._wake = hub.Event()
+        self._reconnected: set[str] = set()
+
+    def start(self):
+        thread = super().start()
+        self.core: CoreApp = app_manager.lookup_service_brick("nvcore")
+        self.model = app_manager.lookup_service_brick("nvapi").model
+        self.sync = FlowSync(self.APP_ID, self.core)
+        self.threads.append(hub.spawn(self._sync_loop))
+        return thread
+
+    # ---- what a service implements ----
+
+    def snapshot(self) -> Any:
+        """What desired() needs from the model, read once per sync round."""
+        raise NotImplementedError
+
+    def desired(self, chassis: Chassis, snapshot: Any) -> Desired:
+        """This service's flows and groups on `chassis`."""
+        raise NotImplementedError
+
+    def relevant(self, changes: list) -> bool:
+        """Whether model changes can alter this service's flows (default: any change)."""
+        return True
+
+    # ---- events: note and wake ----
+
+    @set_ev_cls(EventChassisUp)
+    def _chassis_up(self, ev: EventChassisUp) -> None:
+        self._reconnected.add(ev.chassis.name)
+        self._wake.set()
+
+    @set_ev_cls(EventChassisDown)
+    def _chassis_down(self, ev: EventChassisDown) -> None:
+        self.sync.forget(ev.chassis.dpid)
+
+    @set_ev_cls(EventInterfacesChanged)
+    def _interfaces_changed(self, ev: EventInterfacesChanged) -> None:
+        self._wake.set()
+
+    @set_ev_cls(EventModelChanged)
+    def _model_changed(self, ev: EventModelChanged) -> None:
+        if self.relevant(ev.changes):
+            self._wake.set()
+
+    def _sync_loop(self) -> None:
+        while self.is_active:
+            self._wake.wait()
+            self._wake.clear()
+            reconnected, self._reconnected = self._reconnected, set()
+            try:
+                snap = self.snapshot()
+            except Exception:
+                LOG.exception("%s: reading the model failed", self.name)
+                continue
+            for chassis in list(self.core.chassis.values()):
+                try:
+                    desired = self.desired(chassis, snap)
+                    if chassis.name in reconnected:
+                        self.sync.reconcile(chassis, desired)
+                    else:
+                        self.sync.update(chassis, desired)
+                except SwitchError as exc:
+                    LOG.error("%s: syncing %s failed: %s", self.name, chassis.name, exc)
+                except Exception:
+                    LOG.exception("%s: syncing %s failed", self.name, chassis.name)

@@ -1,0 +1,55 @@
+"""Keeping one app's flows and groups on every switch equal to what the app desires."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from nvapps import pipeline
+from nvapps.core.reconcile import Desired, Installed, diff
+from nvapps.core.topology import Chassis
+
+if TYPE_CHECKING:
+    from nvapps.core.app import CoreApp
+
+LOG = logging.getLogger(__name__)
+
+
+class FlowSync:
+    """An app's view of what it has installed on each switch, and the one way it changes it."""
+
+    def __init__(self, app: pipeline.AppId, core: "CoreApp") -> None:
+        self.app = app
+        self.core = core
+        self._installed: dict[int, Installed] = {}
+
+    def reconcile(self, chassis: Chassis, desired: Desired) -> None:
+        """Read what the switch holds of this app's, then send only the difference (on (re)connect)."""
+        self._installed[chassis.dpid] = self.core.read_installed(chassis, self.app)
+        changes = self._send(chassis, desired)
+        self.core.stats[chassis.dpid].last_sync[self.app.name.lower()] = {
+            "flow_mods": changes.flow_mods, "group_mods": changes.group_mods,
+            "flows": len(desired.flows), "groups": len(desired.groups)}
+
+    def update(self, chassis: Chassis, desired: Desired) -> None:
+        """Send what changed since the last sync; a switch not synced yet (or after a failure) is read back."""
+        if chassis.dpid in self._installed:
+            self._send(chassis, desired)
+        else:
+            self.reconcile(chassis, desired)
+
+    def forget(self, dpid: int) -> None:
+        self._installed.pop(dpid, None)
+
+    def _send(self, chassis: Chassis, desired: Desired):
+        changes = diff(desired, self._installed[chassis.dpid])
+        if changes:
+            LOG.info("%s on %s: +%d -%d flows, %d group mods", self.app.name, chassis.name,
+                     len(changes.add_flows), len(changes.delete_cookies), changes.group_mods)
+            try:
+                self.core.apply(chassis, changes)
+            except Exception:
+                # What the switch holds is unknown now: the next reconcile reads it back.
+                self._installed.pop(chassis.dpid, None)
+                raise
+            self._installed[chassis.dpid] = Installed.of(desired)
+        return changes

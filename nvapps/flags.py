@@ -1,0 +1,8 @@
+"""Load with `osken-manager --user-flags nvapps/flags.py` to set nvapps options on the command line.
+
+Adds --nvapps-db-path, --nvapps-rest-host, --nvapps-rest-port, --nvapps-chassis,
+--nvapps-trunk-interfaces and --nvapps-default-project.
+"""
+from nvapps import config
+
+config.register(cli=True)

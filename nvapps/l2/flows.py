@@ -1,0 +1,143 @@
+"""Pure functions: the L2 flows and flood groups one chassis needs, from bound ports and the topology."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nvapps import pipeline
+from nvapps.core import ofp
+from nvapps.core.ofp import Flow, match
+from nvapps.core.topology import Chassis, Location, locate
+from nvapps.model.objects import Network, Port
+from nvapps.pipeline import Priority, Reg, Table
+
+LEARN_IDLE_TIMEOUT = 300
+
+
+@dataclass(frozen=True)
+class BoundPort:
+    """A port whose interface exists now: its network key and where it is."""
+
+    port: Port
+    network_key: int
+    location: Location
+
+
+def bound_ports(networks: list[Network], ports: list[Port], chassis: dict[str, Chassis]) -> list[BoundPort]:
+    """Ports that are administratively up, on an up network, and whose bound interface exists now."""
+    keys = {n.id: n.key for n in networks if n.admin_state_up}
+    out = []
+    for port in ports:
+        loc = locate(port.host_id, port.interface_name, chassis)
+        if loc is not None and port.admin_state_up and port.network_id in keys:
+            out.append(BoundPort(port, keys[port.network_id], loc))
+    return out
+
+
+def flood_group_id(network_key: int) -> int:
+    return pipeline.group_id(pipeline.AppId.L2, network_key)
+
+
+def _to_port(key: int) -> ofp.SetField:
+    return ofp.SetField(Reg.OUT_PORT, key)
+
+
+def chassis_l2(here: Chassis, bound: list[BoundPort]) -> tuple[list[Flow], list[ofp.Group]]:
+    """All L2 flows and groups of chassis `here`: its networks are those with a port bound here."""
+    local = [b for b in bound if b.location.chassis == here.name]
+    keys = sorted({b.network_key for b in local})
+    if not keys:
+        return [], []
+    members = [b for b in bound if b.network_key in keys]
+    trunk = here.trunk_ofport
+    flows: list[Flow] = [_learn_flow(), _lookup_learned_flow(), _deliver_flow()]
+    for b in local:
+        flows += _local_port_flows(b)
+    for b in members:
+        if b.location.chassis == here.name or trunk is not None:
+            flows += _member_flows(b, here.name)
+    groups = []
+    for key in keys:
+        spans = any(b.network_key == key and b.location.chassis != here.name for b in members)
+        flows += _network_flows(key, trunk)
+        groups.append(_flood_group(key, [b for b in local if b.network_key == key],
+                                   spans and trunk is not None))
+    if trunk is not None:
+        flows.append(Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: pipeline.REMOTE_PORT_KEY}),
+                          goto=Table.EGRESS_REMOTE))
+    return flows, groups
+
+
+def _local_port_flows(b: BoundPort) -> list[Flow]:
+    """Classify the port's traffic into its network, and deliver to it."""
+    return [
+        Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=b.location.ofport),
+             actions=(ofp.SetField(Reg.IN_PORT, b.port.key),),
+             write_metadata=(b.network_key, pipeline.METADATA_MASK), goto=pipeline.AFTER_CLASSIFY),
+        Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}),
+             actions=(ofp.Output(b.location.ofport),)),
+    ]
+
+
+def _member_flows(b: BoundPort, here: str) -> list[Flow]:
+    """A port of one of this chassis's networks: its MAC is known (no learning) and looked up."""
+    flows = [
+        Flow(Table.L2_LEARN, Priority.SPECIFIC, match(metadata=b.network_key, eth_src=b.port.mac_address),
+             goto=Table.L2_LOOKUP),
+        Flow(Table.L2_LOOKUP, Priority.SPECIFIC, match(metadata=b.network_key, eth_dst=b.port.mac_address),
+             actions=(_to_port(b.port.key),), goto=Table.ACL_TO_VM),
+    ]
+    if b.location.chassis != here:
+        flows.append(Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}),
+                          goto=Table.EGRESS_REMOTE))
+    return flows
+
+
+def _network_flows(key: int, trunk: int | None) -> list[Flow]:
+    flows = [
+        Flow(Table.L2_LOOKUP, Priority.BROADCAST,
+             match(metadata=key, eth_dst=("01:00:00:00:00:00", "01:00:00:00:00:00")),
+             actions=(ofp.GroupAction(flood_group_id(key)),)),
+        Flow(Table.L2_UNKNOWN, Priority.SPECIFIC, match(metadata=key, **{Reg.OUT_PORT: 0}),
+             actions=(ofp.GroupAction(flood_group_id(key)),)),
+    ]
+    if trunk is not None:
+        vid = ofp.OFPVID_PRESENT | key
+        flows += [
+            Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=trunk, vlan_vid=vid),
+                 actions=(ofp.PopVlan(), ofp.SetField(Reg.IN_PORT, pipeline.REMOTE_PORT_KEY)),
+                 write_metadata=(key, pipeline.METADATA_MASK), goto=pipeline.AFTER_CLASSIFY),
+            Flow(Table.EGRESS_REMOTE, Priority.SPECIFIC, match(metadata=key),
+                 actions=(ofp.PushVlan(), ofp.SetField("vlan_vid", vid), ofp.Output(trunk))),
+        ]
+    return flows
+
+
+def _learn_flow() -> Flow:
+    """An unknown source teaches the datapath where its MAC is (no packet-in)."""
+    learn = ofp.Learn(
+        table=Table.L2_LEARNED, priority=Priority.SPECIFIC, cookie=pipeline.learned_cookie(pipeline.AppId.L2),
+        idle_timeout=LEARN_IDLE_TIMEOUT,
+        specs=(ofp.LearnMatch("metadata"), ofp.LearnMatch("eth_dst", "eth_src"),
+               ofp.LearnLoad(Reg.IN_PORT, Reg.OUT_PORT)))
+    return Flow(Table.L2_LEARN, Priority.FALLBACK, actions=(learn,), goto=Table.L2_LOOKUP)
+
+
+def _lookup_learned_flow() -> Flow:
+    """An unknown destination is looked up among learned MACs (which set the out-port, or leave it 0)."""
+    return Flow(Table.L2_LOOKUP, Priority.FALLBACK, actions=(ofp.Resubmit(Table.L2_LEARNED),),
+                goto=Table.L2_UNKNOWN)
+
+
+def _deliver_flow() -> Flow:
+    """A learned destination continues to delivery (an unlearned one was flooded above)."""
+    return Flow(Table.L2_UNKNOWN, Priority.FALLBACK, goto=Table.ACL_TO_VM)
+
+
+def _flood_group(key: int, local: list[BoundPort], to_remote: bool) -> ofp.Group:
+    """Every local port of the network, and the other chassis when it spans them; each copy goes through
+    the to-VM stages with its out-port set, so security applies to flooded packets too."""
+    targets = sorted(b.port.key for b in local)
+    if to_remote:
+        targets.append(pipeline.REMOTE_PORT_KEY)
+    buckets = tuple(ofp.Bucket((_to_port(k), ofp.Resubmit(Table.ACL_TO_VM))) for k in targets)
+    return ofp.Group(flood_group_id(key), "all", buckets)

@@ -1,0 +1,63 @@
+"""A minimal client of the nvapps REST API (Neutron v2.0 shapes), on the standard library only."""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+COLLECTIONS = {"network": "networks", "subnet": "subnets", "port": "ports"}
+
+
+class ApiError(Exception):
+    """The API answered with an error status; `body` is its decoded JSON (NeutronError)."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"HTTP {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class Client:
+    """CRUD on /v2.0/<collection> of one nvapps REST endpoint."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str, path: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
+        """(status, decoded JSON body or None); raises ApiError on 4xx/5xx."""
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                payload = resp.read()
+                return resp.status, json.loads(payload) if payload else None
+        except urllib.error.HTTPError as exc:
+            payload = exc.read()
+            try:
+                decoded = json.loads(payload)
+            except ValueError:
+                decoded = payload.decode(errors="replace")
+            raise ApiError(exc.code, decoded) from None
+
+    def create(self, kind: str, **attrs: Any) -> dict:
+        return self.request("POST", f"/v2.0/{COLLECTIONS[kind]}", {kind: attrs})[1][kind]
+
+    def update(self, kind: str, obj_id: str, **attrs: Any) -> dict:
+        return self.request("PUT", f"/v2.0/{COLLECTIONS[kind]}/{obj_id}", {kind: attrs})[1][kind]
+
+    def get(self, kind: str, obj_id: str) -> dict:
+        return self.request("GET", f"/v2.0/{COLLECTIONS[kind]}/{obj_id}")[1][kind]
+
+    def list(self, kind: str, **filters: str) -> list[dict]:
+        query = "&".join(f"{k}={v}" for k, v in filters.items())
+        return self.request("GET", f"/v2.0/{COLLECTIONS[kind]}" + (f"?{query}" if query else ""))[1][
+            COLLECTIONS[kind]]
+
+    def delete(self, kind: str, obj_id: str) -> None:
+        self.request("DELETE", f"/v2.0/{COLLECTIONS[kind]}/{obj_id}")
+
+    def chassis(self) -> list[dict]:
+        return self.request("GET", "/v2.0/chassis")[1]["chassis"]

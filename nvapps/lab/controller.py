@@ -1,0 +1,91 @@
+"""osken-manager with the nvapps apps, as a subprocess started and stopped by PID."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from nvapps.lab.client import ApiError, Client
+
+FLAGS_FILE = Path(__file__).resolve().parent.parent / "flags.py"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Controller:
+    """One osken-manager process; `restart()` keeps its ports and database."""
+
+    def __init__(self, workdir: Path, apps: tuple[str, ...] = ("nvapps.l2.app",),
+                 trunks: list[str] | tuple[str, ...] = (), of_port: int | None = None,
+                 rest_port: int | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.apps = apps
+        self.trunks = list(trunks)
+        self.of_port = of_port or free_port()
+        self.rest_port = rest_port or free_port()
+        self.db_path = self.workdir / "nvapps.db"
+        self.log_path = self.workdir / "controller.log"
+        self.proc: subprocess.Popen | None = None
+        self.client = Client(f"http://127.0.0.1:{self.rest_port}")
+
+    def command(self) -> list[str]:
+        manager = str(Path(sys.executable).with_name("osken-manager"))
+        cmd = [manager, "--user-flags", str(FLAGS_FILE), "--ofp-tcp-listen-port", str(self.of_port),
+               "--nvapps-rest-port", str(self.rest_port), "--nvapps-db-path", str(self.db_path)]
+        if self.trunks:
+            cmd += ["--nvapps-trunk-interfaces", ",".join(self.trunks)]
+        return cmd + list(self.apps)
+
+    def start(self, timeout: float = 30.0) -> None:
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                     cwd=self.workdir, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"controller exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                self.client.request("GET", "/")
+                return
+            except (OSError, ApiError):
+                time.sleep(0.2)
+        raise RuntimeError(f"controller REST API did not come up; see {self.log_path}")
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 10 s: only this process (by PID)."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = None
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def wait_chassis(self, names: list[str], timeout: float = 30.0) -> dict[str, dict]:
+        """Chassis status by name once every one of `names` is connected and each app has synced it."""
+        apps = {"core"} | {app.split(".")[1] for app in self.apps}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = {c["name"]: c for c in self.client.chassis()}
+            if all(n in found and apps <= set(found[n]["last_sync"]) for n in names):
+                return found
+            time.sleep(0.2)
+        raise TimeoutError(f"chassis {names} did not connect; see {self.log_path}")

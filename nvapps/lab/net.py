@@ -1,0 +1,81 @@
+"""Mininet helpers: a network driven by a remote nvapps controller, pings and packet captures."""
+from __future__ import annotations
+
+import re
+import signal
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+from mininet.net import Mininet
+from mininet.node import Host, RemoteController
+from mininet.topo import Topo
+
+
+def start_net(topo: Topo, of_port: int) -> Mininet:
+    """Build and start `topo` with every switch connected to the controller on 127.0.0.1:`of_port`."""
+    net = Mininet(topo=topo, controller=None, build=False, autoSetMacs=False, waitConnected=False)
+    net.addController(RemoteController("c0", ip="127.0.0.1", port=of_port))
+    try:
+        net.build()
+        net.start()
+    except BaseException:
+        net.stop()
+        raise
+    return net
+
+
+def ping(src: Host, dst_ip: str, count: int = 1, timeout: float = 1.0, interval: float = 0.2) -> int:
+    """How many of `count` echo requests from `src` to `dst_ip` were answered."""
+    out = src.cmd(f"ping -n -c {count} -i {interval} -W {timeout} {dst_ip}")
+    m = re.search(r"(\d+) received", out)
+    return int(m.group(1)) if m else 0
+
+
+def wait_ping(src: Host, dst_ip: str, timeout: float = 15.0) -> float:
+    """Seconds until `src` first reaches `dst_ip`; raises TimeoutError."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if ping(src, dst_ip, timeout=0.5):
+            return time.monotonic() - start
+    raise TimeoutError(f"{src.name} could not reach {dst_ip} in {timeout}s")
+
+
+class Capture:
+    """Packets tcpdump saw on a host's interface (filled in when the capture ends)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.lines)
+
+
+@contextmanager
+def capture(host: Host, bpf: str = "", intf: str | None = None) -> Iterator[Capture]:
+    """Run tcpdump on `host` for the duration of the block; the Capture holds what it printed."""
+    intf = intf or host.defaultIntf().name
+    proc = host.popen(["tcpdump", "-i", intf, "-n", "-l", "-U", "-e", *bpf.split()],
+                      stdout=-1, stderr=-1, text=True)
+    result = Capture()
+    try:
+        _wait_listening(proc)
+        yield result
+        time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+        result.lines = [line for line in out.splitlines() if line.strip()]
+
+
+def _wait_listening(proc, timeout: float = 10.0) -> None:
+    """Block until tcpdump says it is listening (so no packet of the test is missed)."""
+    deadline = time.monotonic() + timeout
+    line = ""
+    while time.monotonic() < deadline and "listening on" not in line:
+        line = proc.stderr.readline()
+        if not line and proc.poll() is not None:
+            raise RuntimeError("tcpdump exited before listening")
+    if "listening on" not in line:
+        raise RuntimeError("tcpdump did not start listening")

@@ -1,0 +1,1 @@
+"""Reserved for the nat service (see docs/pipeline.md); built in its own issue."""

@@ -1,0 +1,125 @@
+"""The pipeline declared once: table numbers, stages, registers, priorities, cookies and group ranges.
+
+Nothing else in nvapps writes a table number, register or cookie literal; read docs/pipeline.md for the
+packet's walk through these tables.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Table(IntEnum):
+    """OpenFlow table numbers, grouped by service with gaps to grow into."""
+
+    CLASSIFY = 0          # in_port (or trunk VLAN / tunnel id) -> network key + logical in-port
+    PORT_SECURITY = 5     # 5-9: anti-spoofing (acl service)
+    ACL_FROM_VM = 10      # 10-19: stateless ACLs and security groups, from the VM
+    L2_LEARN = 20         # learn() unknown source MACs
+    L2_LOOKUP = 21        # destination MAC -> logical out-port, or flood
+    L2_LEARNED = 22       # flows written by learn(); resubmitted to
+    L2_UNKNOWN = 23       # after the learned lookup: hit -> deliver, miss -> flood
+    L3 = 30               # 30-39: routers (VRF per router)
+    NAT = 40              # 40-49
+    LB = 50               # 50-59
+    ACL_TO_VM = 60        # 60-69: ingress security, to the VM
+    EGRESS = 70           # logical out-port -> local port, or towards another chassis
+    EGRESS_REMOTE = 71    # network key -> the link/tunnel that reaches other chassis
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A service stage: where packets enter it and where they go when no service flow claims them."""
+
+    name: str
+    entry: Table
+    next: Table | None    # None: a miss drops
+
+
+# The stages a packet walks in order. The core installs each stage's pass-through (entry -> next) at
+# Priority.STAGE_DEFAULT, so a stage whose service is not loaded is transparent.
+STAGES: tuple[Stage, ...] = (
+    Stage("classify", Table.CLASSIFY, None),
+    Stage("port_security", Table.PORT_SECURITY, Table.ACL_FROM_VM),
+    Stage("acl_from_vm", Table.ACL_FROM_VM, Table.L2_LEARN),
+    Stage("l2", Table.L2_LEARN, None),
+    Stage("acl_to_vm", Table.ACL_TO_VM, Table.EGRESS),
+    Stage("egress", Table.EGRESS, None),
+)
+
+# After classification a packet continues here (the first stage after classify).
+AFTER_CLASSIFY = Table.PORT_SECURITY
+
+
+class Reg:
+    """Register roles (Nicira registers, as OXM field names of nvapps.core.ofp)."""
+
+    NETWORK = "metadata"   # logical datapath key: network segmentation key (or router VRF key)
+    IN_PORT = "reg14"      # logical ingress port key
+    OUT_PORT = "reg15"     # logical egress port key
+    CT_ZONE = "reg13"      # conntrack zone
+
+
+METADATA_MASK = 0xFFFFFFFF
+
+# Logical port keys: ports get 1..MAX_PORT_KEY; the key below marks "another chassis" (the inter-chassis
+# link now, tunnels later) both as ingress (packets that arrived from it) and as egress (learned MACs).
+MAX_PORT_KEY = 0xFFFFFF
+REMOTE_PORT_KEY = 0xFFFFFFFE
+
+# Network keys are also the segmentation id on the wire: a VLAN id on the inter-chassis link now, the
+# VNI on overlay tunnels later. 4094 is the link's limit until the overlay replaces it.
+MAX_NETWORK_KEY = 4094
+
+
+class Priority(IntEnum):
+    """Priority bands; a band's flows never overlap another band's in one table."""
+
+    STAGE_DEFAULT = 0      # pass-through to the next stage, or drop (core)
+    FALLBACK = 10          # a service table's catch-all (learn, look up learned MACs, deliver)
+    SPECIFIC = 100         # per-port and per-network flows; flows written by learn()
+    BROADCAST = 200        # L2: multicast/broadcast -> the network's flood group
+
+
+class AppId(IntEnum):
+    """Each app's id: the top byte of its cookies and of its group ids."""
+
+    CORE = 0x01
+    L2 = 0x02
+    L3 = 0x03
+    NAT = 0x04
+    ACL = 0x05
+    LB = 0x06
+    OVERLAY = 0x07
+
+
+# Cookie layout: [app id: 8 bits][learned: 1 bit][content digest: 55 bits]
+COOKIE_APP_SHIFT = 56
+COOKIE_LEARNED = 1 << 55
+COOKIE_DIGEST_MASK = COOKIE_LEARNED - 1
+COOKIE_STATIC_MASK = (0xFF << COOKIE_APP_SHIFT) | COOKIE_LEARNED
+
+# Group ids: [app id: 8 bits][24 bits chosen by the app]
+GROUP_APP_SHIFT = 24
+
+
+def app_cookie(app: AppId) -> int:
+    """The cookie prefix shared by all of an app's flows."""
+    return int(app) << COOKIE_APP_SHIFT
+
+
+def learned_cookie(app: AppId) -> int:
+    """The cookie an app gives the flows its learn() actions write (never reconciled)."""
+    return app_cookie(app) | COOKIE_LEARNED
+
+
+def group_id(app: AppId, local_id: int) -> int:
+    """The OpenFlow group id of an app's group number `local_id`."""
+    if not 0 < local_id < (1 << GROUP_APP_SHIFT):
+        raise ValueError(f"group number {local_id} out of range")
+    return (int(app) << GROUP_APP_SHIFT) | local_id
+
+
+def app_of_group(gid: int) -> int:
+    """The app id that owns OpenFlow group `gid`."""
+    return gid >> GROUP_APP_SHIFT

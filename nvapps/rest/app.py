@@ -1,0 +1,69 @@
+"""The "nvapi" os-ken app: owns the store and the model, serves the REST API, announces model changes."""
+from __future__ import annotations
+
+import logging
+
+from os_ken.base import app_manager
+from os_ken.lib import hub
+
+from nvapps import config
+from nvapps.core.events import EventModelChanged
+from nvapps.core.topology import locate
+from nvapps.model.objects import Port, Resource
+from nvapps.model.service import Model
+from nvapps.rest.wsgi import RestAPI
+from nvapps.store.sqlite import SQLiteStore
+
+LOG = logging.getLogger(__name__)
+
+
+class RestApp(app_manager.OSKenApp):
+    """Tenant objects in, model events out; the REST server runs in this process's eventlet hub."""
+
+    _EVENTS = [EventModelChanged]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name = "nvapi"
+        settings = config.settings()
+        self.store = SQLiteStore(settings.db_path)
+        self.model = Model(self.store, settings.default_project)
+        self.model.subscribe(lambda changes: self.send_event_to_observers(EventModelChanged(changes)))
+        self.api = RestAPI(self.model, self._live_status, self._chassis_status)
+        self._listen = (settings.rest_host, settings.rest_port)
+
+    def start(self):
+        thread = super().start()
+        server = hub.WSGIServer(self._listen, self.api)
+        self.threads.append(hub.spawn(server.serve_forever))
+        LOG.info("nvapps REST API on http://%s:%d/v2.0/ (database %s)", *self._listen, config.settings().db_path)
+        return thread
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _core(self):
+        return app_manager.lookup_service_brick("nvcore")
+
+    def _live_status(self, obj: Resource) -> dict:
+        """A port is ACTIVE while its bound interface exists on a connected chassis."""
+        core = self._core()
+        if not isinstance(obj, Port) or core is None:
+            return {}
+        up = obj.admin_state_up and locate(obj.host_id, obj.interface_name, core.chassis) is not None
+        return {"status": "ACTIVE" if up else "DOWN"}
+
+    def _chassis_status(self) -> list[dict]:
+        core = self._core()
+        if core is None:
+            return []
+        out = []
+        for ch in sorted(core.chassis.values(), key=lambda c: c.name):
+            stats = core.stats.get(ch.dpid)
+            out.append({
+                "name": ch.name, "datapath_id": f"{ch.dpid:016x}", "connected": True,
+                "interfaces": sorted(ch.interfaces), "trunk_ofport": ch.trunk_ofport,
+                "flow_mods": stats.flow_mods, "group_mods": stats.group_mods,
+                "packet_ins": stats.packet_ins, "errors": stats.errors, "last_sync": stats.last_sync,
+            })
+        return out

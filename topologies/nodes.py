@@ -1,0 +1,22 @@
+"""Mininet node classes every nvapps topology uses: userspace OVS bridges, hosts with TX offload off."""
+from __future__ import annotations
+
+from functools import partial
+
+from mininet.node import Host, OVSSwitch
+
+
+class TxOffHost(Host):
+    """A host whose interfaces have TX checksum offload off: TCP through a userspace bridge needs it."""
+
+    def config(self, **params):
+        result = super().config(**params)
+        for intf in self.intfList():
+            if intf.name != "lo":
+                self.cmd(f"ethtool -K {intf.name} tx off >/dev/null 2>&1")
+        return result
+
+
+# The userspace datapath (no kernel module here), OpenFlow 1.3 only, and no fallback to a learning
+# switch while the controller is away.
+UserspaceSwitch = partial(OVSSwitch, datapath="user", protocols="OpenFlow13", failMode="secure")
