@@ -21,7 +21,8 @@ from os_ken.ofproto import ofproto_v1_3
 from nvapps import config, pipeline
 from nvapps.core import ofp
 from nvapps.core.events import EventChassisDown, EventChassisUp, EventInterfacesChanged
-from nvapps.core.reconcile import Changes, Desired, Installed
+from nvapps.core.reconcile import Changes, Installed
+from nvapps.core.stages import stage_defaults
 from nvapps.core.sync import FlowSync
 from nvapps.core.topology import Chassis, Interface
 
@@ -238,10 +239,3 @@ def _interface(port) -> Interface:
     down = bool(port.config & ofproto_v1_3.OFPPC_PORT_DOWN) or bool(port.state & ofproto_v1_3.OFPPS_LINK_DOWN)
     return Interface(port.name.decode(), port.port_no, not down)
 
-
-def stage_defaults() -> Desired:
-    """Each stage's lowest-priority flow: pass to the next stage, or drop where there is none."""
-    flows = [ofp.Flow(stage.entry, pipeline.Priority.STAGE_DEFAULT,
-                      goto=int(stage.next) if stage.next is not None else None)
-             for stage in pipeline.STAGES]
-    return Desired.build(pipeline.AppId.CORE, flows)

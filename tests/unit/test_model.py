@@ -1,0 +1,156 @@
+"""Model validation, IPAM and persistence: bad input is refused with a clear error and stores nothing."""
+from __future__ import annotations
+
+import pytest
+
+from nvapps.model.errors import BadRequest, Conflict, NotFound
+from nvapps.model.service import Model, next_free
+from nvapps.store.sqlite import SQLiteStore
+
+
+@pytest.fixture
+def model(tmp_path):
+    m = Model(SQLiteStore(str(tmp_path / "db.sqlite")))
+    yield m
+    m.store.close()
+
+
+def make_net(model, project="p1"):
+    net = model.create("network", {"name": "n"}, project)
+    sub = model.create("subnet", {"network_id": net.id, "cidr": "10.0.0.0/24", "ip_version": 4}, project)
+    return net, sub
+
+
+def snapshot(model):
+    return {k: [o.to_store() for o in model.list(k)] for k in ("network", "subnet", "port")}
+
+
+def test_subnet_defaults_gateway_and_pools_like_neutron(model):
+    _, sub = make_net(model)
+    assert sub.gateway_ip == "10.0.0.1"
+    assert sub.allocation_pools == [{"start": "10.0.0.2", "end": "10.0.0.254"}]
+
+
+def test_networks_get_distinct_keys_and_list_their_subnets(model):
+    a, sub = make_net(model)
+    b, _ = make_net(model, "p2")
+    assert a.segmentation_id != b.segmentation_id
+    assert model.get("network", a.id).subnets == [sub.id]
+
+
+def test_port_gets_mac_and_first_free_ip_when_omitted(model):
+    net, sub = make_net(model)
+    p1 = model.create("port", {"network_id": net.id}, "p1")
+    p2 = model.create("port", {"network_id": net.id}, "p1")
+    assert p1.mac_address.startswith("fa:16:3e:") and p1.mac_address != p2.mac_address
+    assert [p1.ip_addresses, p2.ip_addresses] == [["10.0.0.2"], ["10.0.0.3"]]
+    assert p1.key != p2.key and p1.key > 0
+
+
+@pytest.mark.parametrize("body, error", [
+    ({"cidr": "10.0.0.0/33"}, BadRequest),
+    ({"cidr": "10.0.0.5/24"}, BadRequest),
+    ({"cidr": "not-a-cidr"}, BadRequest),
+    ({"cidr": "10.1.0.0/16", "ip_version": 6}, BadRequest),
+    ({"cidr": "10.0.0.128/25"}, BadRequest),                           # overlaps 10.0.0.0/24
+    ({"cidr": "10.2.0.0/24", "gateway_ip": "10.3.0.1"}, BadRequest),
+    ({"cidr": "10.2.0.0/24", "allocation_pools": [{"start": "10.2.0.9", "end": "10.2.1.1"}]}, BadRequest),
+    ({"cidr": "10.2.0.0/24", "bogus": 1}, BadRequest),
+    ({"cidr": "10.2.0.0/24", "network_id": "8d2b1a1e-0000-4000-8000-000000000000"}, NotFound),
+])
+def test_bad_subnets_are_refused_and_nothing_is_stored(model, body, error):
+    net, _ = make_net(model)
+    before = snapshot(model)
+    with pytest.raises(error):
+        model.create("subnet", {"network_id": net.id, "ip_version": 4, **body}, "p1")
+    assert snapshot(model) == before
+
+
+@pytest.mark.parametrize("body, error", [
+    ({"mac_address": "zz:00:00:00:00:01"}, BadRequest),
+    ({"mac_address": "01:00:00:00:00:01"}, BadRequest),                # multicast
+    ({"fixed_ips": [{"ip_address": "10.9.9.9"}]}, BadRequest),          # outside every subnet
+    ({"fixed_ips": [{"ip_address": "10.0.0.300"}]}, BadRequest),
+    ({"fixed_ips": [{"ip_address": "10.0.0.1"}]}, BadRequest),          # the gateway
+    ({"fixed_ips": [{"ip_address": "10.0.0.7"}]}, Conflict),            # taken below
+    ({"mac_address": "02:00:00:00:00:07"}, Conflict),                   # taken below
+    ({"network_id": "8d2b1a1e-0000-4000-8000-000000000000"}, NotFound),
+    ({"network_id": "not-a-uuid"}, BadRequest),
+    ({"admin_state_up": "maybe"}, BadRequest),
+    ({"status": "ACTIVE"}, BadRequest),                                  # read-only
+    ({"binding:profile": "s1-eth1"}, BadRequest),
+])
+def test_bad_ports_are_refused_and_nothing_is_stored(model, body, error):
+    net, _ = make_net(model)
+    model.create("port", {"network_id": net.id, "mac_address": "02:00:00:00:00:07",
+                          "fixed_ips": [{"ip_address": "10.0.0.7"}]}, "p1")
+    before = snapshot(model)
+    with pytest.raises(error):
+        model.create("port", {"network_id": net.id, **body}, "p1")
+    assert snapshot(model) == before
+
+
+def test_same_addresses_are_fine_in_another_tenants_network(model):
+    a, _ = make_net(model, "p1")
+    b, _ = make_net(model, "p2")
+    for net in (a, b):
+        model.create("port", {"network_id": net.id, "mac_address": "02:00:00:00:00:07",
+                              "fixed_ips": [{"ip_address": "10.0.0.7"}]}, net.project_id)
+    assert len(model.ports()) == 2
+
+
+def test_deleting_a_network_with_ports_is_a_conflict_and_without_takes_its_subnets(model):
+    net, sub = make_net(model)
+    port = model.create("port", {"network_id": net.id}, "p1")
+    with pytest.raises(Conflict):
+        model.delete("network", net.id)
+    with pytest.raises(Conflict):
+        model.delete("subnet", sub.id)
+    model.delete("port", port.id)
+    model.delete("network", net.id)
+    assert snapshot(model) == {"network": [], "subnet": [], "port": []}
+
+
+def test_update_checks_like_create_and_keeps_the_key(model):
+    net, _ = make_net(model)
+    port = model.create("port", {"network_id": net.id}, "p1")
+    moved = model.update("port", port.id, {"binding:host_id": "s1", "binding:profile": {"interface_name": "s1-eth2"},
+                                           "fixed_ips": [{"ip_address": "10.0.0.50"}]})
+    assert (moved.key, moved.interface_name, moved.ip_addresses) == (port.key, "s1-eth2", ["10.0.0.50"])
+    with pytest.raises(BadRequest):
+        model.update("port", port.id, {"network_id": net.id})
+
+
+def test_listeners_hear_each_committed_change_and_not_refused_ones(model):
+    heard = []
+    model.subscribe(heard.append)
+    net, _ = make_net(model)
+    with pytest.raises(BadRequest):
+        model.create("subnet", {"network_id": net.id, "cidr": "bad"}, "p1")
+    kinds = [[(c.kind, c.old is None, c.new is None) for c in batch] for batch in heard]
+    assert kinds == [[("network", True, False)], [("subnet", True, False), ("network", False, False)]]
+
+
+def test_objects_survive_reopening_the_database(tmp_path):
+    path = str(tmp_path / "db.sqlite")
+    first = Model(SQLiteStore(path))
+    net, _ = make_net(first)
+    port = first.create("port", {"network_id": net.id}, "p1")
+    first.store.close()
+    second = Model(SQLiteStore(path))
+    assert second.get("port", port.id) == port
+    assert second.get("network", net.id).segmentation_id == net.segmentation_id
+
+
+def test_filters_match_api_attribute_values(model):
+    a, _ = make_net(model, "p1")
+    make_net(model, "p2")
+    assert [n.id for n in model.list("network", {"project_id": ["p1"]})] == [a.id]
+    assert len(model.list("network", {"admin_state_up": ["True"]})) == 2
+
+
+def test_next_free_key():
+    assert next_free(set(), 10) == 1
+    assert next_free({1, 2, 3}, 10) == 4
+    assert next_free({1, 10}, 10) == 2
+    assert next_free(set(range(1, 11)), 10) is None

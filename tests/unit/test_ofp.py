@@ -1,0 +1,84 @@
+"""Wire encoding: layouts the switch expects, canonical matches, and the reply fields reconciliation reads."""
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from nvapps.core import ofp
+from nvapps.core.ofp import Flow, match
+
+
+def test_match_is_canonical_whatever_the_argument_order():
+    assert match(eth_dst="02:00:00:00:00:01", metadata=5) == match(metadata=5, eth_dst="02:00:00:00:00:01")
+    assert match(ipv4_dst=("10.0.0.0", "255.255.255.0")) == (("ipv4_dst", 0x0A000000, 0xFFFFFF00),)
+
+
+def test_unknown_field_and_bad_values_are_refused():
+    with pytest.raises(KeyError):
+        match(no_such_field=1)
+    with pytest.raises(ValueError):
+        match(in_port="eth0")
+
+
+def test_flow_add_layout():
+    flow = Flow(21, 100, match(metadata=7, eth_dst="02:00:00:00:00:01"),
+                actions=(ofp.SetField("reg15", 5),), goto=60)
+    msg = ofp.flow_add(flow, cookie=0x0200000000000abc, xid=9)
+    version, type_, length, xid, cookie, mask, table, command = struct.unpack_from("!BBHIQQBB", msg)
+    assert (version, type_, length, xid, cookie, mask, table, command) == \
+        (4, ofp.OFPT_FLOW_MOD, len(msg), 9, 0x0200000000000abc, 0, 21, ofp.OFPFC_ADD)
+    assert struct.unpack_from("!H", msg, 30)[0] == 100            # priority
+    assert len(msg) % 8 == 0
+    match_type, match_len = struct.unpack_from("!HH", msg, 48)
+    assert (match_type, match_len) == (1, 4 + 12 + 10)           # OXM metadata (8) + eth_dst (6)
+
+
+def test_every_action_encodes_to_a_multiple_of_eight_bytes():
+    learn = ofp.Learn(22, 100, 1, (ofp.LearnMatch("metadata"), ofp.LearnMatch("eth_dst", "eth_src"),
+                                   ofp.LearnLoad("reg14", "reg15")), idle_timeout=300)
+    for action in (ofp.Output(1), ofp.GroupAction(7), ofp.PushVlan(), ofp.PopVlan(),
+                   ofp.SetField("vlan_vid", 0x1005), ofp.SetField("reg15", 1), ofp.Resubmit(60), learn):
+        raw = action.encode()
+        assert len(raw) % 8 == 0 and struct.unpack_from("!H", raw, 2)[0] == len(raw), action
+
+
+def test_delete_by_cookie_targets_all_tables_with_an_exact_cookie():
+    msg = ofp.flow_delete_by_cookie(0x123)
+    _, _, length, _, cookie, mask, table, command = struct.unpack_from("!BBHIQQBB", msg)
+    assert (length, cookie, mask, table, command) == (56, 0x123, 2**64 - 1, ofp.OFPTT_ALL, ofp.OFPFC_DELETE)
+
+
+def test_bundle_add_carries_the_inner_xid_and_wraps_the_whole_message():
+    inner = ofp.with_xid(ofp.flow_add(Flow(0, 1), 1), 77)
+    wrapped = ofp.bundle_add(5, inner)
+    assert struct.unpack_from("!BBHI", wrapped) == (4, ofp.OFPT_EXPERIMENTER, len(wrapped), 77)
+    assert struct.unpack_from("!IIIxxH", wrapped, 8) == (ofp.ONF_EXPERIMENTER_ID, ofp.ONF_ET_BUNDLE_ADD_MESSAGE,
+                                                          5, ofp.ONF_BF_ATOMIC | ofp.ONF_BF_ORDERED)
+    assert wrapped[24:] == inner
+
+
+def _multipart_reply(mp_type: int, body: bytes, flags: int = 0) -> bytes:
+    return struct.pack("!BBHIHH4x", 4, ofp.OFPT_MULTIPART_REPLY, 16 + len(body), 1, mp_type, flags) + body
+
+
+def test_flow_stats_reply_yields_cookies():
+    def entry(cookie: int) -> bytes:
+        m = ofp.encode_match(match(in_port=1))
+        return struct.pack("!HBxIIHHHH4xQQQ", 48 + len(m), 0, 1, 0, 100, 0, 0, 0, cookie, 3, 300) + m
+    mp_type, flags, body = ofp.multipart_body(_multipart_reply(ofp.OFPMP_FLOW, entry(11) + entry(22), 1))
+    assert (mp_type, flags) == (ofp.OFPMP_FLOW, 1)
+    assert ofp.flow_stats_cookies(body) == [(11, 3), (22, 3)]
+
+
+def test_group_desc_reply_round_trips_our_bucket_encoding():
+    group = ofp.Group(0x02000007, "all", (ofp.Bucket((ofp.SetField("reg15", 5), ofp.Resubmit(60))),))
+    buckets = group.encoded_buckets()
+    body = struct.pack("!HBxI", 8 + len(buckets), 0, group.group_id) + buckets
+    assert ofp.group_desc_entries(body) == {group.group_id: (0, buckets)}
+
+
+def test_error_names_the_cookie_of_the_refused_flow_inside_a_bundle():
+    inner = ofp.bundle_add(1, ofp.flow_add(Flow(0, 1), 0xABC, xid=3))
+    err = struct.pack("!BBHIHH", 4, ofp.OFPT_ERROR, 12 + 64, 3, 5, 0) + inner[:64]
+    assert ofp.error_details(err) == (5, 0, 0xABC)

@@ -1,0 +1,78 @@
+"""Reconciliation: cookies name flow contents; diffs send only what differs, in a safe order."""
+from __future__ import annotations
+
+import struct
+
+from nvapps import pipeline
+from nvapps.core import ofp
+from nvapps.core.ofp import Flow, match
+from nvapps.core.reconcile import Desired, Installed, diff, flow_cookie
+from nvapps.core.stages import stage_defaults
+
+L2 = pipeline.AppId.L2
+A = Flow(0, 100, match(in_port=1), actions=(ofp.SetField("reg14", 1),), goto=5)
+B = Flow(0, 100, match(in_port=2), actions=(ofp.SetField("reg14", 2),), goto=5)
+G = ofp.Group(pipeline.group_id(L2, 1), "all", (ofp.Bucket((ofp.Output(1),)),))
+
+
+def test_cookie_is_the_app_prefix_plus_a_stable_digest_of_the_flow():
+    cookie = flow_cookie(L2, A)
+    assert cookie >> pipeline.COOKIE_APP_SHIFT == L2
+    assert not cookie & pipeline.COOKIE_LEARNED
+    assert cookie == flow_cookie(L2, Flow(0, 100, match(in_port=1), actions=(ofp.SetField("reg14", 1),), goto=5))
+    assert cookie != flow_cookie(L2, Flow(0, 100, match(in_port=1), actions=(ofp.SetField("reg14", 9),), goto=5))
+    assert cookie != flow_cookie(L2, Flow(0, 101, match(in_port=1), actions=(ofp.SetField("reg14", 1),), goto=5))
+
+
+def test_a_switch_that_holds_everything_gets_nothing():
+    desired = Desired.build(L2, [A, B], [G])
+    assert not diff(desired, Installed.of(desired))
+    assert diff(desired, Installed.of(desired)).messages() == []
+
+
+def test_an_empty_switch_gets_every_flow_and_group():
+    changes = diff(Desired.build(L2, [A, B], [G]), Installed(frozenset(), {}))
+    assert (changes.flow_mods, changes.group_mods) == (2, 1)
+
+
+def test_a_changed_flow_is_added_before_its_old_version_is_deleted():
+    old = Desired.build(L2, [A], [])
+    changed = Flow(0, 100, match(in_port=1), actions=(ofp.SetField("reg14", 7),), goto=5)
+    changes = diff(Desired.build(L2, [changed], []), Installed.of(old))
+    assert [c for c, _ in changes.add_flows] == [flow_cookie(L2, changed)]
+    assert changes.delete_cookies == [flow_cookie(L2, A)]
+    commands = [struct.unpack_from("!B", m, 25)[0] for m in changes.messages()]
+    assert commands == [ofp.OFPFC_ADD, ofp.OFPFC_DELETE]
+
+
+def test_groups_are_added_first_and_deleted_last():
+    g2 = ofp.Group(pipeline.group_id(L2, 2), "all", (ofp.Bucket((ofp.Output(2),)),))
+    installed = Installed.of(Desired.build(L2, [A], [g2]))
+    changes = diff(Desired.build(L2, [B], [G]), installed)
+    types = [m[1] for m in changes.messages()]
+    assert types == [ofp.OFPT_GROUP_MOD, ofp.OFPT_FLOW_MOD, ofp.OFPT_FLOW_MOD, ofp.OFPT_GROUP_MOD]
+
+
+def test_a_group_with_changed_buckets_is_modified_in_place():
+    changed = ofp.Group(G.group_id, "all", (ofp.Bucket((ofp.Output(1),)), ofp.Bucket((ofp.Output(3),))))
+    changes = diff(Desired.build(L2, [], [changed]), Installed.of(Desired.build(L2, [], [G])))
+    assert changes.modify_groups == [changed] and not changes.add_groups and not changes.delete_groups
+
+
+def test_groups_outside_the_apps_range_are_refused():
+    try:
+        Desired.build(L2, [], [ofp.Group(pipeline.group_id(pipeline.AppId.L3, 1), "all", ())])
+    except ValueError as exc:
+        assert "outside" in str(exc)
+    else:
+        raise AssertionError("a group of another app was accepted")
+
+
+def test_stage_defaults_chain_every_stage_to_the_next():
+    flows = list(stage_defaults().flows.values())
+    gotos = {f.table: f.goto for f in flows}
+    assert gotos[pipeline.Table.CLASSIFY] is None                  # unknown ports are dropped
+    assert gotos[pipeline.Table.PORT_SECURITY] == pipeline.Table.ACL_FROM_VM
+    assert gotos[pipeline.Table.ACL_FROM_VM] == pipeline.Table.L2_LEARN
+    assert gotos[pipeline.Table.ACL_TO_VM] == pipeline.Table.EGRESS
+    assert all(f.priority == pipeline.Priority.STAGE_DEFAULT for f in flows)
