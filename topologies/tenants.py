@@ -35,14 +35,20 @@ class TenantsTopo(Topo):
     def build(self, switches: int = 2, hosts: int = 1, tenants: str = "ab") -> None:
         if switches not in (1, 2):
             raise ValueError("the inter-switch link joins at most two switches; the overlay joins more")
+        self.attachments: dict[str, tuple[str, str]] = {}   # host -> (switch, switch interface)
+        self.tenants = tenants
+        next_port = {f"s{i + 1}": 2 if switches == 2 else 1 for i in range(switches)}
         sws = [self.addSwitch(f"s{i + 1}", dpid=f"{i + 1:016x}", cls=UserspaceSwitch) for i in range(switches)]
         if switches == 2:
-            self.addLink(sws[0], sws[1])
+            self.addLink(sws[0], sws[1], port1=1, port2=1)
         for t_index, tenant in enumerate(tenants):
             for n in range(1, hosts * switches + 1):
                 host = self.addHost(f"{tenant}{n}", cls=TxOffHost, ip=f"{host_ip(n)}/24",
                                     mac=host_mac(t_index + 1, n))
-                self.addLink(host, host_switch(n, switches))
+                switch = host_switch(n, switches)
+                self.addLink(host, switch, port2=next_port[switch])
+                self.attachments[host] = (switch, f"{switch}-eth{next_port[switch]}")
+                next_port[switch] += 1
 
     @staticmethod
     def trunks(switches: int = 2) -> list[str]:
