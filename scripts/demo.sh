@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up, then run the controller with the demo topology: two tenants, same subnet, isolated.
+# --stay keeps the controller, REST API (127.0.0.1:9696) and topology running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+exec .venv/bin/python -m nvapps.lab.demo "$@"
