@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property
 
 import netaddr
 
@@ -118,14 +118,18 @@ def _pad8(length: int) -> int:
     return (length + 7) // 8 * 8
 
 
-@lru_cache(maxsize=1 << 16)
+# name -> (OXM header, masked OXM header, width): packed once, so encoding a field is two concatenations.
+_OXM_HEADERS = {name: (struct.pack("!I", f.header()), struct.pack("!I", f.header(True)), f.width)
+                for name, f in FIELDS.items()}
+_PADDING = [bytes(n) for n in range(8)]
+
+
 def encode_oxm(name: str, value: int, mask: int | None = None) -> bytes:
     """One OXM TLV: header, value and (if given) mask."""
-    field = FIELDS[name]
+    header, masked_header, width = _OXM_HEADERS[name]
     if mask is None:
-        return struct.pack("!I", field.header()) + value.to_bytes(field.width, "big")
-    return (struct.pack("!I", field.header(True)) + value.to_bytes(field.width, "big")
-            + mask.to_bytes(field.width, "big"))
+        return header + value.to_bytes(width, "big")
+    return masked_header + value.to_bytes(width, "big") + mask.to_bytes(width, "big")
 
 
 MatchItem = tuple  # (field name, int value, int mask or None)
@@ -145,23 +149,22 @@ def match(**fields: int | str | tuple[int | str, int]) -> tuple[MatchItem, ...]:
 
 def encode_match(items: tuple[MatchItem, ...]) -> bytes:
     """An ofp_match (OXM type) padded to 8 bytes."""
-    body = b"".join(encode_oxm(n, v, m) for n, v, m in items)
+    body = b"".join([encode_oxm(n, v, m) for n, v, m in items])
     length = 4 + len(body)
-    return struct.pack("!HH", 1, length) + body + bytes(_pad8(length) - length)
+    return struct.pack("!HH", 1, length) + body + _PADDING[-length % 8]
 
 
-# ---- actions: frozen dataclasses, each encodes itself (cached: the same action recurs across flows) ----
+# ---- actions: frozen dataclasses, each encodes itself once (kept on the instance, no hashing) ----
 
 class Action:
     """Base of actions; subclasses are frozen dataclasses with an `_encode` method."""
 
+    @cached_property
+    def wire(self) -> bytes:
+        return self._encode()  # type: ignore[attr-defined]
+
     def encode(self) -> bytes:
-        return _encode_action(self)
-
-
-@lru_cache(maxsize=1 << 16)
-def _encode_action(action: Action) -> bytes:
-    return action._encode()  # type: ignore[attr-defined]
+        return self.wire
 
 
 @dataclass(frozen=True)
@@ -291,22 +294,21 @@ class Flow:
     goto: int | None = None
     write_metadata: tuple[int, int] | None = None   # (value, mask)
 
-    def body(self) -> bytes:
+    @cached_property
+    def wire(self) -> bytes:
         """The flow's identity and behaviour on the wire: table, priority, match, instructions."""
-        return _flow_body(self)
+        instructions = b""
+        if self.actions:
+            acts = encode_actions(self.actions)
+            instructions += struct.pack("!HH4x", 4, 8 + len(acts)) + acts
+        if self.write_metadata is not None:
+            instructions += struct.pack("!HH4xQQ", 2, 24, *self.write_metadata)
+        if self.goto is not None:
+            instructions += struct.pack("!HHB3x", 1, 8, self.goto)
+        return struct.pack("!BH", self.table, self.priority) + encode_match(self.match) + instructions
 
-
-@lru_cache(maxsize=1 << 18)
-def _flow_body(flow: Flow) -> bytes:
-    instructions = b""
-    if flow.actions:
-        acts = encode_actions(flow.actions)
-        instructions += struct.pack("!HH4x", 4, 8 + len(acts)) + acts
-    if flow.write_metadata is not None:
-        instructions += struct.pack("!HH4xQQ", 2, 24, *flow.write_metadata)
-    if flow.goto is not None:
-        instructions += struct.pack("!HHB3x", 1, 8, flow.goto)
-    return struct.pack("!BH", flow.table, flow.priority) + encode_match(flow.match) + instructions
+    def body(self) -> bytes:
+        return self.wire
 
 
 def flow_add(flow: Flow, cookie: int, xid: int = 0) -> bytes:

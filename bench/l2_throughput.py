@@ -1,0 +1,81 @@
+"""iperf3 TCP host-to-host through the nvapps L2 pipeline vs. the same bridges with one actions=NORMAL flow.
+
+    .venv/bin/python -m bench.l2_throughput [--seconds 5] [--runs 3]
+
+Prints the median Gbit/s of each and the ratio (goal: nvapps / NORMAL >= 0.95), for hosts on one
+switch and on two switches joined by the trunk.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+
+from mininet.log import setLogLevel
+
+from nvapps.lab.controller import Controller
+from nvapps.lab.net import start_net, wait_ping
+from nvapps.lab.ovs import ensure_ovs
+from nvapps.lab.scenarios import create_tenants
+from topologies.tenants import TenantsTopo, host_ip
+
+
+def iperf(client, server, seconds: int) -> float:
+    """Gbit/s of one iperf3 TCP run from `client` to `server`."""
+    server.cmd("iperf3 -s -D -1 -p 5201 >/dev/null 2>&1")
+    time.sleep(0.5)
+    out = client.cmd(f"iperf3 -c {server.IP()} -p 5201 -t {seconds} -J")
+    return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9
+
+
+def median_runs(client, server, seconds: int, runs: int) -> float:
+    return statistics.median(iperf(client, server, seconds) for _ in range(runs))
+
+
+def use_normal(bridges: list[str]) -> None:
+    """Replace every flow and group with a single actions=NORMAL flow (the controller is stopped)."""
+    for br in bridges:
+        subprocess.run(["ovs-ofctl", "-O", "OpenFlow13", "del-flows", br], check=True)
+        subprocess.run(["ovs-ofctl", "-O", "OpenFlow13", "del-groups", br], check=True)
+        subprocess.run(["ovs-ofctl", "-O", "OpenFlow13", "add-flow", br, "actions=NORMAL"], check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    setLogLevel("warning")
+    ensure_ovs()
+    topo = TenantsTopo(switches=2, hosts=2, tenants="a")
+    controller = Controller(tempfile.mkdtemp(prefix="nvbench-"), trunks=TenantsTopo.trunks(2))
+    controller.start()
+    net = None
+    try:
+        net = start_net(topo, controller.of_port)
+        create_tenants(controller.client, topo)
+        controller.wait_chassis(["s1", "s2"])
+        a1, a2, a3 = net.get("a1"), net.get("a2"), net.get("a3")
+        for dst in (2, 3):
+            wait_ping(a1, host_ip(dst))
+        pairs = {"one switch (a1->a3)": (a1, a3), "two switches (a1->a2)": (a1, a2)}
+        nv = {name: median_runs(c, s, args.seconds, args.runs) for name, (c, s) in pairs.items()}
+        controller.stop()
+        use_normal(["s1", "s2"])
+        for dst in (2, 3):
+            wait_ping(a1, host_ip(dst))
+        normal = {name: median_runs(c, s, args.seconds, args.runs) for name, (c, s) in pairs.items()}
+        for name in pairs:
+            print(f"{name}: nvapps {nv[name]:.2f} Gbit/s, NORMAL {normal[name]:.2f} Gbit/s, "
+                  f"ratio {nv[name] / normal[name]:.3f}")
+    finally:
+        if net is not None:
+            net.stop()
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
