@@ -13,13 +13,12 @@ import statistics
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 from mininet.log import setLogLevel
 
-from nvapps.lab.controller import Controller
-from nvapps.lab.net import start_net, wait_ping
-from nvapps.lab.ovs import ensure_ovs
-from nvapps.lab.scenarios import create_tenants
+from nvapps.lab.net import wait_ping
+from nvapps.lab.scenarios import tenants_lab
 from topologies.tenants import TenantsTopo, host_ip
 
 
@@ -49,33 +48,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     setLogLevel("warning")
-    ensure_ovs()
-    topo = TenantsTopo(switches=2, hosts=2, tenants="a")
-    controller = Controller(tempfile.mkdtemp(prefix="nvbench-"), trunks=TenantsTopo.trunks(2))
-    controller.start()
-    net = None
-    try:
-        net = start_net(topo, controller.of_port)
-        create_tenants(controller.client, topo)
-        controller.wait_chassis(["s1", "s2"])
-        a1, a2, a3 = net.get("a1"), net.get("a2"), net.get("a3")
+    with tenants_lab(TenantsTopo(switches=2, hosts=2, tenants="a"), Path(tempfile.mkdtemp(prefix="nvbench-"))) as lab:
+        a1, a2, a3 = lab.host("a1"), lab.host("a2"), lab.host("a3")
         for dst in (2, 3):
             wait_ping(a1, host_ip(dst))
         pairs = {"one switch (a1->a3)": (a1, a3), "two switches (a1->a2)": (a1, a2)}
         nv = {name: median_runs(c, s, args.seconds, args.runs) for name, (c, s) in pairs.items()}
-        controller.stop()
+        lab.controller.stop()
         use_normal(["s1", "s2"])
         for dst in (2, 3):
             wait_ping(a1, host_ip(dst))
         normal = {name: median_runs(c, s, args.seconds, args.runs) for name, (c, s) in pairs.items()}
-        for name in pairs:
-            print(f"{name}: nvapps {nv[name]:.2f} Gbit/s, NORMAL {normal[name]:.2f} Gbit/s, "
-                  f"ratio {nv[name] / normal[name]:.3f}")
-    finally:
-        if net is not None:
-            net.stop()
-        controller.stop()
-
+    for name in pairs:
+        print(f"{name}: nvapps {nv[name]:.2f} Gbit/s, NORMAL {normal[name]:.2f} Gbit/s, "
+              f"ratio {nv[name] / normal[name]:.3f}")
 
 if __name__ == "__main__":
     main()

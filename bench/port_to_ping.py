@@ -11,25 +11,25 @@ import re
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 from mininet.log import setLogLevel
 
-from nvapps.lab.controller import Controller
-from nvapps.lab.net import ping, start_net, wait_ping
-from nvapps.lab.ovs import ensure_ovs
-from nvapps.lab.scenarios import bind_host, create_tenants
+from nvapps.lab.net import ping, wait_ping
+from nvapps.lab.scenarios import Lab, bind_host, tenants_lab
 from topologies.tenants import TenantsTopo, host_ip
 
 
-def one_run(controller: Controller, topo: TenantsTopo, tenant, a1) -> float:
+def one_run(lab: Lab) -> float:
     """Seconds from POST /v2.0/ports to the first reply a1 gets from a2."""
-    controller.client.delete("port", tenant.ports["a2"]["id"])
+    a1, tenant = lab.host("a1"), lab.tenants["a"]
+    lab.api.delete("port", tenant.ports["a2"]["id"])
     while ping(a1, host_ip(2), count=1, timeout=0.2):
         pass
     pinger = a1.popen(["ping", "-n", "-D", "-i", "0.01", "-c", "1", "-w", "10", host_ip(2)], stdout=-1, text=True)
     time.sleep(0.05)
     posted = time.time()
-    tenant.ports["a2"] = bind_host(controller.client, topo, tenant.network, tenant.subnet, "a2")
+    tenant.ports["a2"] = bind_host(lab.api, lab.topo, tenant.network, tenant.subnet, "a2")
     out, _ = pinger.communicate(timeout=15)
     m = re.search(r"\[(\d+\.\d+)\] \d+ bytes from", out)
     if not m:
@@ -42,25 +42,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     setLogLevel("warning")
-    ensure_ovs()
-    topo = TenantsTopo(switches=1, hosts=2, tenants="a")
-    controller = Controller(tempfile.mkdtemp(prefix="nvbench-"))
-    controller.start()
-    net = None
-    try:
-        net = start_net(topo, controller.of_port)
-        tenant = create_tenants(controller.client, topo)["a"]
-        controller.wait_chassis(["s1"])
-        a1 = net.get("a1")
-        wait_ping(a1, host_ip(2))
-        times = [one_run(controller, topo, tenant, a1) for _ in range(args.runs)]
-        print(f"REST port creation -> first ping reply, {args.runs} runs: median {statistics.median(times) * 1000:.0f} ms, "
-              f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
-    finally:
-        if net is not None:
-            net.stop()
-        controller.stop()
-
+    with tenants_lab(TenantsTopo(switches=1, hosts=2, tenants="a"), Path(tempfile.mkdtemp(prefix="nvbench-"))) as lab:
+        wait_ping(lab.host("a1"), host_ip(2))
+        times = [one_run(lab) for _ in range(args.runs)]
+    print(f"REST port creation -> first ping reply, {args.runs} runs: median {statistics.median(times) * 1000:.0f} ms, "
+          f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
 
 if __name__ == "__main__":
     main()

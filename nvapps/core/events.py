@@ -6,28 +6,24 @@ from os_ken.controller import event
 from nvapps.core.topology import Chassis
 
 
-class EventChassisUp(event.EventBase):
+class ChassisEvent(event.EventBase):
+    """Something happened to one chassis."""
+
+    def __init__(self, chassis: Chassis):
+        super().__init__()
+        self.chassis = chassis
+
+
+class EventChassisUp(ChassisEvent):
     """A switch connected and its ports are known: reconcile it."""
 
-    def __init__(self, chassis: Chassis):
-        super().__init__()
-        self.chassis = chassis
 
-
-class EventChassisDown(event.EventBase):
+class EventChassisDown(ChassisEvent):
     """A switch disconnected; its flows stay in it (fail_mode=secure)."""
 
-    def __init__(self, chassis: Chassis):
-        super().__init__()
-        self.chassis = chassis
 
-
-class EventInterfacesChanged(event.EventBase):
+class EventInterfacesChanged(ChassisEvent):
     """An interface was added to, removed from or changed on a switch."""
-
-    def __init__(self, chassis: Chassis):
-        super().__init__()
-        self.chassis = chassis
 
 
 class EventModelChanged(event.EventBase):

@@ -1,9 +1,17 @@
 """Tenants on the `tenants` topology, created over REST the way a user would."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from mininet.net import Mininet
 
 from nvapps.lab.client import Client
+from nvapps.lab.controller import Controller
+from nvapps.lab.net import start_net
+from nvapps.lab.ovs import ensure_ovs
 from topologies.tenants import TenantsTopo, host_ip, host_mac
 
 CIDR = "10.0.0.0/24"
@@ -41,3 +49,41 @@ def create_tenants(client: Client, topo: TenantsTopo) -> dict[str, Tenant]:
         hosts = sorted((h for h in topo.attachments if h[0] == tenant), key=lambda h: int(h[1:]))
         out[tenant] = Tenant(project, net, sub, {h: bind_host(client, topo, net, sub, h) for h in hosts})
     return out
+
+
+@dataclass
+class Lab:
+    """A running controller, a started Mininet net on the tenants topology, and the tenants made over REST."""
+
+    controller: Controller
+    net: Mininet
+    topo: TenantsTopo
+    tenants: dict[str, Tenant]
+
+    @property
+    def api(self) -> Client:
+        return self.controller.client
+
+    def host(self, name: str):
+        return self.net.get(name)
+
+
+@contextmanager
+def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None,
+                rest_port: int | None = None) -> Iterator[Lab]:
+    """Start OVS (if needed), the controller and `topo`, create its tenants; stop exactly those on exit."""
+    ensure_ovs()
+    switches = sorted(topo.switches())
+    controller = Controller(workdir, trunks=TenantsTopo.trunks(len(switches)), of_port=of_port,
+                            rest_port=rest_port)
+    controller.start()
+    net = None
+    try:
+        net = start_net(topo, controller.of_port)
+        tenants = create_tenants(controller.client, topo)
+        controller.wait_chassis(switches)
+        yield Lab(controller, net, topo, tenants)
+    finally:
+        if net is not None:
+            net.stop()
+        controller.stop()

@@ -133,6 +133,11 @@ class Resource:
     KIND: ClassVar[str] = ""
     COLLECTION: ClassVar[str] = ""
 
+    id: str = attr(check_uuid, update=False, default="")
+    project_id: str = attr(check_str, update=False, default="")
+    name: str = attr(check_name, default="")
+    description: str = attr(check_str, default="")
+
     def to_api(self) -> dict:
         """The object as Neutron shows it (internal fields left out)."""
         return {api_name(f): getattr(self, f.name) for f in fields(self) if not f.metadata.get("internal")}
@@ -190,10 +195,6 @@ class Network(Resource):
     KIND: ClassVar[str] = "network"
     COLLECTION: ClassVar[str] = "networks"
 
-    id: str = attr(check_uuid, update=False)
-    project_id: str = attr(check_str, update=False, default="")
-    name: str = attr(check_name, default="")
-    description: str = attr(check_str, default="")
     admin_state_up: bool = attr(check_bool, default=True)
     shared: bool = attr(check_bool, default=False)
     mtu: int = attr(create=False, update=False, default=1500)
@@ -216,11 +217,7 @@ class Subnet(Resource):
     KIND: ClassVar[str] = "subnet"
     COLLECTION: ClassVar[str] = "subnets"
 
-    id: str = attr(check_uuid, update=False)
-    project_id: str = attr(check_str, update=False, default="")
     network_id: str = attr(check_uuid, update=False, default="")
-    name: str = attr(check_name, default="")
-    description: str = attr(check_str, default="")
     ip_version: int = attr(check_ip_version, update=False, default=4)
     cidr: str = attr(check_cidr, update=False, default="")
     gateway_ip: str | None = attr(lambda v: None if v is None else check_ip(v), default="")
@@ -239,11 +236,7 @@ class Port(Resource):
     KIND: ClassVar[str] = "port"
     COLLECTION: ClassVar[str] = "ports"
 
-    id: str = attr(check_uuid, update=False)
-    project_id: str = attr(check_str, update=False, default="")
     network_id: str = attr(check_uuid, update=False, default="")
-    name: str = attr(check_name, default="")
-    description: str = attr(check_str, default="")
     mac_address: str = attr(check_mac, default="")
     fixed_ips: list = attr(list_of(dict_with({"subnet_id": check_uuid, "ip_address": check_ip})),
                            default=None)
