@@ -177,6 +177,12 @@ class Model:
         elif port.mac_address in {p.mac_address for p in others}:
             raise Conflict(f"Unable to complete operation for network {net.id}. The mac address "
                            f"{port.mac_address} is in use.", "MacAddressInUse")
+        if port.host_id and port.interface_name:
+            holder = next((p.id for p in self.ports() if p.id != port.id and p.host_id == port.host_id
+                           and p.interface_name == port.interface_name), None)
+            if holder is not None:
+                raise Conflict(f"Interface {port.interface_name} on {port.host_id} is already bound to port "
+                               f"{holder}.", "PortBindingConflict")
         subnets = {s.id: s for s in self.list("subnet", {"network_id": [net.id]})}
         used = {(ip["subnet_id"], ip["ip_address"]) for p in others for ip in p.fixed_ips or []}
         if port.fixed_ips is None:

@@ -50,6 +50,20 @@ def test_hosts_of_one_network_on_two_switches_reach_each_other(lab):
         assert ping(lab.host(src), host_ip(dst), count=3) == 3, (src, dst)
 
 
+def test_tcp_crosses_the_pipeline_and_the_trunk_intact(lab):
+    a1, a2 = lab.host("a1"), lab.host("a2")
+    wait_ping(a1, host_ip(2))
+    server = a2.popen("nc -l 5001 | wc -c", shell=True, stdout=-1, text=True)
+    try:
+        time.sleep(0.5)
+        a1.cmd(f"head -c 2000000 /dev/urandom | nc -N -w 5 {host_ip(2)} 5001")
+        received, _ = server.communicate(timeout=20)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert int(received.strip()) == 2_000_000
+
+
 def test_every_ports_mac_is_programmed_on_both_switches_before_traffic(lab):
     for bridge in ("s1", "s2"):
         lookups = [f for f in dump_flows(bridge) if f.table == Table.L2_LOOKUP]

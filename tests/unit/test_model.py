@@ -121,6 +121,19 @@ def test_update_checks_like_create_and_keeps_the_key(model):
         model.update("port", port.id, {"network_id": net.id})
 
 
+def test_an_interface_can_be_bound_to_one_port_only(model):
+    a, _ = make_net(model, "p1")
+    b, _ = make_net(model, "p2")
+    binding = {"binding:host_id": "s1", "binding:profile": {"interface_name": "s1-eth2"}}
+    first = model.create("port", {"network_id": a.id, **binding}, "p1")
+    with pytest.raises(Conflict):
+        model.create("port", {"network_id": b.id, **binding}, "p2")
+    other = model.create("port", {"network_id": b.id}, "p2")
+    with pytest.raises(Conflict):
+        model.update("port", other.id, binding)
+    assert model.update("port", first.id, {"name": "still bound"}).interface_name == "s1-eth2"
+
+
 def test_listeners_hear_each_committed_change_and_not_refused_ones(model):
     heard = []
     model.subscribe(heard.append)
