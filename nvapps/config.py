@@ -35,12 +35,22 @@ def settings():
     return CONF.nvapps
 
 
+class ConfigError(SystemExit):
+    """A setting nvapps cannot run with: osken-manager stops with this one-line message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"nvapps: {message}")
+
+
 def chassis_names() -> dict[int, str]:
-    """Configured chassis names by datapath id; bad entries raise ValueError naming the entry."""
+    """Configured chassis names by datapath id."""
     out = {}
     for entry in settings().chassis:
         dpid, sep, name = entry.partition("=")
+        try:
+            out[int(dpid, 0)] = name
+        except ValueError:
+            sep = ""
         if not sep or not name:
-            raise ValueError(f"chassis entry {entry!r} is not DPID=NAME")
-        out[int(dpid, 0)] = name
+            raise ConfigError(f"--nvapps-chassis entry {entry!r} is not DPID=NAME (e.g. 0x1=hv1)")
     return out

@@ -35,6 +35,7 @@ class Controller:
         self.rest_port = rest_port or free_port()
         self.db_path = self.workdir / "nvapps.db"
         self.log_path = self.workdir / "controller.log"
+        self.extra_args: list[str] = []
         self.proc: subprocess.Popen | None = None
         self.client = Client(f"http://127.0.0.1:{self.rest_port}")
 
@@ -44,7 +45,7 @@ class Controller:
                "--nvapps-rest-port", str(self.rest_port), "--nvapps-db-path", str(self.db_path)]
         if self.trunks:
             cmd += ["--nvapps-trunk-interfaces", ",".join(self.trunks)]
-        return cmd + list(self.apps)
+        return cmd + self.extra_args + list(self.apps)
 
     def start(self, timeout: float = 30.0) -> None:
         log = open(self.log_path, "a")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from os_ken.base import app_manager
 from os_ken.lib import hub
@@ -26,7 +27,10 @@ class RestApp(app_manager.OSKenApp):
         super().__init__(*args, **kwargs)
         self.name = "nvapi"
         settings = config.settings()
-        self.store = SQLiteStore(settings.db_path)
+        try:
+            self.store = SQLiteStore(settings.db_path)
+        except (OSError, sqlite3.Error) as exc:
+            raise config.ConfigError(f"cannot open database {settings.db_path}: {exc}") from None
         self.model = Model(self.store, settings.default_project)
         self.model.subscribe(lambda changes: self.send_event_to_observers(EventModelChanged(changes)))
         self.api = RestAPI(self.model, self._live_status, self._chassis_status)
@@ -34,7 +38,11 @@ class RestApp(app_manager.OSKenApp):
 
     def start(self):
         thread = super().start()
-        server = hub.WSGIServer(self._listen, self.api)
+        try:
+            server = hub.WSGIServer(self._listen, self.api)
+        except OSError as exc:
+            raise config.ConfigError(f"cannot serve the REST API on {self._listen[0]}:{self._listen[1]}: "
+                                     f"{exc}") from None
         self.threads.append(hub.spawn(server.serve_forever))
         LOG.info("nvapps REST API on http://%s:%d/v2.0/ (database %s)", *self._listen, config.settings().db_path)
         return thread
@@ -62,7 +70,9 @@ class RestApp(app_manager.OSKenApp):
             stats = core.stats.get(ch.dpid)
             out.append({
                 "name": ch.name, "datapath_id": f"{ch.dpid:016x}", "connected": True,
-                "interfaces": sorted(ch.interfaces), "trunk_ofport": ch.trunk_ofport,
+                "interfaces": [{"name": i.name, "ofport": i.ofport, "up": i.up}
+                               for i in sorted(ch.interfaces.values(), key=lambda i: i.ofport)],
+                "trunk_ofport": ch.trunk_ofport,
                 "flow_mods": stats.flow_mods, "group_mods": stats.group_mods,
                 "packet_ins": stats.packet_ins, "errors": stats.errors, "last_sync": stats.last_sync,
             })
