@@ -22,6 +22,8 @@ from nvapps.core.topology import Chassis
 
 LOG = logging.getLogger(__name__)
 
+RETRY_AFTER = 5.0   # seconds before a failed sync is tried again (re-reading the switch)
+
 
 class ServiceApp(app_manager.OSKenApp):
     """One nvapps service: subclasses set APP_ID and implement snapshot() and desired()."""
@@ -85,6 +87,7 @@ class ServiceApp(app_manager.OSKenApp):
             except Exception:
                 LOG.exception("%s: reading the model failed", self.name)
                 continue
+            failed = False
             for chassis in list(self.core.chassis.values()):
                 try:
                     desired = self.desired(chassis, snap)
@@ -93,6 +96,10 @@ class ServiceApp(app_manager.OSKenApp):
                     else:
                         self.sync.update(chassis, desired)
                 except SwitchError as exc:
+                    failed = True
                     LOG.error("%s: syncing %s failed: %s", self.name, chassis.name, exc)
                 except Exception:
+                    failed = True
                     LOG.exception("%s: syncing %s failed", self.name, chassis.name)
+            if failed:
+                hub.spawn_after(RETRY_AFTER, self._wake.set)
