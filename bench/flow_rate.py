@@ -15,10 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.flowset import ofctl_lines
 from nvapps.lab.controller import free_port
 from nvapps.lab.ovs import ensure_ovs
-
-from bench.flowset import ofctl_lines
 
 BRIDGE = "nvbench0"
 REPO = Path(__file__).resolve().parents[1]

@@ -12,12 +12,11 @@ from os_ken.base import app_manager
 from os_ken.controller.handler import set_ev_cls
 from os_ken.lib import hub
 
+from bench.flowset import bench_flows
 from nvapps import pipeline
 from nvapps.core.events import EventChassisUp
 from nvapps.core.reconcile import Desired, diff
 from nvapps.core.topology import Chassis
-
-from bench.flowset import bench_flows
 
 app_manager.require_app("nvapps.core.app")
 

@@ -5,6 +5,7 @@ import logging
 import random
 import threading
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Callable, Iterable
 
 import netaddr
@@ -239,7 +240,7 @@ def _check_pools(sub: Subnet, hosts: tuple[int, int]) -> None:
                              f"cidr {sub.cidr} or is reversed.")
         spans.append((start, end))
     spans.sort()
-    for (_, end_a), (start_b, _) in zip(spans, spans[1:]):
+    for (_, end_a), (start_b, _) in pairwise(spans):
         if start_b <= end_a:
             raise BadRequest("Found overlapping allocation pools")
     if sub.gateway_ip is not None:
