@@ -16,6 +16,10 @@ OPTS = [
                 help="switch interfaces that form the inter-chassis link, e.g. s1-eth3,s2-eth3"),
     cfg.StrOpt("default-project", default="default",
                help="project_id given to objects created without one"),
+    cfg.StrOpt("auth-file", default=None,
+               help='tokens file: {"tokens": [{"token": T, "project_id": P, "role": "admin"|"member"}]}'),
+    cfg.BoolOpt("no-auth", default=False,
+                help="development only: no tokens, every request is admin (X-Project-Id picks the project)"),
 ]
 
 CONF = osken_cfg.CONF   # os-ken parses its own ConfigOpts, not oslo's global one

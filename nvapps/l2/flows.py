@@ -7,7 +7,7 @@ from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
 from nvapps.core.topology import Chassis, Location, locate
-from nvapps.model.objects import Network, Port
+from nvapps.model.network import Network, Port
 from nvapps.pipeline import Priority, Reg, Table
 
 LEARN_IDLE_TIMEOUT = 300

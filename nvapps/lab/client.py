@@ -6,7 +6,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-COLLECTIONS = {"network": "networks", "subnet": "subnets", "port": "ports"}
+COLLECTIONS = {"network": "networks", "subnet": "subnets", "port": "ports", "router": "routers",
+               "floatingip": "floatingips", "security_group": "security-groups",
+               "security_group_rule": "security-group-rules", "network_acl": "network-acls"}
 
 
 class ApiError(Exception):
@@ -21,15 +23,18 @@ class ApiError(Exception):
 class Client:
     """CRUD on /v2.0/<collection> of one nvapps REST endpoint."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, token: str | None = None, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
+        self.token = token
         self.timeout = timeout
 
     def request(self, method: str, path: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
         """(status, decoded JSON body or None); raises ApiError on 4xx/5xx."""
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["X-Auth-Token"] = self.token
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 payload = resp.read()
@@ -53,11 +58,15 @@ class Client:
 
     def list(self, kind: str, **filters: str) -> list[dict]:
         query = "&".join(f"{k}={v}" for k, v in filters.items())
-        return self.request("GET", f"/v2.0/{COLLECTIONS[kind]}" + (f"?{query}" if query else ""))[1][
-            COLLECTIONS[kind]]
+        plural = COLLECTIONS[kind]
+        return self.request("GET", f"/v2.0/{plural}" + (f"?{query}" if query else ""))[1][plural.replace("-", "_")]
 
     def delete(self, kind: str, obj_id: str) -> None:
         self.request("DELETE", f"/v2.0/{COLLECTIONS[kind]}/{obj_id}")
+
+    def action(self, kind: str, obj_id: str, name: str, **body: Any) -> dict:
+        """A member action, e.g. action("router", rid, "add_router_interface", subnet_id=...)."""
+        return self.request("PUT", f"/v2.0/{COLLECTIONS[kind]}/{obj_id}/{name}", body)[1]
 
     def chassis(self) -> list[dict]:
         return self.request("GET", "/v2.0/chassis")[1]["chassis"]

@@ -1,6 +1,7 @@
 """osken-manager with the nvapps apps, as a subprocess started and stopped by PID."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -12,6 +13,10 @@ from pathlib import Path
 from nvapps.lab.client import ApiError, Client
 
 FLAGS_FILE = Path(__file__).resolve().parent.parent / "flags.py"
+
+# The tokens the lab's controllers accept: an admin and a member of each demo tenant.
+ADMIN_TOKEN = "lab-admin-token"
+MEMBER_TOKENS = {"tenant-a": "lab-tenant-a-token", "tenant-b": "lab-tenant-b-token"}
 
 
 def free_port() -> int:
@@ -34,20 +39,30 @@ class Controller:
         self.of_port = of_port or free_port()
         self.rest_port = rest_port or free_port()
         self.db_path = self.workdir / "nvapps.db"
+        self.tokens_path = self.workdir / "tokens.json"
         self.log_path = self.workdir / "controller.log"
         self.extra_args: list[str] = []
         self.proc: subprocess.Popen | None = None
-        self.client = Client(f"http://127.0.0.1:{self.rest_port}")
+        self.url = f"http://127.0.0.1:{self.rest_port}"
+        self.client = Client(self.url, ADMIN_TOKEN)
 
     def command(self) -> list[str]:
         manager = str(Path(sys.executable).with_name("osken-manager"))
         cmd = [manager, "--user-flags", str(FLAGS_FILE), "--ofp-tcp-listen-port", str(self.of_port),
-               "--nvapps-rest-port", str(self.rest_port), "--nvapps-db-path", str(self.db_path)]
+               "--nvapps-rest-port", str(self.rest_port), "--nvapps-db-path", str(self.db_path),
+               "--nvapps-auth-file", str(self.tokens_path)]
         if self.trunks:
             cmd += ["--nvapps-trunk-interfaces", ",".join(self.trunks)]
         return cmd + self.extra_args + list(self.apps)
 
+    def member(self, project: str) -> Client:
+        """A client acting as a member of `project` (tenant-a or tenant-b)."""
+        return Client(self.url, MEMBER_TOKENS[project])
+
     def start(self, timeout: float = 30.0) -> None:
+        tokens = [{"token": ADMIN_TOKEN, "project_id": "admin", "role": "admin"}]
+        tokens += [{"token": t, "project_id": p, "role": "member"} for p, t in MEMBER_TOKENS.items()]
+        self.tokens_path.write_text(json.dumps({"tokens": tokens}, indent=1))
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
                                      cwd=self.workdir, start_new_session=True)

@@ -23,5 +23,9 @@ class NotFound(ModelError):
     status, type = 404, "NotFound"
 
 
+class Forbidden(ModelError):
+    status, type = 403, "PolicyNotAuthorized"
+
+
 class Conflict(ModelError):
     status, type = 409, "Conflict"

@@ -10,8 +10,10 @@ from os_ken.lib import hub
 from nvapps import config
 from nvapps.core.events import EventModelChanged
 from nvapps.core.topology import locate
-from nvapps.model.objects import Port, Resource
+from nvapps.model.base import Resource
+from nvapps.model.network import Port
 from nvapps.model.service import Model
+from nvapps.rest.auth import Authenticator, NoAuth, TokenFile
 from nvapps.rest.wsgi import RestAPI
 from nvapps.store.sqlite import SQLiteStore
 
@@ -33,7 +35,7 @@ class RestApp(app_manager.OSKenApp):
             raise config.ConfigError(f"cannot open database {settings.db_path}: {exc}") from None
         self.model = Model(self.store, settings.default_project)
         self.model.subscribe(lambda changes: self.send_event_to_observers(EventModelChanged(changes)))
-        self.api = RestAPI(self.model, self._live_status, self._chassis_status)
+        self.api = RestAPI(self.model, _authenticator(settings), self._live_status, self._chassis_status)
         self._listen = (settings.rest_host, settings.rest_port)
 
     def start(self):
@@ -77,3 +79,18 @@ class RestApp(app_manager.OSKenApp):
                 "packet_ins": stats.packet_ins, "errors": stats.errors, "last_sync": stats.last_sync,
             })
         return out
+
+
+def _authenticator(settings) -> Authenticator:
+    """Tokens from --nvapps-auth-file, or --nvapps-no-auth (said loudly); one of them is required."""
+    if settings.no_auth:
+        for line in ("*" * 72, "nvapps REST API: NO AUTHENTICATION (--nvapps-no-auth). Every request is admin.",
+                     "Development only: never expose this API.", "*" * 72):
+            LOG.warning(line)
+        return NoAuth(settings.default_project)
+    if not settings.auth_file:
+        raise config.ConfigError("set --nvapps-auth-file FILE (API tokens), or --nvapps-no-auth for development")
+    try:
+        return TokenFile.load(settings.auth_file)
+    except ValueError as exc:
+        raise config.ConfigError(str(exc)) from None

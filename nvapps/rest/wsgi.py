@@ -4,22 +4,39 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 import routes
 import webob
 import webob.dec
 import webob.exc
 
-from nvapps.model.errors import ModelError
-from nvapps.model.objects import KINDS, Resource
-from nvapps.model.service import Model
+from nvapps.model.base import Resource
+from nvapps.model.context import Context
+from nvapps.model.errors import BadRequest, Forbidden, ModelError
+from nvapps.model.service import ACTIONS, KINDS, Model, check_filters
+from nvapps.rest.auth import Authenticator, NoAuth, Unauthorized
 
 LOG = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20
 COLLECTIONS = {cls.COLLECTION: kind for kind, cls in KINDS.items()}
+PAGING = ("limit", "marker", "page_reverse", "sort_key", "sort_dir", "fields")
+EXTENSIONS = [
+    ("router", "Neutron L3 Router"), ("external-net", "Neutron external network"),
+    ("extraroute", "Neutron Extra Route"), ("ext-gw-mode", "Neutron L3 Configurable external gateway mode"),
+    ("security-group", "security-group"), ("port-security", "Port Security"),
+    ("allowed-address-pairs", "Allowed Address Pairs"), ("binding", "Port Binding"),
+    ("provider", "Provider Network"), ("network-acl", "nvapps: stateless network ACLs"),
+    ("chassis", "nvapps: chassis and switch status"),
+]
 
 StatusOf = Callable[[Resource], dict]
+
+
+def json_key(collection: str) -> str:
+    """The JSON key of a collection ("security-groups" -> "security_groups")."""
+    return collection.replace("-", "_")
 
 
 def neutron_error(status: int, type_: str, message: str) -> webob.Response:
@@ -29,24 +46,15 @@ def neutron_error(status: int, type_: str, message: str) -> webob.Response:
 
 
 class RestAPI:
-    """Routes /v2.0/<collection>[/<id>] to the model; `live_status` adds run-time state (port status)."""
+    """Routes /v2.0/<collection>[/<id>[/<action>]] to the model, as the authenticated project sees it."""
 
-    def __init__(self, model: Model, live_status: StatusOf | None = None,
+    def __init__(self, model: Model, auth: Authenticator | None = None, live_status: StatusOf | None = None,
                  chassis_status: Callable[[], list[dict]] | None = None) -> None:
         self.model = model
+        self.auth = auth or NoAuth(model.default_project)
         self.live_status = live_status or (lambda obj: {})
         self.chassis_status = chassis_status or (lambda: [])
-        m = routes.Mapper()
-        names = "|".join(COLLECTIONS)
-        m.connect("/", action="versions", conditions={"method": ["GET"]})
-        m.connect("/v2.0", action="resources", conditions={"method": ["GET"]})
-        m.connect("/v2.0/", action="resources", conditions={"method": ["GET"]})
-        m.connect("/v2.0/chassis", action="chassis", conditions={"method": ["GET"]})
-        m.connect("/v2.0/{collection}", action="collection", requirements={"collection": names})
-        m.connect("/v2.0/{collection}.json", action="collection", requirements={"collection": names})
-        m.connect("/v2.0/{collection}/{obj_id}", action="member", requirements={"collection": names})
-        m.connect("/v2.0/{collection}/{obj_id}.json", action="member", requirements={"collection": names})
-        self.mapper = m
+        self.mapper = build_mapper()
 
     @webob.dec.wsgify
     def __call__(self, req: webob.Request) -> webob.Response:
@@ -55,7 +63,12 @@ class RestAPI:
             if route is None:
                 return neutron_error(404, "HTTPNotFound", f"The resource could not be found: {req.path}")
             action = route.pop("action")
-            return getattr(self, f"_{action}")(req, **route)
+            if action in ("versions", "resources", "openapi"):
+                return getattr(self, f"_{action}")(req)
+            ctx = self.auth.context(req.headers.get("X-Auth-Token"), req.headers.get("X-Project-Id"))
+            return getattr(self, f"_{action}")(req, ctx, **route)
+        except Unauthorized as exc:
+            return neutron_error(401, "HTTPUnauthorized", str(exc))
         except ModelError as exc:
             return neutron_error(exc.status, exc.type, exc.message)
         except webob.exc.HTTPException as exc:
@@ -64,7 +77,7 @@ class RestAPI:
             LOG.exception("REST request %s %s failed", req.method, req.path)
             return neutron_error(500, "HTTPInternalServerError", "internal error; see the controller log")
 
-    # ---- handlers ----
+    # ---- public documents ----
 
     def _versions(self, req: webob.Request) -> webob.Response:
         href = req.host_url + "/v2.0/"
@@ -73,40 +86,67 @@ class RestAPI:
 
     def _resources(self, req: webob.Request) -> webob.Response:
         return webob.Response(json_body={"resources": [
-            {"name": cls.KIND, "collection": cls.COLLECTION,
+            {"name": cls.KIND, "collection": json_key(cls.COLLECTION),
              "links": [{"href": f"{req.host_url}/v2.0/{cls.COLLECTION}", "rel": "self"}]}
             for cls in KINDS.values()]})
 
-    def _chassis(self, req: webob.Request) -> webob.Response:
+    def _openapi(self, req: webob.Request) -> webob.Response:
+        from nvapps.rest.openapi import document
+        return webob.Response(json_body=document(req.host_url))
+
+    # ---- authenticated ----
+
+    def _extensions(self, req: webob.Request, ctx: Context) -> webob.Response:
+        return webob.Response(json_body={"extensions": [
+            {"alias": alias, "name": name, "description": name, "links": [], "updated": "2026-11-25T00:00:00Z"}
+            for alias, name in EXTENSIONS]})
+
+    def _chassis(self, req: webob.Request, ctx: Context) -> webob.Response:
+        if not ctx.is_admin:
+            raise Forbidden("Only admins see chassis status")
         return webob.Response(json_body={"chassis": self.chassis_status()})
 
-    def _collection(self, req: webob.Request, collection: str) -> webob.Response:
+    def _collection(self, req: webob.Request, ctx: Context, collection: str) -> webob.Response:
         kind = COLLECTIONS[collection]
         if req.method == "GET":
-            filters = {k: req.GET.getall(k) for k in req.GET if k != "fields"}
-            objs = self.model.list(kind, filters)
-            return webob.Response(json_body={collection: [self._show(o, req) for o in objs]})
+            filters = {k: req.GET.getall(k) for k in req.GET if k not in PAGING}
+            check_filters(kind, filters)
+            if kind == "security_group":
+                self.model.ensure_defaults(ctx)
+            objs = self.model.list(kind, filters, ctx)
+            page, links = _paginate(objs, req, collection)
+            body = {json_key(collection): [self._show(o, req) for o in page]}
+            if links:
+                body[f"{json_key(collection)}_links"] = links
+            return webob.Response(json_body=body)
         if req.method == "POST":
-            obj = self.model.create(kind, self._body(req, kind))
+            obj = self.model.create(kind, self._body(req, kind), ctx)
             return webob.Response(status=201, json_body={kind: self._show(obj, req)})
         raise webob.exc.HTTPMethodNotAllowed(detail=f"{req.method} is not allowed on /{collection}")
 
-    def _member(self, req: webob.Request, collection: str, obj_id: str) -> webob.Response:
+    def _member(self, req: webob.Request, ctx: Context, collection: str, obj_id: str) -> webob.Response:
         kind = COLLECTIONS[collection]
         if req.method == "GET":
-            return webob.Response(json_body={kind: self._show(self.model.get(kind, obj_id), req)})
+            return webob.Response(json_body={kind: self._show(self.model.get(kind, obj_id, ctx), req)})
         if req.method == "PUT":
-            obj = self.model.update(kind, obj_id, self._body(req, kind))
+            obj = self.model.update(kind, obj_id, self._body(req, kind), ctx)
             return webob.Response(json_body={kind: self._show(obj, req)})
         if req.method == "DELETE":
-            self.model.delete(kind, obj_id)
+            self.model.delete(kind, obj_id, ctx)
             return webob.Response(status=204)
         raise webob.exc.HTTPMethodNotAllowed(detail=f"{req.method} is not allowed on /{collection}/<id>")
 
+    def _member_action(self, req: webob.Request, ctx: Context, collection: str, obj_id: str,
+                       name: str) -> webob.Response:
+        if req.method != "PUT":
+            raise webob.exc.HTTPMethodNotAllowed(detail=f"{name} takes PUT")
+        return webob.Response(json_body=self.model.action(COLLECTIONS[collection], obj_id, name,
+                                                          self._body(req, None), ctx))
+
     # ---- helpers ----
 
-    def _body(self, req: webob.Request, kind: str) -> Any:
-        """The `kind` object of a JSON request body; a body that is not one is a 400 (413 if too big)."""
+    def _body(self, req: webob.Request, kind: str | None) -> Any:
+        """The `kind` object of a JSON request body (the whole body for actions); 400 if not, 413 if too big."""
         if req.content_length is not None and req.content_length > MAX_BODY:
             raise webob.exc.HTTPRequestEntityTooLarge(detail=f"request body exceeds {MAX_BODY} bytes")
         raw = req.body_file.read(MAX_BODY + 1)
@@ -115,14 +155,56 @@ class RestAPI:
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise webob.exc.HTTPBadRequest(detail="Malformed request body: not valid JSON") from None
+            raise BadRequest("Malformed request body: not valid JSON") from None
+        if kind is None:
+            return body
         if not isinstance(body, dict) or set(body) != {kind}:
-            raise webob.exc.HTTPBadRequest(detail=f"Resource body required: a JSON object {{\"{kind}\": {{...}}}}")
+            raise BadRequest(f"Resource body required: a JSON object {{\"{kind}\": {{...}}}}")
         return body[kind]
 
     def _show(self, obj: Resource, req: webob.Request) -> dict:
-        shown = obj.to_api()
-        shown["tenant_id"] = shown["project_id"]
+        shown = self.model.show(obj)
         shown.update(self.live_status(obj))
         wanted = req.GET.getall("fields")
         return {k: v for k, v in shown.items() if k in wanted} if wanted else shown
+
+
+def build_mapper() -> routes.Mapper:
+    """Every path of the API (the OpenAPI document is checked against this)."""
+    m = routes.Mapper()
+    names = "|".join(COLLECTIONS)
+    actions = "|".join(sorted({name for _, name in ACTIONS}))
+    get = {"method": ["GET"]}
+    m.connect("/", action="versions", conditions=get)
+    m.connect("/v2.0", action="resources", conditions=get)
+    m.connect("/v2.0/", action="resources", conditions=get)
+    m.connect("/openapi.json", action="openapi", conditions=get)
+    m.connect("/v2.0/extensions", action="extensions", conditions=get)
+    m.connect("/v2.0/chassis", action="chassis", conditions=get)
+    for suffix in ("", ".json"):
+        m.connect("/v2.0/{collection}" + suffix, action="collection", requirements={"collection": names})
+        m.connect("/v2.0/{collection}/{obj_id}" + suffix, action="member", requirements={"collection": names})
+        m.connect("/v2.0/{collection}/{obj_id}/{name}" + suffix, action="member_action",
+                  requirements={"collection": "routers", "name": actions})
+    return m
+
+
+def _paginate(objs: list, req: webob.Request, collection: str) -> tuple[list, list[dict]]:
+    """Neutron's limit/marker paging: a page, and a `next` link when more remain."""
+    marker, limit = req.GET.get("marker"), req.GET.get("limit")
+    if marker:
+        ids = [o.id for o in objs]
+        if marker not in ids:
+            raise BadRequest(f"marker {marker} not found")
+        objs = objs[ids.index(marker) + 1:]
+    if not limit:
+        return objs, []
+    if not limit.isdigit():
+        raise BadRequest(f"limit must be a non-negative integer, not {limit!r}")
+    size = int(limit)
+    if size == 0 or len(objs) <= size:
+        return objs, []
+    page = objs[:size]
+    query = {k: v for k, v in req.GET.items() if k != "marker"}
+    query["marker"] = page[-1].id
+    return page, [{"rel": "next", "href": f"{req.host_url}/v2.0/{collection}?{urlencode(query)}"}]

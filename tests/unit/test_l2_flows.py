@@ -7,7 +7,7 @@ from nvapps.core.reconcile import Desired
 from nvapps.core.stages import stage_defaults
 from nvapps.core.topology import Chassis, Interface
 from nvapps.l2.flows import BoundPort, bound_ports, chassis_l2
-from nvapps.model.objects import Network, Port
+from nvapps.model.network import Network, Port
 from tests.unit.fakeswitch import FakeSwitch
 
 BCAST = "ff:ff:ff:ff:ff:ff"

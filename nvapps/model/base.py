@@ -1,0 +1,115 @@
+"""What every tenant object shares: common fields, body parsing under a Context, and the change record."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from nvapps.model.context import Context
+from nvapps.model.errors import BadRequest, Forbidden
+from nvapps.model.fields import attr, check_str, check_uuid
+
+if TYPE_CHECKING:
+    from nvapps.model.service import Model
+
+
+@dataclass
+class Resource:
+    """Fields every tenant object has."""
+
+    KIND: ClassVar[str] = ""
+    COLLECTION: ClassVar[str] = ""
+
+    id: str = attr(check_uuid, update=False, default="")
+    project_id: str = attr(check_str, update=False, default="")
+    name: str = attr(check_str, default="")
+    description: str = attr(check_str, default="")
+
+    def public(self) -> bool:
+        """Whether every project may read this object (shared or external networks)."""
+        return False
+
+    def to_api(self) -> dict:
+        """The object as Neutron shows it (internal fields left out)."""
+        shown = {api_name(f): getattr(self, f.name) for f in fields(self) if not f.metadata.get("internal")}
+        shown["tenant_id"] = self.project_id
+        return shown
+
+    def to_store(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_store(cls, data: dict):
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    @classmethod
+    def from_body(cls, body: Any, ctx: Context):
+        """A new object from a POST body: unknown or read-only attributes and bad values are refused."""
+        values = parse_body(cls, body, "create", ctx)
+        tenant = values.pop("tenant_id", None)
+        owner = values.get("project_id") or tenant or ctx.project_id
+        if tenant and values.get("project_id") and tenant != values["project_id"]:
+            raise BadRequest("project_id and tenant_id do not match")
+        if owner != ctx.project_id and not ctx.is_admin:
+            raise Forbidden(f"Policy doesn't allow create_{cls.KIND} for project {owner}")
+        values["project_id"] = owner
+        values.setdefault("id", str(uuid.uuid4()))
+        return cls(**values)
+
+    def updated(self, body: Any, ctx: Context):
+        """A copy with a PUT body applied."""
+        return replace(self, **parse_body(type(self), body, "update", ctx))
+
+
+def api_name(f) -> str:
+    return f.metadata.get("api") or f.name
+
+
+def api_fields(cls) -> list:
+    return [f for f in fields(cls) if not f.metadata.get("internal")]
+
+
+def parse_body(cls, body: Any, action: str, ctx: Context) -> dict:
+    """Checked attribute values (by Python field name) of a POST/PUT body for `cls`."""
+    if not isinstance(body, dict):
+        raise BadRequest(f"body must be a JSON object with a '{cls.KIND}' object")
+    by_api = {api_name(f): f for f in api_fields(cls)}
+    out = {}
+    for key, value in body.items():
+        if key == "tenant_id" and action == "create":
+            out["tenant_id"] = check_str(value)
+            continue
+        f = by_api.get(key)
+        if f is None:
+            raise BadRequest(f"Unrecognized attribute(s) '{key}'")
+        if not f.metadata.get(action):
+            raise BadRequest(f"Attribute '{key}' not allowed in {'POST' if action == 'create' else 'PUT'}")
+        if f.metadata.get("admin") and not ctx.is_admin:
+            raise Forbidden(f"Policy doesn't allow {action}_{cls.KIND}:{key} to be performed.")
+        check = f.metadata.get("check")
+        out[f.name] = check(value) if check else value
+    return out
+
+
+@dataclass(frozen=True)
+class Change:
+    """One object created (old None), updated, or deleted (new None)."""
+
+    kind: str
+    old: Resource | None
+    new: Resource | None
+
+
+Prepare = Callable[["Model", Resource, "Resource | None", Context], tuple[Resource, list[Change]]]
+Deleting = Callable[["Model", Resource, Context], list[Change]]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How one kind is checked against the rest of the model on write, and what else changes with it."""
+
+    cls: type[Resource]
+    prepare: Prepare
+    deleting: Deleting
+    show: Callable[["Model", Resource], dict] = lambda model, obj: {}

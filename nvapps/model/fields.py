@@ -1,0 +1,174 @@
+"""Attribute declarations and value checks: each check parses and normalises a value or raises BadRequest,
+and carries the JSON schema of what it accepts (the OpenAPI document is built from them)."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import MISSING, field
+from typing import Any, Callable
+
+import netaddr
+
+from nvapps.model.errors import BadRequest
+
+MAX_NAME = 255
+
+Check = Callable[[Any], Any]
+
+
+def attr(check: Check | None = None, *, api: str | None = None, create: bool = True, update: bool = True,
+         admin: bool = False, internal: bool = False, default: Any = MISSING, default_factory: Any = MISSING,
+         schema: dict | None = None) -> Any:
+    """A dataclass field with its API name, check, which requests may set it and whether only admins may."""
+    meta = {"api": api, "check": check, "create": create, "update": update, "admin": admin,
+            "internal": internal, "schema": schema}
+    if default_factory is not MISSING:
+        return field(default_factory=default_factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def with_schema(schema: dict) -> Callable[[Check], Check]:
+    """Attach the JSON schema of the values `check` accepts."""
+    def mark(check: Check) -> Check:
+        check.schema = schema  # type: ignore[attr-defined]
+        return check
+    return mark
+
+
+def schema_of(check: Check | None) -> dict:
+    return dict(getattr(check, "schema", {}))
+
+
+@with_schema({"type": "string", "maxLength": MAX_NAME})
+def check_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"'{value}' is not a valid string")
+    if len(value) > MAX_NAME:
+        raise BadRequest(f"'{value[:20]}...' exceeds maximum length of {MAX_NAME}")
+    return value
+
+
+@with_schema({"type": "boolean"})
+def check_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise BadRequest(f"'{value}' is not a valid boolean value")
+
+
+@with_schema({"type": "string", "format": "uuid"})
+def check_uuid(value: Any) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        raise BadRequest(f"'{value}' is not a valid UUID") from None
+
+
+@with_schema({"type": "string", "pattern": "^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$"})
+def check_mac(value: Any) -> str:
+    try:
+        mac = netaddr.EUI(check_str(value), dialect=netaddr.mac_unix_expanded)
+    except (netaddr.AddrFormatError, TypeError, ValueError):
+        raise BadRequest(f"'{value}' is not a valid MAC address") from None
+    if int(mac) >> 40 & 1 or int(mac) == 0:
+        raise BadRequest(f"'{value}' is not a valid unicast MAC address")
+    return str(mac)
+
+
+@with_schema({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]})
+def check_ip(value: Any) -> str:
+    try:
+        return str(netaddr.IPAddress(check_str(value)))
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise BadRequest(f"'{value}' is not a valid IP address") from None
+
+
+@with_schema({"type": ["string", "null"]})
+def check_optional_ip(value: Any) -> str | None:
+    return None if value is None else check_ip(value)
+
+
+@with_schema({"type": "string", "example": "10.0.0.0/24"})
+def check_cidr(value: Any) -> str:
+    text = check_str(value)
+    try:
+        net = netaddr.IPNetwork(text) if "/" in text else None
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        net = None
+    if net is None:
+        raise BadRequest(f"'{value}' is not a valid IP subnet")
+    if net.ip != net.network:
+        raise BadRequest(f"'{value}' isn't a recognized IP subnet cidr, '{net.cidr}' is recommended")
+    return str(net.cidr)
+
+
+def one_of(*choices: Any) -> Check:
+    """A check that accepts exactly one of `choices`."""
+    @with_schema({"enum": list(choices)})
+    def check_choice(value: Any) -> Any:
+        if value not in choices or isinstance(value, bool) and not any(isinstance(c, bool) for c in choices):
+            raise BadRequest(f"'{value}' is not one of {list(choices)}")
+        return value
+    return check_choice
+
+
+def int_range(low: int, high: int, nullable: bool = False) -> Check:
+    """A check for an integer in [low, high] (or null when `nullable`)."""
+    @with_schema({"type": ["integer", "null"] if nullable else "integer", "minimum": low, "maximum": high})
+    def check_int(value: Any) -> int | None:
+        if value is None and nullable:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise BadRequest(f"'{value}' is not an integer in [{low}, {high}]")
+        return value
+    return check_int
+
+
+def list_of(check: Check) -> Check:
+    @with_schema({"type": "array", "items": schema_of(check)})
+    def check_list(value: Any) -> list:
+        if not isinstance(value, list):
+            raise BadRequest(f"'{value}' is not a list")
+        return [check(v) for v in value]
+    return check_list
+
+
+def dict_with(keys: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
+    """A check for a JSON object whose known keys each have a check."""
+    schema = {"type": "object", "properties": {k: schema_of(c) for k, c in keys.items()},
+              "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+
+    @with_schema(schema)
+    def check_dict(value: Any) -> dict:
+        if not isinstance(value, dict):
+            raise BadRequest(f"'{value}' is not a dictionary")
+        unknown = set(value) - set(keys)
+        if unknown:
+            raise BadRequest(f"unrecognized keys {sorted(unknown)} in {value}")
+        missing = [k for k in required if k not in value]
+        if missing:
+            raise BadRequest(f"{missing} missing in {value}")
+        return {k: keys[k](v) for k, v in value.items()}
+    return check_dict
+
+
+def nullable(check: Check) -> Check:
+    """`check`, or null."""
+    schema = schema_of(check)
+
+    @with_schema({"anyOf": [schema, {"type": "null"}]})
+    def check_or_null(value: Any) -> Any:
+        return None if value is None else check(value)
+    return check_or_null
+
+
+@with_schema({"type": "object", "properties": {"interface_name": {"type": "string"}}})
+def check_profile(value: Any) -> dict:
+    """binding:profile: a JSON object; interface_name, when given, must be a string."""
+    if not isinstance(value, dict):
+        raise BadRequest(f"'{value}' is not a dictionary")
+    if "interface_name" in value:
+        check_str(value["interface_name"])
+    return value

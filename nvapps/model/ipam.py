@@ -1,0 +1,113 @@
+"""IP address management: host ranges, allocation pools, fixed-IP allocation, MAC generation."""
+from __future__ import annotations
+
+import random
+from itertools import pairwise
+from typing import TYPE_CHECKING, Iterable
+
+import netaddr
+
+from nvapps.model.errors import BadRequest, Conflict
+
+if TYPE_CHECKING:
+    from nvapps.model.network import Subnet
+
+MAC_PREFIX = 0xFA163E000000   # Neutron's base MAC fa:16:3e
+
+
+def host_range(cidr: netaddr.IPNetwork) -> tuple[int, int] | None:
+    """First and last assignable addresses (IPv4 leaves out network and broadcast; IPv6 the subnet-router)."""
+    first, last = int(cidr.first) + 1, int(cidr.last) - (1 if cidr.version == 4 else 0)
+    if cidr.version == 4 and cidr.prefixlen >= 31:
+        first, last = int(cidr.first), int(cidr.last)
+    return (first, last) if first <= last else None
+
+
+def default_pools(hosts: tuple[int, int], gateway: str | None) -> list[dict]:
+    ranges = [hosts]
+    if gateway is not None:
+        gw = int(netaddr.IPAddress(gateway))
+        ranges = [r for r in ((hosts[0], gw - 1), (gw + 1, hosts[1])) if r[0] <= r[1]]
+    return [{"start": str(netaddr.IPAddress(a)), "end": str(netaddr.IPAddress(b))} for a, b in ranges]
+
+
+def check_pools(sub: "Subnet", hosts: tuple[int, int]) -> None:
+    spans = []
+    for pool in sub.allocation_pools:
+        start, end = int(netaddr.IPAddress(pool["start"])), int(netaddr.IPAddress(pool["end"]))
+        if not hosts[0] <= start <= end <= hosts[1]:
+            raise BadRequest(f"The allocation pool {pool['start']}-{pool['end']} spans beyond the subnet "
+                             f"cidr {sub.cidr} or is reversed.")
+        spans.append((start, end))
+    spans.sort()
+    for (_, end_a), (start_b, _) in pairwise(spans):
+        if start_b <= end_a:
+            raise BadRequest("Found overlapping allocation pools")
+    if sub.gateway_ip is not None:
+        gw = int(netaddr.IPAddress(sub.gateway_ip))
+        if any(a <= gw <= b for a, b in spans):
+            raise Conflict(f"Gateway ip {sub.gateway_ip} conflicts with allocation pool",
+                           "GatewayConflictWithAllocationPools")
+
+
+def _pool_addresses(sub: "Subnet") -> Iterable[str]:
+    for pool in sub.allocation_pools:
+        for ip in netaddr.iter_iprange(pool["start"], pool["end"]):
+            yield str(ip)
+
+
+def allocate(sub: "Subnet", used: set[tuple[str, str]]) -> str | None:
+    """The first free address of `sub`'s pools."""
+    return next((ip for ip in _pool_addresses(sub) if (sub.id, ip) not in used), None)
+
+
+def auto_ips(subnets: Iterable["Subnet"], used: set[tuple[str, str]]) -> list[dict]:
+    """One address from the first IPv4 subnet (then IPv6) of the network that has one free."""
+    subnets = list(subnets)
+    for sub in sorted(subnets, key=lambda s: s.ip_version):
+        ip = allocate(sub, used)
+        if ip is not None:
+            return [{"subnet_id": sub.id, "ip_address": ip}]
+    if subnets:
+        raise Conflict("No more IP addresses available on the network.", "IpAddressGenerationFailure")
+    return []
+
+
+def resolve_ips(requested: list[dict], subnets: dict[str, "Subnet"], used: set[tuple[str, str]],
+                network_id: str, may_use_gateway: bool = False) -> list[dict]:
+    """Each requested fixed IP checked against its subnet (found by address when not named) and allocated."""
+    out: list[dict] = []
+    for entry in requested:
+        ip, sub_id = entry.get("ip_address"), entry.get("subnet_id")
+        if sub_id is None and ip is None:
+            raise BadRequest("a fixed_ips entry needs a subnet_id or an ip_address")
+        if sub_id is None:
+            sub_id = next((s.id for s in subnets.values() if netaddr.IPAddress(ip) in netaddr.IPNetwork(s.cidr)),
+                          None)
+            if sub_id is None:
+                raise BadRequest(f"IP address {ip} is not a valid IP for any subnet on network {network_id}.",
+                                 "InvalidIpForNetwork")
+        sub = subnets.get(sub_id)
+        if sub is None:
+            raise BadRequest(f"Subnet {sub_id} is not on network {network_id}.", "InvalidInput")
+        taken = used | {(o["subnet_id"], o["ip_address"]) for o in out}
+        if ip is None:
+            ip = allocate(sub, taken)
+            if ip is None:
+                raise Conflict(f"No more IP addresses available for subnet {sub.id}.", "IpAddressGenerationFailure")
+        hosts = host_range(netaddr.IPNetwork(sub.cidr))
+        addr = netaddr.IPAddress(ip)
+        if addr.version != sub.ip_version or not hosts[0] <= int(addr) <= hosts[1] \
+                or (ip == sub.gateway_ip and not may_use_gateway):
+            raise BadRequest(f"IP address {ip} is not a valid IP for the specified subnet.", "InvalidIpForSubnet")
+        if (sub.id, ip) in taken:
+            raise Conflict(f"IP address {ip} already allocated in subnet {sub.id}", "IpAddressAlreadyAllocated")
+        out.append({"subnet_id": sub.id, "ip_address": ip})
+    return out
+
+
+def new_mac(used: set[str]) -> str:
+    while True:
+        mac = str(netaddr.EUI(MAC_PREFIX | random.getrandbits(24), dialect=netaddr.mac_unix_expanded))
+        if mac not in used:
+            return mac

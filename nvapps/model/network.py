@@ -1,0 +1,262 @@
+"""Networks, subnets and ports: their attributes and the rules that keep them consistent."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, ClassVar
+
+import netaddr
+
+from nvapps import pipeline
+from nvapps.model import ipam
+from nvapps.model.base import Change, Resource, Rules
+from nvapps.model.context import Context
+from nvapps.model.errors import BadRequest, Conflict, Forbidden
+from nvapps.model.fields import (
+    attr,
+    check_bool,
+    check_cidr,
+    check_ip,
+    check_mac,
+    check_optional_ip,
+    check_profile,
+    check_str,
+    check_uuid,
+    dict_with,
+    list_of,
+    one_of,
+)
+
+if TYPE_CHECKING:
+    from nvapps.model.service import Model
+
+ROUTER_INTERFACE = "network:router_interface"
+ROUTER_GATEWAY = "network:router_gateway"
+FLOATINGIP = "network:floatingip"
+ROUTER_OWNED = (ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP)
+
+
+@dataclass
+class Network(Resource):
+    """A tenant's L2 broadcast domain (or, with router:external, a provider network)."""
+
+    KIND: ClassVar[str] = "network"
+    COLLECTION: ClassVar[str] = "networks"
+
+    admin_state_up: bool = attr(check_bool, default=True)
+    shared: bool = attr(check_bool, admin=True, default=False)
+    external: bool = attr(check_bool, api="router:external", admin=True, default=False)
+    mtu: int = attr(create=False, update=False, default=1500)
+    status: str = attr(create=False, update=False, default="ACTIVE")
+    subnets: list = attr(create=False, update=False, default_factory=list)
+    network_type: str = attr(api="provider:network_type", create=False, update=False, default="vlan")
+    segmentation_id: int = attr(api="provider:segmentation_id", create=False, update=False, default=0)
+
+    def public(self) -> bool:
+        return self.shared or self.external
+
+    @property
+    def key(self) -> int:
+        """The network's key in the pipeline (metadata) and on the wire (VLAN id / VNI)."""
+        return self.segmentation_id
+
+
+@dataclass
+class Subnet(Resource):
+    """An IP range on a network."""
+
+    KIND: ClassVar[str] = "subnet"
+    COLLECTION: ClassVar[str] = "subnets"
+
+    network_id: str = attr(check_uuid, update=False, default="")
+    ip_version: int = attr(one_of(4, 6), update=False, default=4)
+    cidr: str = attr(check_cidr, update=False, default="")
+    gateway_ip: str | None = attr(check_optional_ip, default="")
+    allocation_pools: list = attr(list_of(dict_with({"start": check_ip, "end": check_ip}, ("start", "end"))),
+                                  default_factory=list)
+    enable_dhcp: bool = attr(check_bool, default=True)
+    dns_nameservers: list = attr(list_of(check_ip), default_factory=list)
+    host_routes: list = attr(list_of(dict_with({"destination": check_cidr, "nexthop": check_ip},
+                                               ("destination", "nexthop"))), default_factory=list)
+
+
+@dataclass
+class Port(Resource):
+    """A tenant's attachment point on a network: a MAC, fixed IPs and where it is bound."""
+
+    KIND: ClassVar[str] = "port"
+    COLLECTION: ClassVar[str] = "ports"
+
+    network_id: str = attr(check_uuid, update=False, default="")
+    mac_address: str = attr(check_mac, default="")
+    fixed_ips: list | None = attr(list_of(dict_with({"subnet_id": check_uuid, "ip_address": check_ip})),
+                                  default=None)
+    admin_state_up: bool = attr(check_bool, default=True)
+    device_id: str = attr(check_str, default="")
+    device_owner: str = attr(check_str, default="")
+    status: str = attr(create=False, update=False, default="DOWN")
+    host_id: str = attr(check_str, api="binding:host_id", admin=True, default="")
+    profile: dict = attr(check_profile, api="binding:profile", admin=True, default_factory=dict)
+    vif_type: str = attr(api="binding:vif_type", create=False, update=False, default="ovs")
+    port_security_enabled: bool = attr(check_bool, default=True)
+    security_groups: list | None = attr(list_of(check_uuid), default=None)
+    allowed_address_pairs: list = attr(list_of(dict_with({"ip_address": check_str, "mac_address": check_mac},
+                                                         ("ip_address",))), default_factory=list)
+    key: int = attr(create=False, update=False, internal=True, default=0)
+
+    @property
+    def interface_name(self) -> str | None:
+        """The switch interface this port is bound to (binding:profile.interface_name)."""
+        return self.profile.get("interface_name")
+
+    @property
+    def ip_addresses(self) -> list[str]:
+        return [ip["ip_address"] for ip in self.fixed_ips or []]
+
+
+# ---- rules ----
+
+def owned_network(model: "Model", network_id: str, ctx: Context) -> Network:
+    """The network `network_id` if `ctx` may build on it (404 if it cannot see it, 403 if only read it)."""
+    if not network_id:
+        raise BadRequest("'network_id' is required")
+    net = model.get("network", network_id, ctx)
+    if not ctx.owns(net) and not net.shared:
+        raise Forbidden(f"Network {network_id} belongs to another project")
+    return net
+
+
+def prepare_network(model: "Model", net: Network, old: Network | None, ctx: Context):
+    if old is None:
+        key = model.next_key({n.segmentation_id for n in model.list("network")}, pipeline.MAX_NETWORK_KEY)
+        if key is None:
+            raise Conflict("no free network segmentation id left", "NoNetworkAvailable")
+        net = replace(net, segmentation_id=key, subnets=[])
+    return net, []
+
+
+def deleting_network(model: "Model", net: Network, ctx: Context) -> list[Change]:
+    in_use = [p.id for p in model.list("port", {"network_id": [net.id]})]
+    if in_use:
+        raise Conflict(f"Unable to complete operation on network {net.id}. There are one or more ports "
+                       f"still in use on the network: {', '.join(in_use)}.", "NetworkInUse")
+    subnets = model.list("subnet", {"network_id": [net.id]})
+    acls = model.list("network_acl", {"network_id": [net.id]})
+    return [Change("network", net, None)] + [Change("subnet", s, None) for s in subnets] + \
+        [Change("network_acl", a, None) for a in acls]
+
+
+def prepare_subnet(model: "Model", sub: Subnet, old: Subnet | None, ctx: Context):
+    net = model.get("network", sub.network_id, ctx) if old else owned_network(model, sub.network_id, ctx)
+    if not ctx.owns(net):
+        raise Forbidden(f"Network {net.id} belongs to another project")
+    if not sub.cidr:
+        raise BadRequest("'cidr' is required to create a subnet")
+    cidr = netaddr.IPNetwork(sub.cidr)
+    if cidr.version != sub.ip_version:
+        raise BadRequest(f"cidr {sub.cidr} does not match ip_version {sub.ip_version}")
+    for other in model.list("subnet", {"network_id": [net.id]}):
+        theirs = netaddr.IPNetwork(other.cidr)
+        if other.id != sub.id and (cidr in theirs or theirs in cidr):
+            raise BadRequest(f"Requested subnet with cidr: {sub.cidr} for network: {net.id} overlaps "
+                             f"with another subnet.")
+    hosts = ipam.host_range(cidr)
+    if hosts is None:
+        raise BadRequest(f"cidr {sub.cidr} has no room for hosts")
+    if sub.gateway_ip == "":
+        sub = replace(sub, gateway_ip=str(netaddr.IPAddress(hosts[0], cidr.version)))
+    if sub.gateway_ip is not None:
+        gw = netaddr.IPAddress(sub.gateway_ip)
+        if gw.version != cidr.version or not hosts[0] <= int(gw) <= hosts[1]:
+            raise BadRequest(f"Gateway IP {sub.gateway_ip} is not a valid host address of subnet {sub.cidr}")
+    if not sub.allocation_pools:
+        sub = replace(sub, allocation_pools=ipam.default_pools(hosts, sub.gateway_ip))
+    ipam.check_pools(sub, hosts)
+    if old is not None:
+        if sub.gateway_ip != old.gateway_ip and any(
+                p.device_owner == ROUTER_INTERFACE and any(ip["subnet_id"] == sub.id for ip in p.fixed_ips or [])
+                for p in model.list("port", {"network_id": [net.id]})):
+            raise Conflict(f"Gateway {old.gateway_ip} in subnet {sub.id} is used by a router interface.",
+                           "GatewayIpInUse")
+        return sub, []
+    return sub, [Change("network", net, replace(net, subnets=[*net.subnets, sub.id]))]
+
+
+def deleting_subnet(model: "Model", sub: Subnet, ctx: Context) -> list[Change]:
+    users = [p.id for p in model.list("port") if any(ip.get("subnet_id") == sub.id for ip in p.fixed_ips or [])]
+    if users:
+        raise Conflict(f"Unable to complete operation on subnet {sub.id}: One or more ports have an IP "
+                       f"allocation from this subnet.", "SubnetInUse")
+    changes = [Change("subnet", sub, None)]
+    net = model.find("network", sub.network_id)
+    if net is not None:
+        changes.append(Change("network", net, replace(net, subnets=[s for s in net.subnets if s != sub.id])))
+    return changes
+
+
+def prepare_port(model: "Model", port: Port, old: Port | None, ctx: Context):
+    net = model.get("network", port.network_id, ctx) if old else owned_network(model, port.network_id, ctx)
+    if net.external and not net.shared and not ctx.is_admin and port.device_owner not in ROUTER_OWNED:
+        raise Forbidden(f"Only admins create ports on external network {net.id}")
+    others = [p for p in model.list("port", {"network_id": [net.id]}) if p.id != port.id]
+    if not port.mac_address:
+        port = replace(port, mac_address=ipam.new_mac({p.mac_address for p in others}))
+    elif port.mac_address in {p.mac_address for p in others}:
+        raise Conflict(f"Unable to complete operation for network {net.id}. The mac address "
+                       f"{port.mac_address} is in use.", "MacAddressInUse")
+    if port.host_id and port.interface_name:
+        holder = next((p.id for p in model.list("port") if p.id != port.id and p.host_id == port.host_id
+                       and p.interface_name == port.interface_name), None)
+        if holder is not None:
+            raise Conflict(f"Interface {port.interface_name} on {port.host_id} is already bound to port "
+                           f"{holder}.", "PortBindingConflict")
+    subnets = {s.id: s for s in model.list("subnet", {"network_id": [net.id]})}
+    used = {(ip["subnet_id"], ip["ip_address"]) for p in others for ip in p.fixed_ips or []}
+    if port.fixed_ips is None:
+        port = replace(port, fixed_ips=ipam.auto_ips(subnets.values(), used))
+    elif old is None or port.fixed_ips != old.fixed_ips:
+        port = replace(port, fixed_ips=ipam.resolve_ips(port.fixed_ips, subnets, used, net.id,
+                                                        may_use_gateway=port.device_owner == ROUTER_INTERFACE))
+    port, extra = _security_groups(model, port, old, ctx)
+    if old is None:
+        key = model.next_key({p.key for p in model.list("port")}, pipeline.MAX_PORT_KEY)
+        if key is None:
+            raise Conflict("no free port key left")
+        port = replace(port, key=key)
+    return port, extra
+
+
+def _security_groups(model: "Model", port: Port, old: Port | None, ctx: Context) -> tuple[Port, list[Change]]:
+    """A new port with port security gets its project's default group unless it names groups."""
+    from nvapps.model.security import default_group
+    extra: list[Change] = []
+    groups = port.security_groups
+    if groups is None:
+        if port.port_security_enabled and not port.device_owner.startswith("network:"):
+            group, extra = default_group(model, port.project_id)
+            groups = [group.id]
+        else:
+            groups = []
+    if groups and not port.port_security_enabled:
+        raise BadRequest("Port security must be enabled and port must have an IP address in order to use "
+                         "security groups.", "PortSecurityAndIPRequiredForSecurityGroups")
+    for gid in port.security_groups or []:
+        group = model.get("security_group", gid, ctx)
+        if group.project_id != port.project_id:
+            raise BadRequest(f"Security group {gid} belongs to another project than port {port.id}")
+    return replace(port, security_groups=list(dict.fromkeys(groups))), extra
+
+
+def deleting_port(model: "Model", port: Port, ctx: Context) -> list[Change]:
+    if port.device_owner in ROUTER_OWNED:
+        raise Conflict(f"Port {port.id} cannot be deleted directly via the port API: has device owner "
+                       f"{port.device_owner}.", "L3PortInUse")
+    released = [Change("floatingip", f, replace(f, port_id=None, fixed_ip_address=None, router_id=None))
+                for f in model.list("floatingip", {"port_id": [port.id]})]
+    return [Change("port", port, None), *released]
+
+
+RULES = [
+    Rules(Network, prepare_network, deleting_network),
+    Rules(Subnet, prepare_subnet, deleting_subnet),
+    Rules(Port, prepare_port, deleting_port),
+]

@@ -1,0 +1,114 @@
+"""The OpenAPI 3 document of the REST API, built from the resources' declared fields and checks."""
+from __future__ import annotations
+
+from nvapps.model.base import api_fields, api_name
+from nvapps.model.fields import schema_of
+from nvapps.model.service import ACTIONS, KINDS
+from nvapps.rest.wsgi import EXTENSIONS, json_key
+
+ERRORS = {"400": "bad input", "401": "no or bad token", "403": "not allowed for this project or role",
+          "404": "not found (or another project's)", "409": "conflicts with existing objects",
+          "413": "request body too large"}
+
+
+def _error_responses(*codes: str) -> dict:
+    return {c: {"description": ERRORS[c], "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/NeutronError"}}}} for c in codes}
+
+
+def _object_schema(cls, action: str | None) -> dict:
+    """The schema of a resource as shown (action None) or as a POST/PUT body accepts it."""
+    props = {}
+    for f in api_fields(cls):
+        if action and not f.metadata.get(action):
+            continue
+        schema = schema_of(f.metadata.get("check")) if action else {}
+        if f.metadata.get("admin"):
+            schema["description"] = "admin only"
+        props[api_name(f)] = schema
+    if action == "create":
+        props["tenant_id"] = {"type": "string", "maxLength": 255}
+    schema = {"type": "object", "properties": props}
+    if action:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def _envelope(key: str, ref: str) -> dict:
+    return {"type": "object", "properties": {key: {"$ref": f"#/components/schemas/{ref}"}}, "required": [key],
+            "additionalProperties": False}
+
+
+def document(server_url: str = "") -> dict:
+    """The whole document: every path the router serves, every resource's attributes."""
+    schemas: dict = {"NeutronError": {"type": "object", "properties": {"NeutronError": {
+        "type": "object", "properties": {k: {"type": "string"} for k in ("type", "message", "detail")}}}}}
+    paths: dict = {
+        "/": {"get": {"summary": "API versions", "security": [], "responses": {"200": {"description": "versions"}}}},
+        "/v2.0/": {"get": {"summary": "resources", "security": [], "responses": {"200": {"description": "resources"}}}},
+        "/openapi.json": {"get": {"summary": "this document", "security": [],
+                                  "responses": {"200": {"description": "OpenAPI 3"}}}},
+        "/v2.0/extensions": {"get": {"summary": "extensions: " + ", ".join(a for a, _ in EXTENSIONS),
+                                     "responses": {"200": {"description": "extensions"}, **_error_responses("401")}}},
+        "/v2.0/chassis": {"get": {"summary": "connected switches (admin)", "responses": {
+            "200": {"description": "chassis status"}, **_error_responses("401", "403")}}},
+    }
+    for kind, cls in KINDS.items():
+        name = cls.__name__
+        schemas[name] = _object_schema(cls, None)
+        schemas[f"{name}Create"] = _object_schema(cls, "create")
+        schemas[f"{name}Update"] = _object_schema(cls, "update")
+        plural = json_key(cls.COLLECTION)
+        filters = [{"name": api_name(f), "in": "query", "required": False, "schema": {"type": "string"}}
+                   for f in api_fields(cls)]
+        paging = [{"name": "fields", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
+                   "style": "form", "explode": True},
+                  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                  {"name": "marker", "in": "query", "schema": {"type": "string", "format": "uuid"}}]
+        id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+        listed = {"type": "object", "properties": {plural: {"type": "array",
+                                                            "items": {"$ref": f"#/components/schemas/{name}"}}}}
+        paths[f"/v2.0/{cls.COLLECTION}"] = {
+            "get": {"summary": f"list {plural}", "parameters": filters + paging,
+                    "responses": {"200": {"description": plural, "content": _json(listed)},
+                                  **_error_responses("400", "401")}},
+            "post": {"summary": f"create a {kind}",
+                     "requestBody": {"required": True, "content": _json(_envelope(kind, f"{name}Create"))},
+                     "responses": {"201": {"description": f"the new {kind}", "content": _json(_envelope(kind, name))},
+                                   **_error_responses("400", "401", "403", "404", "409", "413")}},
+        }
+        paths[f"/v2.0/{cls.COLLECTION}/{{id}}"] = {
+            "parameters": id_param,
+            "get": {"summary": f"show a {kind}", "parameters": paging[:1],
+                    "responses": {"200": {"description": kind, "content": _json(_envelope(kind, name))},
+                                  **_error_responses("401", "404")}},
+            "put": {"summary": f"update a {kind}",
+                    "requestBody": {"required": True, "content": _json(_envelope(kind, f"{name}Update"))},
+                    "responses": {"200": {"description": kind, "content": _json(_envelope(kind, name))},
+                                  **_error_responses("400", "401", "403", "404", "409", "413")}},
+            "delete": {"summary": f"delete a {kind}",
+                       "responses": {"204": {"description": "deleted"}, **_error_responses("401", "403", "404", "409")}},
+        }
+    for (kind, action) in sorted(ACTIONS):
+        body = {"type": "object", "properties": {"subnet_id": {"type": "string", "format": "uuid"},
+                                                 "port_id": {"type": "string", "format": "uuid"}},
+                "minProperties": 1, "maxProperties": 1, "additionalProperties": False}
+        paths[f"/v2.0/{KINDS[kind].COLLECTION}/{{id}}/{action}"] = {"put": {
+            "summary": action.replace("_", " "),
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": _json(body)},
+            "responses": {"200": {"description": "interface info"},
+                          **_error_responses("400", "401", "403", "404", "409", "413")}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "nvapps REST API (Neutron v2.0 shapes)", "version": "2.0"},
+        "servers": [{"url": server_url or "/"}],
+        "components": {"schemas": schemas, "securitySchemes": {
+            "token": {"type": "apiKey", "in": "header", "name": "X-Auth-Token"}}},
+        "security": [{"token": []}],
+        "paths": paths,
+    }
