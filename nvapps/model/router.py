@@ -124,7 +124,8 @@ def _new_port(model: "Model", net: Network, device_id: str, owner: str, project_
     others = [p for p in model.list("port", {"network_id": [net.id]}) if p.id not in ignoring]
     used = {(ip["subnet_id"], ip["ip_address"]) for p in others for ip in p.fixed_ips or []}
     v4 = [s for s in subnets.values() if s.ip_version == 4]
-    ips = ipam.resolve_ips(fixed_ips, subnets, used, net.id) if fixed_ips else ipam.auto_ips(v4, used)
+    ips = (ipam.resolve_ips(fixed_ips, subnets, used, net.id, may_use_gateway=owner == ROUTER_INTERFACE)
+           if fixed_ips else ipam.auto_ips(v4, used))
     if not ips:
         raise BadRequest(f"Network {net.id} has no IPv4 subnet to allocate an address from")
     key = model.next_key({p.key for p in model.list("port")}, pipeline.MAX_PORT_KEY)

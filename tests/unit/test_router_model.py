@@ -1,0 +1,134 @@
+"""Routers and floating IPs: interfaces, routes, gateways and associations follow Neutron's rules."""
+from __future__ import annotations
+
+import pytest
+
+from nvapps.model.errors import BadRequest, Conflict, NotFound
+from nvapps.model.network import FLOATINGIP, ROUTER_GATEWAY, ROUTER_INTERFACE
+from tests.unit.modelkit import admin_for, network_with_subnet, new_model, snapshot
+
+P = admin_for("p1")
+
+
+@pytest.fixture
+def model():
+    return new_model()
+
+
+@pytest.fixture
+def ext(model):
+    """An external network 172.24.4.0/24 (admin-made)."""
+    net, sub = network_with_subnet(model, "admin", "172.24.4.0/24", **{"router:external": True})
+    return net, sub
+
+
+def test_interface_by_subnet_takes_the_gateway_ip(model):
+    _, sub = network_with_subnet(model, "p1")
+    router = model.create("router", {"name": "r"}, P)
+    info = model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, P)
+    port = model.get("port", info["port_id"])
+    assert (port.device_owner, port.device_id, port.ip_addresses) == (ROUTER_INTERFACE, router.id, ["10.0.0.1"])
+    assert info["subnet_id"] == sub.id and info["id"] == router.id
+
+
+def test_interface_by_port_adopts_it(model):
+    net, sub = network_with_subnet(model, "p1")
+    port = model.create("port", {"network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.254"}]}, P)
+    router = model.create("router", {}, P)
+    info = model.action("router", router.id, "add_router_interface", {"port_id": port.id}, P)
+    assert info["port_id"] == port.id
+    assert model.get("port", port.id).device_owner == ROUTER_INTERFACE
+    with pytest.raises(Conflict):     # already in use
+        model.action("router", model.create("router", {}, P).id, "add_router_interface", {"port_id": port.id}, P)
+
+
+@pytest.mark.parametrize("body", [{}, {"subnet_id": "x"}, {"subnet_id": None, "port_id": None}, [], {"foo": 1}])
+def test_interface_requests_need_exactly_a_subnet_or_a_port(model, body):
+    router = model.create("router", {}, P)
+    with pytest.raises(BadRequest):
+        model.action("router", router.id, "add_router_interface", body, P)
+
+
+def test_overlapping_subnets_cannot_share_a_router_but_can_use_two(model):
+    _, a = network_with_subnet(model, "p1", "10.0.1.0/24")
+    _, b = network_with_subnet(model, "p1", "10.0.1.0/25")
+    r1, r2 = model.create("router", {}, P), model.create("router", {}, P)
+    model.action("router", r1.id, "add_router_interface", {"subnet_id": a.id}, P)
+    before = snapshot(model)
+    with pytest.raises(BadRequest):
+        model.action("router", r1.id, "add_router_interface", {"subnet_id": b.id}, P)
+    assert snapshot(model) == before
+    model.action("router", r2.id, "add_router_interface", {"subnet_id": b.id}, P)
+
+
+def test_routes_need_a_connected_nexthop_and_block_removing_it(model):
+    _, sub = network_with_subnet(model, "p1")
+    router = model.create("router", {}, P)
+    with pytest.raises(BadRequest):
+        model.update("router", router.id, {"routes": [{"destination": "192.168.0.0/16", "nexthop": "10.0.0.9"}]}, P)
+    model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, P)
+    model.update("router", router.id, {"routes": [{"destination": "192.168.0.0/16", "nexthop": "10.0.0.9"}]}, P)
+    with pytest.raises(Conflict):
+        model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, P)
+    model.update("router", router.id, {"routes": []}, P)
+    model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, P)
+    assert model.list("port") == []
+
+
+def test_router_ports_are_not_deleted_through_the_port_api_and_routers_in_use_stay(model):
+    net, sub = network_with_subnet(model, "p1")
+    router = model.create("router", {}, P)
+    info = model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, P)
+    with pytest.raises(Conflict):
+        model.delete("port", info["port_id"], P)
+    with pytest.raises(Conflict):
+        model.delete("router", router.id, P)
+    with pytest.raises(Conflict):
+        model.delete("subnet", sub.id, P)
+    with pytest.raises(NotFound):
+        model.action("router", router.id, "remove_router_interface", {"port_id": net.id}, P)
+
+
+def test_gateway_allocates_an_external_address_and_moves_with_updates(model, ext):
+    ext_net, ext_sub = ext
+    router = model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, P)
+    gw = router.external_gateway_info
+    assert gw["enable_snat"] is True and gw["external_fixed_ips"][0]["subnet_id"] == ext_sub.id
+    [gw_port] = [p for p in model.list("port") if p.device_owner == ROUTER_GATEWAY]
+    assert gw_port.ip_addresses == [gw["external_fixed_ips"][0]["ip_address"]]
+    cleared = model.update("router", router.id, {"external_gateway_info": None}, P)
+    assert cleared.external_gateway_info is None and model.list("port") == []
+    with pytest.raises(BadRequest):      # not an external network
+        model.create("router", {"external_gateway_info": {"network_id": network_with_subnet(model, "p1")[0].id}}, P)
+
+
+def test_floating_ip_needs_a_router_between_its_port_and_the_external_network(model, ext):
+    ext_net, _ = ext
+    net, sub = network_with_subnet(model, "p1")
+    port = model.create("port", {"network_id": net.id}, P)
+    fip = model.create("floatingip", {"floating_network_id": ext_net.id}, P)
+    assert fip.floating_ip_address.startswith("172.24.4.") and fip.port_id is None
+    assert [p.device_owner for p in model.list("port", {"device_id": [fip.id]})] == [FLOATINGIP]
+    with pytest.raises(NotFound):
+        model.update("floatingip", fip.id, {"port_id": port.id}, P)
+    router = model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, P)
+    model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, P)
+    bound = model.update("floatingip", fip.id, {"port_id": port.id}, P)
+    assert (bound.router_id, bound.fixed_ip_address, bound.status) == (router.id, port.ip_addresses[0], "ACTIVE")
+    with pytest.raises(Conflict):          # one floating IP per fixed IP
+        model.create("floatingip", {"floating_network_id": ext_net.id, "port_id": port.id}, P)
+    with pytest.raises(Conflict):          # the interface carries the floating IP
+        model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, P)
+    with pytest.raises(Conflict):          # so does the gateway
+        model.update("router", router.id, {"external_gateway_info": None}, P)
+    model.delete("port", port.id, P)       # deleting the port disassociates
+    assert model.get("floatingip", fip.id).port_id is None
+    model.delete("floatingip", fip.id, P)
+    assert not model.list("port", {"device_id": [fip.id]})
+
+
+def test_floating_addresses_are_not_reused(model, ext):
+    ext_net, _ = ext
+    addresses = {model.create("floatingip", {"floating_network_id": ext_net.id}, P).floating_ip_address
+                 for _ in range(5)}
+    assert len(addresses) == 5

@@ -1,0 +1,119 @@
+"""Security groups, their rules and network ACLs: Neutron defaults and validation."""
+from __future__ import annotations
+
+import pytest
+
+from nvapps.model.context import Context
+from nvapps.model.errors import BadRequest, Conflict, Forbidden
+from tests.unit.modelkit import admin_for, network_with_subnet, new_model, snapshot
+
+P = admin_for("p1")
+
+
+@pytest.fixture
+def model():
+    return new_model()
+
+
+def test_a_new_port_gets_the_projects_default_group_with_neutrons_four_rules(model):
+    net, _ = network_with_subnet(model, "p1")
+    port = model.create("port", {"network_id": net.id}, P)
+    [group] = model.list("security_group", {"project_id": ["p1"]})
+    assert port.security_groups == [group.id] and group.name == "default"
+    rules = model.show(group)["security_group_rules"]
+    assert sorted((r["direction"], r["ethertype"], r["remote_group_id"] == group.id) for r in rules) == [
+        ("egress", "IPv4", False), ("egress", "IPv6", False), ("ingress", "IPv4", True), ("ingress", "IPv6", True)]
+    model.create("port", {"network_id": net.id}, P)
+    assert len(model.list("security_group")) == 1          # made once
+
+
+def test_ports_without_port_security_have_no_groups(model):
+    net, _ = network_with_subnet(model, "p1")
+    assert model.create("port", {"network_id": net.id, "port_security_enabled": False}, P).security_groups == []
+    group = model.create("security_group", {"name": "web"}, P)
+    with pytest.raises(BadRequest):
+        model.create("port", {"network_id": net.id, "port_security_enabled": False,
+                              "security_groups": [group.id]}, P)
+
+
+@pytest.mark.parametrize("rule, error", [
+    ({"direction": "sideways"}, BadRequest),
+    ({"direction": "ingress", "protocol": "gre-ish"}, BadRequest),
+    ({"direction": "ingress", "protocol": "tcp", "port_range_min": 90, "port_range_max": 80}, BadRequest),
+    ({"direction": "ingress", "port_range_min": 80, "port_range_max": 80}, BadRequest),          # no protocol
+    ({"direction": "ingress", "protocol": "icmp", "port_range_min": 300}, BadRequest),
+    ({"direction": "ingress", "remote_ip_prefix": "10.0.0.0/8", "ethertype": "IPv6"}, BadRequest),
+    ({"direction": "ingress", "remote_ip_prefix": "10.0.0.0/8",
+      "remote_group_id": "00000000-0000-4000-8000-000000000000"}, BadRequest),
+    ({"direction": "ingress", "protocol": "tcp", "port_range_min": 80, "port_range_max": 80}, Conflict),  # exists
+])
+def test_bad_rules_are_refused_and_nothing_is_stored(model, rule, error):
+    group = model.create("security_group", {"name": "web"}, P)
+    model.create("security_group_rule", {"security_group_id": group.id, "direction": "ingress", "protocol": "tcp",
+                                         "port_range_min": 80, "port_range_max": 80}, P)
+    before = snapshot(model)
+    with pytest.raises(error):
+        model.create("security_group_rule", {"security_group_id": group.id, **rule}, P)
+    assert snapshot(model) == before
+
+
+def test_rule_prefixes_are_normalised_and_protocol_numbers_accepted(model):
+    group = model.create("security_group", {"name": "web"}, P)
+    rule = model.create("security_group_rule", {"security_group_id": group.id, "direction": "ingress",
+                                                "protocol": "6", "port_range_min": 22, "port_range_max": 22,
+                                                "remote_ip_prefix": "10.0.0.5/24"}, P)
+    assert (rule.protocol, rule.remote_ip_prefix) == ("6", "10.0.0.0/24")
+
+
+def test_groups_in_use_stay_and_deleting_one_drops_rules_that_refer_to_it(model):
+    net, _ = network_with_subnet(model, "p1")
+    web = model.create("security_group", {"name": "web"}, P)
+    db = model.create("security_group", {"name": "db"}, P)
+    model.create("security_group_rule", {"security_group_id": db.id, "direction": "ingress",
+                                         "remote_group_id": web.id}, P)
+    port = model.create("port", {"network_id": net.id, "security_groups": [web.id]}, P)
+    with pytest.raises(Conflict):
+        model.delete("security_group", web.id, P)
+    model.update("port", port.id, {"security_groups": []}, P)
+    model.delete("security_group", web.id, P)
+    assert model.list("security_group_rule", {"security_group_id": [db.id]}) == []
+
+
+def test_the_default_group_is_unique_and_members_cannot_delete_it(model):
+    member = Context("p1")
+    model.ensure_defaults(member)
+    [default] = model.list("security_group", ctx=member)
+    with pytest.raises(Conflict):
+        model.create("security_group", {"name": "default"}, member)
+    with pytest.raises(Conflict):
+        model.delete("security_group", default.id, member)
+    with pytest.raises(BadRequest):
+        model.update("security_group", default.id, {"name": "renamed"}, member)
+
+
+def test_network_acls_are_ordered_per_direction(model):
+    net, _ = network_with_subnet(model, "p1")
+    first = model.create("network_acl", {"network_id": net.id, "action": "deny", "direction": "ingress",
+                                         "protocol": "icmp"}, P)
+    second = model.create("network_acl", {"network_id": net.id, "action": "allow", "direction": "ingress"}, P)
+    assert second.position > first.position
+    with pytest.raises(Conflict):
+        model.create("network_acl", {"network_id": net.id, "action": "allow", "direction": "ingress",
+                                     "position": first.position}, P)
+    with pytest.raises(BadRequest):
+        model.create("network_acl", {"network_id": net.id, "direction": "ingress"}, P)     # no action
+    with pytest.raises(BadRequest):
+        model.create("network_acl", {"network_id": net.id, "action": "deny", "direction": "egress",
+                                     "destination_port_range_min": 80, "destination_port_range_max": 80}, P)
+    model.delete("port", model.create("port", {"network_id": net.id}, P).id, P)
+    model.delete("network", net.id, P)
+    assert model.list("network_acl") == []
+
+
+def test_members_cannot_write_into_other_projects_groups(model):
+    group = model.create("security_group", {"name": "web"}, admin_for("p2"))
+    with pytest.raises(Exception) as err:
+        model.create("security_group_rule", {"security_group_id": group.id, "direction": "ingress"}, Context("p1"))
+    assert err.value.status == 404
+    with pytest.raises(Forbidden):
+        model.create("security_group", {"name": "x", "project_id": "p2"}, Context("p1"))
