@@ -11,6 +11,11 @@ ERRORS = {"400": "bad input", "401": "no or bad token", "403": "not allowed for 
           "413": "request body too large"}
 
 
+# Attributes the API shows that come from related objects rather than the object's own fields.
+DERIVED = {"security_group": {"security_group_rules": {"type": "array", "items": {
+    "$ref": "#/components/schemas/SecurityGroupRule"}}}}
+
+
 def _error_responses(*codes: str) -> dict:
     return {c: {"description": ERRORS[c], "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/NeutronError"}}}} for c in codes}
@@ -26,8 +31,10 @@ def _object_schema(cls, action: str | None) -> dict:
         if f.metadata.get("admin"):
             schema["description"] = "admin only"
         props[api_name(f)] = schema
-    if action == "create":
+    if action in ("create", None):
         props["tenant_id"] = {"type": "string", "maxLength": 255}
+    if action is None:
+        props.update(DERIVED.get(cls.KIND, {}))
     schema = {"type": "object", "properties": props}
     if action:
         schema["additionalProperties"] = False
