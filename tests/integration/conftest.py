@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from mininet.log import setLogLevel
 
+from nvapps.lab.controller import Controller
 from nvapps.lab.ovs import ensure_ovs
 from nvapps.lab.scenarios import tenants_lab
 from topologies.tenants import TenantsTopo
@@ -22,3 +23,14 @@ def lab(ovs, tmp_path_factory, request):
     topo = TenantsTopo(switches=2, hosts=getattr(request.module, "HOSTS_PER_SWITCH", 2))
     with tenants_lab(topo, tmp_path_factory.mktemp(request.module.__name__.split(".")[-1])) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def controller(tmp_path_factory, request):
+    """A controller with no switch, for API tests (tokens: nvapps.lab.controller.ADMIN_TOKEN, MEMBER_TOKENS)."""
+    ctl = Controller(tmp_path_factory.mktemp(request.module.__name__.split(".")[-1]))
+    ctl.start()
+    try:
+        yield ctl
+    finally:
+        ctl.stop()
