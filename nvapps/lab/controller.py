@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from nvapps.lab.client import ApiError, Client
+from nvapps.client import ApiError, Client
 
 FLAGS_FILE = Path(__file__).resolve().parent.parent / "flags.py"
 

@@ -8,7 +8,7 @@ from typing import Iterator
 
 from mininet.net import Mininet
 
-from nvapps.lab.client import Client
+from nvapps.client import Client
 from nvapps.lab.controller import Controller
 from nvapps.lab.net import start_net
 from nvapps.lab.ovs import ensure_ovs

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from nvapps.lab.client import ApiError
+from nvapps.client import ApiError
 
 
 def test_acknowledged_writes_survive_kill_9(controller):

@@ -11,7 +11,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from nvapps.lab.client import ApiError
+from nvapps.client import ApiError
 from nvapps.lab.net import capture, ping, wait_ping
 from nvapps.lab.ovs import dump_flows
 from nvapps.pipeline import COOKIE_LEARNED, AppId, Table

@@ -1,4 +1,4 @@
-"""A minimal client of the nvapps REST API (Neutron v2.0 shapes), on the standard library only."""
+"""A minimal client of the nvapps REST API (Neutron v2.0 shapes), on the standard library only (nvctl, lab, tests)."""
 from __future__ import annotations
 
 import json

@@ -1,0 +1,145 @@
+"""nvctl: the nvapps REST API from the shell.
+
+    nvctl network list [--filter name=blue]        nvctl network create name=blue
+    nvctl port show ID --json                       nvctl port update ID admin_state_up=false
+    nvctl router add-interface ID --subnet SUBNET   nvctl chassis list
+
+Attributes are KEY=VALUE; a VALUE that parses as JSON is taken as JSON (false, 42, '[...]', '{...}').
+Settings: --url (or NVAPPS_URL, default http://127.0.0.1:9696) and --token (or NVAPPS_TOKEN / OS_TOKEN).
+Exit codes: 0 done, 1 the API refused (its message on stderr), 2 bad usage, 3 API unreachable.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from nvapps.client import COLLECTIONS, ApiError, Client
+
+EXIT_API, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+
+RESOURCES = {kind.replace("_", "-"): kind for kind in COLLECTIONS}
+ROUTER_ACTIONS = {"add-interface": "add_router_interface", "remove-interface": "remove_router_interface"}
+
+# Columns of the table view, per resource (JSON output shows everything).
+COLUMNS = {
+    "network": ("id", "name", "project_id", "provider:segmentation_id", "subnets", "router:external"),
+    "subnet": ("id", "name", "network_id", "cidr", "gateway_ip"),
+    "port": ("id", "name", "network_id", "mac_address", "fixed_ips", "status", "binding:host_id"),
+    "router": ("id", "name", "project_id", "external_gateway_info", "routes"),
+    "floatingip": ("id", "floating_ip_address", "fixed_ip_address", "port_id", "router_id"),
+    "security_group": ("id", "name", "project_id", "description"),
+    "security_group_rule": ("id", "security_group_id", "direction", "ethertype", "protocol",
+                            "port_range_min", "port_range_max", "remote_ip_prefix", "remote_group_id"),
+    "network_acl": ("id", "network_id", "position", "direction", "action", "protocol",
+                    "source_ip_prefix", "destination_ip_prefix"),
+    "chassis": ("name", "datapath_id", "connected", "flow_mods", "group_mods", "packet_ins"),
+}
+
+
+class UsageError(Exception):
+    """The command line is not one nvctl understands."""
+
+
+def parse_attrs(pairs: list[str]) -> dict[str, Any]:
+    """KEY=VALUE pairs as a dict; values that parse as JSON are JSON."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"expected KEY=VALUE, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nvctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--url", default=os.environ.get("NVAPPS_URL", "http://127.0.0.1:9696"))
+    p.add_argument("--token", default=os.environ.get("NVAPPS_TOKEN") or os.environ.get("OS_TOKEN"))
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("resource", choices=[*RESOURCES, "chassis"])
+    p.add_argument("action", choices=["list", "show", "create", "update", "delete", *ROUTER_ACTIONS])
+    p.add_argument("args", nargs="*", help="ID and/or KEY=VALUE attributes")
+    p.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE", help="list filters")
+    p.add_argument("--subnet", help="add-/remove-interface by subnet")
+    p.add_argument("--port", help="add-/remove-interface by port")
+    return p
+
+
+def run(opts: argparse.Namespace, client: Client) -> Any:
+    """Perform the command; the API's answer (objects, a list, or None)."""
+    if opts.resource == "chassis":
+        if opts.action != "list":
+            raise UsageError("chassis supports only list")
+        return client.chassis()
+    kind = RESOURCES[opts.resource]
+    args = list(opts.args)
+    if opts.action == "list":
+        return client.list(kind, **parse_attrs(opts.filter))
+    if opts.action == "create":
+        return client.create(kind, **parse_attrs(args))
+    if not args:
+        raise UsageError(f"{opts.action} needs the {opts.resource}'s ID")
+    obj_id, rest = args[0], args[1:]
+    if opts.action == "show":
+        return client.get(kind, obj_id)
+    if opts.action == "update":
+        return client.update(kind, obj_id, **parse_attrs(rest))
+    if opts.action == "delete":
+        client.delete(kind, obj_id)
+        return None
+    if kind != "router" or bool(opts.subnet) == bool(opts.port):
+        raise UsageError(f"{opts.action} is for routers, with exactly one of --subnet or --port")
+    body = {"subnet_id": opts.subnet} if opts.subnet else {"port_id": opts.port}
+    return client.action("router", obj_id, ROUTER_ACTIONS[opts.action], **body)
+
+
+def render(result: Any, kind: str, as_json: bool) -> str:
+    if result is None:
+        return ""
+    if as_json:
+        return json.dumps(result, indent=2, sort_keys=True)
+    rows = result if isinstance(result, list) else [result]
+    columns = COLUMNS.get(kind, ("id", "name"))
+    if not isinstance(result, list):
+        columns = tuple(result)        # one object: every attribute, one per line
+        return "\n".join(f"{k:<28} {_cell(result[k])}" for k in sorted(columns))
+    table = [list(columns)] + [[_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parser().parse_args(argv)
+    kind = "chassis" if opts.resource == "chassis" else RESOURCES[opts.resource]
+    try:
+        result = run(opts, Client(opts.url, opts.token))
+    except UsageError as exc:
+        print(f"nvctl: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ApiError as exc:
+        err = exc.body.get("NeutronError", {}) if isinstance(exc.body, dict) else {}
+        print(f"nvctl: HTTP {exc.status} {err.get('type', '')}: {err.get('message', exc.body)}", file=sys.stderr)
+        return EXIT_API
+    except OSError as exc:
+        print(f"nvctl: cannot reach {opts.url}: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    out = render(result, kind, opts.json)
+    if out:
+        print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
