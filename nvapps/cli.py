@@ -111,7 +111,7 @@ def render(result: Any, kind: str, as_json: bool) -> str:
         return "\n".join(f"{k:<28} {_cell(result[k])}" for k in sorted(columns))
     table = [list(columns)] + [[_cell(r.get(c)) for c in columns] for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table)
 
 
 def _cell(value: Any) -> str:

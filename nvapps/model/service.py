@@ -6,7 +6,7 @@ import threading
 from typing import Any, Callable
 
 from nvapps.model import network, router, security
-from nvapps.model.base import Change, Resource, Rules
+from nvapps.model.base import Change, Resource, Rules, api_fields, api_name
 from nvapps.model.context import ADMIN, Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden, NotFound
 from nvapps.store.base import Store
@@ -16,6 +16,8 @@ LOG = logging.getLogger(__name__)
 RULES: dict[str, Rules] = {r.cls.KIND: r for r in (*network.RULES, *router.RULES, *security.RULES)}
 KINDS: dict[str, type[Resource]] = {kind: r.cls for kind, r in RULES.items()}
 ACTIONS = router.ACTIONS
+_FIELD_OF = {cls: {**{api_name(f): f.name for f in api_fields(cls)}, "tenant_id": "project_id"}
+             for cls in KINDS.values()}
 
 Listener = Callable[[list[Change]], None]
 
@@ -41,16 +43,23 @@ class Model:
         self.default_project = default_project
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
+        self._objects: dict[str, dict[str, Resource]] = {}   # write-through cache of the store, by kind and id
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
     # ---- reads ----
 
+    def _all(self, kind: str) -> dict[str, Resource]:
+        """Every object of `kind` by id, in creation order (read from the store once, then kept in step)."""
+        objs = self._objects.get(kind)
+        if objs is None:
+            objs = self._objects[kind] = {d["id"]: KINDS[kind].from_store(d) for d in self.store.list(kind)}
+        return objs
+
     def find(self, kind: str, obj_id: str) -> Resource | None:
-        """The object, whoever owns it, or None."""
-        data = self.store.get(kind, obj_id)
-        return KINDS[kind].from_store(data) if data is not None else None
+        """The object, whoever owns it, or None. Objects are shared: change them only through the model."""
+        return self._all(kind).get(obj_id)
 
     def get(self, kind: str, obj_id: str, ctx: Context = ADMIN) -> Resource:
         """The object if `ctx` may see it; NotFound otherwise (another project's objects do not exist for it)."""
@@ -62,10 +71,9 @@ class Model:
 
     def list(self, kind: str, filters: dict[str, list[str]] | None = None, ctx: Context = ADMIN) -> list:
         """Objects of `kind` `ctx` may see whose API attributes equal one of the given values for every filter."""
-        cls = KINDS[kind]
-        objs = [o for o in (cls.from_store(d) for d in self.store.list(kind)) if ctx.can_see(o)]
+        objs = [o for o in self._all(kind).values() if ctx.can_see(o)]
         for key, wanted in (filters or {}).items():
-            objs = [o for o in objs if _as_text(o.to_api().get(key)) in wanted]
+            objs = [o for o in objs if _as_text(_attribute(o, key)) in wanted]
         return objs
 
     def show(self, obj: Resource) -> dict:
@@ -87,7 +95,7 @@ class Model:
             ctx = Context(self.default_project, is_admin=True)
         obj = KINDS[kind].from_body(body, ctx)
         with self._lock:
-            if self.store.get(kind, obj.id) is not None:
+            if self.find(kind, obj.id) is not None:
                 raise Conflict(f"{kind} {obj.id} already exists")
             obj, extra = RULES[kind].prepare(self, obj, None, ctx)
             return self._commit([Change(kind, None, obj), *extra])[0].new
@@ -130,6 +138,12 @@ class Model:
                     tx.delete(c.kind, c.old.id)
                 else:
                     tx.put(c.kind, c.new.id, c.new.to_store())
+        for c in changes:          # the store committed: the cache follows
+            objs = self._all(c.kind)
+            if c.new is None:
+                objs.pop(c.old.id, None)
+            else:
+                objs[c.new.id] = c.new
         for listener in self._listeners:
             try:
                 listener(changes)
@@ -149,6 +163,12 @@ class Model:
         return self.list("port")
 
 
+def _attribute(obj: Resource, api_key: str) -> object:
+    """An object's API attribute, read from its field when it has one (cheaper than rendering it)."""
+    name = _FIELD_OF[type(obj)].get(api_key)
+    return getattr(obj, name) if name else obj.to_api().get(api_key)
+
+
 def _as_text(value: object) -> str:
     if isinstance(value, bool):
         return str(value)   # "True"/"False", as Neutron compares booleans in filters
@@ -157,7 +177,6 @@ def _as_text(value: object) -> str:
 
 def check_filters(kind: str, filters: dict[str, list[str]]) -> None:
     """Refuse filters on attributes `kind` does not have."""
-    from nvapps.model.base import api_fields, api_name
     known = {api_name(f) for f in api_fields(KINDS[kind])} | {"tenant_id"}
     unknown = sorted(set(filters) - known)
     if unknown:

@@ -58,7 +58,8 @@ class _Writer:
         self._db = db
 
     def put(self, kind: str, obj_id: str, body: dict) -> None:
-        self._db.execute("INSERT OR REPLACE INTO objects (kind, id, body) VALUES (?, ?, ?)",
+        self._db.execute("INSERT INTO objects (kind, id, body) VALUES (?, ?, ?) "
+                         "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
                          (kind, obj_id, json.dumps(body, sort_keys=True)))
 
     def delete(self, kind: str, obj_id: str) -> None:
