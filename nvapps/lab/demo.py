@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mininet.log import setLogLevel
 
+from nvapps.lab.controller import ADMIN_TOKEN
 from nvapps.lab.net import capture, ping, wait_ping
 from nvapps.lab.scenarios import Lab, tenants_lab
 from topologies.tenants import TenantsTopo, host_ip
@@ -63,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def stay(lab: Lab) -> None:
     """Keep everything up: the Mininet CLI on a terminal, else until SIGINT/SIGTERM."""
-    print(f"REST API: curl -s http://127.0.0.1:{lab.controller.rest_port}/v2.0/networks")
+    print(f"REST API: curl -s -H 'X-Auth-Token: {ADMIN_TOKEN}' {lab.controller.url}/v2.0/networks")
+    print(f"          nvctl --url {lab.controller.url} --token {ADMIN_TOKEN} network list")
     if sys.stdin.isatty():
         from mininet.cli import CLI
         CLI(lab.net)
