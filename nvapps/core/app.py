@@ -45,6 +45,7 @@ class SwitchStats:
     packet_ins: int = 0
     errors: int = 0
     last_sync: dict = field(default_factory=dict)   # last reconcile per app: flow/group mods sent
+    flows: dict = field(default_factory=dict)       # static flows each app holds on the switch now
 
 
 class _Pending:

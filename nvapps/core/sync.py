@@ -52,4 +52,5 @@ class FlowSync:
                 self._installed.pop(chassis.dpid, None)
                 raise
             self._installed[chassis.dpid] = Installed.of(desired)
+        self.core.stats[chassis.dpid].flows[self.app.name.lower()] = len(self._installed[chassis.dpid].cookies)
         return changes

@@ -75,7 +75,7 @@ class RestApp(app_manager.OSKenApp):
                 "interfaces": [{"name": i.name, "ofport": i.ofport, "up": i.up}
                                for i in sorted(ch.interfaces.values(), key=lambda i: i.ofport)],
                 "trunk_ofport": ch.trunk_ofport,
-                "flow_mods": stats.flow_mods, "group_mods": stats.group_mods,
+                "flows": stats.flows, "flow_mods": stats.flow_mods, "group_mods": stats.group_mods,
                 "packet_ins": stats.packet_ins, "errors": stats.errors, "last_sync": stats.last_sync,
             })
         return out

@@ -44,6 +44,7 @@ def test_networks_subnets_ports_crud(alice):
     alice.network.update_network(net, name="green")
     sub = alice.network.create_subnet(network_id=net.id, cidr="10.10.0.0/24", ip_version=4, name="s")
     assert sub.gateway_ip == "10.10.0.1" and sub.allocation_pools == [{"start": "10.10.0.2", "end": "10.10.0.254"}]
+    assert alice.network.get_subnet(sub.id).cidr == "10.10.0.0/24"
     assert [s.id for s in alice.network.subnets(network_id=net.id)] == [sub.id]
     port = alice.network.create_port(network_id=net.id, name="p")
     assert port.fixed_ips[0]["ip_address"] == "10.10.0.2" and port.mac_address.startswith("fa:16:3e")
@@ -72,6 +73,7 @@ def test_router_interfaces_routes_and_gateway(alice, external):
     assert by_subnet["subnet_id"] == sub.id and by_port["port_id"] == spare.id
     router = alice.network.update_router(router, routes=[{"destination": "192.168.0.0/16", "nexthop": "10.20.0.9"}])
     assert router.routes == [{"destination": "192.168.0.0/16", "nexthop": "10.20.0.9"}]
+    assert alice.network.get_router(router.id).routes == router.routes
     with pytest.raises(exceptions.ConflictException):
         alice.network.remove_interface_from_router(router, subnet_id=sub.id)     # the route needs it
     alice.network.update_router(router, routes=[])
@@ -95,6 +97,7 @@ def test_floating_ips_associate_and_disassociate(alice, external):
     fip = alice.network.update_ip(fip, port_id=port.id)
     assert (fip.port_id, fip.fixed_ip_address, fip.router_id) == (port.id, port.fixed_ips[0]["ip_address"], router.id)
     assert [f.id for f in alice.network.ips(port_id=port.id)] == [fip.id]
+    assert alice.network.get_ip(fip.id).fixed_ip_address == fip.fixed_ip_address
     fip = alice.network.update_ip(fip, port_id=None)
     assert fip.port_id is None and fip.router_id is None
     alice.network.delete_ip(fip)

@@ -75,6 +75,14 @@ def test_every_ports_mac_is_programmed_on_both_switches_before_traffic(lab):
                 assert [f"metadata={key:#x}" in f.match for f in hits] == [True], (bridge, mac)
 
 
+def test_chassis_status_counts_the_flows_each_app_holds(lab):
+    for chassis in lab.api.chassis():
+        in_switch = dump_flows(chassis["name"])
+        for app, app_id in (("core", AppId.CORE), ("l2", AppId.L2)):
+            held = [f for f in in_switch if f.cookie >> 56 == app_id and not f.cookie & COOKIE_LEARNED]
+            assert chassis["flows"][app] == len(held) > 0, (chassis["name"], app)
+
+
 def test_tenant_b_sees_nothing_of_tenant_a_using_the_same_addresses(lab):
     a1 = lab.host("a1")
     a1.cmd("ip neigh flush all")
