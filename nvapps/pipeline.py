@@ -15,11 +15,14 @@ class Table(IntEnum):
     CLASSIFY = 0          # in_port (or trunk VLAN / tunnel id) -> network key + logical in-port
     PORT_SECURITY = 5     # 5-9: anti-spoofing (acl service)
     ACL_FROM_VM = 10      # 10-19: stateless ACLs and security groups, from the VM
-    L2_LEARN = 20         # learn() unknown source MACs
-    L2_LOOKUP = 21        # destination MAC -> logical out-port, or flood
-    L2_LEARNED = 22       # flows written by learn(); resubmitted to
-    L2_UNKNOWN = 23       # after the learned lookup: hit -> deliver, miss -> flood
-    L3 = 30               # 30-39: routers (VRF per router)
+    L2_CONTROL = 20       # the edge control plane: ARP answered in flows, DHCP to the controller
+    L2_LEARN = 21         # learn() unknown source MACs
+    L2_LOOKUP = 22        # destination MAC -> logical out-port, or flood
+    L2_LEARNED = 23       # flows written by learn(); resubmitted to
+    L2_UNKNOWN = 24       # after the learned lookup: hit -> deliver, miss -> flood
+    L3_INPUT = 30         # 30-39: routers (VRF per router): packets for the router itself, TTL checks
+    L3_ROUTING = 31       # longest prefix match -> next hop (reg0), TTL decremented
+    L3_NEIGHBOR = 32      # next hop -> MACs, destination network, back into L2
     NAT = 40              # 40-49
     LB = 50               # 50-59
     ACL_TO_VM = 60        # 60-69: ingress security, to the VM
@@ -41,8 +44,8 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("classify", Table.CLASSIFY, None),
     Stage("port_security", Table.PORT_SECURITY, Table.ACL_FROM_VM),
-    Stage("acl_from_vm", Table.ACL_FROM_VM, Table.L2_LEARN),
-    Stage("l2", Table.L2_LEARN, None),
+    Stage("acl_from_vm", Table.ACL_FROM_VM, Table.L2_CONTROL),
+    Stage("l2", Table.L2_CONTROL, Table.L2_LEARN),
     Stage("acl_to_vm", Table.ACL_TO_VM, Table.EGRESS),
     Stage("egress", Table.EGRESS, None),
 )
@@ -55,6 +58,7 @@ class Reg:
     """Register roles (Nicira registers, as OXM field names of nvapps.core.ofp)."""
 
     NETWORK = "metadata"   # logical datapath key: network segmentation key (or router VRF key)
+    NEXT_HOP = "reg0"      # L3: the next hop's IPv4 address
     IN_PORT = "reg14"      # logical ingress port key
     OUT_PORT = "reg15"     # logical egress port key
     CT_ZONE = "reg13"      # conntrack zone
@@ -71,6 +75,13 @@ REMOTE_PORT_KEY = 0xFFFFFFFE
 # VNI on overlay tunnels later. 4094 is the link's limit until the overlay replaces it.
 MAX_NETWORK_KEY = 4094
 
+# A router's logical datapath key (metadata) sets this bit, so router and network keys never meet.
+ROUTER_METADATA = 1 << 31
+
+
+def router_metadata(router_key: int) -> int:
+    return ROUTER_METADATA | router_key
+
 
 class Priority(IntEnum):
     """Priority bands; a band's flows never overlap another band's in one table."""
@@ -78,7 +89,10 @@ class Priority(IntEnum):
     STAGE_DEFAULT = 0      # pass-through to the next stage, or drop (core)
     FALLBACK = 10          # a service table's catch-all (learn, look up learned MACs, deliver)
     SPECIFIC = 100         # per-port and per-network flows; flows written by learn()
+    OVERRIDE = 150         # exceptions to SPECIFIC flows (e.g. no ARP answer to the address's owner)
     BROADCAST = 200        # L2: multicast/broadcast -> the network's flood group
+    ROUTE = 1000           # L3 routing: ROUTE + prefix length, so the longest prefix wins
+    ROUTER_SELF = 2000     # L3: packets for the router's own addresses, TTL checks
 
 
 class AppId(IntEnum):
@@ -91,6 +105,7 @@ class AppId(IntEnum):
     ACL = 0x05
     LB = 0x06
     OVERLAY = 0x07
+    DHCP = 0x08
 
 
 # Cookie layout: [app id: 8 bits][learned: 1 bit][content digest: 55 bits]

@@ -18,9 +18,14 @@ OFPT_ERROR = 1
 OFPT_EXPERIMENTER = 4
 OFPT_FLOW_MOD = 14
 OFPT_GROUP_MOD = 15
+OFPT_PACKET_OUT = 13
 OFPT_MULTIPART_REQUEST = 18
 OFPT_MULTIPART_REPLY = 19
 OFPT_BARRIER_REQUEST = 20
+OFPT_METER_MOD = 29
+OFPMC_ADD = 0
+OFPMF_PKTPS = 1 << 1
+OFPMBT_DROP = 1
 
 OFPMP_FLOW = 1
 OFPMP_GROUP_DESC = 7
@@ -46,6 +51,7 @@ OFPCML_NO_BUFFER = 0xFFFF
 GROUP_TYPES = {"all": 0, "select": 1, "indirect": 2, "ff": 3}
 
 NX_VENDOR_ID = 0x00002320
+NXAST_REG_MOVE = 6
 NXAST_RESUBMIT_TABLE = 14
 NXAST_LEARN = 16
 ONF_EXPERIMENTER_ID = 0x4F4E4600
@@ -109,6 +115,7 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("arp_tha", _OXM_BASIC, 25, 6, "mac"),
     Field("tunnel_id", _OXM_BASIC, 38, 8),
     *(Field(f"reg{i}", _NXM1, i, 4) for i in range(16)),
+    Field("ip_ttl", _NXM1, 29, 1),
 )}
 
 OFPVID_PRESENT = 0x1000
@@ -135,8 +142,13 @@ def encode_oxm(name: str, value: int, mask: int | None = None) -> bytes:
 MatchItem = tuple  # (field name, int value, int mask or None)
 
 
+# Canonical field order: OpenFlow basic fields by number (every prerequisite, e.g. eth_type before ip_proto
+# before icmp_type, precedes the fields needing it, as OXM requires), then Nicira fields.
+_ORDER = {name: (f.oxm_class != _OXM_BASIC, f.oxm_class, f.number) for name, f in FIELDS.items()}
+
+
 def match(**fields: int | str | tuple[int | str, int]) -> tuple[MatchItem, ...]:
-    """A canonical match: fields sorted by name, values as ints, `(value, mask)` tuples for masks."""
+    """A canonical match: fields in OXM order, values as ints, `(value, mask)` tuples for masks."""
     items = []
     for name, value in fields.items():
         field = FIELDS[name]
@@ -144,7 +156,7 @@ def match(**fields: int | str | tuple[int | str, int]) -> tuple[MatchItem, ...]:
             items.append((name, field.parse(value[0]), field.parse(value[1])))
         else:
             items.append((name, field.parse(value), None))
-    return tuple(sorted(items))
+    return tuple(sorted(items, key=lambda item: _ORDER[item[0]]))
 
 
 def encode_match(items: tuple[MatchItem, ...]) -> bytes:
@@ -213,10 +225,45 @@ class SetField(Action):
     field: str
     value: int
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", FIELDS[self.field].parse(self.value))   # canonical: an int
+
     def _encode(self) -> bytes:
-        oxm = encode_oxm(self.field, FIELDS[self.field].parse(self.value))
+        oxm = encode_oxm(self.field, self.value)
         length = _pad8(4 + len(oxm))
         return struct.pack("!HH", 25, length) + oxm + bytes(length - 4 - len(oxm))
+
+
+@dataclass(frozen=True)
+class Move(Action):
+    """Nicira reg_move: copy field `src` into field `dst` (same width)."""
+
+    src: str
+    dst: str
+
+    def _encode(self) -> bytes:
+        src, dst = FIELDS[self.src], FIELDS[self.dst]
+        n_bits = min(src.width, dst.width) * 8
+        return struct.pack("!HHIHHHHII", 0xFFFF, 24, NX_VENDOR_ID, NXAST_REG_MOVE, n_bits, 0, 0,
+                           src.header(), dst.header())
+
+
+@dataclass(frozen=True)
+class DecTtl(Action):
+    """Decrement the IP TTL."""
+
+    def _encode(self) -> bytes:
+        return struct.pack("!HH4x", 24, 8)
+
+
+@dataclass(frozen=True)
+class SetTtl(Action):
+    """Set the IP TTL."""
+
+    ttl: int
+
+    def _encode(self) -> bytes:
+        return struct.pack("!HHB3x", 23, 8, self.ttl)
 
 
 @dataclass(frozen=True)
@@ -293,11 +340,14 @@ class Flow:
     actions: tuple[Action, ...] = ()
     goto: int | None = None
     write_metadata: tuple[int, int] | None = None   # (value, mask)
+    meter: int | None = None                        # rate-limit through this meter first
 
     @cached_property
     def wire(self) -> bytes:
         """The flow's identity and behaviour on the wire: table, priority, match, instructions."""
         instructions = b""
+        if self.meter is not None:
+            instructions += struct.pack("!HHI", 6, 8, self.meter)
         if self.actions:
             acts = encode_actions(self.actions)
             instructions += struct.pack("!HH4x", 4, 8 + len(acts)) + acts
@@ -369,6 +419,19 @@ def group_delete(group_id: int, xid: int = 0) -> bytes:
 
 
 # ---- control messages ----
+
+def meter_add(meter_id: int, rate_pps: int, burst: int = 0, xid: int = 0) -> bytes:
+    """OFPT_METER_MOD ADD: a packets-per-second meter with one drop band."""
+    band = struct.pack("!HHII4x", OFPMBT_DROP, 16, rate_pps, burst)
+    return struct.pack("!BBHIHHI", OFP_VERSION, OFPT_METER_MOD, 16 + len(band), xid, OFPMC_ADD, OFPMF_PKTPS,
+                       meter_id) + band
+
+
+def packet_out(data: bytes, actions: tuple[Action, ...], in_port: int = OFPP_CONTROLLER, xid: int = 0) -> bytes:
+    """OFPT_PACKET_OUT of `data` (no buffer) through `actions`."""
+    acts = encode_actions(actions)
+    return struct.pack("!BBHIIIH6x", OFP_VERSION, OFPT_PACKET_OUT, 24 + len(acts) + len(data), xid,
+                       OFP_NO_BUFFER, in_port, len(acts)) + acts + data
 
 def with_xid(msg: bytes, xid: int) -> bytes:
     """`msg` with its header's xid replaced."""

@@ -7,7 +7,7 @@ from nvapps import pipeline
 from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
-from nvapps.l2.flows import BoundPort, bound_ports, chassis_l2
+from nvapps.l2.flows import BoundPort, bound_ports, chassis_l2, router_interfaces
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -18,9 +18,10 @@ class L2App(ServiceApp):
 
     APP_ID = pipeline.AppId.L2
 
-    def snapshot(self) -> list[BoundPort]:
-        return bound_ports(self.model.networks(), self.model.ports(), self.core.chassis)
+    def snapshot(self) -> tuple[list[BoundPort], list[BoundPort]]:
+        networks, ports = self.model.networks(), self.model.ports()
+        return bound_ports(networks, ports, self.core.chassis), router_interfaces(networks, ports)
 
-    def desired(self, chassis: Chassis, snapshot: list[BoundPort]) -> Desired:
-        flows, groups = chassis_l2(chassis, snapshot)
+    def desired(self, chassis: Chassis, snapshot: tuple[list[BoundPort], list[BoundPort]]) -> Desired:
+        flows, groups = chassis_l2(chassis, *snapshot)
         return Desired.build(self.APP_ID, flows, groups)

@@ -7,7 +7,7 @@ from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
 from nvapps.core.topology import Chassis, Location, locate
-from nvapps.model.network import Network, Port
+from nvapps.model.network import ROUTER_INTERFACE, Network, Port
 from nvapps.pipeline import Priority, Reg, Table
 
 LEARN_IDLE_TIMEOUT = 300
@@ -15,11 +15,11 @@ LEARN_IDLE_TIMEOUT = 300
 
 @dataclass(frozen=True)
 class BoundPort:
-    """A port whose interface exists now: its network key and where it is."""
+    """A port whose interface exists now (or a distributed router port): its network key and where it is."""
 
     port: Port
     network_key: int
-    location: Location
+    location: Location | None     # None: a router interface, present wherever its network is
 
 
 def bound_ports(networks: list[Network], ports: list[Port], chassis: dict[str, Chassis]) -> list[BoundPort]:
@@ -33,6 +33,13 @@ def bound_ports(networks: list[Network], ports: list[Port], chassis: dict[str, C
     return out
 
 
+def router_interfaces(networks: list[Network], ports: list[Port]) -> list[BoundPort]:
+    """Router interface ports: distributed, present on every chassis that has their network (location None)."""
+    keys = {n.id: n.key for n in networks if n.admin_state_up}
+    return [BoundPort(p, keys[p.network_id], None) for p in ports
+            if p.device_owner == ROUTER_INTERFACE and p.network_id in keys]
+
+
 def flood_group_id(network_key: int) -> int:
     return pipeline.group_id(pipeline.AppId.L2, network_key)
 
@@ -41,7 +48,8 @@ def _to_port(key: int) -> ofp.SetField:
     return ofp.SetField(Reg.OUT_PORT, key)
 
 
-def chassis_l2(here: Chassis, bound: list[BoundPort]) -> tuple[list[Flow], list[ofp.Group]]:
+def chassis_l2(here: Chassis, bound: list[BoundPort],
+               routers: list[BoundPort] = ()) -> tuple[list[Flow], list[ofp.Group]]:
     """All L2 flows and groups of chassis `here`: its networks are those with a port bound here."""
     local = [b for b in bound if b.location.chassis == here.name]
     keys = sorted({b.network_key for b in local})
@@ -54,7 +62,10 @@ def chassis_l2(here: Chassis, bound: list[BoundPort]) -> tuple[list[Flow], list[
         flows += _local_port_flows(b)
     for b in members:
         if b.location.chassis == here.name or trunk is not None:
-            flows += _member_flows(b, here.name)
+            flows += _member_flows(b, here.name) + _arp_responder(b, here.name)
+    for b in routers:
+        if b.network_key in keys:
+            flows += _member_flows(b, here.name) + _arp_responder(b, here.name)
     groups = []
     for key in keys:
         spans = any(b.network_key == key and b.location.chassis != here.name for b in members)
@@ -62,8 +73,13 @@ def chassis_l2(here: Chassis, bound: list[BoundPort]) -> tuple[list[Flow], list[
         groups.append(_flood_group(key, [b for b in local if b.network_key == key],
                                    spans and trunk is not None))
     if trunk is not None:
-        flows.append(Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: pipeline.REMOTE_PORT_KEY}),
-                          goto=Table.EGRESS_REMOTE))
+        flows += [
+            Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: pipeline.REMOTE_PORT_KEY}),
+                 goto=Table.EGRESS_REMOTE),
+            # ARP that crossed the trunk was not answered at its source: not ours to answer either
+            Flow(Table.L2_CONTROL, Priority.OVERRIDE, match(**{Reg.IN_PORT: pipeline.REMOTE_PORT_KEY}),
+                 goto=Table.L2_LEARN),
+        ]
     return flows, groups
 
 
@@ -86,9 +102,28 @@ def _member_flows(b: BoundPort, here: str) -> list[Flow]:
         Flow(Table.L2_LOOKUP, Priority.SPECIFIC, match(metadata=b.network_key, eth_dst=b.port.mac_address),
              actions=(_to_port(b.port.key),), goto=Table.ACL_TO_VM),
     ]
-    if b.location.chassis != here:
+    if b.location is not None and b.location.chassis != here:
         flows.append(Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}),
                           goto=Table.EGRESS_REMOTE))
+    return flows
+
+
+def _arp_responder(b: BoundPort, here: str) -> list[Flow]:
+    """ARP requests for the port's IPv4 addresses are answered in the datapath, back out the asking port;
+    the address's owner (probing its own address, on its own chassis) is not answered."""
+    flows = []
+    mac = b.port.mac_address
+    for ip in b.port.ip_addresses:
+        if ":" in ip:
+            continue
+        request = dict(metadata=b.network_key, eth_type=0x0806, arp_op=1, arp_tpa=ip)
+        flows.append(Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**request), actions=(
+            ofp.Move("eth_src", "eth_dst"), ofp.SetField("eth_src", mac), ofp.SetField("arp_op", 2),
+            ofp.Move("arp_sha", "arp_tha"), ofp.SetField("arp_sha", mac),
+            ofp.Move("arp_spa", "arp_tpa"), ofp.SetField("arp_spa", ip), ofp.Output(ofp.OFPP_IN_PORT))))
+        if b.location is not None and b.location.chassis == here:
+            flows.append(Flow(Table.L2_CONTROL, Priority.OVERRIDE,
+                              match(**request, **{Reg.IN_PORT: b.port.key}), goto=Table.L2_LEARN))
     return flows
 
 

@@ -93,6 +93,17 @@ def test_tenant_b_sees_nothing_of_tenant_a_using_the_same_addresses(lab):
     assert {h: c.count for h, c in caps.items()} == {"b1": 0, "b2": 0, "b3": 0, "b4": 0}
 
 
+def test_arp_for_known_addresses_is_answered_by_the_switch_without_flooding(lab):
+    a1 = lab.host("a1")
+    a1.cmd("ip neigh flush all")
+    with ExitStack() as stack:
+        caps = {h: stack.enter_context(capture(lab.host(h), "-Q in arp")) for h in ("a2", "a3", "a4")}
+        out = a1.cmd(f"arping -c 3 -w 3 -I a1-eth0 {host_ip(2)}")
+    assert "Received 3 response" in out, out
+    assert host_mac(1, 2) in out.lower()
+    assert {h: c.count for h, c in caps.items()} == {"a2": 0, "a3": 0, "a4": 0}
+
+
 def test_cross_tenant_ping_and_arp_get_nothing(lab):
     a1, b3 = lab.host("a1"), lab.host("b3")
     b3.cmd("ip addr add 10.0.0.50/24 dev b3-eth0")
@@ -212,8 +223,9 @@ def test_deleting_a_port_removes_its_flows_and_leaves_the_others_untouched(lab):
     eventually(unreachable)
     after = {b: static_l2_flows(b) for b in ("s1", "s2")}
     removed = {b: len(set(before[b]) - set(after[b])) for b in ("s1", "s2")}
-    # s2 (a4's switch): classify, egress, known source, lookup; s1: lookup, known source, egress to s2
-    assert removed == {"s1": 3, "s2": 4}
+    # s2 (a4's switch): classify, egress, known source, lookup, ARP answer, ARP owner exception;
+    # s1: lookup, known source, egress to s2, ARP answer
+    assert removed == {"s1": 4, "s2": 6}
     for bridge in ("s1", "s2"):
         assert set(after[bridge]) <= set(before[bridge]), "flows were added or rewritten"
         assert not any(a4["mac_address"] in f.match for f in after[bridge].values())

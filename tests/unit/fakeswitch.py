@@ -66,10 +66,17 @@ class FakeSwitch:
         for act in actions:
             if isinstance(act, ofp.SetField):
                 pkt.fields[act.field] = act.value
+            elif isinstance(act, ofp.Move):
+                pkt.fields[act.dst] = pkt.get(act.src)
+            elif isinstance(act, ofp.DecTtl):
+                pkt.fields["ip_ttl"] = pkt.get("ip_ttl") - 1
+            elif isinstance(act, ofp.SetTtl):
+                pkt.fields["ip_ttl"] = act.ttl
+            elif isinstance(act, ofp.Output) and act.port == ofp.OFPP_IN_PORT:
+                out.append((pkt.get("in_port"), _wire(pkt)))
             elif isinstance(act, ofp.Output):
                 if act.port != pkt.get("in_port"):
-                    out.append((act.port, {k: v for k, v in pkt.fields.items()
-                                           if not k.startswith("reg") and k not in ("metadata", "in_port")}))
+                    out.append((act.port, _wire(pkt)))
             elif isinstance(act, ofp.GroupAction):
                 for bucket in self.groups[act.group_id].buckets:
                     self._actions(bucket.actions, Packet(dict(pkt.fields)), out, depth + 1)
@@ -93,6 +100,11 @@ class FakeSwitch:
                 loads.append(ofp.SetField(spec.dst, pkt.get(spec.src)))
         flow = ofp.Flow(act.table, act.priority, tuple(sorted(items)), tuple(loads))
         self.learned = [f for f in self.learned if f.match != flow.match] + [flow]
+
+
+def _wire(pkt: Packet) -> dict[str, int]:
+    """The header fields a packet leaves with (no pipeline registers)."""
+    return {k: v for k, v in pkt.fields.items() if not k.startswith("reg") and k not in ("metadata", "in_port")}
 
 
 def _matches(flow: ofp.Flow, pkt: Packet) -> bool:

@@ -6,8 +6,8 @@ from nvapps.core import ofp
 from nvapps.core.reconcile import Desired
 from nvapps.core.stages import stage_defaults
 from nvapps.core.topology import Chassis, Interface
-from nvapps.l2.flows import BoundPort, bound_ports, chassis_l2
-from nvapps.model.network import Network, Port
+from nvapps.l2.flows import BoundPort, bound_ports, chassis_l2, router_interfaces
+from nvapps.model.network import ROUTER_INTERFACE, Network, Port
 from tests.unit.fakeswitch import FakeSwitch
 
 BCAST = "ff:ff:ff:ff:ff:ff"
@@ -162,3 +162,53 @@ def test_bound_port_records_location():
     assert isinstance(bound["port5"], BoundPort)
     assert (bound["port5"].location.chassis, bound["port5"].location.ofport, bound["port5"].network_key) == \
         ("hv2", 2, 10)
+
+
+def with_ips() -> list[Port]:
+    ports = [port(1, "A", "02:00:00:00:00:01", "hv1", "hv1-eth2"), port(2, "A", "02:00:00:00:00:02", "hv1", "hv1-eth3")]
+    for p_, ip in zip(ports, ("10.0.0.11", "10.0.0.12"), strict=True):
+        p_.fixed_ips = [{"subnet_id": "s", "ip_address": ip}]
+    gateway = Port(id="rif", project_id="p", network_id="A", mac_address="fa:16:3e:00:00:01", key=9,
+                   fixed_ips=[{"subnet_id": "s", "ip_address": "10.0.0.1"}], device_owner=ROUTER_INTERFACE)
+    return ports + [gateway]
+
+
+def arp_switch(ports):
+    chs = topology()
+    flows, groups = chassis_l2(chs["hv1"], bound_ports(NETS, ports, chs), router_interfaces(NETS, ports))
+    return FakeSwitch.of(flows + list(stage_defaults().flows.values()), groups)
+
+
+ARP_REQUEST = dict(eth_type=0x0806, arp_op=1, eth_src="02:00:00:00:00:01", eth_dst=BCAST,
+                   arp_sha="02:00:00:00:00:01", arp_spa="10.0.0.11")
+
+
+def test_arp_for_a_known_port_is_answered_in_flows_back_to_the_asker_only():
+    out = arp_switch(with_ips()).send(2, **ARP_REQUEST, arp_tpa="10.0.0.12")
+    assert out == [(2, {"eth_type": 0x0806, "arp_op": 2, "eth_src": 0x020000000002, "eth_dst": 0x020000000001,
+                        "arp_sha": 0x020000000002, "arp_spa": 0x0A00000C, "arp_tha": 0x020000000001,
+                        "arp_tpa": 0x0A00000B})]
+
+
+def test_arp_for_the_router_interface_is_answered_with_its_mac():
+    [(port_out, reply)] = arp_switch(with_ips()).send(2, **ARP_REQUEST, arp_tpa="10.0.0.1")
+    assert port_out == 2 and reply["arp_sha"] == 0xFA163E000001 and reply["arp_spa"] == 0x0A000001
+
+
+def test_a_port_probing_its_own_address_is_not_answered_but_flooded():
+    out = arp_switch(with_ips()).send(2, **ARP_REQUEST, arp_tpa="10.0.0.11")
+    assert ports_out(out) == [3]
+
+
+def test_unknown_addresses_are_flooded_in_the_network_only():
+    assert ports_out(arp_switch(with_ips()).send(2, **ARP_REQUEST, arp_tpa="10.0.0.99")) == [3]
+
+
+def test_router_interfaces_are_known_macs_on_every_chassis_of_their_network():
+    ports = with_ips()
+    chs = topology()
+    flows, _ = chassis_l2(chs["hv1"], bound_ports(NETS, ports, chs), router_interfaces(NETS, ports))
+    lookups = [f for f in flows if ("eth_dst", 0xFA163E000001, None) in f.match]
+    assert [f.actions for f in lookups] == [(ofp.SetField("reg15", 9),)]
+    # hv2 has no port of network A bound here in this set: no router flows there either
+    assert chassis_l2(chs["hv2"], bound_ports(NETS, ports, chs), router_interfaces(NETS, ports)) == ([], [])

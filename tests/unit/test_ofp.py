@@ -38,7 +38,8 @@ def test_every_action_encodes_to_a_multiple_of_eight_bytes():
     learn = ofp.Learn(22, 100, 1, (ofp.LearnMatch("metadata"), ofp.LearnMatch("eth_dst", "eth_src"),
                                    ofp.LearnLoad("reg14", "reg15")), idle_timeout=300)
     for action in (ofp.Output(1), ofp.GroupAction(7), ofp.PushVlan(), ofp.PopVlan(),
-                   ofp.SetField("vlan_vid", 0x1005), ofp.SetField("reg15", 1), ofp.Resubmit(60), learn):
+                   ofp.SetField("vlan_vid", 0x1005), ofp.SetField("reg15", 1), ofp.Resubmit(60), learn,
+                   ofp.Move("eth_src", "eth_dst"), ofp.DecTtl(), ofp.SetTtl(64)):
         raw = action.encode()
         assert len(raw) % 8 == 0 and struct.unpack_from("!H", raw, 2)[0] == len(raw), action
 
@@ -82,3 +83,18 @@ def test_error_names_the_cookie_of_the_refused_flow_inside_a_bundle():
     inner = ofp.bundle_add(1, ofp.flow_add(Flow(0, 1), 0xABC, xid=3))
     err = struct.pack("!BBHIHH", 4, ofp.OFPT_ERROR, 12 + 64, 3, 5, 0) + inner[:64]
     assert ofp.error_details(err) == (5, 0, 0xABC)
+
+
+def test_meter_instruction_comes_first():
+    flow = Flow(30, 1, match(), actions=(ofp.Output(ofp.OFPP_CONTROLLER, 0xFFFF),), meter=3)
+    body = flow.body()
+    instructions = body[3 + len(ofp.encode_match(())):]
+    assert struct.unpack_from("!HHI", instructions) == (6, 8, 3)
+
+
+def test_meter_and_packet_out_layouts():
+    meter = ofp.meter_add(3, 100)
+    assert struct.unpack_from("!BBHIHHI", meter) == (4, ofp.OFPT_METER_MOD, 32, 0, ofp.OFPMC_ADD, ofp.OFPMF_PKTPS, 3)
+    out = ofp.packet_out(b"x" * 10, (ofp.Output(2),))
+    assert struct.unpack_from("!BBHIIIH", out) == (4, ofp.OFPT_PACKET_OUT, 24 + 16 + 10, 0, ofp.OFP_NO_BUFFER,
+                                                   ofp.OFPP_CONTROLLER, 16)
