@@ -91,8 +91,10 @@ class Priority(IntEnum):
     SPECIFIC = 100         # per-port and per-network flows; flows written by learn()
     OVERRIDE = 150         # exceptions to SPECIFIC flows (e.g. no ARP answer to the address's owner)
     BROADCAST = 200        # L2: multicast/broadcast -> the network's flood group
-    ROUTE = 1000           # L3 routing: ROUTE + prefix length, so the longest prefix wins
-    ROUTER_SELF = 2000     # L3: packets for the router's own addresses, TTL checks
+    ROUTE = 1000           # L3 routing: ROUTE + 2 x prefix length (+1 connected), longest prefix wins
+    TTL_EXPIRED = 2000     # L3: TTL 0/1 -> drop / ICMP time exceeded
+    ROUTER_SELF = 2001     # L3: other packets for the router's own addresses are dropped
+    ROUTER_ECHO = 2002     # L3: ICMP echo to the router's addresses is answered in flows
 
 
 class AppId(IntEnum):
@@ -116,6 +118,11 @@ COOKIE_STATIC_MASK = (0xFF << COOKIE_APP_SHIFT) | COOKIE_LEARNED
 
 # Group ids: [app id: 8 bits][24 bits chosen by the app]
 GROUP_APP_SHIFT = 24
+
+
+def app_meter(app: AppId) -> int:
+    """The meter that rate-limits an app's packet-ins (one per app, numbered by the app id)."""
+    return int(app)
 
 
 def app_cookie(app: AppId) -> int:

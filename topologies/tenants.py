@@ -3,11 +3,15 @@
 From the repository root:
 `PYTHONPATH=$PWD mn --custom topologies/tenants.py --topo tenants,switches=2,hosts=1 --controller remote`
 
-Host `<tenant><n>` (a1, b1, a2, ...) has MAC 02:00:00:<tenant index>:00:<n> and IP 10.0.0.<10+n>/24: every
-tenant uses the same addresses. Hosts go round-robin over the switches (a1 on s1, a2 on s2, a3 on s1...).
-The trunk is each switch's first interface (s1-eth1 <-> s2-eth1).
+With one subnet (default), host `<tenant><n>` (a1, b1, a2, ...) has MAC 02:00:00:<tenant>:00:<n> and IP
+10.0.0.<10+n>/24. With `subnets=S` > 1, host `<tenant><s><n>` (a11, a21, ...) is on subnet s, 10.0.<s>.0/24,
+with IP 10.0.<s>.<10+n>, MAC 02:00:00:<tenant>:<s>:<n> and its default route via 10.0.<s>.1 (the tenant's
+router). Every tenant uses the same addresses. Hosts go round-robin over the switches (n odd on s1, even
+on s2). The trunk is each switch's first interface (s1-eth1 <-> s2-eth1).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from mininet.topo import Topo
 
@@ -16,39 +20,58 @@ from topologies.nodes import TxOffHost, UserspaceSwitch
 TRUNK_INTERFACE = "{switch}-eth1"
 
 
-def host_mac(tenant_index: int, n: int) -> str:
-    return f"02:00:00:{tenant_index:02x}:00:{n:02x}"
+def host_mac(tenant_index: int, n: int, subnet: int = 0) -> str:
+    return f"02:00:00:{tenant_index:02x}:{subnet:02x}:{n:02x}"
 
 
-def host_ip(n: int) -> str:
-    """Host n's address (the same in every tenant; .1 stays free for a router)."""
-    return f"10.0.0.{10 + n}"
+def host_ip(n: int, subnet: int = 0) -> str:
+    """Host n's address on `subnet` (the same in every tenant; .1 stays free for a router)."""
+    return f"10.0.{subnet}.{10 + n}"
+
+
+def subnet_cidr(subnet: int = 0) -> str:
+    return f"10.0.{subnet}.0/24"
 
 
 def host_switch(n: int, switches: int) -> str:
     return f"s{(n - 1) % switches + 1}"
 
 
-class TenantsTopo(Topo):
-    """`hosts` hosts per tenant per switch, on `switches` (1 or 2) switches."""
+@dataclass(frozen=True)
+class Attachment:
+    """Where a host is: its tenant, subnet and number, and the switch interface it is plugged into."""
 
-    def build(self, switches: int = 2, hosts: int = 1, tenants: str = "ab") -> None:
+    tenant: str
+    subnet: int
+    n: int
+    switch: str
+    interface: str
+
+
+class TenantsTopo(Topo):
+    """`hosts` hosts per tenant, subnet and switch, on `switches` (1 or 2) switches."""
+
+    def build(self, switches: int = 2, hosts: int = 1, tenants: str = "ab", subnets: int = 1) -> None:
         if switches not in (1, 2):
             raise ValueError("the inter-switch link joins at most two switches; the overlay joins more")
-        self.attachments: dict[str, tuple[str, str]] = {}   # host -> (switch, switch interface)
+        self.attachments: dict[str, Attachment] = {}
         self.tenants = tenants
+        self.subnets = [0] if subnets == 1 else list(range(1, subnets + 1))
         next_port = {f"s{i + 1}": 2 if switches == 2 else 1 for i in range(switches)}
         sws = [self.addSwitch(f"s{i + 1}", dpid=f"{i + 1:016x}", cls=UserspaceSwitch) for i in range(switches)]
         if switches == 2:
             self.addLink(sws[0], sws[1], port1=1, port2=1)
         for t_index, tenant in enumerate(tenants):
-            for n in range(1, hosts * switches + 1):
-                host = self.addHost(f"{tenant}{n}", cls=TxOffHost, ip=f"{host_ip(n)}/24",
-                                    mac=host_mac(t_index + 1, n))
-                switch = host_switch(n, switches)
-                self.addLink(host, switch, port2=next_port[switch])
-                self.attachments[host] = (switch, f"{switch}-eth{next_port[switch]}")
-                next_port[switch] += 1
+            for sub in self.subnets:
+                for n in range(1, hosts * switches + 1):
+                    name = f"{tenant}{sub or ''}{n}"
+                    route = {"defaultRoute": f"via 10.0.{sub}.1"} if sub else {}
+                    host = self.addHost(name, cls=TxOffHost, ip=f"{host_ip(n, sub)}/24",
+                                        mac=host_mac(t_index + 1, n, sub), **route)
+                    switch = host_switch(n, switches)
+                    self.addLink(host, switch, port2=next_port[switch])
+                    self.attachments[host] = Attachment(tenant, sub, n, switch, f"{switch}-eth{next_port[switch]}")
+                    next_port[switch] += 1
 
     @staticmethod
     def trunks(switches: int = 2) -> list[str]:

@@ -20,7 +20,7 @@ from os_ken.ofproto import ofproto_v1_3
 
 from nvapps import config, pipeline
 from nvapps.core import ofp
-from nvapps.core.events import EventChassisDown, EventChassisUp, EventInterfacesChanged
+from nvapps.core.events import EventChassisDown, EventChassisUp, EventInterfacesChanged, EventPacketIn
 from nvapps.core.reconcile import Changes, Installed
 from nvapps.core.stages import stage_defaults
 from nvapps.core.sync import FlowSync
@@ -29,6 +29,7 @@ from nvapps.core.topology import Chassis, Interface
 LOG = logging.getLogger(__name__)
 
 REPLY_TIMEOUT = 30.0
+METER_EXISTS = (12, 1)          # OFPET_METER_MOD_FAILED, OFPMMFC_METER_EXISTS
 OFPP_MAX = 0xFFFFFF00
 
 
@@ -62,7 +63,7 @@ class CoreApp(app_manager.OSKenApp):
     """Switch registry, request/reply plumbing and the sending path for every nvapps service app."""
 
     OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
-    _EVENTS = [EventChassisUp, EventChassisDown, EventInterfacesChanged]
+    _EVENTS = [EventChassisUp, EventChassisDown, EventInterfacesChanged, EventPacketIn]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -163,17 +164,24 @@ class CoreApp(app_manager.OSKenApp):
         if msg.datapath.id in self.stats:
             self.stats[msg.datapath.id].errors += 1
         pending = self._pending.get(msg.xid)
-        if pending is not None:
+        if pending is not None:      # the requester reports it
             pending.errors.append(bytes(msg.buf))
+            return
         err_type, code, cookie = ofp.error_details(bytes(msg.buf))
         LOG.error("switch %#x error type=%d code=%d xid=%#x cookie=%s", msg.datapath.id, err_type, code,
                   msg.xid, hex(cookie) if cookie is not None else "-")
 
     @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
     def _packet_in(self, ev) -> None:
-        stats = self.stats.get(ev.msg.datapath.id)
-        if stats is not None:
-            stats.packet_ins += 1
+        msg = ev.msg
+        stats = self.stats.get(msg.datapath.id)
+        chassis = self.chassis_of(msg.datapath.id)
+        if stats is None or chassis is None:
+            return
+        stats.packet_ins += 1
+        self.send_event_to_observers(EventPacketIn(
+            chassis, msg.cookie >> pipeline.COOKIE_APP_SHIFT, msg.cookie, msg.match.get("in_port", 0),
+            bytes(msg.data), msg.match.get("metadata", 0)))
 
     def _await(self, dp: Datapath, xid: int, payload: bytes) -> _Pending:
         pending = self._pending[xid] = _Pending(dp.id)
@@ -228,6 +236,23 @@ class CoreApp(app_manager.OSKenApp):
             raise SwitchError(f"switch {chassis.name} refused a bundle: "
                               + "; ".join("type=%d code=%d cookie=%s" % ofp.error_details(e)
                                           for e in errors.errors))
+
+    def ensure_meter(self, chassis: Chassis, meter_id: int, rate_pps: int) -> None:
+        """Make sure `meter_id` exists on the switch (an existing one is kept as it is)."""
+        dp = self._datapath(chassis)
+        xid, barrier_xid = next(self._xids), next(self._xids)
+        errors = self._pending[xid] = _Pending(dp.id)
+        try:
+            self._await(dp, barrier_xid, ofp.meter_add(meter_id, rate_pps, xid=xid) + ofp.barrier(barrier_xid))
+        finally:
+            del self._pending[xid]
+        refused = [ofp.error_details(e) for e in errors.errors]
+        if any(err[:2] != METER_EXISTS for err in refused):
+            raise SwitchError(f"switch {chassis.name} refused meter {meter_id}: {refused}")
+
+    def packet_out(self, chassis: Chassis, port: int, data: bytes) -> None:
+        """Send `data` out of OpenFlow port `port` of the switch."""
+        self._datapath(chassis).send(ofp.packet_out(data, (ofp.Output(port),), xid=next(self._xids)))
 
     def _datapath(self, chassis: Chassis) -> Datapath:
         dp = self.datapaths.get(chassis.dpid)

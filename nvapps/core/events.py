@@ -26,6 +26,19 @@ class EventInterfacesChanged(ChassisEvent):
     """An interface was added to, removed from or changed on a switch."""
 
 
+class EventPacketIn(event.EventBase):
+    """A packet a flow sent to the controller; `app` (the flow cookie's app id) is the app that handles it."""
+
+    def __init__(self, chassis: Chassis, app: int, cookie: int, in_port: int, data: bytes, metadata: int):
+        super().__init__()
+        self.chassis = chassis
+        self.app = app
+        self.cookie = cookie
+        self.in_port = in_port
+        self.data = data
+        self.metadata = metadata
+
+
 class EventModelChanged(event.EventBase):
     """Tenant objects were committed: `changes` is a list of nvapps.model.service.Change."""
 

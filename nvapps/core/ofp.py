@@ -116,6 +116,7 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("tunnel_id", _OXM_BASIC, 38, 8),
     *(Field(f"reg{i}", _NXM1, i, 4) for i in range(16)),
     Field("ip_ttl", _NXM1, 29, 1),
+    Field("nx_in_port", _NXM0, 0, 2),     # writable ingress port: cleared so a packet may leave where it came in
 )}
 
 OFPVID_PRESENT = 0x1000

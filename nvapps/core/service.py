@@ -15,7 +15,13 @@ from os_ken.lib import hub
 
 from nvapps import pipeline
 from nvapps.core.app import CoreApp, SwitchError
-from nvapps.core.events import EventChassisDown, EventChassisUp, EventInterfacesChanged, EventModelChanged
+from nvapps.core.events import (
+    EventChassisDown,
+    EventChassisUp,
+    EventInterfacesChanged,
+    EventModelChanged,
+    EventPacketIn,
+)
 from nvapps.core.reconcile import Desired
 from nvapps.core.sync import FlowSync
 from nvapps.core.topology import Chassis
@@ -57,6 +63,12 @@ class ServiceApp(app_manager.OSKenApp):
         """Whether model changes can alter this service's flows (default: any change)."""
         return True
 
+    def setup(self, chassis: Chassis) -> None:
+        """What a (re)connected switch needs before this service's flows (meters, say)."""
+
+    def packet_in(self, ev: EventPacketIn) -> None:
+        """A packet one of this service's flows sent to the controller."""
+
     # ---- events: note and wake ----
 
     @set_ev_cls(EventChassisUp)
@@ -71,6 +83,14 @@ class ServiceApp(app_manager.OSKenApp):
     @set_ev_cls(EventInterfacesChanged)
     def _interfaces_changed(self, ev: EventInterfacesChanged) -> None:
         self._wake.set()
+
+    @set_ev_cls(EventPacketIn)
+    def _packet_in(self, ev: EventPacketIn) -> None:
+        if ev.app == self.APP_ID:
+            try:
+                self.packet_in(ev)
+            except Exception:
+                LOG.exception("%s: handling a packet-in from %s failed", self.name, ev.chassis.name)
 
     @set_ev_cls(EventModelChanged)
     def _model_changed(self, ev: EventModelChanged) -> None:
@@ -91,7 +111,8 @@ class ServiceApp(app_manager.OSKenApp):
             for chassis in list(self.core.chassis.values()):
                 try:
                     desired = self.desired(chassis, snap)
-                    if chassis.name in reconnected:
+                    if chassis.name in reconnected or not self.sync.knows(chassis):
+                        self.setup(chassis)
                         self.sync.reconcile(chassis, desired)
                     else:
                         self.sync.update(chassis, desired)

@@ -37,6 +37,10 @@ class FlowSync:
         else:
             self.reconcile(chassis, desired)
 
+    def knows(self, chassis: Chassis) -> bool:
+        """Whether this app has synced `chassis` since it connected (else the next sync reads it back)."""
+        return chassis.dpid in self._installed
+
     def forget(self, dpid: int) -> None:
         self._installed.pop(dpid, None)
 

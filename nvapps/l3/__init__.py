@@ -1,1 +1,1 @@
-"""Reserved for the l3 service (see docs/pipeline.md); built in its own issue."""
+"""L3 service: a VRF per tenant router, distributed routing, ICMP answered in flows or by the controller."""

@@ -12,42 +12,59 @@ from nvapps.client import Client
 from nvapps.lab.controller import Controller
 from nvapps.lab.net import start_net
 from nvapps.lab.ovs import ensure_ovs
-from topologies.tenants import TenantsTopo, host_ip, host_mac
-
-CIDR = "10.0.0.0/24"
+from topologies.tenants import TenantsTopo, host_ip, host_mac, subnet_cidr
 
 
 @dataclass
 class Tenant:
-    """One tenant's network, subnet and ports (by host name), as the API returned them."""
+    """One tenant's networks and subnets (by subnet number), router (with several subnets) and ports by host."""
 
     name: str
-    network: dict
-    subnet: dict
+    networks: dict[int, dict]
+    subnets: dict[int, dict]
     ports: dict[str, dict]
+    router: dict | None = None
+
+    @property
+    def network(self) -> dict:
+        """The first network (the only one on a single-subnet topology)."""
+        return next(iter(self.networks.values()))
+
+    @property
+    def subnet(self) -> dict:
+        return next(iter(self.subnets.values()))
 
 
 def bind_host(client: Client, topo: TenantsTopo, network: dict, subnet: dict, host: str) -> dict:
     """Create the port of Mininet host `host` (its MAC and IP), bound to its switch interface."""
-    tenant, n = host[0], int(host[1:])
-    switch, interface = topo.attachments[host]
+    att = topo.attachments[host]
     return client.create(
         "port", network_id=network["id"], project_id=network["project_id"], name=host,
-        mac_address=host_mac(topo.tenants.index(tenant) + 1, n),
-        fixed_ips=[{"subnet_id": subnet["id"], "ip_address": host_ip(n)}],
-        **{"binding:host_id": switch, "binding:profile": {"interface_name": interface}})
+        mac_address=host_mac(topo.tenants.index(att.tenant) + 1, att.n, att.subnet),
+        fixed_ips=[{"subnet_id": subnet["id"], "ip_address": host_ip(att.n, att.subnet)}],
+        **{"binding:host_id": att.switch, "binding:profile": {"interface_name": att.interface}})
 
 
 def create_tenants(client: Client, topo: TenantsTopo) -> dict[str, Tenant]:
-    """Per tenant letter of `topo`: project tenant-<x>, network net-<x> with 10.0.0.0/24, one port per host."""
+    """Per tenant letter x of `topo`: project tenant-x, a network and subnet per subnet number, a port per
+    host, and with several subnets a router joining them."""
     out = {}
     for tenant in topo.tenants:
         project = f"tenant-{tenant}"
-        net = client.create("network", name=f"net-{tenant}", project_id=project)
-        sub = client.create("subnet", network_id=net["id"], project_id=project, cidr=CIDR, ip_version=4,
-                            name=f"subnet-{tenant}")
-        hosts = sorted((h for h in topo.attachments if h[0] == tenant), key=lambda h: int(h[1:]))
-        out[tenant] = Tenant(project, net, sub, {h: bind_host(client, topo, net, sub, h) for h in hosts})
+        t = Tenant(project, {}, {}, {})
+        for sub in topo.subnets:
+            suffix = f"{tenant}{sub or ''}"
+            net = t.networks[sub] = client.create("network", name=f"net-{suffix}", project_id=project)
+            t.subnets[sub] = client.create("subnet", network_id=net["id"], project_id=project, ip_version=4,
+                                           cidr=subnet_cidr(sub), name=f"subnet-{suffix}")
+        if len(topo.subnets) > 1:
+            t.router = client.create("router", name=f"router-{tenant}", project_id=project)
+            for subnet in t.subnets.values():
+                client.action("router", t.router["id"], "add_router_interface", subnet_id=subnet["id"])
+        for host, att in sorted(topo.attachments.items()):
+            if att.tenant == tenant:
+                t.ports[host] = bind_host(client, topo, t.networks[att.subnet], t.subnets[att.subnet], host)
+        out[tenant] = t
     return out
 
 
@@ -69,12 +86,12 @@ class Lab:
 
 
 @contextmanager
-def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None,
-                rest_port: int | None = None) -> Iterator[Lab]:
+def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, rest_port: int | None = None,
+                apps: tuple[str, ...] = ("nvapps.l2.app",)) -> Iterator[Lab]:
     """Start OVS (if needed), the controller and `topo`, create its tenants; stop exactly those on exit."""
     ensure_ovs()
     switches = sorted(topo.switches())
-    controller = Controller(workdir, trunks=TenantsTopo.trunks(len(switches)), of_port=of_port,
+    controller = Controller(workdir, apps=apps, trunks=TenantsTopo.trunks(len(switches)), of_port=of_port,
                             rest_port=rest_port)
     controller.start()
     net = None

@@ -60,12 +60,14 @@ class FakeSwitch:
             value, mask = flow.write_metadata
             pkt.fields["metadata"] = (pkt.get("metadata") & ~mask) | (value & mask)
         if flow.goto is not None:
+            if flow.goto <= table:
+                raise RuntimeError(f"goto_table {flow.goto} from table {table}: OpenFlow only goes forward")
             self._table(flow.goto, pkt, out, depth + 1)
 
     def _actions(self, actions: tuple, pkt: Packet, out: list, depth: int) -> None:
         for act in actions:
             if isinstance(act, ofp.SetField):
-                pkt.fields[act.field] = act.value
+                pkt.fields["in_port" if act.field == "nx_in_port" else act.field] = act.value
             elif isinstance(act, ofp.Move):
                 pkt.fields[act.dst] = pkt.get(act.src)
             elif isinstance(act, ofp.DecTtl):

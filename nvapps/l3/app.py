@@ -1,0 +1,58 @@
+"""The L3 os-ken app: `osken-manager nvapps.l3.app nvapps.l2.app` (L3 hands routed packets back to L2)."""
+from __future__ import annotations
+
+import logging
+
+import netaddr
+from os_ken.base import app_manager
+
+from nvapps import pipeline
+from nvapps.core.events import EventPacketIn
+from nvapps.core.reconcile import Desired
+from nvapps.core.service import ServiceApp
+from nvapps.core.topology import Chassis
+from nvapps.l2.flows import BoundPort, bound_ports
+from nvapps.l3.flows import RouterView, chassis_l3, router_views
+from nvapps.l3.icmp import NET_UNREACHABLE, TIME_EXCEEDED, icmp_error, ipv4_header
+
+app_manager.require_app("nvapps.core.app")
+app_manager.require_app("nvapps.rest.app")
+app_manager.require_app("nvapps.l2.app")
+
+LOG = logging.getLogger(__name__)
+
+PUNT_RATE_PPS = 100    # ICMP errors the controller answers per second and switch, at most
+
+
+class L3App(ServiceApp):
+    """Tenant routers: a VRF each, routed on the chassis where packets enter."""
+
+    APP_ID = pipeline.AppId.L3
+
+    def snapshot(self) -> tuple[list[RouterView], list[BoundPort]]:
+        networks, ports = self.model.networks(), self.model.ports()
+        keys = {n.id: n.key for n in networks if n.admin_state_up}
+        views = router_views(self.model.list("router"), ports, self.model.subnets(), keys)
+        self._views = {v.router.key: v for v in views}
+        return views, bound_ports(networks, ports, self.core.chassis)
+
+    def desired(self, chassis: Chassis, snapshot: tuple[list[RouterView], list[BoundPort]]) -> Desired:
+        return Desired.build(self.APP_ID, chassis_l3(chassis.name, *snapshot))
+
+    def setup(self, chassis: Chassis) -> None:
+        self.core.ensure_meter(chassis, pipeline.app_meter(self.APP_ID), PUNT_RATE_PPS)
+
+    def packet_in(self, ev: EventPacketIn) -> None:
+        """TTL 1 -> time exceeded, else (no route) -> net unreachable, from the interface facing the sender."""
+        view = self._views.get(ev.metadata & ~pipeline.ROUTER_METADATA)
+        if view is None or not view.interfaces:
+            return
+        header = ipv4_header(ev.data)
+        if header is None:
+            return
+        source = netaddr.IPAddress(header.src)
+        facing = next((i for i in view.interfaces if source in netaddr.IPNetwork(i.subnet.cidr)), view.interfaces[0])
+        kind = TIME_EXCEEDED if header.ttl <= 1 else NET_UNREACHABLE
+        reply = icmp_error(ev.data, kind, facing.port.mac_address, facing.ip)
+        if reply is not None:
+            self.core.packet_out(ev.chassis, ev.in_port, reply)

@@ -1,0 +1,148 @@
+"""Pure functions: each router's flows on one chassis (a VRF per router, routing done where packets enter).
+
+A packet for a router interface's MAC reaches the router through L2 (the interface is a distributed port):
+EGRESS hands it to L3_INPUT with the router's VRF key in metadata; L3_ROUTING picks the longest prefix and
+puts the next hop in reg0; L3_NEIGHBOR rewrites the MACs, switches metadata to the destination network
+and hands the packet back to L2 lookup, so it leaves this chassis already routed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import netaddr
+
+from nvapps import pipeline
+from nvapps.core import ofp
+from nvapps.core.ofp import Flow, match
+from nvapps.l2.flows import BoundPort
+from nvapps.model.network import Port, Subnet
+from nvapps.model.router import Router
+from nvapps.pipeline import Priority, Reg, Table
+
+IPV4 = 0x0800
+ICMP = 1
+ECHO_REQUEST, ECHO_REPLY = 8, 0
+REPLY_TTL = 65          # echo replies leave the router with TTL 64, as Linux's do
+PUNT = ofp.Output(ofp.OFPP_CONTROLLER, ofp.OFPCML_NO_BUFFER)
+
+
+@dataclass(frozen=True)
+class Interface:
+    """A router interface: its port (MAC, key), the IPv4 subnet it is on and that network's key."""
+
+    port: Port
+    subnet: Subnet
+    network_key: int
+
+    @property
+    def ip(self) -> str:
+        return next(ip["ip_address"] for ip in self.port.fixed_ips if ip["subnet_id"] == self.subnet.id)
+
+
+@dataclass(frozen=True)
+class RouterView:
+    """A router with its IPv4 interfaces."""
+
+    router: Router
+    interfaces: tuple[Interface, ...]
+
+    @property
+    def metadata(self) -> int:
+        return pipeline.router_metadata(self.router.key)
+
+
+def router_views(routers: list[Router], ports: list[Port], subnets: list[Subnet],
+                 network_keys: dict[str, int]) -> list[RouterView]:
+    """Each administratively up router with its interfaces on IPv4 subnets of up networks."""
+    by_id = {s.id: s for s in subnets}
+    views = []
+    for router in routers:
+        if not router.admin_state_up:
+            continue
+        interfaces = []
+        for port in ports:
+            if port.device_id != router.id or port.device_owner != "network:router_interface":
+                continue
+            for ip in port.fixed_ips or []:
+                sub = by_id.get(ip["subnet_id"])
+                if sub is not None and sub.ip_version == 4 and port.network_id in network_keys:
+                    interfaces.append(Interface(port, sub, network_keys[port.network_id]))
+        views.append(RouterView(router, tuple(interfaces)))
+    return views
+
+
+def chassis_l3(here: str, views: list[RouterView], bound: list[BoundPort]) -> list[Flow]:
+    """The flows of every router that has an interface on a network with a port bound on chassis `here`."""
+    local_networks = {b.network_key for b in bound if b.location.chassis == here}
+    flows: list[Flow] = []
+    for view in views:
+        if any(i.network_key in local_networks for i in view.interfaces):
+            flows += router_flows(view, bound)
+    return flows
+
+
+def router_flows(view: RouterView, bound: list[BoundPort]) -> list[Flow]:
+    meta = view.metadata
+    vrf = dict(metadata=meta)
+    flows = [
+        Flow(Table.L3_INPUT, Priority.TTL_EXPIRED, match(**vrf, eth_type=IPV4, ip_ttl=1), actions=(PUNT,),
+             meter=pipeline.app_meter(pipeline.AppId.L3)),
+        Flow(Table.L3_INPUT, Priority.TTL_EXPIRED, match(**vrf, eth_type=IPV4, ip_ttl=0)),
+        Flow(Table.L3_INPUT, Priority.FALLBACK, match(**vrf), goto=Table.L3_ROUTING),
+        # no route: ICMP net unreachable from the controller
+        Flow(Table.L3_ROUTING, Priority.ROUTE - 1, match(**vrf, eth_type=IPV4), actions=(PUNT,),
+             meter=pipeline.app_meter(pipeline.AppId.L3)),
+    ]
+    for i in view.interfaces:
+        flows += _interface_flows(view, i)
+    for route in view.router.routes:
+        dest = netaddr.IPNetwork(route["destination"])
+        if dest.version == 4:
+            flows.append(Flow(Table.L3_ROUTING, Priority.ROUTE + 2 * dest.prefixlen,
+                              match(**vrf, eth_type=IPV4, ipv4_dst=(str(dest.network), str(dest.netmask))),
+                              actions=(ofp.DecTtl(), ofp.SetField(Reg.NEXT_HOP, _int(route["nexthop"]))),
+                              goto=Table.L3_NEIGHBOR))
+    for i in view.interfaces:
+        cidr = netaddr.IPNetwork(i.subnet.cidr)
+        for b in bound:
+            if b.network_key != i.network_key:
+                continue
+            for ip in b.port.ip_addresses:
+                if ":" not in ip and netaddr.IPAddress(ip) in cidr:
+                    flows.append(_neighbor(meta, i, b.port, ip))
+    return flows
+
+
+def _interface_flows(view: RouterView, i: Interface) -> list[Flow]:
+    """Entering the router through this interface, its own address, and its connected subnet."""
+    vrf = dict(metadata=view.metadata)
+    cidr = netaddr.IPNetwork(i.subnet.cidr)
+    return [
+        # back to an earlier table: resubmit (goto_table only goes forward), metadata set as an action
+        Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: i.port.key}),
+             actions=(ofp.SetField(Reg.IN_PORT, i.port.key), ofp.SetField(Reg.OUT_PORT, 0),
+                      ofp.SetField("metadata", view.metadata), ofp.Resubmit(Table.L3_INPUT))),
+        Flow(Table.L3_INPUT, Priority.ROUTER_ECHO,
+             match(**vrf, eth_type=IPV4, ip_proto=ICMP, icmpv4_type=ECHO_REQUEST, ipv4_dst=i.ip),
+             actions=(ofp.Move("ipv4_src", "ipv4_dst"), ofp.SetField("ipv4_src", i.ip),
+                      ofp.SetField("icmpv4_type", ECHO_REPLY), ofp.SetTtl(REPLY_TTL)),
+             goto=Table.L3_ROUTING),
+        Flow(Table.L3_INPUT, Priority.ROUTER_SELF, match(**vrf, eth_type=IPV4, ipv4_dst=i.ip)),
+        Flow(Table.L3_ROUTING, Priority.ROUTE + 2 * cidr.prefixlen + 1,
+             match(**vrf, eth_type=IPV4, ipv4_dst=(str(cidr.network), str(cidr.netmask))),
+             actions=(ofp.DecTtl(), ofp.Move("ipv4_dst", Reg.NEXT_HOP)), goto=Table.L3_NEIGHBOR),
+    ]
+
+
+def _neighbor(meta: int, i: Interface, port: Port, ip: str) -> Flow:
+    """Next hop `ip` (a known port): MACs rewritten, into the port's network at L2 lookup."""
+    return Flow(Table.L3_NEIGHBOR, Priority.SPECIFIC, match(metadata=meta, **{Reg.NEXT_HOP: _int(ip)}),
+                actions=(ofp.SetField("eth_src", i.port.mac_address), ofp.SetField("eth_dst", port.mac_address),
+                         ofp.SetField(Reg.IN_PORT, i.port.key), ofp.SetField(Reg.OUT_PORT, 0),
+                         ofp.SetField("nx_in_port", 0),     # the router sends it: it may go back where it came from
+                         ofp.SetField("metadata", i.network_key), ofp.Resubmit(Table.L2_LOOKUP)))
+
+
+def _int(ip: str) -> int:
+    """An IPv4 address as the integer a register holds."""
+    return int(netaddr.IPAddress(ip))
