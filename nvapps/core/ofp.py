@@ -191,6 +191,10 @@ class Output(Action):
         return struct.pack("!HHIH6x", 0, 16, self.port, self.max_len)
 
 
+# Send the whole packet to the controller (a packet-in).
+PUNT = Output(OFPP_CONTROLLER, OFPCML_NO_BUFFER)
+
+
 @dataclass(frozen=True)
 class GroupAction(Action):
     """Process the packet through an OpenFlow group."""

@@ -23,7 +23,7 @@ IPV4 = 0x0800
 ICMP = 1
 ECHO_REQUEST, ECHO_REPLY = 8, 0
 REPLY_TTL = 65          # echo replies leave the router with TTL 64, as Linux's do
-PUNT = ofp.Output(ofp.OFPP_CONTROLLER, ofp.OFPCML_NO_BUFFER)
+PUNT = ofp.PUNT
 
 
 @dataclass(frozen=True)

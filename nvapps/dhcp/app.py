@@ -1,0 +1,51 @@
+"""The DHCP os-ken app: `osken-manager nvapps.dhcp.app nvapps.l2.app` answers DHCPv4 for bound ports."""
+from __future__ import annotations
+
+from os_ken.base import app_manager
+
+from nvapps import pipeline
+from nvapps.core.events import EventPacketIn
+from nvapps.core.reconcile import Desired
+from nvapps.core.service import ServiceApp
+from nvapps.core.topology import Chassis
+from nvapps.dhcp.flows import chassis_dhcp, lease_for
+from nvapps.dhcp.server import parse_request, reply
+from nvapps.l2.flows import BoundPort, bound_ports
+
+app_manager.require_app("nvapps.core.app")
+app_manager.require_app("nvapps.rest.app")
+app_manager.require_app("nvapps.l2.app")
+
+REQUEST_RATE_PPS = 50    # DHCP requests the controller takes per second and switch, at most
+
+
+class DhcpApp(ServiceApp):
+    """DHCP at the edge: each switch sends its ports' requests here; answers go straight back to the port."""
+
+    APP_ID = pipeline.AppId.DHCP
+
+    def snapshot(self) -> list[BoundPort]:
+        self._subnets = {s.id: s for s in self.model.subnets()}
+        return bound_ports(self.model.networks(), self.model.ports(), self.core.chassis)
+
+    def desired(self, chassis: Chassis, snapshot: list[BoundPort]) -> Desired:
+        return Desired.build(self.APP_ID, chassis_dhcp(chassis.name, snapshot, self._subnets))
+
+    def setup(self, chassis: Chassis) -> None:
+        self.core.ensure_meter(chassis, pipeline.app_meter(self.APP_ID), REQUEST_RATE_PPS)
+
+    def packet_in(self, ev: EventPacketIn) -> None:
+        request = parse_request(ev.data)
+        if request is None:
+            return
+        networks, ports = self.model.networks(), self.model.ports()
+        port = next((b for b in bound_ports(networks, ports, self.core.chassis)
+                     if b.location.chassis == ev.chassis.name and b.location.ofport == ev.in_port), None)
+        if port is None:
+            return
+        network = next(n for n in networks if n.id == port.port.network_id)
+        subnets = {s.id: s for s in self.model.subnets()}
+        lease = lease_for(port.port, network, subnets, ports)
+        answer = reply(request, lease) if lease is not None else None
+        if answer is not None:
+            self.core.packet_out(ev.chassis, ev.in_port, answer)

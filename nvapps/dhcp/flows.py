@@ -1,0 +1,46 @@
+"""Pure functions: which DHCP requests a chassis sends to the controller, and each port's lease."""
+from __future__ import annotations
+
+import netaddr
+
+from nvapps import pipeline
+from nvapps.core import ofp
+from nvapps.core.ofp import Flow, match
+from nvapps.dhcp.server import Lease
+from nvapps.l2.flows import BoundPort
+from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
+from nvapps.pipeline import Priority, Reg, Table
+
+DHCP_REQUEST = dict(eth_type=0x0800, ip_proto=17, udp_src=68, udp_dst=67)
+
+
+def served_subnet(port: Port, subnets: dict[str, Subnet]) -> tuple[str, Subnet] | None:
+    """The port's first IPv4 address on a subnet with DHCP enabled, and that subnet."""
+    for ip in port.fixed_ips or []:
+        sub = subnets.get(ip["subnet_id"])
+        if sub is not None and sub.enable_dhcp and sub.ip_version == 4:
+            return ip["ip_address"], sub
+    return None
+
+
+def chassis_dhcp(here: str, bound: list[BoundPort], subnets: dict[str, Subnet]) -> list[Flow]:
+    """One flow per local port served by DHCP: its requests go to the controller, rate-limited."""
+    return [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**{Reg.IN_PORT: b.port.key}, **DHCP_REQUEST),
+                 actions=(ofp.PUNT,), meter=pipeline.app_meter(pipeline.AppId.DHCP))
+            for b in bound if b.location.chassis == here and served_subnet(b.port, subnets)]
+
+
+def lease_for(port: Port, network: Network, subnets: dict[str, Subnet], ports: list[Port]) -> Lease | None:
+    """What DHCP tells `port`; the server speaks with the subnet's router interface MAC when it has one."""
+    served = served_subnet(port, subnets)
+    if served is None:
+        return None
+    ip, sub = served
+    router_port = next((p for p in ports if p.device_owner == ROUTER_INTERFACE and p.network_id == network.id
+                        and any(i["subnet_id"] == sub.id for i in p.fixed_ips or [])), None)
+    key = network.key
+    server_mac = router_port.mac_address if router_port else f"fa:16:3e:ff:{key >> 8 & 0xFF:02x}:{key & 0xFF:02x}"
+    routes = tuple((r["destination"], r["nexthop"]) for r in sub.host_routes
+                   if netaddr.IPNetwork(r["destination"]).version == 4)
+    return Lease(port.mac_address, ip, sub.cidr, sub.gateway_ip, tuple(sub.dns_nameservers), routes, network.mtu,
+                 server_mac)
