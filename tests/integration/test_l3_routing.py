@@ -7,10 +7,12 @@ host <t><s><n> is on subnet s with IP 10.0.s.(10+n), n=1 on s1 and n=2 on s2.
 """
 from __future__ import annotations
 
+import subprocess
 from contextlib import ExitStack
 from pathlib import Path
 
 from nvapps.lab.net import capture, ping, wait_ping
+from nvapps.lab.ovs import dump_flows
 from topologies.tenants import host_ip
 
 HOSTS_PER_SWITCH = 1
@@ -53,6 +55,15 @@ def test_ttl_expiry_shows_the_router_hop(lab):
 def test_an_unrouted_address_gets_net_unreachable(lab):
     out = lab.host("a11").cmd("ping -n -c 1 -W 2 192.0.2.9")
     assert "From 10.0.1.1" in out and "Destination Net Unreachable" in out, out
+
+
+def test_every_flow_that_punts_to_the_controller_is_rate_limited_by_a_meter(lab):
+    for bridge in ("s1", "s2"):
+        meters = subprocess.run(["ovs-ofctl", "-O", "OpenFlow13", "dump-meters", bridge], capture_output=True,
+                                text=True, check=True).stdout
+        assert "meter=3 pktps" in meters and "meter=8 pktps" in meters, meters
+        punts = [f for f in dump_flows(bridge) if "CONTROLLER" in f.actions]
+        assert punts and all(f.actions.startswith("meter:") for f in punts), punts
 
 
 def test_routed_unicast_between_known_ports_never_reaches_the_controller(lab):
