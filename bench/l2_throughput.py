@@ -42,12 +42,17 @@ def use_normal(bridges: list[str]) -> None:
         subprocess.run(["ovs-ofctl", "-O", "OpenFlow13", "add-flow", br, "actions=NORMAL"], check=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def iperf_options(doc: str) -> argparse.Namespace:
+    """--seconds per iperf3 run and --runs per median (the throughput benches' common options)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
     setLogLevel("warning")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = iperf_options(__doc__)
     with tenants_lab(TenantsTopo(switches=2, hosts=2, tenants="a"), Path(tempfile.mkdtemp(prefix="nvbench-"))) as lab:
         a1, a2, a3 = lab.host("a1"), lab.host("a2"), lab.host("a3")
         for dst in (2, 3):

@@ -5,13 +5,10 @@ then flows per chassis as ports and router interfaces grow (computed by the flow
 """
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
-from mininet.log import setLogLevel
-
-from bench.l2_throughput import median_runs, use_normal
+from bench.l2_throughput import iperf_options, median_runs, use_normal
 from nvapps.core.topology import Chassis, Interface
 from nvapps.l2.flows import bound_ports, chassis_l2, router_interfaces
 from nvapps.l3.flows import chassis_l3, router_views
@@ -49,11 +46,7 @@ def flow_counts(ports_per_subnet: int, subnets: int) -> tuple[int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    setLogLevel("warning")
+    args = iperf_options(__doc__)
     topo = TenantsTopo(switches=1, hosts=2, tenants="a", subnets=2)
     with tenants_lab(topo, Path(tempfile.mkdtemp(prefix="nvbench-")), apps=("nvapps.l3.app", "nvapps.l2.app")) as lab:
         a11, a12, a21 = lab.host("a11"), lab.host("a12"), lab.host("a21")
