@@ -50,11 +50,12 @@ def chassis_names() -> dict[int, str]:
     """Configured chassis names by datapath id."""
     out = {}
     for entry in settings().chassis:
-        dpid, sep, name = entry.partition("=")
+        dpid, _, name = entry.partition("=")
         try:
-            out[int(dpid, 0)] = name
+            key = int(dpid, 0)
         except ValueError:
-            sep = ""
-        if not sep or not name:
+            key = None
+        if key is None or not name:
             raise ConfigError(f"--nvapps-chassis entry {entry!r} is not DPID=NAME (e.g. 0x1=hv1)")
+        out[key] = name
     return out

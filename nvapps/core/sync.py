@@ -31,11 +31,8 @@ class FlowSync:
             "flows": len(desired.flows), "groups": len(desired.groups)}
 
     def update(self, chassis: Chassis, desired: Desired) -> None:
-        """Send what changed since the last sync; a switch not synced yet (or after a failure) is read back."""
-        if chassis.dpid in self._installed:
-            self._send(chassis, desired)
-        else:
-            self.reconcile(chassis, desired)
+        """Send what changed since the last sync (of a switch this app knows: see knows())."""
+        self._send(chassis, desired)
 
     def knows(self, chassis: Chassis) -> bool:
         """Whether this app has synced `chassis` since it connected (else the next sync reads it back)."""

@@ -25,8 +25,10 @@ class DhcpApp(ServiceApp):
     APP_ID = pipeline.AppId.DHCP
 
     def snapshot(self) -> list[BoundPort]:
+        """Bound ports and subnets; kept, so packet-ins are answered without recomputing them."""
         self._subnets = {s.id: s for s in self.model.subnets()}
-        return bound_ports(self.model.networks(), self.model.ports(), self.core.chassis)
+        self._bound = bound_ports(self.model.networks(), self.model.ports(), self.core.chassis)
+        return self._bound
 
     def desired(self, chassis: Chassis, snapshot: list[BoundPort]) -> Desired:
         return Desired.build(self.APP_ID, chassis_dhcp(chassis.name, snapshot, self._subnets))
@@ -38,14 +40,12 @@ class DhcpApp(ServiceApp):
         request = parse_request(ev.data)
         if request is None:
             return
-        networks, ports = self.model.networks(), self.model.ports()
-        port = next((b for b in bound_ports(networks, ports, self.core.chassis)
+        port = next((b.port for b in self._bound
                      if b.location.chassis == ev.chassis.name and b.location.ofport == ev.in_port), None)
-        if port is None:
+        network = self.model.find("network", port.network_id) if port is not None else None
+        if network is None:
             return
-        network = next(n for n in networks if n.id == port.port.network_id)
-        subnets = {s.id: s for s in self.model.subnets()}
-        lease = lease_for(port.port, network, subnets, ports)
+        lease = lease_for(port, network, self._subnets, self.model.ports())
         answer = reply(request, lease) if lease is not None else None
         if answer is not None:
             self.core.packet_out(ev.chassis, ev.in_port, answer)

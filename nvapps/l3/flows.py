@@ -15,7 +15,7 @@ from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
 from nvapps.l2.flows import BoundPort
-from nvapps.model.network import Port, Subnet
+from nvapps.model.network import ROUTER_INTERFACE, Port, Subnet
 from nvapps.model.router import Router
 from nvapps.pipeline import Priority, Reg, Table
 
@@ -61,7 +61,7 @@ def router_views(routers: list[Router], ports: list[Port], subnets: list[Subnet]
             continue
         interfaces = []
         for port in ports:
-            if port.device_id != router.id or port.device_owner != "network:router_interface":
+            if port.device_id != router.id or port.device_owner != ROUTER_INTERFACE:
                 continue
             for ip in port.fixed_ips or []:
                 sub = by_id.get(ip["subnet_id"])

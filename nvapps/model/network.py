@@ -218,11 +218,16 @@ def prepare_port(model: "Model", port: Port, old: Port | None, ctx: Context):
                                                         may_use_gateway=port.device_owner == ROUTER_INTERFACE))
     port, extra = _security_groups(model, port, old, ctx)
     if old is None:
-        key = model.next_key({p.key for p in model.list("port")}, pipeline.MAX_PORT_KEY)
-        if key is None:
-            raise Conflict("no free port key left")
-        port = replace(port, key=key)
+        port = replace(port, key=new_port_key(model))
     return port, extra
+
+
+def new_port_key(model: "Model") -> int:
+    """A logical port key no port has (409 when they are all taken)."""
+    key = model.next_key({p.key for p in model.list("port")}, pipeline.MAX_PORT_KEY)
+    if key is None:
+        raise Conflict("no free port key left")
+    return key
 
 
 def _security_groups(model: "Model", port: Port, old: Port | None, ctx: Context) -> tuple[Port, list[Change]]:

@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import netaddr
 
-from nvapps import pipeline
 from nvapps.model import ipam
 from nvapps.model.base import Change, Resource, Rules
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, NotFound
 from nvapps.model.fields import attr, check_bool, check_cidr, check_ip, check_uuid, dict_with, list_of, nullable
-from nvapps.model.network import FLOATINGIP, ROUTER_GATEWAY, ROUTER_INTERFACE, Network, Port, Subnet
+from nvapps.model.network import FLOATINGIP, ROUTER_GATEWAY, ROUTER_INTERFACE, Network, Port, Subnet, new_port_key
 
 if TYPE_CHECKING:
     from nvapps.model.service import Model
@@ -128,12 +127,9 @@ def _new_port(model: "Model", net: Network, device_id: str, owner: str, project_
            if fixed_ips else ipam.auto_ips(v4, used))
     if not ips:
         raise BadRequest(f"Network {net.id} has no IPv4 subnet to allocate an address from")
-    key = model.next_key({p.key for p in model.list("port")}, pipeline.MAX_PORT_KEY)
-    if key is None:
-        raise Conflict("no free port key left")
     port = Port(id=str(uuid.uuid4()), project_id=project_id, network_id=net.id, fixed_ips=ips,
                 mac_address=ipam.new_mac({p.mac_address for p in others}), device_id=device_id,
-                device_owner=owner, security_groups=[], port_security_enabled=False, key=key)
+                device_owner=owner, security_groups=[], port_security_enabled=False, key=new_port_key(model))
     return port, [Change("port", None, port)]
 
 

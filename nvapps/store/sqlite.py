@@ -30,10 +30,6 @@ class SQLiteStore:
         self._db.execute(_SCHEMA)
         self._lock = threading.RLock()
 
-    def get(self, kind: str, obj_id: str) -> dict | None:
-        row = self._db.execute("SELECT body FROM objects WHERE kind=? AND id=?", (kind, obj_id)).fetchone()
-        return json.loads(row[0]) if row else None
-
     def list(self, kind: str) -> list[dict]:
         rows = self._db.execute("SELECT body FROM objects WHERE kind=? ORDER BY rowid", (kind,))
         return [json.loads(r[0]) for r in rows]
