@@ -14,7 +14,12 @@ class Table(IntEnum):
 
     CLASSIFY = 0          # in_port (or trunk VLAN / tunnel id) -> network key + logical in-port
     PORT_SECURITY = 5     # 5-9: anti-spoofing (acl service)
-    ACL_FROM_VM = 10      # 10-19: stateless ACLs and security groups, from the VM
+    ACL_FROM_VM = 10      # 10-19: from the VM. Local VM ports enter the ACL stage, the rest skips it
+    NACL_FROM_VM = 11     # network ACLs, egress (stateless, first match by position wins)
+    SG_FROM_VM_CT = 12    # secured ports: into conntrack in the port's zone
+    SG_FROM_VM_STATE = 13  # replies and related pass, invalid and blocked drop, the rest -> rules
+    SG_FROM_VM_RULES = 14  # egress rules: allowed -> commit; else drop (established: marked blocked)
+    SG_FROM_VM_COMMIT = 15  # new connections committed to conntrack
     L2_CONTROL = 20       # the edge control plane: ARP answered in flows, DHCP to the controller
     L2_LEARN = 21         # learn() unknown source MACs
     L2_LOOKUP = 22        # destination MAC -> logical out-port, or flood
@@ -25,7 +30,12 @@ class Table(IntEnum):
     L3_NEIGHBOR = 32      # next hop -> MACs, destination network, back into L2
     NAT = 40              # 40-49
     LB = 50               # 50-59
-    ACL_TO_VM = 60        # 60-69: ingress security, to the VM
+    ACL_TO_VM = 60        # 60-69: to the VM (mirror of 10-15): local VM ports enter, the rest skips
+    NACL_TO_VM = 61       # network ACLs, ingress
+    SG_TO_VM_CT = 62
+    SG_TO_VM_STATE = 63
+    SG_TO_VM_RULES = 64   # ingress rules
+    SG_TO_VM_COMMIT = 65
     EGRESS = 70           # logical out-port -> local port, or towards another chassis
     EGRESS_REMOTE = 71    # network key -> the link/tunnel that reaches other chassis
 
@@ -61,15 +71,28 @@ class Reg:
     NEXT_HOP = "reg0"      # L3: the next hop's IPv4 address
     IN_PORT = "reg14"      # logical ingress port key
     OUT_PORT = "reg15"     # logical egress port key
-    CT_ZONE = "reg13"      # conntrack zone
+    CT_ZONE = "reg13"      # conntrack zone (low 16 bits)
 
 
 METADATA_MASK = 0xFFFFFFFF
 
 # Logical port keys: ports get 1..MAX_PORT_KEY; the key below marks "another chassis" (the inter-chassis
 # link now, tunnels later) both as ingress (packets that arrived from it) and as egress (learned MACs).
-MAX_PORT_KEY = 0xFFFFFF
+MAX_PORT_KEY = 0xBFFF
 REMOTE_PORT_KEY = 0xFFFFFFFE
+MAX_ROUTER_KEY = 0x3FFF
+
+# Conntrack zones are 16 bits: a port's zone is its key (security groups track each port's connections
+# apart); routers (NAT) get the zones above.
+ROUTER_ZONE_BASE = 0xC000
+
+
+def port_zone(port_key: int) -> int:
+    return port_key
+
+
+def router_zone(router_key: int) -> int:
+    return ROUTER_ZONE_BASE | router_key
 
 # Network keys are also the segmentation id on the wire: a VLAN id on the inter-chassis link now, the
 # VNI on overlay tunnels later. 4094 is the link's limit until the overlay replaces it.
@@ -88,6 +111,7 @@ class Priority(IntEnum):
 
     STAGE_DEFAULT = 0      # pass-through to the next stage, or drop (core)
     FALLBACK = 10          # a service table's catch-all (learn, look up learned MACs, deliver)
+    CONJUNCTIVE = 50       # ACL: clauses of conjunctive matches (remote security groups)
     SPECIFIC = 100         # per-port and per-network flows; flows written by learn()
     OVERRIDE = 150         # exceptions to SPECIFIC flows (e.g. no ARP answer to the address's owner)
     BROADCAST = 200        # L2: multicast/broadcast -> the network's flood group
@@ -95,6 +119,15 @@ class Priority(IntEnum):
     TTL_EXPIRED = 2000     # L3: TTL 0/1 -> drop / ICMP time exceeded
     ROUTER_SELF = 2001     # L3: other packets for the router's own addresses are dropped
     ROUTER_ECHO = 2002     # L3: ICMP echo to the router's addresses is answered in flows
+
+
+# Network ACLs: position p (0 runs first) becomes priority NACL_BASE + MAX_ACL_POSITION - p.
+MAX_ACL_POSITION = 60000
+NACL_BASE = 200
+
+
+def nacl_priority(position: int) -> int:
+    return NACL_BASE + MAX_ACL_POSITION - position
 
 
 class AppId(IntEnum):

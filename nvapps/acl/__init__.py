@@ -1,1 +1,1 @@
-"""Reserved for the acl service (see docs/pipeline.md); built in its own issue."""
+"""The acl service: port security (anti-spoofing), stateless network ACLs and stateful security groups."""

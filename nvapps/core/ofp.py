@@ -7,6 +7,7 @@ fields reconciliation needs.
 """
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,6 +16,7 @@ import netaddr
 
 OFP_VERSION = 0x04
 OFPT_ERROR = 1
+OFPET_EXPERIMENTER = 0xFFFF
 OFPT_EXPERIMENTER = 4
 OFPT_FLOW_MOD = 14
 OFPT_GROUP_MOD = 15
@@ -54,6 +56,12 @@ NX_VENDOR_ID = 0x00002320
 NXAST_REG_MOVE = 6
 NXAST_RESUBMIT_TABLE = 14
 NXAST_LEARN = 16
+NXAST_CONJUNCTION = 34
+NXAST_CT = 35
+NXAST_NAT = 36
+NXAST_CT_CLEAR = 43
+NX_CT_F_COMMIT = 1
+NX_CT_RECIRC_NONE = 0xFF
 ONF_EXPERIMENTER_ID = 0x4F4E4600
 ONF_ET_BUNDLE_CONTROL = 2300
 ONF_ET_BUNDLE_ADD_MESSAGE = 2301
@@ -74,7 +82,7 @@ class Field:
     oxm_class: int
     number: int
     width: int
-    kind: str = "int"   # "int", "mac" or "ipv4"
+    kind: str = "int"   # "int", "mac", "ipv4" or "ipv6"
 
     def header(self, masked: bool = False) -> int:
         """The 32-bit OXM header of this field."""
@@ -89,6 +97,8 @@ class Field:
             return int(netaddr.EUI(value))
         if self.kind == "ipv4":
             return int(netaddr.IPAddress(value, 4))
+        if self.kind == "ipv6":
+            return int(netaddr.IPAddress(value, 6))
         raise ValueError(f"field {self.name} takes an integer, not {value!r}")
 
 
@@ -106,6 +116,8 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("tcp_dst", _OXM_BASIC, 14, 2),
     Field("udp_src", _OXM_BASIC, 15, 2),
     Field("udp_dst", _OXM_BASIC, 16, 2),
+    Field("sctp_src", _OXM_BASIC, 17, 2),
+    Field("sctp_dst", _OXM_BASIC, 18, 2),
     Field("icmpv4_type", _OXM_BASIC, 19, 1),
     Field("icmpv4_code", _OXM_BASIC, 20, 1),
     Field("arp_op", _OXM_BASIC, 21, 2),
@@ -113,13 +125,37 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("arp_tpa", _OXM_BASIC, 23, 4, "ipv4"),
     Field("arp_sha", _OXM_BASIC, 24, 6, "mac"),
     Field("arp_tha", _OXM_BASIC, 25, 6, "mac"),
+    Field("ipv6_src", _OXM_BASIC, 26, 16, "ipv6"),
+    Field("ipv6_dst", _OXM_BASIC, 27, 16, "ipv6"),
+    Field("icmpv6_type", _OXM_BASIC, 29, 1),
+    Field("icmpv6_code", _OXM_BASIC, 30, 1),
+    Field("ipv6_nd_target", _OXM_BASIC, 31, 16, "ipv6"),
     Field("tunnel_id", _OXM_BASIC, 38, 8),
     *(Field(f"reg{i}", _NXM1, i, 4) for i in range(16)),
     Field("ip_ttl", _NXM1, 29, 1),
+    Field("conj_id", _NXM1, 37, 4),
+    Field("ct_state", _NXM1, 105, 4),
+    Field("ct_zone", _NXM1, 106, 2),
+    Field("ct_mark", _NXM1, 107, 4),
     Field("nx_in_port", _NXM0, 0, 2),     # writable ingress port: cleared so a packet may leave where it came in
 )}
 
 OFPVID_PRESENT = 0x1000
+
+# ct_state bits (match with a mask: ("+trk+est" = value, mask) pairs built by ct_state())
+CT_NEW, CT_EST, CT_REL, CT_RPL, CT_INV, CT_TRK, CT_SNAT, CT_DNAT = (1 << i for i in range(8))
+_CT_FLAGS = {"new": CT_NEW, "est": CT_EST, "rel": CT_REL, "rpl": CT_RPL, "inv": CT_INV, "trk": CT_TRK,
+             "snat": CT_SNAT, "dnat": CT_DNAT}
+
+
+def ct_state(spec: str) -> tuple[int, int]:
+    """The (value, mask) of a ct_state spec in ovs-ofctl's notation, e.g. "+trk+est-rpl"."""
+    value = mask = 0
+    for sign, flag in re.findall(r"([+-])([a-z]+)", spec):
+        bit = _CT_FLAGS[flag]
+        mask |= bit
+        value |= bit if sign == "+" else 0
+    return value, mask
 
 
 def _pad8(length: int) -> int:
@@ -329,6 +365,51 @@ class Learn(Action):
         return raw[:2] + struct.pack("!H", length) + raw[4:]
 
 
+def _nx_header(subtype: int, length: int) -> bytes:
+    return struct.pack("!HHIH", 0xFFFF, length, NX_VENDOR_ID, subtype)
+
+
+@dataclass(frozen=True)
+class Conjunction(Action):
+    """Nicira conjunction(id, clause/n_clauses): this flow is one clause (1-based) of conjunctive match `id`."""
+
+    id: int
+    clause: int
+    n_clauses: int
+
+    def _encode(self) -> bytes:
+        return _nx_header(NXAST_CONJUNCTION, 16) + struct.pack("!BBI", self.clause - 1, self.n_clauses, self.id)
+
+
+@dataclass(frozen=True)
+class Ct(Action):
+    """Nicira ct(): send through conntrack in a zone (a constant, or the low 16 bits of register
+    `zone_reg`), optionally committing (running `exec` on the entry) and recirculating into `table`."""
+
+    zone: int = 0
+    zone_reg: str | None = None
+    commit: bool = False
+    table: int | None = None
+    exec: tuple[Action, ...] = ()
+
+    def _encode(self) -> bytes:
+        nested = encode_actions(self.exec)
+        zone_src = FIELDS[self.zone_reg].header() if self.zone_reg else 0
+        zone = 15 if self.zone_reg else self.zone       # a register: bits 0..15 (ofs 0, n_bits 16)
+        table = NX_CT_RECIRC_NONE if self.table is None else self.table
+        return (_nx_header(NXAST_CT, 24 + len(nested))
+                + struct.pack("!HIHB3xH", NX_CT_F_COMMIT if self.commit else 0, zone_src, zone, table, 0)
+                + nested)
+
+
+@dataclass(frozen=True)
+class CtClear(Action):
+    """Nicira ct_clear: forget the packet's conntrack state (before tracking it in another zone afresh)."""
+
+    def _encode(self) -> bytes:
+        return _nx_header(NXAST_CT_CLEAR, 16) + bytes(6)
+
+
 def encode_actions(actions: tuple[Action, ...]) -> bytes:
     return b"".join(a.encode() for a in actions)
 
@@ -505,7 +586,7 @@ def group_desc_entries(body: bytes) -> dict[int, tuple[int, bytes]]:
 def error_details(buf: bytes) -> tuple[int, int, int | None]:
     """(type, code, cookie of the offending flow mod or None) of a raw OFPT_ERROR."""
     err_type, code = struct.unpack_from("!HH", buf, 8)
-    data = buf[12:]
+    data = buf[16:] if err_type == OFPET_EXPERIMENTER else buf[12:]    # experimenter errors: + 4-byte id
     cookie = None
     if len(data) >= 16 and data[1] == OFPT_FLOW_MOD:
         cookie = struct.unpack_from("!Q", data, 8)[0]

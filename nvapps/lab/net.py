@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
 import time
 from contextlib import contextmanager
 from typing import Iterator
@@ -79,3 +80,41 @@ def _wait_listening(proc, timeout: float = 10.0) -> None:
             raise RuntimeError("tcpdump exited before listening")
     if "listening on" not in line:
         raise RuntimeError("tcpdump did not start listening")
+
+
+class Received:
+    """What a listener got (filled in when it stops)."""
+
+    text: str = ""
+
+
+@contextmanager
+def listen(host: Host, port: int, udp: bool = False) -> Iterator[Received]:
+    """An nc listener on `host` for the duration of the block; the Received holds what it was sent."""
+    proc = host.popen(["nc", *(["-u"] if udp else []), "-l", str(port)], stdout=-1, stderr=-1, text=True)
+    result = Received()
+    try:
+        time.sleep(0.3)
+        yield result
+        time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        result.text = out
+
+
+def send(src: Host, dst_ip: str, port: int, text: str, udp: bool = False, timeout: int = 2) -> None:
+    """Send `text` from `src` to `dst_ip`:`port` with nc (TCP: connect, send, close; gives up after `timeout`)."""
+    mode = "-u" if udp else "-N"
+    src.cmd(f"echo {text} | nc {mode} -w {timeout} {dst_ip} {port}")
+
+
+def tcp_reaches(src: Host, dst: Host, dst_ip: str, port: int) -> bool:
+    """Whether `src` can open a TCP connection to a listener on `dst` at `dst_ip`:`port` and send data."""
+    with listen(dst, port) as got:
+        send(src, dst_ip, port, "hello")
+    return "hello" in got.text

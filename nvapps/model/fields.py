@@ -88,6 +88,16 @@ def check_optional_ip(value: Any) -> str | None:
     return None if value is None else check_ip(value)
 
 
+@with_schema({"type": "string", "example": "10.0.0.20"})
+def check_ip_or_cidr(value: Any) -> str:
+    """An address or a prefix (allowed address pairs), host bits cleared: "10.0.0.20" or "10.0.0.0/24"."""
+    text = check_str(value)
+    try:
+        return str(netaddr.IPNetwork(text).cidr) if "/" in text else str(netaddr.IPAddress(text))
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise BadRequest(f"'{value}' is not a valid IP address or prefix") from None
+
+
 @with_schema({"type": "string", "example": "10.0.0.0/24"})
 def check_cidr(value: Any) -> str:
     text = check_str(value)

@@ -16,6 +16,7 @@ from nvapps.model.fields import (
     check_bool,
     check_cidr,
     check_ip,
+    check_ip_or_cidr,
     check_mac,
     check_optional_ip,
     check_profile,
@@ -99,7 +100,7 @@ class Port(Resource):
     vif_type: str = attr(api="binding:vif_type", create=False, update=False, default="ovs")
     port_security_enabled: bool = attr(check_bool, default=True)
     security_groups: list | None = attr(list_of(check_uuid), default=None)
-    allowed_address_pairs: list = attr(list_of(dict_with({"ip_address": check_str, "mac_address": check_mac},
+    allowed_address_pairs: list = attr(list_of(dict_with({"ip_address": check_ip_or_cidr, "mac_address": check_mac},
                                                          ("ip_address",))), default_factory=list)
     key: int = attr(create=False, update=False, internal=True, default=0)
 

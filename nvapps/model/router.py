@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import netaddr
 
+from nvapps import pipeline
 from nvapps.model import ipam
 from nvapps.model.base import Change, Resource, Rules
 from nvapps.model.context import Context
@@ -16,8 +17,6 @@ from nvapps.model.network import FLOATINGIP, ROUTER_GATEWAY, ROUTER_INTERFACE, N
 
 if TYPE_CHECKING:
     from nvapps.model.service import Model
-
-MAX_ROUTER_KEY = 0xFFFF
 
 check_gateway = dict_with({
     "network_id": check_uuid, "enable_snat": check_bool,
@@ -79,7 +78,7 @@ def _external_network(model: "Model", network_id: str, ctx: Context) -> Network:
 def prepare_router(model: "Model", router: Router, old: Router | None, ctx: Context):
     extra: list[Change] = []
     if old is None:
-        key = model.next_key({r.key for r in model.list("router")}, MAX_ROUTER_KEY)
+        key = model.next_key({r.key for r in model.list("router")}, pipeline.MAX_ROUTER_KEY)
         if key is None:
             raise Conflict("no free router key left")
         router = replace(router, key=key)

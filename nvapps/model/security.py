@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import netaddr
 
+from nvapps import pipeline
 from nvapps.model.base import Change, Resource, Rules
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden
@@ -19,6 +20,7 @@ PROTOCOL_NUMBERS = {"icmp": 1, "tcp": 6, "udp": 17, "icmpv6": 58, "ipv6-icmp": 5
 PORTED = {6, 17, 132}
 ICMP = {1, 58}
 DEFAULT_GROUP = "default"
+MAX_GROUP_KEY = 0xFFFFFF
 
 
 @with_schema({"type": ["string", "integer", "null"], "example": "tcp"})
@@ -81,6 +83,7 @@ class SecurityGroup(Resource):
 
     stateful: bool = attr(check_bool, default=True)
     is_default: bool = attr(create=False, update=False, internal=True, default=False)
+    key: int = attr(create=False, update=False, internal=True, default=0)   # names its conjunctive matches
 
 
 @dataclass
@@ -113,7 +116,7 @@ class NetworkAcl(Resource):
     COLLECTION: ClassVar[str] = "network-acls"
 
     network_id: str = attr(check_uuid, update=False, default="")
-    position: int | None = attr(int_range(0, 65535, nullable=True), default=None)
+    position: int | None = attr(int_range(0, pipeline.MAX_ACL_POSITION, nullable=True), default=None)
     action: str = attr(one_of("allow", "deny"), default="")
     direction: str = attr(one_of("ingress", "egress"), default="")
     ethertype: str = attr(one_of("IPv4", "IPv6"), default="IPv4")
@@ -134,20 +137,36 @@ def default_group(model: "Model", project_id: str) -> tuple[SecurityGroup, list[
         if group.is_default:
             return group, []
     group = SecurityGroup(id=str(uuid.uuid4()), project_id=project_id, name=DEFAULT_GROUP,
-                          description="Default security group", is_default=True)
+                          description="Default security group", is_default=True, key=new_group_key(model))
     rules = [SecurityGroupRule(id=str(uuid.uuid4()), project_id=project_id, security_group_id=group.id,
-                               direction=direction, ethertype=ethertype,
-                               remote_group_id=group.id if direction == "ingress" else None)
-             for direction in ("egress", "ingress") for ethertype in ("IPv4", "IPv6")]
-    return group, [Change("security_group", None, group)] + [Change("security_group_rule", None, r) for r in rules]
+                               direction="ingress", ethertype=ethertype, remote_group_id=group.id)
+             for ethertype in ("IPv4", "IPv6")]
+    return group, [Change("security_group", None, group), *egress_rules(group),
+                   *(Change("security_group_rule", None, r) for r in rules)]
+
+
+def egress_rules(group: SecurityGroup) -> list[Change]:
+    """Neutron's rules of every new group: all egress, IPv4 and IPv6."""
+    return [Change("security_group_rule", None, SecurityGroupRule(
+        id=str(uuid.uuid4()), project_id=group.project_id, security_group_id=group.id, direction="egress",
+        ethertype=ethertype)) for ethertype in ("IPv4", "IPv6")]
+
+
+def new_group_key(model: "Model", taken: int = 0) -> int:
+    """A security group key no group has (nor `taken`, a key handed out in the same request)."""
+    key = model.next_key({g.key for g in model.list("security_group")} | {taken}, MAX_GROUP_KEY)
+    if key is None:
+        raise Conflict("no free security group key left")
+    return key
 
 
 def prepare_group(model: "Model", group: SecurityGroup, old: SecurityGroup | None, ctx: Context):
     if old is None:
-        _, extra = default_group(model, group.project_id)
+        default, extra = default_group(model, group.project_id)
         if group.name == DEFAULT_GROUP:
             raise Conflict("Default security group already exists.", "SecurityGroupDefaultAlreadyExists")
-        return group, extra
+        group = replace(group, key=new_group_key(model, taken=default.key if extra else 0))
+        return group, extra + egress_rules(group)
     if old.is_default and group.name != old.name:
         raise BadRequest("Updating default security group not allowed.")
     return group, []
@@ -204,6 +223,9 @@ def prepare_acl(model: "Model", acl: NetworkAcl, old: NetworkAcl | None, ctx: Co
     siblings = [a for a in model.list("network_acl", {"network_id": [net.id]}) if a.id != acl.id]
     if acl.position is None:
         acl = replace(acl, position=max((a.position for a in siblings), default=0) + 10)
+        if acl.position > pipeline.MAX_ACL_POSITION:
+            raise Conflict(f"Network {net.id} has no free ACL position left after its last one; give one",
+                           "NetworkAclPositionInUse")
     if any(a.position == acl.position and a.direction == acl.direction for a in siblings):
         raise Conflict(f"Network {net.id} already has an {acl.direction} ACL at position {acl.position}",
                        "NetworkAclPositionInUse")

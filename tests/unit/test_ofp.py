@@ -98,3 +98,34 @@ def test_meter_and_packet_out_layouts():
     out = ofp.packet_out(b"x" * 10, (ofp.Output(2),))
     assert struct.unpack_from("!BBHIIIH", out) == (4, ofp.OFPT_PACKET_OUT, 24 + 16 + 10, 0, ofp.OFP_NO_BUFFER,
                                                    ofp.OFPP_CONTROLLER, 16)
+
+
+def _parse_action(raw: bytes):
+    from os_ken.ofproto import ofproto_v1_3_parser as parser
+    return parser.OFPAction.parser(raw, 0)
+
+
+def test_conntrack_and_conjunction_actions_decode_as_os_ken_reads_them():
+    ct = _parse_action(ofp.Ct(zone_reg="reg13", commit=True, exec=(ofp.SetField("ct_mark", 1),)).encode())
+    assert (ct.flags, ct.zone_src, ct.zone_ofs_nbits, ct.recirc_table) == (1, "reg13", 15, 255)
+    assert [(a.key, a.value) for a in ct.actions] == [("ct_mark", 1)]
+    recirc = _parse_action(ofp.Ct(zone=7, table=13).encode())
+    assert (recirc.flags, recirc.zone_src, recirc.zone_ofs_nbits, recirc.recirc_table) == (0, "", 7, 13)
+    conj = _parse_action(ofp.Conjunction(0x1234, 2, 2).encode())
+    assert (conj.clause, conj.n_clauses, conj.id) == (1, 2, 0x1234)     # os-ken keeps the wire's 0-based clause
+    assert len(ofp.CtClear().encode()) == 16
+
+
+def test_ct_state_specs_and_ipv6_and_conntrack_fields_match():
+    assert ofp.ct_state("+trk+est-rpl") == (ofp.CT_TRK | ofp.CT_EST, ofp.CT_TRK | ofp.CT_EST | ofp.CT_RPL)
+    items = match(ct_state=ofp.ct_state("+trk+new"), eth_type=0x86DD, ipv6_src="fe80::1", conj_id=9)
+    assert [name for name, _, _ in items] == ["eth_type", "ipv6_src", "conj_id", "ct_state"]
+    assert len(ofp.encode_match(items)) % 8 == 0
+
+
+def test_nicira_field_numbers_agree_with_os_kens_definitions():
+    from os_ken.ofproto import nicira_ext
+    theirs = {f.name: f.oxm_field for f in nicira_ext.oxm_types if type(f).__name__ == "NiciraExtended1"}
+    ours = {name: f.number for name, f in ofp.FIELDS.items() if f.oxm_class == 0x0001}
+    renamed = {"ip_ttl": "nw_ttl"}
+    assert {name: theirs[renamed.get(name, name)] for name in ours} == ours

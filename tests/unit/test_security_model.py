@@ -76,7 +76,18 @@ def test_groups_in_use_stay_and_deleting_one_drops_rules_that_refer_to_it(model)
         model.delete("security_group", web.id, P)
     model.update("port", port.id, {"security_groups": []}, P)
     model.delete("security_group", web.id, P)
-    assert model.list("security_group_rule", {"security_group_id": [db.id]}) == []
+    left = model.list("security_group_rule", {"security_group_id": [db.id]})
+    assert [(r.direction, r.remote_group_id) for r in left] == [("egress", None)] * 2    # Neutron's own two
+
+
+def test_a_new_group_allows_all_egress_and_gets_its_own_key(model):
+    web = model.create("security_group", {"name": "web"}, P)
+    db = model.create("security_group", {"name": "db"}, P)
+    rules = model.list("security_group_rule", {"security_group_id": [web.id]})
+    assert sorted((r.direction, r.ethertype, r.protocol, r.remote_ip_prefix) for r in rules) == \
+        [("egress", "IPv4", None, None), ("egress", "IPv6", None, None)]
+    keys = [g.key for g in model.list("security_group")]
+    assert len(set(keys)) == 3 and 0 not in keys and web.key != db.key      # with the default group
 
 
 def test_the_default_group_is_unique_and_members_cannot_delete_it(model):

@@ -1,0 +1,24 @@
+"""Pure functions: network ACL flows. Stateless allow/deny rules per network, first match by position wins,
+default allow; "egress" rules see packets from the network's VMs, "ingress" rules packets to them."""
+from __future__ import annotations
+
+from nvapps.acl.directions import DIRECTIONS, FROM_VM, TO_VM
+from nvapps.acl.matches import Traffic
+from nvapps.core.ofp import Flow, match
+from nvapps.model.security import NetworkAcl
+from nvapps.pipeline import Priority, nacl_priority
+
+
+def network_acl_flows(network_keys: set[int], acls: dict[int, list[NetworkAcl]]) -> list[Flow]:
+    """Tables NACL_FROM_VM / NACL_TO_VM for the networks with VM ports here (`acls` by network key)."""
+    flows = [Flow(d.nacl, Priority.FALLBACK, goto=d.ct) for d in DIRECTIONS]
+    for key in sorted(network_keys):
+        for acl in acls.get(key, []):
+            d = FROM_VM if acl.direction == FROM_VM.name else TO_VM
+            traffic = Traffic(acl.ethertype, acl.protocol, acl.source_ip_prefix, acl.destination_ip_prefix,
+                              (acl.source_port_range_min, acl.source_port_range_max),
+                              (acl.destination_port_range_min, acl.destination_port_range_max))
+            goto = d.ct if acl.action == "allow" else None      # deny: no instructions, the packet drops
+            flows += [Flow(d.nacl, nacl_priority(acl.position), match(metadata=key, **m), goto=goto)
+                      for m in traffic.matches()]
+    return flows
