@@ -86,7 +86,7 @@ class Traffic:
         out = []
         for src, dst in product(*choices):
             m = dict(base)
-            for field, value in zip(fields, (src, dst)):
+            for field, value in zip(fields, (src, dst), strict=True):
                 if value is not None:
                     m[field] = value
             out.append(m)
