@@ -1,0 +1,114 @@
+"""ACL flows as pure functions: ranges, anti-spoofing, ACL order, conntrack stages, conjunctive groups."""
+from __future__ import annotations
+
+import pytest
+
+from nvapps import pipeline
+from nvapps.acl.chassis import AclView, chassis_acl
+from nvapps.acl.matches import Traffic, range_masks
+from nvapps.acl.port_security import port_security_flows
+from nvapps.acl.security_groups import merge_conjunctions
+from nvapps.core import ofp
+from nvapps.core.ofp import Flow, match
+from nvapps.core.topology import Location
+from nvapps.l2.flows import BoundPort
+from nvapps.model.network import Port
+from nvapps.model.security import NetworkAcl, SecurityGroup, SecurityGroupRule
+from nvapps.pipeline import Priority, Table
+
+
+def covered(pieces: list, bits: int) -> set[int]:
+    out = set()
+    for piece in pieces:
+        value, mask = piece if isinstance(piece, tuple) else (piece, (1 << bits) - 1)
+        out |= {v for v in range(1 << bits) if v & mask == value}
+    return out
+
+
+@pytest.mark.parametrize("low,high", [(0, 0), (1, 255), (3, 17), (80, 80), (100, 199), (128, 255), (7, 8)])
+def test_range_masks_cover_exactly_the_range(low, high):
+    assert covered(range_masks(low, high, bits=8), 8) == set(range(low, high + 1))
+
+
+def test_the_whole_port_space_needs_no_match_and_icmp_takes_type_and_code():
+    assert range_masks(0, 65535) == []
+    assert Traffic("IPv4", "tcp", destination_ports=(1, 65535)).matches()[0]["tcp_dst"] == 1
+    icmp = Traffic("IPv6", "icmp", destination_ports=(128, 0)).matches()
+    assert icmp == [{"eth_type": 0x86DD, "ip_proto": 58, "icmpv6_type": 128, "icmpv6_code": 0}]
+
+
+def vm(key: int, ip: str, groups=(), **kw) -> Port:
+    return Port(id=f"p{key}", project_id="t", network_id="n", mac_address=f"02:00:00:00:{key >> 8:02x}:{key & 0xFF:02x}",
+                fixed_ips=[{"subnet_id": "s", "ip_address": ip}], key=key, security_groups=list(groups), **kw)
+
+
+def test_port_security_passes_own_and_paired_sources_and_drops_the_rest():
+    port = vm(3, "10.0.0.3", allowed_address_pairs=[{"ip_address": "10.0.9.0/24", "mac_address": "02:00:00:00:09:09"}])
+    flows = port_security_flows(port)
+    passes = {f.match for f in flows if f.goto == Table.ACL_FROM_VM}
+    assert match(reg14=3, eth_src=port.mac_address, eth_type=0x0800, ipv4_src="10.0.0.3") in passes
+    assert match(reg14=3, eth_src="02:00:00:00:09:09", eth_type=0x0806, arp_spa=("10.0.9.0", "255.255.255.0"),
+                 arp_sha="02:00:00:00:09:09") in passes
+    drops = [f for f in flows if f.goto is None]
+    assert {(f.priority, f.match) for f in drops} >= {(Priority.FALLBACK, match(reg14=3))}
+    assert all(f.priority > Priority.SPECIFIC for f in drops if f.match != match(reg14=3))   # DHCP answers
+    assert port_security_flows(vm(4, "10.0.0.4", port_security_enabled=False)) == []
+
+
+def view(ports: list[Port], groups: list[SecurityGroup], rules: list[SecurityGroupRule],
+         acls: list[NetworkAcl] = ()) -> AclView:
+    bound = [BoundPort(p, 1, Location("s1", p.key)) for p in ports]
+    return AclView.build(bound, ports, groups, rules, list(acls), {"n": 1})
+
+
+DEFAULT = SecurityGroup(id="g", project_id="t", key=1)
+FROM_MEMBERS = SecurityGroupRule(id="r1", security_group_id="g", direction="ingress", remote_group_id="g")
+EGRESS_ALL = SecurityGroupRule(id="r2", security_group_id="g", direction="egress")
+
+
+def test_network_acls_run_by_position_and_deny_drops():
+    acls = [NetworkAcl(id="a", network_id="n", position=20, action="deny", direction="ingress", protocol="icmp"),
+            NetworkAcl(id="b", network_id="n", position=10, action="allow", direction="ingress", protocol="icmp")]
+    flows = [f for f in chassis_acl("s1", view([vm(1, "10.0.0.1")], [], [], acls)) if f.table == Table.NACL_TO_VM]
+    allow = next(f for f in flows if f.goto == Table.SG_TO_VM_CT and f.match)
+    deny = next(f for f in flows if f.goto is None)
+    assert allow.priority > deny.priority > Priority.FALLBACK
+
+
+def test_every_acl_flow_goes_forward_and_ct_actions_match_ip():
+    flows = chassis_acl("s1", view([vm(1, "10.0.0.1", ["g"]), vm(2, "10.0.0.2", ["g"])], [DEFAULT],
+                                   [FROM_MEMBERS, EGRESS_ALL]))
+    assert all(f.goto is None or f.goto > f.table for f in flows)
+    with_ct = [f for f in flows if any(isinstance(a, ofp.Ct) for a in f.actions)]
+    assert with_ct and all(dict((n, v) for n, v, _ in f.match).get("eth_type") in (0x0800, 0x86DD) for f in with_ct)
+
+
+def test_remote_group_flows_grow_with_members_not_their_square():
+    def count(n: int) -> int:
+        ports = [vm(k, f"10.0.{k // 250}.{k % 250 + 1}", ["g"]) for k in range(1, n + 1)]
+        return len(chassis_acl("s1", view(ports, [DEFAULT], [FROM_MEMBERS, EGRESS_ALL])))
+
+    per_port = (count(20) - count(10)) / 10
+    assert count(1000) == count(10) + 990 * per_port
+    assert per_port < 20
+
+
+def test_a_shared_address_carries_the_clauses_of_both_groups_in_one_flow():
+    other = SecurityGroup(id="h", project_id="u", key=2)
+    rule_h = SecurityGroupRule(id="r3", security_group_id="h", direction="ingress", remote_group_id="h")
+    ports = [vm(1, "10.0.0.1", ["g"]), vm(2, "10.0.0.1", ["h"])]             # same address, two tenants
+    flows = chassis_acl("s1", view(ports, [DEFAULT, other], [FROM_MEMBERS, rule_h]))
+    clause = [f for f in flows if f.match == match(eth_type=0x0800, ipv4_src="10.0.0.1")]
+    assert len(clause) == 1 and [(a.id, a.clause) for a in clause[0].actions] == [(6, 1), (10, 1)]
+
+
+def test_conflicting_flows_for_one_match_are_refused():
+    a = Flow(Table.SG_TO_VM_RULES, 50, match(reg15=1), actions=(ofp.Conjunction(6, 2, 2),))
+    b = Flow(Table.SG_TO_VM_RULES, 50, match(reg15=1), goto=Table.SG_TO_VM_COMMIT)
+    with pytest.raises(ValueError):
+        merge_conjunctions([a, b])
+
+
+def test_zones_of_ports_and_routers_never_meet():
+    assert pipeline.port_zone(pipeline.MAX_PORT_KEY) < pipeline.router_zone(1)
+    assert pipeline.router_zone(pipeline.MAX_ROUTER_KEY) <= 0xFFFF
