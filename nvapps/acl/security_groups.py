@@ -101,9 +101,8 @@ def member_flows(group: SecurityGroup, d: Direction, ethertype: str, members: li
 
 def security_group_flows(ports: list[Port], groups: dict[str, SecurityGroup],
                          rules: dict[str, list[SecurityGroupRule]], members: dict[str, list[Port]]) -> list[Flow]:
-    """Every security group flow of a chassis whose secured VM ports are `ports`."""
-    if not ports:
-        return []
+    """Every security group flow of a chassis whose secured VM ports are `ports` (the stages' own flows
+    even without any: the network ACL tables continue into them)."""
     flows = [f for d in DIRECTIONS for f in stage_flows(d)]
     remotes: set[tuple[str, str, str]] = set()
     for port in ports:

@@ -83,6 +83,19 @@ def test_every_acl_flow_goes_forward_and_ct_actions_match_ip():
     assert with_ct and all(dict((n, v) for n, v, _ in f.match).get("eth_type") in (0x0800, 0x86DD) for f in with_ct)
 
 
+@pytest.mark.parametrize("secured", [True, False])
+def test_every_acl_table_a_flow_continues_into_has_a_catch_all(secured):
+    port = vm(1, "10.0.0.1", ["g"] if secured else [], port_security_enabled=secured)
+    flows = chassis_acl("s1", view([port], [DEFAULT], [FROM_MEMBERS, EGRESS_ALL]))
+    acl_tables = {t for t in Table if Table.ACL_FROM_VM < t < Table.L2_CONTROL or Table.ACL_TO_VM < t < Table.EGRESS}
+    targets = {f.goto for f in flows if f.goto in acl_tables}
+    assert targets == {Table.NACL_FROM_VM, Table.NACL_TO_VM, Table.SG_FROM_VM_CT, Table.SG_TO_VM_CT,
+                       Table.SG_FROM_VM_RULES, Table.SG_TO_VM_RULES} | (
+        {Table.SG_FROM_VM_COMMIT, Table.SG_TO_VM_COMMIT} if secured else set())
+    catch_all = {f.table for f in flows if f.match == () and f.goto is not None}
+    assert targets - {Table.SG_FROM_VM_RULES, Table.SG_TO_VM_RULES} <= catch_all      # rules: no match, drop
+
+
 def test_remote_group_flows_grow_with_members_not_their_square():
     def count(n: int) -> int:
         ports = [vm(k, f"10.0.{k // 250}.{k % 250 + 1}", ["g"]) for k in range(1, n + 1)]
