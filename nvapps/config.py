@@ -4,6 +4,8 @@ from __future__ import annotations
 from os_ken import cfg as osken_cfg
 from oslo_config import cfg
 
+from nvapps.core.topology import Uplink
+
 GROUP = "nvapps"
 
 OPTS = [
@@ -14,6 +16,9 @@ OPTS = [
                 help="chassis names by datapath id, e.g. 0x1=hv1,0x2=hv2 (default: the bridge name)"),
     cfg.ListOpt("trunk-interfaces", default=[],
                 help="switch interfaces that form the inter-chassis link, e.g. s1-eth3,s2-eth3"),
+    cfg.ListOpt("uplinks", default=[],
+                help="gateway uplinks to physical networks, CHASSIS:PHYSNET:INTERFACE, e.g. "
+                     "gw1:physnet1:eth1,gw2:physnet1:eth1 (for each physnet, the order ranks the gateways)"),
     cfg.StrOpt("default-project", default="default",
                help="project_id given to objects created without one"),
     cfg.StrOpt("auth-file", default=None,
@@ -58,4 +63,18 @@ def chassis_names() -> dict[int, str]:
         if key is None or not name:
             raise ConfigError(f"--nvapps-chassis entry {entry!r} is not DPID=NAME (e.g. 0x1=hv1)")
         out[key] = name
+    return out
+
+
+def uplinks() -> list[Uplink]:
+    """Configured gateway uplinks, in configured order."""
+    out = []
+    for entry in settings().uplinks:
+        parts = entry.split(":")
+        if len(parts) != 3 or not all(parts):
+            raise ConfigError(f"--nvapps-uplinks entry {entry!r} is not CHASSIS:PHYSNET:INTERFACE "
+                              f"(e.g. gw1:physnet1:eth1)")
+        out.append(Uplink(*parts))
+    if len({(u.chassis, u.physnet) for u in out}) != len(out):
+        raise ConfigError("--nvapps-uplinks names one chassis twice for the same physical network")
     return out

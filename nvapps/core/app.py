@@ -73,6 +73,7 @@ class CoreApp(app_manager.OSKenApp):
         self.stats: dict[int, SwitchStats] = {}
         self._names = config.chassis_names()
         self._trunks = frozenset(config.settings().trunk_interfaces)
+        self.uplinks = config.uplinks()
         self._xids = itertools.count(0x10000000)
         self._bundle_ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
@@ -111,7 +112,8 @@ class CoreApp(app_manager.OSKenApp):
         ports = self._port_desc.pop(dp.id)
         bridge = next((p.name.decode() for p in ports if p.port_no == ofp.OFPP_LOCAL), f"dp{dp.id:x}")
         name = self._names.get(dp.id, bridge)
-        chassis = Chassis(name, dp.id, {}, self._trunks)
+        chassis = Chassis(name, dp.id, {}, self._trunks,
+                          {u.physnet: u.interface for u in self.uplinks if u.chassis == name})
         for p in ports:
             if p.port_no < OFPP_MAX:
                 chassis.interfaces[p.name.decode()] = _interface(p)
@@ -181,7 +183,7 @@ class CoreApp(app_manager.OSKenApp):
         stats.packet_ins += 1
         self.send_event_to_observers(EventPacketIn(
             chassis, msg.cookie >> pipeline.COOKIE_APP_SHIFT, msg.cookie, msg.match.get("in_port", 0),
-            bytes(msg.data), msg.match.get("metadata", 0)))
+            bytes(msg.data), dict(msg.match.items())))
 
     def _await(self, dp: Datapath, xid: int, payload: bytes) -> _Pending:
         pending = self._pending[xid] = _Pending(dp.id)
@@ -253,6 +255,20 @@ class CoreApp(app_manager.OSKenApp):
     def packet_out(self, chassis: Chassis, port: int, data: bytes) -> None:
         """Send `data` out of OpenFlow port `port` of the switch."""
         self._datapath(chassis).send(ofp.packet_out(data, (ofp.Output(port),), xid=next(self._xids)))
+
+    def ct_flush(self, chassis: Chassis, zone: int, orig: ofp.CtTuple | None = None,
+                 reply: ofp.CtTuple | None = None, ip_proto: int = 0) -> None:
+        """Drop the switch's conntrack entries of `zone` that match the given tuples (and wait until done)."""
+        dp = self._datapath(chassis)
+        xid, barrier_xid = next(self._xids), next(self._xids)
+        errors = self._pending[xid] = _Pending(dp.id)
+        try:
+            self._await(dp, barrier_xid, ofp.ct_flush(zone, orig, reply, ip_proto, xid=xid) + ofp.barrier(barrier_xid))
+        finally:
+            del self._pending[xid]
+        if errors.errors:
+            raise SwitchError(f"switch {chassis.name} refused a conntrack flush: "
+                              + "; ".join("type=%d code=%d cookie=%s" % ofp.error_details(e) for e in errors.errors))
 
     def _datapath(self, chassis: Chassis) -> Datapath:
         dp = self.datapaths.get(chassis.dpid)

@@ -27,16 +27,21 @@ class EventInterfacesChanged(ChassisEvent):
 
 
 class EventPacketIn(event.EventBase):
-    """A packet a flow sent to the controller; `app` (the flow cookie's app id) is the app that handles it."""
+    """A packet a flow sent to the controller; `app` (the flow cookie's app id) is the app that handles it.
+    `fields` are the pipeline fields the switch reported with it (metadata, non-zero registers...)."""
 
-    def __init__(self, chassis: Chassis, app: int, cookie: int, in_port: int, data: bytes, metadata: int):
+    def __init__(self, chassis: Chassis, app: int, cookie: int, in_port: int, data: bytes, fields: dict[str, int]):
         super().__init__()
         self.chassis = chassis
         self.app = app
         self.cookie = cookie
         self.in_port = in_port
         self.data = data
-        self.metadata = metadata
+        self.fields = fields
+
+    @property
+    def metadata(self) -> int:
+        return self.fields.get("metadata", 0)
 
 
 class EventModelChanged(event.EventBase):

@@ -62,6 +62,11 @@ NXAST_NAT = 36
 NXAST_CT_CLEAR = 43
 NX_CT_F_COMMIT = 1
 NX_CT_RECIRC_NONE = 0xFF
+NX_NAT_F_SRC, NX_NAT_F_DST = 1, 2
+NX_NAT_RANGE_IPV4_MIN, NX_NAT_RANGE_IPV4_MAX, NX_NAT_RANGE_PROTO_MIN, NX_NAT_RANGE_PROTO_MAX = 1, 2, 16, 32
+NXT_CT_FLUSH = 32
+NXT_CT_ORIG_DIRECTION, NXT_CT_REPLY_DIRECTION, NXT_CT_ZONE_ID = 0, 1, 2
+NXT_CT_TUPLE_SRC, NXT_CT_TUPLE_DST, NXT_CT_TUPLE_SRC_PORT, NXT_CT_TUPLE_DST_PORT = 0, 1, 2, 3
 ONF_EXPERIMENTER_ID = 0x4F4E4600
 ONF_ET_BUNDLE_CONTROL = 2300
 ONF_ET_BUNDLE_ADD_MESSAGE = 2301
@@ -382,18 +387,43 @@ class Conjunction(Action):
 
 
 @dataclass(frozen=True)
+class Nat(Action):
+    """Nicira nat(), only inside ct(): translate the source (`kind` "src") or destination ("dst") to `ip`
+    (and a port in `ports`); with no kind, apply the translation an existing connection already has."""
+
+    kind: str | None = None
+    ip: str | None = None
+    ports: tuple[int, int] | None = None
+
+    def _encode(self) -> bytes:
+        flags = {None: 0, "src": NX_NAT_F_SRC, "dst": NX_NAT_F_DST}[self.kind]
+        present, params = 0, b""
+        if self.ip is not None:
+            present |= NX_NAT_RANGE_IPV4_MIN
+            params += netaddr.IPAddress(self.ip, 4).packed
+        if self.ports is not None:
+            present |= NX_NAT_RANGE_PROTO_MIN | NX_NAT_RANGE_PROTO_MAX
+            params += struct.pack("!HH", *self.ports)
+        length = _pad8(16 + len(params))
+        return (_nx_header(NXAST_NAT, length) + struct.pack("!2xHH", flags, present) + params
+                + bytes(length - 16 - len(params)))
+
+
+@dataclass(frozen=True)
 class Ct(Action):
     """Nicira ct(): send through conntrack in a zone (a constant, or the low 16 bits of register
-    `zone_reg`), optionally committing (running `exec` on the entry) and recirculating into `table`."""
+    `zone_reg`), optionally translating addresses (`nat`), committing (running `exec` on the entry) and
+    recirculating into `table`."""
 
     zone: int = 0
     zone_reg: str | None = None
     commit: bool = False
     table: int | None = None
+    nat: Nat | None = None
     exec: tuple[Action, ...] = ()
 
     def _encode(self) -> bytes:
-        nested = encode_actions(self.exec)
+        nested = encode_actions(((self.nat,) if self.nat else ()) + self.exec)
         zone_src = FIELDS[self.zone_reg].header() if self.zone_reg else 0
         zone = 15 if self.zone_reg else self.zone       # a register: bits 0..15 (ofs 0, n_bits 16)
         table = NX_CT_RECIRC_NONE if self.table is None else self.table
@@ -518,6 +548,45 @@ def packet_out(data: bytes, actions: tuple[Action, ...], in_port: int = OFPP_CON
     acts = encode_actions(actions)
     return struct.pack("!BBHIIIH6x", OFP_VERSION, OFPT_PACKET_OUT, 24 + len(acts) + len(data), xid,
                        OFP_NO_BUFFER, in_port, len(acts)) + acts + data
+
+@dataclass(frozen=True)
+class CtTuple:
+    """Part of a conntrack tuple that ct_flush() matches (fields left None match anything)."""
+
+    src: str | None = None
+    dst: str | None = None
+    src_port: int | None = None
+    dst_port: int | None = None
+
+    def encode(self) -> bytes:
+        props = b""
+        for kind, ip in ((NXT_CT_TUPLE_SRC, self.src), (NXT_CT_TUPLE_DST, self.dst)):
+            if ip is not None:    # addresses travel as IPv6 (IPv4-mapped for IPv4)
+                props += _prop(kind, netaddr.IPAddress(ip).ipv6(ipv4_compatible=False).packed)
+        for kind, port in ((NXT_CT_TUPLE_SRC_PORT, self.src_port), (NXT_CT_TUPLE_DST_PORT, self.dst_port)):
+            if port is not None:
+                props += _prop(kind, struct.pack("!H2x", port))
+        return props
+
+
+def _prop(kind: int, value: bytes) -> bytes:
+    """An OpenFlow property (type, length, value) padded to 8 bytes, as OVS packs ct-flush's."""
+    raw = struct.pack("!HH", kind, 4 + len(value)) + value
+    return raw + bytes(_pad8(len(raw)) - len(raw))
+
+
+def ct_flush(zone: int, orig: CtTuple | None = None, reply: CtTuple | None = None, ip_proto: int = 0,
+             xid: int = 0) -> bytes:
+    """NXT_CT_FLUSH: drop the conntrack entries of `zone` whose original and reply tuples match."""
+    body = struct.pack("!BB6x", ip_proto, 0)
+    for direction, tup in ((NXT_CT_ORIG_DIRECTION, orig), (NXT_CT_REPLY_DIRECTION, reply)):
+        if tup is not None:
+            nested = tup.encode()
+            body += struct.pack("!HH4x", direction, 8 + len(nested)) + nested
+    body += struct.pack("!HHH2x", NXT_CT_ZONE_ID, 8, zone)
+    return struct.pack("!BBHIII", OFP_VERSION, OFPT_EXPERIMENTER, 16 + len(body), xid, NX_VENDOR_ID,
+                       NXT_CT_FLUSH) + body
+
 
 def with_xid(msg: bytes, xid: int) -> bytes:
     """`msg` with its header's xid replaced."""

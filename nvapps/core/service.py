@@ -66,6 +66,12 @@ class ServiceApp(app_manager.OSKenApp):
     def setup(self, chassis: Chassis) -> None:
         """What a (re)connected switch needs before this service's flows (meters, say)."""
 
+    def noticed(self, changes: list) -> None:
+        """Relevant model changes, as they are committed (before the sync they cause)."""
+
+    def synced(self, chassis: Chassis, snapshot: Any) -> None:
+        """What to tell `chassis` once it holds this round's flows (announcements, conntrack flushes)."""
+
     def packet_in(self, ev: EventPacketIn) -> None:
         """A packet one of this service's flows sent to the controller."""
 
@@ -95,6 +101,7 @@ class ServiceApp(app_manager.OSKenApp):
     @set_ev_cls(EventModelChanged)
     def _model_changed(self, ev: EventModelChanged) -> None:
         if self.relevant(ev.changes):
+            self.noticed(ev.changes)
             self._wake.set()
 
     def _sync_loop(self) -> None:
@@ -116,6 +123,7 @@ class ServiceApp(app_manager.OSKenApp):
                         self.sync.reconcile(chassis, desired)
                     else:
                         self.sync.update(chassis, desired)
+                    self.synced(chassis, snap)
                 except SwitchError as exc:
                     failed = True
                     LOG.error("%s: syncing %s failed: %s", self.name, chassis.name, exc)

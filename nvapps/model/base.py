@@ -19,6 +19,7 @@ class Resource:
 
     KIND: ClassVar[str] = ""
     COLLECTION: ClassVar[str] = ""
+    PARENT: ClassVar[tuple[str, str] | None] = None     # (parent kind, field holding its id): a sub-resource
 
     id: str = attr(check_uuid, update=False, default="")
     project_id: str = attr(check_str, update=False, default="")

@@ -24,6 +24,7 @@ from nvapps.model.fields import (
     check_uuid,
     dict_with,
     list_of,
+    nullable,
     one_of,
 )
 
@@ -34,6 +35,9 @@ ROUTER_INTERFACE = "network:router_interface"
 ROUTER_GATEWAY = "network:router_gateway"
 FLOATINGIP = "network:floatingip"
 ROUTER_OWNED = (ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP)
+
+FLAT = "flat"            # a provider network: a physical network reached through gateway uplinks
+TENANT_TYPE = "vlan"     # a tenant network: its key is the VLAN id on the inter-chassis link
 
 
 @dataclass
@@ -49,7 +53,10 @@ class Network(Resource):
     mtu: int = attr(create=False, update=False, default=1500)
     status: str = attr(create=False, update=False, default="ACTIVE")
     subnets: list = attr(create=False, update=False, default_factory=list)
-    network_type: str = attr(api="provider:network_type", create=False, update=False, default="vlan")
+    network_type: str = attr(one_of(FLAT, TENANT_TYPE), api="provider:network_type", admin=True, update=False,
+                             default="")
+    physical_network: str | None = attr(nullable(check_str), api="provider:physical_network", admin=True,
+                                        update=False, default=None)
     segmentation_id: int = attr(api="provider:segmentation_id", create=False, update=False, default=0)
 
     def public(self) -> bool:
@@ -128,11 +135,27 @@ def owned_network(model: "Model", network_id: str, ctx: Context) -> Network:
 
 def prepare_network(model: "Model", net: Network, old: Network | None, ctx: Context):
     if old is None:
+        net = _provider(model, net)
         key = model.next_key({n.segmentation_id for n in model.list("network")}, pipeline.MAX_NETWORK_KEY)
         if key is None:
             raise Conflict("no free network segmentation id left", "NoNetworkAvailable")
         net = replace(net, segmentation_id=key, subnets=[])
     return net, []
+
+
+def _provider(model: "Model", net: Network) -> Network:
+    """A flat network names its physical network, and is the only one on it; other networks are tenant ones."""
+    kind = net.network_type or (FLAT if net.physical_network else TENANT_TYPE)
+    if kind == FLAT and not net.physical_network:
+        raise BadRequest("provider:physical_network is required for a flat network", "InvalidInput")
+    if kind != FLAT and net.physical_network:
+        raise BadRequest(f"provider:physical_network needs provider:network_type {FLAT}", "InvalidInput")
+    if kind == FLAT:
+        holder = next((n.id for n in model.list("network", {"provider:physical_network": [net.physical_network]})), None)
+        if holder is not None:
+            raise Conflict(f"Unable to create the flat network. Physical network {net.physical_network} is in "
+                           f"use by network {holder}.", "FlatNetworkInUse")
+    return replace(net, network_type=kind)
 
 
 def deleting_network(model: "Model", net: Network, ctx: Context) -> list[Change]:
@@ -256,9 +279,11 @@ def deleting_port(model: "Model", port: Port, ctx: Context) -> list[Change]:
     if port.device_owner in ROUTER_OWNED:
         raise Conflict(f"Port {port.id} cannot be deleted directly via the port API: has device owner "
                        f"{port.device_owner}.", "L3PortInUse")
-    released = [Change("floatingip", f, replace(f, port_id=None, fixed_ip_address=None, router_id=None))
-                for f in model.list("floatingip", {"port_id": [port.id]})]
-    return [Change("port", port, None), *released]
+    from nvapps.model.port_forwarding import released
+    fips = [Change("floatingip", f, replace(f, port_id=None, fixed_ip_address=None, router_id=None, status="DOWN"))
+            for f in model.list("floatingip", {"port_id": [port.id]})]
+    forwardings = released(model.list("port_forwarding", {"internal_port_id": [port.id]}), model)
+    return [*forwardings, Change("port", port, None), *fips]
 
 
 RULES = [

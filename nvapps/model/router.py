@@ -208,7 +208,9 @@ def remove_interface(model: "Model", router: Router, body: Any, ctx: Context) ->
             raise Conflict(f"Router interface for subnet {sub.id} on router {router.id} cannot be deleted, as "
                            f"it is required by one or more routes.", "RouterInterfaceInUseByRoute")
         for fip in model.list("floatingip", {"router_id": [router.id]}):
-            if fip.fixed_ip_address and netaddr.IPAddress(fip.fixed_ip_address) in cidr:
+            internal = [fip.fixed_ip_address] + [pf.internal_ip_address for pf in
+                                                 model.list("port_forwarding", {"floatingip_id": [fip.id]})]
+            if any(ip and netaddr.IPAddress(ip) in cidr for ip in internal):
                 raise Conflict(f"Router interface for subnet {sub.id} on router {router.id} cannot be deleted, "
                                f"as it is required by floating IP {fip.id}.", "RouterInterfaceInUseByFloatingIP")
     return [Change("port", port, None)], interface_info(router, port)
@@ -227,8 +229,14 @@ def prepare_floatingip(model: "Model", fip: FloatingIP, old: FloatingIP | None, 
         port, changes = _new_port(model, net, fip.id, FLOATINGIP, "", wanted)
         fip = replace(fip, floating_ip_address=port.fixed_ips[0]["ip_address"],
                       subnet_id=port.fixed_ips[0]["subnet_id"])
+    forwarded = bool(old and model.list("port_forwarding", {"floatingip_id": [fip.id]}))
     if fip.port_id is None:
+        if forwarded:     # its port forwardings keep it on their router
+            return replace(fip, fixed_ip_address=None), changes
         return replace(fip, fixed_ip_address=None, router_id=None, status="DOWN"), changes
+    if forwarded:
+        raise Conflict(f"Floating IP {fip.id} has port forwardings; it cannot also be associated with a port.",
+                       "FloatingIPPortAlreadyAssociated")
     return _associate(model, fip, ctx), changes
 
 
@@ -249,7 +257,7 @@ def _associate(model: "Model", fip: FloatingIP, ctx: Context) -> FloatingIP:
             raise Conflict(f"Cannot associate floating IP {fip.floating_ip_address} with port {port.id} using "
                            f"fixed IP {fixed}, as that fixed IP already has floating IP {other.floating_ip_address}.",
                            "FloatingIPPortAlreadyAssociated")
-    router = _router_for(model, entry["subnet_id"], fip.floating_network_id)
+    router = router_for(model, entry["subnet_id"], fip.floating_network_id)
     if router is None:
         raise NotFound(f"External network {fip.floating_network_id} is not reachable from subnet "
                        f"{entry['subnet_id']}. Therefore, cannot associate Port {port.id} with a Floating IP.",
@@ -257,7 +265,7 @@ def _associate(model: "Model", fip: FloatingIP, ctx: Context) -> FloatingIP:
     return replace(fip, fixed_ip_address=fixed, router_id=router.id, status="ACTIVE")
 
 
-def _router_for(model: "Model", subnet_id: str, external_network_id: str) -> Router | None:
+def router_for(model: "Model", subnet_id: str, external_network_id: str) -> Router | None:
     """The router with an interface on `subnet_id` and its gateway on `external_network_id`."""
     for router in model.list("router"):
         gw = router.external_gateway_info or {}
@@ -269,7 +277,9 @@ def _router_for(model: "Model", subnet_id: str, external_network_id: str) -> Rou
 
 def deleting_floatingip(model: "Model", fip: FloatingIP, ctx: Context) -> list[Change]:
     ports = [p for p in model.list("port", {"device_id": [fip.id]}) if p.device_owner == FLOATINGIP]
-    return [Change("floatingip", fip, None)] + [Change("port", p, None) for p in ports]
+    forwardings = model.list("port_forwarding", {"floatingip_id": [fip.id]})
+    return [Change("port_forwarding", pf, None) for pf in forwardings] + [Change("floatingip", fip, None)] + \
+        [Change("port", p, None) for p in ports]
 
 
 RULES = [

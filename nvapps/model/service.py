@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import Any, Callable
 
-from nvapps.model import network, router, security
+from nvapps.model import network, port_forwarding, router, security
 from nvapps.model.base import Change, Resource, Rules, api_fields, api_name
 from nvapps.model.context import ADMIN, Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -13,7 +14,8 @@ from nvapps.store.base import Store
 
 LOG = logging.getLogger(__name__)
 
-RULES: dict[str, Rules] = {r.cls.KIND: r for r in (*network.RULES, *router.RULES, *security.RULES)}
+RULES: dict[str, Rules] = {r.cls.KIND: r for r in (*network.RULES, *router.RULES, *port_forwarding.RULES,
+                                                   *security.RULES)}
 KINDS: dict[str, type[Resource]] = {kind: r.cls for kind, r in RULES.items()}
 ACTIONS = router.ACTIONS
 _FIELD_OF = {cls: {**{api_name(f): f.name for f in api_fields(cls)}, "tenant_id": "project_id"}
@@ -90,11 +92,17 @@ class Model:
 
     # ---- writes ----
 
-    def create(self, kind: str, body: Any, ctx: Context = ADMIN) -> Resource:
+    def create(self, kind: str, body: Any, ctx: Context = ADMIN, parent_id: str | None = None) -> Resource:
+        """A new object; a sub-resource (its class names a PARENT) belongs to parent `parent_id` and its project."""
         if ctx is ADMIN and isinstance(body, dict) and not body.get("project_id") and not body.get("tenant_id"):
             ctx = Context(self.default_project, is_admin=True)
-        obj = KINDS[kind].from_body(body, ctx)
+        cls = KINDS[kind]
+        obj = cls.from_body(body, ctx)
         with self._lock:
+            if cls.PARENT is not None:
+                parent_kind, parent_field = cls.PARENT
+                parent = self._owned(parent_kind, parent_id or "", ctx)
+                obj = replace(obj, **{parent_field: parent.id}, project_id=parent.project_id)
             if self.find(kind, obj.id) is not None:
                 raise Conflict(f"{kind} {obj.id} already exists")
             obj, extra = RULES[kind].prepare(self, obj, None, ctx)

@@ -50,6 +50,13 @@ def _envelope(key: str, ref: str) -> dict:
             "additionalProperties": False}
 
 
+def collection_path(cls) -> str:
+    """Where a kind's collection is: /v2.0/<collection>, or under its parent for a sub-resource."""
+    if cls.PARENT is None:
+        return f"/v2.0/{cls.COLLECTION}"
+    return f"/v2.0/{KINDS[cls.PARENT[0]].COLLECTION}/{{parent_id}}/{cls.COLLECTION}"
+
+
 def document(server_url: str = "") -> dict:
     """The whole document: every path the router serves, every resource's attributes."""
     schemas: dict = {"NeutronError": {"type": "object", "properties": {"NeutronError": {
@@ -79,7 +86,11 @@ def document(server_url: str = "") -> dict:
         id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
         listed = {"type": "object", "properties": {plural: {"type": "array",
                                                             "items": {"$ref": f"#/components/schemas/{name}"}}}}
-        paths[f"/v2.0/{cls.COLLECTION}"] = {
+        base = collection_path(cls)
+        parent = [{"name": "parent_id", "in": "path", "required": True, "schema": {"type": "string"}}] \
+            if cls.PARENT else []
+        paths[base] = {
+            "parameters": parent,
             "get": {"summary": f"list {plural}", "parameters": filters + paging,
                     "responses": {"200": {"description": plural, "content": _json(listed)},
                                   **_error_responses("400", "401")}},
@@ -88,8 +99,8 @@ def document(server_url: str = "") -> dict:
                      "responses": {"201": {"description": f"the new {kind}", "content": _json(_envelope(kind, name))},
                                    **_error_responses("400", "401", "403", "404", "409", "413")}},
         }
-        paths[f"/v2.0/{cls.COLLECTION}/{{id}}"] = {
-            "parameters": id_param,
+        paths[f"{base}/{{id}}"] = {
+            "parameters": parent + id_param,
             "get": {"summary": f"show a {kind}", "parameters": paging[:1],
                     "responses": {"200": {"description": kind, "content": _json(_envelope(kind, name))},
                                   **_error_responses("401", "404")}},

@@ -13,21 +13,25 @@ import webob.exc
 
 from nvapps.model.base import Resource
 from nvapps.model.context import Context
-from nvapps.model.errors import BadRequest, Forbidden, ModelError
+from nvapps.model.errors import BadRequest, Forbidden, ModelError, NotFound
 from nvapps.model.service import ACTIONS, KINDS, Model, check_filters
 from nvapps.rest.auth import Authenticator, NoAuth, Unauthorized
 
 LOG = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20
-COLLECTIONS = {cls.COLLECTION: kind for kind, cls in KINDS.items()}
+COLLECTIONS = {cls.COLLECTION: kind for kind, cls in KINDS.items() if cls.PARENT is None}
+# Sub-resources by (parent collection, collection), e.g. /v2.0/floatingips/{id}/port_forwardings
+CHILDREN = {(KINDS[cls.PARENT[0]].COLLECTION, cls.COLLECTION): kind
+            for kind, cls in KINDS.items() if cls.PARENT is not None}
 PAGING = ("limit", "marker", "page_reverse", "sort_key", "sort_dir", "fields")
 EXTENSIONS = [
     ("router", "Neutron L3 Router"), ("external-net", "Neutron external network"),
     ("extraroute", "Neutron Extra Route"), ("ext-gw-mode", "Neutron L3 Configurable external gateway mode"),
     ("security-group", "security-group"), ("port-security", "Port Security"),
     ("allowed-address-pairs", "Allowed Address Pairs"), ("binding", "Port Binding"),
-    ("provider", "Provider Network"), ("network-acl", "nvapps: stateless network ACLs"),
+    ("provider", "Provider Network"), ("floating-ip-port-forwarding", "Floating IP Port Forwarding"),
+    ("network-acl", "nvapps: stateless network ACLs"),
     ("chassis", "nvapps: chassis and switch status"),
 ]
 
@@ -106,11 +110,14 @@ class RestAPI:
             raise Forbidden("Only admins see chassis status")
         return webob.Response(json_body={"chassis": self.chassis_status()})
 
-    def _collection(self, req: webob.Request, ctx: Context, collection: str) -> webob.Response:
-        kind = COLLECTIONS[collection]
+    def _collection(self, req: webob.Request, ctx: Context, collection: str, parent: str | None = None,
+                    parent_id: str | None = None) -> webob.Response:
+        kind = CHILDREN[parent, collection] if parent else COLLECTIONS[collection]
         if req.method == "GET":
             filters = {k: req.GET.getall(k) for k in req.GET if k not in PAGING}
             check_filters(kind, filters)
+            if parent:
+                filters[KINDS[kind].PARENT[1]] = [self.model.get(COLLECTIONS[parent], parent_id, ctx).id]
             if kind == "security_group":
                 self.model.ensure_defaults(ctx)
             objs = self.model.list(kind, filters, ctx)
@@ -120,14 +127,18 @@ class RestAPI:
                 body[f"{json_key(collection)}_links"] = links
             return webob.Response(json_body=body)
         if req.method == "POST":
-            obj = self.model.create(kind, self._body(req, kind), ctx)
+            obj = self.model.create(kind, self._body(req, kind), ctx, parent_id=parent_id)
             return webob.Response(status=201, json_body={kind: self._show(obj, req)})
         raise webob.exc.HTTPMethodNotAllowed(detail=f"{req.method} is not allowed on /{collection}")
 
-    def _member(self, req: webob.Request, ctx: Context, collection: str, obj_id: str) -> webob.Response:
-        kind = COLLECTIONS[collection]
+    def _member(self, req: webob.Request, ctx: Context, collection: str, obj_id: str, parent: str | None = None,
+                parent_id: str | None = None) -> webob.Response:
+        kind = CHILDREN[parent, collection] if parent else COLLECTIONS[collection]
+        obj = self.model.get(kind, obj_id, ctx)
+        if parent and getattr(obj, KINDS[kind].PARENT[1]) != parent_id:
+            raise NotFound(f"{KINDS[kind].__name__} {obj_id} could not be found.", f"{KINDS[kind].__name__}NotFound")
         if req.method == "GET":
-            return webob.Response(json_body={kind: self._show(self.model.get(kind, obj_id, ctx), req)})
+            return webob.Response(json_body={kind: self._show(obj, req)})
         if req.method == "PUT":
             obj = self.model.update(kind, obj_id, self._body(req, kind), ctx)
             return webob.Response(json_body={kind: self._show(obj, req)})
@@ -186,6 +197,10 @@ def build_mapper() -> routes.Mapper:
         m.connect("/v2.0/{collection}/{obj_id}" + suffix, action="member", requirements={"collection": names})
         m.connect("/v2.0/{collection}/{obj_id}/{name}" + suffix, action="member_action",
                   requirements={"collection": "routers", "name": actions})
+        for parent, collection in CHILDREN:
+            base = f"/v2.0/{parent}/{{parent_id}}/{collection}"
+            m.connect(base + suffix, action="collection", parent=parent, collection=collection)
+            m.connect(base + "/{obj_id}" + suffix, action="member", parent=parent, collection=collection)
     return m
 
 

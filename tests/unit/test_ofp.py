@@ -129,3 +129,28 @@ def test_nicira_field_numbers_agree_with_os_kens_definitions():
     ours = {name: f.number for name, f in ofp.FIELDS.items() if f.oxm_class == 0x0001}
     renamed = {"ip_ttl": "nw_ttl"}
     assert {name: theirs[renamed.get(name, name)] for name in ours} == ours
+
+
+def test_nat_inside_ct_decodes_as_os_ken_reads_it():
+    ct = _parse_action(ofp.Ct(zone=0xC001, commit=True, table=30,
+                              nat=ofp.Nat("src", "172.16.0.5", (1024, 65535))).encode())
+    (nat,) = ct.actions
+    assert (ct.flags, ct.zone_ofs_nbits, ct.recirc_table) == (1, 0xC001, 30)
+    assert (nat.flags, nat.range_ipv4_min, nat.range_proto_min, nat.range_proto_max) == (1, "172.16.0.5", 1024, 65535)
+    reverse = _parse_action(ofp.Ct(zone=3, table=41, nat=ofp.Nat()).encode()).actions[0]
+    assert (reverse.flags, reverse.range_ipv4_min, reverse.len) == (0, "", 16)
+    dnat = _parse_action(ofp.Ct(zone=3, commit=True, nat=ofp.Nat("dst", "10.0.1.11")).encode()).actions[0]
+    assert (dnat.flags, dnat.range_ipv4_min, dnat.range_proto_min) == (2, "10.0.1.11", None)
+
+
+def test_ct_flush_is_byte_for_byte_what_ovs_ofctl_sends():
+    # captured from `ovs-ofctl -O OpenFlow13 ct-flush tcp:... ARGS` (Open vSwitch 3.1) by a fake switch
+    assert ofp.ct_flush(7, ofp.CtTuple(dst="10.9.0.11"), xid=2).hex() == (   # zone=7 ct_nw_dst=10.9.0.11
+        "04040040000000020000232000000020000000000000000000000020000000000001001400000000000000000000ffff"
+        "0a09000b000000000002000800070000")
+    assert ofp.ct_flush(7, ofp.CtTuple(src="10.9.0.1", dst_port=80), ip_proto=6, xid=2).hex() == (
+        "04040048000000020000232000000020060000000000000000000028000000000000001400000000000000000000ffff"
+        "0a0900010000000000030008005000000002000800070000")      # zone=7 ct_nw_src=..,ct_nw_proto=6,ct_tp_dst=80
+    assert ofp.ct_flush(0xC001, reply=ofp.CtTuple(dst="10.9.0.2"), xid=2).hex() == (  # '' 'ct_nw_dst=10.9.0.2'
+        "04040040000000020000232000000020000000000000000000010020000000000001001400000000000000000000ffff"
+        "0a0900020000000000020008c0010000")

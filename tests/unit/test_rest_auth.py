@@ -8,7 +8,7 @@ import webob
 
 from nvapps.model.service import KINDS, Model
 from nvapps.rest.auth import TokenFile
-from nvapps.rest.openapi import document
+from nvapps.rest.openapi import collection_path, document
 from nvapps.rest.wsgi import RestAPI, build_mapper, json_key
 from nvapps.store.sqlite import SQLiteStore
 
@@ -126,6 +126,8 @@ def test_openapi_describes_every_route_and_every_attribute():
             path = path.removesuffix(".json")
         if "{collection}" in path:
             for kind, cls in KINDS.items():
+                if cls.PARENT is not None:
+                    continue
                 concrete = path.replace("{collection}", cls.COLLECTION)
                 if "{name}" in concrete:
                     if kind != "router":
@@ -140,5 +142,5 @@ def test_openapi_describes_every_route_and_every_attribute():
         shown = doc["components"]["schemas"][cls.__name__]["properties"]
         real = RestAPI(Model(SQLiteStore(":memory:"))).model.show(cls(id="x", project_id="p"))
         assert set(real) <= set(shown), kind
-        listed = doc["paths"][f"/v2.0/{cls.COLLECTION}"]["get"]["responses"]["200"]["content"]
+        listed = doc["paths"][collection_path(cls)]["get"]["responses"]["200"]["content"]
         assert json_key(cls.COLLECTION) in listed["application/json"]["schema"]["properties"]

@@ -1,0 +1,114 @@
+"""Provider (flat) external networks and floating IP port forwardings follow Neutron's rules."""
+from __future__ import annotations
+
+import pytest
+
+from nvapps.model.context import Context
+from nvapps.model.errors import BadRequest, Conflict, NotFound
+from tests.unit.modelkit import admin_for, network_with_subnet, new_model, snapshot
+
+P = admin_for("p1")
+EXTERNAL = {"router:external": True, "provider:physical_network": "physnet1"}
+
+
+@pytest.fixture
+def model():
+    return new_model()
+
+
+@pytest.fixture
+def edge(model):
+    """External network 172.24.4.0/24 on physnet1; p1's router joins it to 10.0.0.0/24, where a VM port is."""
+    ext, _ = network_with_subnet(model, "admin", "172.24.4.0/24", **EXTERNAL)
+    net, sub = network_with_subnet(model, "p1")
+    router = model.create("router", {"external_gateway_info": {"network_id": ext.id}}, P)
+    model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, P)
+    vm = model.create("port", {"network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.11"}]}, P)
+    fip = model.create("floatingip", {"floating_network_id": ext.id}, P)
+    return ext, router, vm, fip
+
+
+def forward(model, fip, vm, ctx=P, **attrs):
+    body = {"protocol": "tcp", "internal_port_id": vm.id, "internal_ip_address": "10.0.0.11",
+            "internal_port": 22, "external_port": 2222, **attrs}
+    return model.create("port_forwarding", body, ctx, parent_id=fip.id)
+
+
+def test_a_network_on_a_physical_network_is_flat_and_the_only_one_there(model):
+    ext, _ = network_with_subnet(model, "admin", "172.24.4.0/24", **EXTERNAL)
+    assert (ext.network_type, ext.physical_network) == ("flat", "physnet1")
+    tenant, _ = network_with_subnet(model, "p1")
+    assert (tenant.network_type, tenant.physical_network) == ("vlan", None)
+    before = snapshot(model)
+    with pytest.raises(Conflict, match="physnet1"):
+        model.create("network", {"provider:physical_network": "physnet1"}, P)
+    for bad in ({"provider:network_type": "flat"}, {"provider:network_type": "vlan", "provider:physical_network": "x"},
+                {"provider:network_type": "gre"}):
+        with pytest.raises(BadRequest):
+            model.create("network", bad, P)
+    assert snapshot(model) == before
+
+
+def test_a_port_forwarding_puts_its_floating_ip_on_the_router(model, edge):
+    _, router, vm, fip = edge
+    pf = forward(model, fip, vm)
+    assert (pf.floatingip_id, pf.project_id) == (fip.id, "p1")
+    assert (model.get("floatingip", fip.id).router_id, model.get("floatingip", fip.id).status) == (router.id, "ACTIVE")
+    model.update("floatingip", fip.id, {"description": "still forwarding"}, P)
+    assert model.get("floatingip", fip.id).router_id == router.id
+    model.delete("port_forwarding", pf.id, P)
+    assert (model.get("floatingip", fip.id).router_id, model.get("floatingip", fip.id).status) == (None, "DOWN")
+
+
+@pytest.mark.parametrize("attrs, error", [
+    ({"protocol": "icmp"}, BadRequest), ({"external_port": 0}, BadRequest), ({"internal_port": 70000}, BadRequest),
+    ({"internal_ip_address": "10.0.0.99"}, BadRequest), ({"internal_port_id": None}, BadRequest),
+    ({"floatingip_id": "x"}, BadRequest), ({"internal_port_id": "00000000-0000-0000-0000-000000000000"}, NotFound),
+])
+def test_bad_port_forwardings_are_refused_and_nothing_is_stored(model, edge, attrs, error):
+    _, _, vm, fip = edge
+    before = snapshot(model)
+    with pytest.raises(error):
+        forward(model, fip, vm, **attrs)
+    assert snapshot(model) == before
+
+
+def test_one_external_port_per_protocol_and_one_forwarding_per_internal_socket(model, edge):
+    _, _, vm, fip = edge
+    forward(model, fip, vm)
+    with pytest.raises(Conflict):
+        forward(model, fip, vm, internal_port=23)          # tcp 2222 is taken
+    with pytest.raises(Conflict):
+        forward(model, fip, vm, external_port=2223)        # tcp 10.0.0.11:22 already forwarded
+    assert forward(model, fip, vm, protocol="udp").protocol == "udp"
+
+
+def test_a_floating_ip_has_a_port_or_port_forwardings_not_both(model, edge):
+    _, _, vm, fip = edge
+    model.update("floatingip", fip.id, {"port_id": vm.id}, P)
+    with pytest.raises(Conflict):
+        forward(model, fip, vm)
+    model.update("floatingip", fip.id, {"port_id": None}, P)
+    forward(model, fip, vm)
+    with pytest.raises(Conflict):
+        model.update("floatingip", fip.id, {"port_id": vm.id}, P)
+
+
+def test_forwardings_go_with_their_floating_ip_or_port_and_hold_the_router_interface(model, edge):
+    _, router, vm, fip = edge
+    forward(model, fip, vm)
+    sub_id = vm.fixed_ips[0]["subnet_id"]
+    with pytest.raises(Conflict):
+        model.action("router", router.id, "remove_router_interface", {"subnet_id": sub_id}, P)
+    model.delete("port", vm.id, P)
+    assert model.list("port_forwarding") == [] and model.get("floatingip", fip.id).router_id is None
+    other = model.create("port", {"network_id": vm.network_id, "fixed_ips": [{"ip_address": "10.0.0.11"}]}, P)
+    forward(model, fip, other)
+    model.delete("floatingip", fip.id, P)
+    assert model.list("port_forwarding") == []
+
+
+def test_another_project_cannot_forward_through_a_floating_ip_it_cannot_see(model, edge):
+    _, _, vm, fip = edge
+    with pytest.raises(NotFound):
+        forward(model, fip, vm, ctx=Context("p2"))
