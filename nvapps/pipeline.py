@@ -27,8 +27,15 @@ class Table(IntEnum):
     L2_UNKNOWN = 24       # after the learned lookup: hit -> deliver, miss -> flood
     L3_INPUT = 30         # 30-39: routers (VRF per router): packets for the router itself, TTL checks
     L3_ROUTING = 31       # longest prefix match -> next hop (reg0), TTL decremented
-    L3_NEIGHBOR = 32      # next hop -> MACs, destination network, back into L2
-    NAT = 40              # 40-49
+    L3_NEIGHBOR = 32      # next hop -> MACs, destination network, back into L2 (or out by the gateway: NAT)
+    NAT_UPLINK_IN = 40    # 40-49: from an uplink: ARP for external addresses answered; to a router's gateway
+                          # MAC -> the router's conntrack zone, existing translations undone (ct nat)
+    NAT_DNAT = 41         # new connections to floating IPs / forwarded ports get the internal address -> L3
+    NAT_SNAT = 42         # routed out by the gateway: existing translations applied (ct nat)
+    NAT_SNAT_COMMIT = 43  # new connections leave from the floating IP, or masqueraded as the router's address
+    NAT_EGRESS = 44       # gateway MAC as source, the next hop's MAC from the bindings
+    NAT_MAC_BINDING = 45  # flows written by learn() from ARP on the uplink: (external network, IP) -> MAC
+    NAT_TO_UPLINK = 46    # next hop unresolved -> controller (ARP request); else out of the uplink
     LB = 50               # 50-59
     ACL_TO_VM = 60        # 60-69: to the VM (mirror of 10-15): local VM ports enter, the rest skips
     NACL_TO_VM = 61       # network ACLs, ingress

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from mininet.node import Host, OVSSwitch
+from mininet.node import Host, OVSBridge, OVSSwitch
 
 
 class TxOffHost(Host):
@@ -20,3 +20,6 @@ class TxOffHost(Host):
 # The userspace datapath (no kernel module here), OpenFlow 1.3 only, and no fallback to a learning
 # switch while the controller is away.
 UserspaceSwitch = partial(OVSSwitch, datapath="user", protocols="OpenFlow13", failMode="secure")
+
+# A plain learning bridge that no controller drives: the physical network behind the gateways' uplinks.
+PhysicalBridge = partial(OVSBridge, datapath="user")

@@ -8,6 +8,10 @@ With one subnet (default), host `<tenant><n>` (a1, b1, a2, ...) has MAC 02:00:00
 with IP 10.0.<s>.<10+n>, MAC 02:00:00:<tenant>:<s>:<n> and its default route via 10.0.<s>.1 (the tenant's
 router). Every tenant uses the same addresses. Hosts go round-robin over the switches (n odd on s1, even
 on s2). The trunk is each switch's first interface (s1-eth1 <-> s2-eth1).
+
+With `internet=True`, every switch also has an uplink (interface 99: s1-eth99, s2-eth99) into a plain
+learning bridge `x1` (not controlled by nvapps: the physical network), where host `inet` stands for the
+internet: 172.16.0.1/24 on the external network (its gateway) and 203.0.113.10 further out.
 """
 from __future__ import annotations
 
@@ -15,9 +19,15 @@ from dataclasses import dataclass
 
 from mininet.topo import Topo
 
-from topologies.nodes import TxOffHost, UserspaceSwitch
+from topologies.nodes import PhysicalBridge, TxOffHost, UserspaceSwitch
 
 TRUNK_INTERFACE = "{switch}-eth1"
+UPLINK_PORT = 99
+PHYSNET = "physnet1"
+EXTERNAL_CIDR = "172.16.0.0/24"
+INTERNET_GATEWAY = "172.16.0.1"        # inet's address on the external network
+INTERNET_HOST = "203.0.113.10"         # an address beyond it (on inet's loopback)
+INTERNET_MAC = "02:00:00:ff:00:01"
 
 
 def host_mac(tenant_index: int, n: int, subnet: int = 0) -> str:
@@ -37,6 +47,15 @@ def host_switch(n: int, switches: int) -> str:
     return f"s{(n - 1) % switches + 1}"
 
 
+class InternetHost(TxOffHost):
+    """The internet side: the external network's gateway, with an address further out on its loopback."""
+
+    def config(self, **params):
+        result = super().config(**params)
+        self.cmd(f"ip addr add {INTERNET_HOST}/32 dev lo")
+        return result
+
+
 @dataclass(frozen=True)
 class Attachment:
     """Where a host is: its tenant, subnet and number, and the switch interface it is plugged into."""
@@ -51,7 +70,8 @@ class Attachment:
 class TenantsTopo(Topo):
     """`hosts` hosts per tenant, subnet and switch, on `switches` (1 or 2) switches."""
 
-    def build(self, switches: int = 2, hosts: int = 1, tenants: str = "ab", subnets: int = 1) -> None:
+    def build(self, switches: int = 2, hosts: int = 1, tenants: str = "ab", subnets: int = 1,
+              internet: bool = False) -> None:
         if switches not in (1, 2):
             raise ValueError("the inter-switch link joins at most two switches; the overlay joins more")
         self.attachments: dict[str, Attachment] = {}
@@ -59,6 +79,7 @@ class TenantsTopo(Topo):
         self.subnets = [0] if subnets == 1 else list(range(1, subnets + 1))
         next_port = {f"s{i + 1}": 2 if switches == 2 else 1 for i in range(switches)}
         sws = [self.addSwitch(f"s{i + 1}", dpid=f"{i + 1:016x}", cls=UserspaceSwitch) for i in range(switches)]
+        self.chassis = list(sws)      # the switches nvapps drives
         if switches == 2:
             self.addLink(sws[0], sws[1], port1=1, port2=1)
         for t_index, tenant in enumerate(tenants):
@@ -72,11 +93,23 @@ class TenantsTopo(Topo):
                     self.addLink(host, switch, port2=next_port[switch])
                     self.attachments[host] = Attachment(tenant, sub, n, switch, f"{switch}-eth{next_port[switch]}")
                     next_port[switch] += 1
+        self.internet = internet
+        if internet:
+            physical = self.addSwitch("x1", dpid=f"{0xff:016x}", cls=PhysicalBridge)
+            inet = self.addHost("inet", cls=InternetHost, ip=f"{INTERNET_GATEWAY}/24", mac=INTERNET_MAC)
+            self.addLink(inet, physical)
+            for sw in sws:
+                self.addLink(sw, physical, port1=UPLINK_PORT)
 
     @staticmethod
     def trunks(switches: int = 2) -> list[str]:
         """The trunk interface names to configure (--nvapps-trunk-interfaces)."""
         return [TRUNK_INTERFACE.format(switch=f"s{i + 1}") for i in range(switches)] if switches == 2 else []
+
+
+    def uplinks(self) -> list[str]:
+        """The uplinks to configure (--nvapps-uplinks): every tenant switch's, in order."""
+        return [f"{sw}:{PHYSNET}:{sw}-eth{UPLINK_PORT}" for sw in self.chassis] if self.internet else []
 
 
 topos = {"tenants": TenantsTopo}

@@ -1,6 +1,8 @@
 """The L2 os-ken app: `osken-manager nvapps.l2.app` (loads nvapps.core.app and nvapps.rest.app too)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from os_ken.base import app_manager
 
 from nvapps import pipeline
@@ -8,6 +10,7 @@ from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import BoundPort, bound_ports, chassis_l2, router_interfaces
+from nvapps.l3.gateways import hosted_networks, router_gateways
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -18,10 +21,23 @@ class L2App(ServiceApp):
 
     APP_ID = pipeline.AppId.L2
 
-    def snapshot(self) -> tuple[list[BoundPort], list[BoundPort]]:
+    def snapshot(self) -> L2View:
         networks, ports = self.model.networks(), self.model.ports()
-        return bound_ports(networks, ports, self.core.chassis), router_interfaces(networks, ports)
+        gateways = router_gateways(self.model.list("router"), networks, ports, self.model.subnets(),
+                                   self.core.uplinks, self.core.chassis)
+        keys = {n.id: n.key for n in networks if n.admin_state_up}
+        return L2View(bound_ports(networks, ports, self.core.chassis), router_interfaces(networks, ports),
+                      hosted_networks(gateways, ports, keys))
 
-    def desired(self, chassis: Chassis, snapshot: tuple[list[BoundPort], list[BoundPort]]) -> Desired:
-        flows, groups = chassis_l2(chassis, *snapshot)
+    def desired(self, chassis: Chassis, snapshot: L2View) -> Desired:
+        flows, groups = chassis_l2(chassis, snapshot.bound, snapshot.routers, snapshot.hosted.get(chassis.name, set()))
         return Desired.build(self.APP_ID, flows, groups)
+
+
+@dataclass(frozen=True)
+class L2View:
+    """Bound ports, router interfaces, and the networks each gateway chassis hosts for its routers."""
+
+    bound: list[BoundPort]
+    routers: list[BoundPort]
+    hosted: dict[str, set[int]]

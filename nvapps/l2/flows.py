@@ -11,6 +11,8 @@ from nvapps.model.network import ROUTER_INTERFACE, Network, Port
 from nvapps.pipeline import Priority, Reg, Table
 
 LEARN_IDLE_TIMEOUT = 300
+ARP = 0x0806
+ARP_REQUEST, ARP_REPLY = 1, 2
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,12 @@ def _to_port(key: int) -> ofp.SetField:
     return ofp.SetField(Reg.OUT_PORT, key)
 
 
-def chassis_l2(here: Chassis, bound: list[BoundPort],
-               routers: list[BoundPort] = ()) -> tuple[list[Flow], list[ofp.Group]]:
-    """All L2 flows and groups of chassis `here`: its networks are those with a port bound here."""
+def chassis_l2(here: Chassis, bound: list[BoundPort], routers: list[BoundPort] = (),
+               hosted: set[int] = frozenset()) -> tuple[list[Flow], list[ofp.Group]]:
+    """All L2 flows and groups of chassis `here`: its networks are those with a port bound here, and the
+    `hosted` ones (the networks of routers whose gateway is here)."""
     local = [b for b in bound if b.location.chassis == here.name]
-    keys = sorted({b.network_key for b in local})
+    keys = sorted({b.network_key for b in local} | set(hosted))
     if not keys:
         return [], []
     members = [b for b in bound if b.network_key in keys]
@@ -116,15 +119,19 @@ def _arp_responder(b: BoundPort, here: str) -> list[Flow]:
     for ip in b.port.ip_addresses:
         if ":" in ip:
             continue
-        request = dict(metadata=b.network_key, eth_type=0x0806, arp_op=1, arp_tpa=ip)
-        flows.append(Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**request), actions=(
-            ofp.Move("eth_src", "eth_dst"), ofp.SetField("eth_src", mac), ofp.SetField("arp_op", 2),
-            ofp.Move("arp_sha", "arp_tha"), ofp.SetField("arp_sha", mac),
-            ofp.Move("arp_spa", "arp_tpa"), ofp.SetField("arp_spa", ip), ofp.Output(ofp.OFPP_IN_PORT))))
+        request = dict(metadata=b.network_key, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=ip)
+        flows.append(Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**request), actions=arp_reply(mac, ip)))
         if b.location is not None and b.location.chassis == here:
             flows.append(Flow(Table.L2_CONTROL, Priority.OVERRIDE,
                               match(**request, **{Reg.IN_PORT: b.port.key}), goto=Table.L2_LEARN))
     return flows
+
+
+def arp_reply(mac: str, ip: str) -> tuple[ofp.Action, ...]:
+    """Turn an ARP request for `ip` into the reply of its owner `mac`, in place, back out the asking port."""
+    return (ofp.Move("eth_src", "eth_dst"), ofp.SetField("eth_src", mac), ofp.SetField("arp_op", ARP_REPLY),
+            ofp.Move("arp_sha", "arp_tha"), ofp.SetField("arp_sha", mac),
+            ofp.Move("arp_spa", "arp_tpa"), ofp.SetField("arp_spa", ip), ofp.Output(ofp.OFPP_IN_PORT))
 
 
 def _network_flows(key: int, trunk: int | None) -> list[Flow]:

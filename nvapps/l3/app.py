@@ -13,6 +13,7 @@ from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import BoundPort, bound_ports
 from nvapps.l3.flows import RouterView, chassis_l3, router_views
+from nvapps.l3.gateways import router_gateways
 from nvapps.l3.icmp import NET_UNREACHABLE, TIME_EXCEEDED, icmp_error, ipv4_header
 
 app_manager.require_app("nvapps.core.app")
@@ -30,9 +31,11 @@ class L3App(ServiceApp):
     APP_ID = pipeline.AppId.L3
 
     def snapshot(self) -> tuple[list[RouterView], list[BoundPort]]:
-        networks, ports = self.model.networks(), self.model.ports()
+        networks, ports, subnets, routers = self.model.networks(), self.model.ports(), self.model.subnets(), \
+            self.model.list("router")
         keys = {n.id: n.key for n in networks if n.admin_state_up}
-        views = router_views(self.model.list("router"), ports, self.model.subnets(), keys)
+        gateways = router_gateways(routers, networks, ports, subnets, self.core.uplinks, self.core.chassis)
+        views = router_views(routers, ports, subnets, keys, gateways)
         self._views = {v.router.key: v for v in views}
         return views, bound_ports(networks, ports, self.core.chassis)
 

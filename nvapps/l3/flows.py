@@ -4,6 +4,9 @@ A packet for a router interface's MAC reaches the router through L2 (the interfa
 EGRESS hands it to L3_INPUT with the router's VRF key in metadata; L3_ROUTING picks the longest prefix and
 puts the next hop in reg0; L3_NEIGHBOR rewrites the MACs, switches metadata to the destination network
 and hands the packet back to L2 lookup, so it leaves this chassis already routed.
+
+A router with a gateway (nvapps.l3.gateways) routes outside addresses only on its gateway chassis, whose
+L3_NEIGHBOR hands them to the NAT stage; elsewhere they go to that chassis un-routed.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
 from nvapps.l2.flows import BoundPort
+from nvapps.l3.gateways import Gateway
 from nvapps.model.network import ROUTER_INTERFACE, Port, Subnet
 from nvapps.model.router import Router
 from nvapps.pipeline import Priority, Reg, Table
@@ -41,10 +45,11 @@ class Interface:
 
 @dataclass(frozen=True)
 class RouterView:
-    """A router with its IPv4 interfaces."""
+    """A router with its IPv4 interfaces and its gateway, if it has one."""
 
     router: Router
     interfaces: tuple[Interface, ...]
+    gateway: Gateway | None = None
 
     @property
     def metadata(self) -> int:
@@ -52,8 +57,8 @@ class RouterView:
 
 
 def router_views(routers: list[Router], ports: list[Port], subnets: list[Subnet],
-                 network_keys: dict[str, int]) -> list[RouterView]:
-    """Each administratively up router with its interfaces on IPv4 subnets of up networks."""
+                 network_keys: dict[str, int], gateways: dict[str, Gateway] | None = None) -> list[RouterView]:
+    """Each administratively up router with its interfaces on IPv4 subnets of up networks, and its gateway."""
     by_id = {s.id: s for s in subnets}
     views = []
     for router in routers:
@@ -67,21 +72,23 @@ def router_views(routers: list[Router], ports: list[Port], subnets: list[Subnet]
                 sub = by_id.get(ip["subnet_id"])
                 if sub is not None and sub.ip_version == 4 and port.network_id in network_keys:
                     interfaces.append(Interface(port, sub, network_keys[port.network_id]))
-        views.append(RouterView(router, tuple(interfaces)))
+        views.append(RouterView(router, tuple(interfaces), (gateways or {}).get(router.id)))
     return views
 
 
 def chassis_l3(here: str, views: list[RouterView], bound: list[BoundPort]) -> list[Flow]:
-    """The flows of every router that has an interface on a network with a port bound on chassis `here`."""
+    """The flows of every router that has an interface on a network with a port bound on chassis `here`,
+    or its gateway here."""
     local_networks = {b.network_key for b in bound if b.location.chassis == here}
     flows: list[Flow] = []
     for view in views:
-        if any(i.network_key in local_networks for i in view.interfaces):
-            flows += router_flows(view, bound)
+        gateway_here = view.gateway is not None and view.gateway.chassis == here
+        if gateway_here or any(i.network_key in local_networks for i in view.interfaces):
+            flows += router_flows(view, bound, here)
     return flows
 
 
-def router_flows(view: RouterView, bound: list[BoundPort]) -> list[Flow]:
+def router_flows(view: RouterView, bound: list[BoundPort], here: str = "") -> list[Flow]:
     meta = view.metadata
     vrf = dict(metadata=meta)
     flows = [
@@ -95,13 +102,15 @@ def router_flows(view: RouterView, bound: list[BoundPort]) -> list[Flow]:
     ]
     for i in view.interfaces:
         flows += _interface_flows(view, i)
+    outside = _external_routes(view)
     for route in view.router.routes:
         dest = netaddr.IPNetwork(route["destination"])
-        if dest.version == 4:
+        if dest.version == 4 and (dest, route["nexthop"]) not in outside:
             flows.append(Flow(Table.L3_ROUTING, Priority.ROUTE + 2 * dest.prefixlen,
-                              match(**vrf, eth_type=IPV4, ipv4_dst=(str(dest.network), str(dest.netmask))),
+                              match(**vrf, eth_type=IPV4, **_to(dest)),
                               actions=(ofp.DecTtl(), ofp.SetField(Reg.NEXT_HOP, _int(route["nexthop"]))),
                               goto=Table.L3_NEIGHBOR))
+    flows += _gateway_flows(view, outside, here)
     for i in view.interfaces:
         cidr = netaddr.IPNetwork(i.subnet.cidr)
         for b in bound:
@@ -115,23 +124,83 @@ def router_flows(view: RouterView, bound: list[BoundPort]) -> list[Flow]:
 
 def _interface_flows(view: RouterView, i: Interface) -> list[Flow]:
     """Entering the router through this interface, its own address, and its connected subnet."""
-    vrf = dict(metadata=view.metadata)
     cidr = netaddr.IPNetwork(i.subnet.cidr)
     return [
         # back to an earlier table: resubmit (goto_table only goes forward), metadata set as an action
         Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: i.port.key}),
              actions=(ofp.SetField(Reg.IN_PORT, i.port.key), ofp.SetField(Reg.OUT_PORT, 0),
                       ofp.SetField("metadata", view.metadata), ofp.Resubmit(Table.L3_INPUT))),
+        *_own_address(view, i.ip),
+        _connected(view, cidr),
+    ]
+
+
+def _own_address(view: RouterView, ip: str) -> list[Flow]:
+    """ICMP echo to a router address is answered in place; anything else for it is dropped."""
+    vrf = dict(metadata=view.metadata)
+    return [
         Flow(Table.L3_INPUT, Priority.ROUTER_ECHO,
-             match(**vrf, eth_type=IPV4, ip_proto=ICMP, icmpv4_type=ECHO_REQUEST, ipv4_dst=i.ip),
-             actions=(ofp.Move("ipv4_src", "ipv4_dst"), ofp.SetField("ipv4_src", i.ip),
+             match(**vrf, eth_type=IPV4, ip_proto=ICMP, icmpv4_type=ECHO_REQUEST, ipv4_dst=ip),
+             actions=(ofp.Move("ipv4_src", "ipv4_dst"), ofp.SetField("ipv4_src", ip),
                       ofp.SetField("icmpv4_type", ECHO_REPLY), ofp.SetTtl(REPLY_TTL)),
              goto=Table.L3_ROUTING),
-        Flow(Table.L3_INPUT, Priority.ROUTER_SELF, match(**vrf, eth_type=IPV4, ipv4_dst=i.ip)),
-        Flow(Table.L3_ROUTING, Priority.ROUTE + 2 * cidr.prefixlen + 1,
-             match(**vrf, eth_type=IPV4, ipv4_dst=(str(cidr.network), str(cidr.netmask))),
-             actions=(ofp.DecTtl(), ofp.Move("ipv4_dst", Reg.NEXT_HOP)), goto=Table.L3_NEIGHBOR),
+        Flow(Table.L3_INPUT, Priority.ROUTER_SELF, match(**vrf, eth_type=IPV4, ipv4_dst=ip)),
     ]
+
+
+def _connected(view: RouterView, cidr: netaddr.IPNetwork) -> Flow:
+    """A connected subnet: the destination itself is the next hop."""
+    return Flow(Table.L3_ROUTING, Priority.ROUTE + 2 * cidr.prefixlen + 1,
+                match(metadata=view.metadata, eth_type=IPV4, **_to(cidr)),
+                actions=(ofp.DecTtl(), ofp.Move("ipv4_dst", Reg.NEXT_HOP)), goto=Table.L3_NEIGHBOR)
+
+
+def _external_routes(view: RouterView) -> dict[tuple[netaddr.IPNetwork, str | None], int]:
+    """Routes that leave by the gateway: (prefix, next hop or None for on-link) -> priority. The gateway's
+    own subnet, a default route to its subnet's gateway (unless a static default route exists), and static
+    routes through a next hop on the external subnet."""
+    gw = view.gateway
+    if gw is None:
+        return {}
+    cidr = netaddr.IPNetwork(gw.subnet.cidr)
+    routes: dict[tuple[netaddr.IPNetwork, str | None], int] = {(cidr, None): Priority.ROUTE + 2 * cidr.prefixlen + 1}
+    statics = [(netaddr.IPNetwork(r["destination"]), r["nexthop"]) for r in view.router.routes]
+    if gw.subnet.gateway_ip and not any(dest.prefixlen == 0 and dest.version == 4 for dest, _ in statics):
+        routes[netaddr.IPNetwork("0.0.0.0/0"), gw.subnet.gateway_ip] = Priority.ROUTE
+    for dest, hop in statics:
+        if dest.version == 4 and netaddr.IPAddress(hop) in cidr:
+            routes[dest, hop] = Priority.ROUTE + 2 * dest.prefixlen
+    return routes
+
+
+def _gateway_flows(view: RouterView, routes: dict, here: str) -> list[Flow]:
+    """On the gateway chassis: the gateway's address, routes out by it, and next hops on its subnet handed
+    to NAT. Elsewhere: packets for those routes go to the gateway chassis un-routed, through the network
+    they came from (a router interface's network)."""
+    gw = view.gateway
+    if gw is None or gw.chassis is None:
+        return []
+    vrf = dict(metadata=view.metadata, eth_type=IPV4)
+    if gw.chassis != here:
+        return [Flow(Table.L3_ROUTING, priority, match(**vrf, **{Reg.IN_PORT: i.port.key}, **_to(dest)),
+                     actions=(ofp.SetField("metadata", i.network_key),
+                              ofp.SetField(Reg.OUT_PORT, pipeline.REMOTE_PORT_KEY), ofp.Resubmit(Table.EGRESS)))
+                for (dest, _), priority in routes.items() for i in view.interfaces]
+    cidr = netaddr.IPNetwork(gw.subnet.cidr)
+    flows = _own_address(view, gw.ip)
+    for (dest, hop), priority in routes.items():
+        to_hop = ofp.Move("ipv4_dst", Reg.NEXT_HOP) if hop is None else ofp.SetField(Reg.NEXT_HOP, _int(hop))
+        flows.append(Flow(Table.L3_ROUTING, priority, match(**vrf, **_to(dest)), actions=(ofp.DecTtl(), to_hop),
+                          goto=Table.L3_NEIGHBOR))
+    flows.append(Flow(Table.L3_NEIGHBOR, Priority.FALLBACK,
+                      match(metadata=view.metadata, **{Reg.NEXT_HOP: (int(cidr.network), int(cidr.netmask))}),
+                      goto=Table.NAT_SNAT))
+    return flows
+
+
+def _to(dest: netaddr.IPNetwork) -> dict:
+    """The match on an IPv4 destination prefix (none for the default route)."""
+    return {"ipv4_dst": (str(dest.network), str(dest.netmask))} if dest.prefixlen else {}
 
 
 def _neighbor(meta: int, i: Interface, port: Port, ip: str) -> Flow:

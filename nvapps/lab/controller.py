@@ -30,12 +30,13 @@ class Controller:
     """One osken-manager process; `restart()` keeps its ports and database."""
 
     def __init__(self, workdir: Path, apps: tuple[str, ...] = ("nvapps.l2.app",),
-                 trunks: list[str] | tuple[str, ...] = (), of_port: int | None = None,
-                 rest_port: int | None = None) -> None:
+                 trunks: list[str] | tuple[str, ...] = (), uplinks: list[str] | tuple[str, ...] = (),
+                 of_port: int | None = None, rest_port: int | None = None) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.apps = apps
         self.trunks = list(trunks)
+        self.uplinks = list(uplinks)
         self.of_port = of_port or free_port()
         self.rest_port = rest_port or free_port()
         self.db_path = self.workdir / "nvapps.db"
@@ -53,6 +54,8 @@ class Controller:
                "--nvapps-auth-file", str(self.tokens_path)]
         if self.trunks:
             cmd += ["--nvapps-trunk-interfaces", ",".join(self.trunks)]
+        if self.uplinks:
+            cmd += ["--nvapps-uplinks", ",".join(self.uplinks)]
         return cmd + self.extra_args + list(self.apps)
 
     def member(self, project: str) -> Client:

@@ -12,7 +12,7 @@ from nvapps.client import Client
 from nvapps.lab.controller import Controller
 from nvapps.lab.net import start_net
 from nvapps.lab.ovs import ensure_ovs
-from topologies.tenants import TenantsTopo, host_ip, host_mac, subnet_cidr
+from topologies.tenants import EXTERNAL_CIDR, INTERNET_GATEWAY, PHYSNET, TenantsTopo, host_ip, host_mac, subnet_cidr
 
 
 @dataclass
@@ -68,6 +68,14 @@ def create_tenants(client: Client, topo: TenantsTopo) -> dict[str, Tenant]:
     return out
 
 
+def create_external(client: Client) -> tuple[dict, dict]:
+    """The admin's external network on the topology's physical network (172.16.0.0/24, inet as gateway)."""
+    net = client.create("network", name="public", **{"router:external": True, "provider:physical_network": PHYSNET})
+    sub = client.create("subnet", network_id=net["id"], ip_version=4, cidr=EXTERNAL_CIDR, gateway_ip=INTERNET_GATEWAY,
+                        allocation_pools=[{"start": "172.16.0.100", "end": "172.16.0.199"}], name="public-v4")
+    return net, sub
+
+
 @dataclass
 class Lab:
     """A running controller, a started Mininet net on the tenants topology, and the tenants made over REST."""
@@ -90,9 +98,9 @@ def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, re
                 apps: tuple[str, ...] = ("nvapps.l2.app",)) -> Iterator[Lab]:
     """Start OVS (if needed), the controller and `topo`, create its tenants; stop exactly those on exit."""
     ensure_ovs()
-    switches = sorted(topo.switches())
-    controller = Controller(workdir, apps=apps, trunks=TenantsTopo.trunks(len(switches)), of_port=of_port,
-                            rest_port=rest_port)
+    switches = topo.chassis
+    controller = Controller(workdir, apps=apps, trunks=TenantsTopo.trunks(len(switches)), uplinks=topo.uplinks(),
+                            of_port=of_port, rest_port=rest_port)
     controller.start()
     net = None
     try:

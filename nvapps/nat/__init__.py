@@ -1,1 +1,2 @@
-"""Reserved for the nat service (see docs/pipeline.md); built in its own issue."""
+"""NAT service: the provider edge. Router gateways on uplinks, SNAT, floating IPs and port forwarding with
+conntrack, ARP for external addresses in flows, gateway failover between uplinks."""

@@ -19,9 +19,11 @@ def ovs() -> None:
 @pytest.fixture(scope="module")
 def lab(ovs, tmp_path_factory, request):
     """Two switches, tenants a and b with the same addresses; the module may set HOSTS_PER_SWITCH (default 2:
-    a1..a4, b1..b4), SUBNETS (default 1; more make a router per tenant) and APPS (default the L2 app)."""
+    a1..a4, b1..b4), SUBNETS (default 1; more make a router per tenant), INTERNET (default False: uplinks to
+    a physical network with host inet) and APPS (default the L2 app)."""
     module = request.module
-    topo = TenantsTopo(switches=2, hosts=getattr(module, "HOSTS_PER_SWITCH", 2), subnets=getattr(module, "SUBNETS", 1))
+    topo = TenantsTopo(switches=2, hosts=getattr(module, "HOSTS_PER_SWITCH", 2), subnets=getattr(module, "SUBNETS", 1),
+                       internet=getattr(module, "INTERNET", False))
     with tenants_lab(topo, tmp_path_factory.mktemp(module.__name__.split(".")[-1]),
                      apps=getattr(module, "APPS", ("nvapps.l2.app",))) as running:
         yield running

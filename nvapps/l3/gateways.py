@@ -1,0 +1,60 @@
+"""Router gateways: each router's port on an external network, and the chassis whose uplink carries it now.
+
+A router routes on every chassis where its networks have ports, but it meets the outside world on one
+chassis only: the gateway chassis, chosen among those with an uplink to the external network's physical
+network (nvapps.core.topology.place_gateway). Traffic for outside addresses goes there un-routed, through
+the network it came from; the gateway chassis routes it, translates it (nvapps.nat) and sends it out of
+its uplink. That chassis therefore hosts the router's networks as well, even with no port of its own.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from nvapps.core.topology import Chassis, Uplink, place_gateway
+from nvapps.model.network import ROUTER_GATEWAY, ROUTER_INTERFACE, Network, Port, Subnet
+from nvapps.model.router import Router
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """A router's IPv4 address on an external network, and where it is active (None: no uplink is up)."""
+
+    port: Port
+    subnet: Subnet
+    ip: str
+    network_key: int
+    physnet: str | None
+    chassis: str | None
+    enable_snat: bool
+
+
+def router_gateways(routers: list[Router], networks: list[Network], ports: list[Port], subnets: list[Subnet],
+                    uplinks: list[Uplink], chassis: dict[str, Chassis]) -> dict[str, Gateway]:
+    """The gateway of every administratively up router that has one, by router id."""
+    nets = {n.id: n for n in networks if n.admin_state_up}
+    v4 = {s.id: s for s in subnets if s.ip_version == 4}
+    gateway_ports = {p.device_id: p for p in ports if p.device_owner == ROUTER_GATEWAY}
+    out = {}
+    for router in routers:
+        info = router.external_gateway_info or {}
+        net, port = nets.get(info.get("network_id")), gateway_ports.get(router.id)
+        if not router.admin_state_up or net is None or port is None:
+            continue
+        entry = next((ip for ip in port.fixed_ips or [] if ip["subnet_id"] in v4), None)
+        if entry is not None:
+            out[router.id] = Gateway(port, v4[entry["subnet_id"]], entry["ip_address"], net.key,
+                                     net.physical_network,
+                                     place_gateway(router.key, net.physical_network, uplinks, chassis),
+                                     info.get("enable_snat", True))
+    return out
+
+
+def hosted_networks(gateways: dict[str, Gateway], ports: list[Port], network_keys: dict[str, int]) -> dict[str, set[int]]:
+    """Network keys by chassis name: the networks of the routers whose gateway is active on that chassis."""
+    where = {router_id: g.chassis for router_id, g in gateways.items() if g.chassis}
+    out: dict[str, set[int]] = defaultdict(set)
+    for p in ports:
+        if p.device_owner == ROUTER_INTERFACE and p.device_id in where and p.network_id in network_keys:
+            out[where[p.device_id]].add(network_keys[p.network_id])
+    return dict(out)

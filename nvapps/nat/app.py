@@ -1,0 +1,170 @@
+"""The NAT os-ken app: `osken-manager nvapps.nat.app nvapps.l3.app nvapps.l2.app` connects tenant routers
+to external networks through gateway uplinks (--nvapps-uplinks): SNAT, floating IPs, port forwarding."""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from os_ken.base import app_manager
+from os_ken.lib.packet import arp, ethernet, packet
+
+from nvapps import pipeline
+from nvapps.core import ofp
+from nvapps.core.app import SwitchError
+from nvapps.core.events import EventPacketIn
+from nvapps.core.reconcile import Desired
+from nvapps.core.service import ServiceApp
+from nvapps.core.topology import Chassis
+from nvapps.l3.flows import router_views
+from nvapps.l3.gateways import router_gateways
+from nvapps.model.base import Change
+from nvapps.nat.flows import PROTOCOLS, External, Floating, NatRouter, chassis_nat
+
+app_manager.require_app("nvapps.core.app")
+app_manager.require_app("nvapps.rest.app")
+app_manager.require_app("nvapps.l2.app")
+app_manager.require_app("nvapps.l3.app")
+
+LOG = logging.getLogger(__name__)
+
+KINDS = {"network", "subnet", "port", "router", "floatingip", "port_forwarding"}
+PUNT_RATE_PPS = 50      # next hops the controller resolves per second and switch, at most
+BROADCAST = "ff:ff:ff:ff:ff:ff"
+
+
+@dataclass(frozen=True)
+class Flush:
+    """Conntrack entries to clear in a router's zone: connections to (and from) a floating address."""
+
+    physnet: str | None
+    zone: int
+    address: str
+    ip_proto: int = 0
+    port: int | None = None
+
+
+@dataclass
+class NatView:
+    """Routers with gateways, external networks, and the conntrack flushes this round owes."""
+
+    routers: list[NatRouter]
+    externals: list[External]
+    flushes: list[Flush] = field(default_factory=list)
+
+
+class NatApp(ServiceApp):
+    """The provider edge: each router meets its external network on one gateway chassis."""
+
+    APP_ID = pipeline.AppId.NAT
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._flushes: list[Flush] = []
+        self._announced: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self._view = NatView([], [])
+
+    def snapshot(self) -> NatView:
+        model = self.model
+        networks, ports, subnets, routers = model.networks(), model.ports(), model.subnets(), model.list("router")
+        keys = {n.id: n.key for n in networks if n.admin_state_up}
+        gateways = router_gateways(routers, networks, ports, subnets, self.core.uplinks, self.core.chassis)
+        forwards = defaultdict(list)
+        for pf in model.list("port_forwarding"):
+            forwards[pf.floatingip_id].append(pf)
+        floating = defaultdict(list)
+        for fip in model.list("floatingip"):
+            if fip.router_id and (fip.port_id or forwards[fip.id]):
+                floating[fip.router_id].append(Floating(fip.floating_ip_address,
+                                                        fip.fixed_ip_address if fip.port_id else None,
+                                                        tuple(forwards[fip.id])))
+        nat_routers = [NatRouter(v, tuple(floating[v.router.id]))
+                       for v in router_views(routers, ports, subnets, keys, gateways) if v.gateway is not None]
+        externals = [External(n.key, n.physical_network) for n in networks
+                     if n.external and n.physical_network and n.admin_state_up]
+        flushes, self._flushes = self._flushes, []
+        self._view = NatView(nat_routers, externals, flushes)
+        return self._view
+
+    def desired(self, chassis: Chassis, snapshot: NatView) -> Desired:
+        return Desired.build(self.APP_ID, chassis_nat(chassis, snapshot.routers, snapshot.externals))
+
+    def relevant(self, changes: list) -> bool:
+        return any(c.kind in KINDS for c in changes)
+
+    def setup(self, chassis: Chassis) -> None:
+        self.core.ensure_meter(chassis, pipeline.app_meter(self.APP_ID), PUNT_RATE_PPS)
+
+    def noticed(self, changes: list[Change]) -> None:
+        """A floating IP that lost or changed its port, or a port forwarding that went or changed: the
+        connections it allowed are cleared once its flows are gone."""
+        fips_before = {c.old.id: c.old for c in changes if c.kind == "floatingip" and c.old is not None}
+        for c in changes:
+            if c.kind == "floatingip" and c.old is not None and c.old.port_id and c.old.router_id and (
+                    c.new is None or (c.new.port_id, c.new.fixed_ip_address) != (c.old.port_id, c.old.fixed_ip_address)):
+                self._flush_for(c.old.floating_network_id, c.old.router_id, c.old.floating_ip_address)
+            elif c.kind == "port_forwarding" and c.old is not None and c.new != c.old:
+                fip = fips_before.get(c.old.floatingip_id) or self.model.find("floatingip", c.old.floatingip_id)
+                if fip is not None and fip.router_id:
+                    self._flush_for(fip.floating_network_id, fip.router_id, fip.floating_ip_address,
+                                    PROTOCOLS[c.old.protocol][0], c.old.external_port)
+
+    def _flush_for(self, network_id: str, router_id: str, address: str, ip_proto: int = 0,
+                   port: int | None = None) -> None:
+        net, router = self.model.find("network", network_id), self.model.find("router", router_id)
+        if net is not None and router is not None:
+            self._flushes.append(Flush(net.physical_network, pipeline.router_zone(router.key), address, ip_proto,
+                                       port))
+
+    def synced(self, chassis: Chassis, snapshot: NatView) -> None:
+        """Clear the connections of removed floating addresses; announce addresses newly active here."""
+        for f in snapshot.flushes:
+            if f.physnet in chassis.uplinks:     # connections to the address; from it (1:1 only)
+                self.core.ct_flush(chassis, f.zone, ofp.CtTuple(dst=f.address, dst_port=f.port), ip_proto=f.ip_proto)
+                if f.port is None:
+                    self.core.ct_flush(chassis, f.zone, reply=ofp.CtTuple(dst=f.address))
+        active = {}
+        for r in snapshot.routers:
+            gw = r.view.gateway
+            if gw.chassis == chassis.name:
+                for ip in [gw.ip] + [f.address for f in r.floating]:
+                    active[r.view.router.id, ip] = (gw, ip)
+        for key in active.keys() - self._announced[chassis.name]:
+            gw, ip = active[key]
+            ofport = chassis.uplink_ofport(gw.physnet)
+            if ofport is not None:     # gratuitous ARP: the physical network learns where the address is now
+                self.core.packet_out(chassis, ofport, arp_request(gw.port.mac_address, ip, ip))
+        self._announced[chassis.name] = set(active)
+
+    def packet_in(self, ev: EventPacketIn) -> None:
+        """A packet routed out to a next hop whose MAC is unknown: ask for it on the uplink (the reply
+        teaches the binding; the packet itself is dropped)."""
+        hop = ev.fields.get(pipeline.Reg.NEXT_HOP)
+        frame = packet.Packet(ev.data).get_protocol(ethernet.ethernet)
+        if not hop or frame is None:
+            return
+        for r in self._view.routers:
+            gw = r.view.gateway
+            if gw.port.mac_address == frame.src and gw.chassis == ev.chassis.name:
+                ofport = ev.chassis.uplink_ofport(gw.physnet)
+                if ofport is not None:
+                    try:
+                        self.core.packet_out(ev.chassis, ofport, arp_request(gw.port.mac_address, gw.ip,
+                                                                             _ip(hop)))
+                    except SwitchError as exc:
+                        LOG.warning("asking for %s on %s failed: %s", _ip(hop), ev.chassis.name, exc)
+                return
+
+
+def arp_request(mac: str, ip: str, target: str) -> bytes:
+    """An ARP request from `mac`/`ip` for `target` (gratuitous when `target` is `ip`), broadcast."""
+    pkt = packet.Packet()
+    pkt.add_protocol(ethernet.ethernet(dst=BROADCAST, src=mac, ethertype=0x0806))
+    pkt.add_protocol(arp.arp(opcode=arp.ARP_REQUEST, src_mac=mac, src_ip=ip, dst_mac="00:00:00:00:00:00",
+                             dst_ip=target))
+    pkt.serialize()
+    return bytes(pkt.data)
+
+
+def _ip(value: int) -> str:
+    return ".".join(str((value >> s) & 0xFF) for s in (24, 16, 8, 0))

@@ -1,0 +1,153 @@
+"""Pure functions: the NAT flows of one chassis, for the router gateways active on it and its uplinks.
+
+A router's gateway lives on one chassis (nvapps.l3.gateways). There, packets from the uplink to the
+router's gateway MAC enter the router's conntrack zone, where replies get their internal addresses back
+(un-SNAT) and new connections to a floating IP or a forwarded port get the internal one (DNAT) before
+routing. Packets routed out by the gateway pass the same zone again: replies of DNAT connections get the
+floating IP back, new connections leave from their floating IP or masqueraded as the router's address
+(SNAT). Next-hop MACs on the external network are learned from ARP on the uplink; an unknown one sends
+the packet to the controller, which asks for it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import netaddr
+
+from nvapps import pipeline
+from nvapps.core import ofp
+from nvapps.core.ofp import Flow, match
+from nvapps.core.topology import Chassis
+from nvapps.l2.flows import ARP, ARP_REQUEST, arp_reply
+from nvapps.l3.flows import IPV4, RouterView
+from nvapps.model.port_forwarding import PortForwarding
+from nvapps.pipeline import Priority, Reg, Table
+
+MAC_BINDING_IDLE_TIMEOUT = 300
+UNRESOLVED = "00:00:00:00:00:00"
+SNAT_PORTS = (1024, 65535)
+PROTOCOLS = {"tcp": (6, "tcp_dst"), "udp": (17, "udp_dst")}
+NEW = ofp.ct_state("+new+trk")
+
+
+@dataclass(frozen=True)
+class Floating:
+    """A floating IP on a router: 1:1 to `fixed`, or (fixed None) only its forwarded ports."""
+
+    address: str
+    fixed: str | None
+    forwards: tuple[PortForwarding, ...] = ()
+
+
+@dataclass(frozen=True)
+class NatRouter:
+    """A router with a gateway: its view (interfaces, gateway) and its floating IPs."""
+
+    view: RouterView
+    floating: tuple[Floating, ...]
+
+    @property
+    def zone(self) -> int:
+        return pipeline.router_zone(self.view.router.key)
+
+
+@dataclass(frozen=True)
+class External:
+    """An external network on a physical network."""
+
+    key: int
+    physnet: str
+
+
+def chassis_nat(here: Chassis, routers: list[NatRouter], externals: list[External]) -> list[Flow]:
+    """The uplink flows of every external network with an uplink here, and the NAT flows of every router
+    whose gateway is active here."""
+    flows: list[Flow] = []
+    for ext in externals:
+        ofport = here.uplink_ofport(ext.physnet)
+        if ofport is not None:
+            flows += uplink_flows(ext, ofport)
+    for r in routers:
+        if r.view.gateway.chassis == here.name:
+            flows += router_nat_flows(r)
+    return flows
+
+
+def uplink_flows(ext: External, ofport: int) -> list[Flow]:
+    """Packets from the uplink enter the NAT stage in the external network (ARP teaches a MAC binding
+    first); routed packets resolved to a MAC leave by it, unresolved ones go to the controller."""
+    learn = ofp.Learn(
+        table=Table.NAT_MAC_BINDING, priority=Priority.SPECIFIC,
+        cookie=pipeline.learned_cookie(pipeline.AppId.NAT), idle_timeout=MAC_BINDING_IDLE_TIMEOUT,
+        specs=(ofp.LearnMatch("metadata"), ofp.LearnMatch(Reg.NEXT_HOP, "arp_spa"), ofp.LearnLoad("arp_sha", "eth_dst")))
+    meta = (ext.key, pipeline.METADATA_MASK)
+    return [
+        Flow(Table.CLASSIFY, Priority.OVERRIDE, match(in_port=ofport, eth_type=ARP),
+             actions=(ofp.SetField("metadata", ext.key), learn), goto=Table.NAT_UPLINK_IN),
+        Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=ofport), write_metadata=meta, goto=Table.NAT_UPLINK_IN),
+        Flow(Table.NAT_TO_UPLINK, Priority.SPECIFIC, match(metadata=ext.key, eth_dst=UNRESOLVED),
+             actions=(ofp.PUNT,), meter=pipeline.app_meter(pipeline.AppId.NAT)),
+        Flow(Table.NAT_TO_UPLINK, Priority.FALLBACK, match(metadata=ext.key), actions=(ofp.Output(ofport),)),
+    ]
+
+
+def router_nat_flows(r: NatRouter) -> list[Flow]:
+    """The router's external addresses answered and translated on its gateway chassis."""
+    gw, meta = r.view.gateway, r.view.metadata
+    ct = dict(zone=r.zone)
+    flows = [
+        Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC, match(metadata=gw.network_key, eth_type=IPV4,
+                                                           eth_dst=gw.port.mac_address),
+             actions=(ofp.SetField("metadata", meta), ofp.SetField(Reg.IN_PORT, gw.port.key),
+                      ofp.Ct(**ct, nat=ofp.Nat(), table=Table.NAT_DNAT))),
+        Flow(Table.NAT_DNAT, Priority.FALLBACK, match(metadata=meta), actions=(ofp.Resubmit(Table.L3_INPUT),)),
+        Flow(Table.NAT_SNAT, Priority.SPECIFIC, match(metadata=meta, eth_type=IPV4),
+             actions=(ofp.Ct(**ct, nat=ofp.Nat(), table=Table.NAT_SNAT_COMMIT),)),
+        Flow(Table.NAT_SNAT_COMMIT, Priority.FALLBACK, match(metadata=meta), goto=Table.NAT_EGRESS),
+        Flow(Table.NAT_EGRESS, Priority.SPECIFIC, match(metadata=meta),
+             actions=(ofp.SetField("eth_src", gw.port.mac_address), ofp.SetField("metadata", gw.network_key),
+                      ofp.SetField("eth_dst", UNRESOLVED), ofp.Resubmit(Table.NAT_MAC_BINDING)),
+             goto=Table.NAT_TO_UPLINK),
+    ]
+    answered = [gw.ip] + [f.address for f in r.floating]
+    flows += [Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC,
+                   match(metadata=gw.network_key, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=ip),
+                   actions=arp_reply(gw.port.mac_address, ip)) for ip in answered]
+    if gw.enable_snat:
+        flows += [Flow(Table.NAT_SNAT_COMMIT, Priority.SPECIFIC,
+                       match(metadata=meta, eth_type=IPV4, ct_state=NEW, ipv4_src=_prefix(i.subnet.cidr)),
+                       actions=(ofp.Ct(**ct, commit=True, nat=ofp.Nat("src", gw.ip, SNAT_PORTS),
+                                       table=Table.NAT_EGRESS),))
+                  for i in r.view.interfaces]
+    for f in r.floating:
+        flows += _floating_flows(r, f)
+    return flows
+
+
+def _floating_flows(r: NatRouter, f: Floating) -> list[Flow]:
+    meta, ct = r.view.metadata, dict(zone=r.zone, commit=True)
+    new_to = dict(metadata=meta, eth_type=IPV4, ct_state=NEW, ipv4_dst=f.address)
+    flows = []
+    if f.fixed is not None:
+        flows += [
+            Flow(Table.NAT_DNAT, Priority.SPECIFIC, match(**new_to),
+                 actions=(ofp.Ct(**ct, nat=ofp.Nat("dst", f.fixed), table=Table.L3_INPUT),)),
+            Flow(Table.NAT_SNAT_COMMIT, Priority.OVERRIDE,
+                 match(metadata=meta, eth_type=IPV4, ct_state=NEW, ipv4_src=f.fixed),
+                 actions=(ofp.Ct(**ct, nat=ofp.Nat("src", f.address), table=Table.NAT_EGRESS),)),
+        ]
+    else:   # only its forwarded ports lead inside
+        flows.append(Flow(Table.NAT_DNAT, Priority.SPECIFIC, match(**new_to)))
+    for pf in f.forwards:
+        proto, port_field = PROTOCOLS[pf.protocol]
+        flows.append(Flow(Table.NAT_DNAT, Priority.OVERRIDE,
+                          match(**new_to, ip_proto=proto, **{port_field: pf.external_port}),
+                          actions=(ofp.Ct(**ct, nat=ofp.Nat("dst", pf.internal_ip_address,
+                                                            (pf.internal_port, pf.internal_port)),
+                                          table=Table.L3_INPUT),)))
+    return flows
+
+
+def _prefix(cidr: str) -> tuple[str, str]:
+    net = netaddr.IPNetwork(cidr)
+    return str(net.network), str(net.netmask)
