@@ -3,6 +3,8 @@
     nvctl network list [--filter name=blue]        nvctl network create name=blue
     nvctl port show ID --json                       nvctl port update ID admin_state_up=false
     nvctl router add-interface ID --subnet SUBNET   nvctl chassis list
+    nvctl port-forwarding create --floatingip FIP protocol=tcp internal_port_id=PORT internal_ip_address=IP \
+          internal_port=22 external_port=2222
 
 Attributes are KEY=VALUE; a VALUE that parses as JSON is taken as JSON (false, 42, '[...]', '{...}').
 Settings: --url (or NVAPPS_URL, default http://127.0.0.1:9696) and --token (or NVAPPS_TOKEN / OS_TOKEN).
@@ -16,7 +18,7 @@ import os
 import sys
 from typing import Any
 
-from nvapps.client import COLLECTIONS, ApiError, Client
+from nvapps.client import COLLECTIONS, PARENTS, ApiError, Client
 
 EXIT_API, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
@@ -35,6 +37,8 @@ COLUMNS = {
                             "port_range_min", "port_range_max", "remote_ip_prefix", "remote_group_id"),
     "network_acl": ("id", "network_id", "position", "direction", "action", "protocol",
                     "source_ip_prefix", "destination_ip_prefix"),
+    "port_forwarding": ("id", "protocol", "external_port", "internal_ip_address", "internal_port",
+                        "internal_port_id"),
     "chassis": ("name", "datapath_id", "connected", "flow_mods", "group_mods", "packet_ins"),
 }
 
@@ -68,6 +72,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE", help="list filters")
     p.add_argument("--subnet", help="add-/remove-interface by subnet")
     p.add_argument("--port", help="add-/remove-interface by port")
+    p.add_argument("--floatingip", help="the floating IP a port forwarding belongs to")
     return p
 
 
@@ -79,19 +84,22 @@ def run(opts: argparse.Namespace, client: Client) -> Any:
         return client.chassis()
     kind = RESOURCES[opts.resource]
     args = list(opts.args)
+    if (kind in PARENTS) != bool(opts.floatingip):
+        raise UsageError(f"--floatingip is {'required' if kind in PARENTS else 'only'} for port-forwarding")
+    parent = {"parent_id": opts.floatingip} if opts.floatingip else {}
     if opts.action == "list":
-        return client.list(kind, **parse_attrs(opts.filter))
+        return client.list(kind, **parent, **parse_attrs(opts.filter))
     if opts.action == "create":
-        return client.create(kind, **parse_attrs(args))
+        return client.create(kind, **parent, **parse_attrs(args))
     if not args:
         raise UsageError(f"{opts.action} needs the {opts.resource}'s ID")
     obj_id, rest = args[0], args[1:]
     if opts.action == "show":
-        return client.get(kind, obj_id)
+        return client.get(kind, obj_id, **parent)
     if opts.action == "update":
-        return client.update(kind, obj_id, **parse_attrs(rest))
+        return client.update(kind, obj_id, **parent, **parse_attrs(rest))
     if opts.action == "delete":
-        client.delete(kind, obj_id)
+        client.delete(kind, obj_id, **parent)
         return None
     if kind != "router" or bool(opts.subnet) == bool(opts.port):
         raise UsageError(f"{opts.action} is for routers, with exactly one of --subnet or --port")

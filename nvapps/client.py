@@ -8,7 +8,19 @@ from typing import Any
 
 COLLECTIONS = {"network": "networks", "subnet": "subnets", "port": "ports", "router": "routers",
                "floatingip": "floatingips", "security_group": "security-groups",
-               "security_group_rule": "security-group-rules", "network_acl": "network-acls"}
+               "security_group_rule": "security-group-rules", "network_acl": "network-acls",
+               "port_forwarding": "port_forwardings"}
+# Sub-resources: kind -> the kind of the parent whose id is in their path (/v2.0/floatingips/ID/port_forwardings)
+PARENTS = {"port_forwarding": "floatingip"}
+
+
+def path(kind: str, obj_id: str | None = None, parent_id: str | None = None) -> str:
+    """The URL path of a collection or member (under its parent for a sub-resource)."""
+    if (kind in PARENTS) != (parent_id is not None):
+        raise ValueError(f"{kind} {'needs' if kind in PARENTS else 'takes no'} parent id")
+    base = f"/v2.0/{COLLECTIONS[PARENTS[kind]]}/{parent_id}/{COLLECTIONS[kind]}" if parent_id else \
+        f"/v2.0/{COLLECTIONS[kind]}"
+    return f"{base}/{obj_id}" if obj_id else base
 
 
 class ApiError(Exception):
@@ -47,22 +59,23 @@ class Client:
                 decoded = payload.decode(errors="replace")
             raise ApiError(exc.code, decoded) from None
 
-    def create(self, kind: str, **attrs: Any) -> dict:
-        return self.request("POST", f"/v2.0/{COLLECTIONS[kind]}", {kind: attrs})[1][kind]
+    def create(self, kind: str, parent_id: str | None = None, **attrs: Any) -> dict:
+        return self.request("POST", path(kind, parent_id=parent_id), {kind: attrs})[1][kind]
 
-    def update(self, kind: str, obj_id: str, **attrs: Any) -> dict:
-        return self.request("PUT", f"/v2.0/{COLLECTIONS[kind]}/{obj_id}", {kind: attrs})[1][kind]
+    def update(self, kind: str, obj_id: str, parent_id: str | None = None, **attrs: Any) -> dict:
+        return self.request("PUT", path(kind, obj_id, parent_id), {kind: attrs})[1][kind]
 
-    def get(self, kind: str, obj_id: str) -> dict:
-        return self.request("GET", f"/v2.0/{COLLECTIONS[kind]}/{obj_id}")[1][kind]
+    def get(self, kind: str, obj_id: str, parent_id: str | None = None) -> dict:
+        return self.request("GET", path(kind, obj_id, parent_id))[1][kind]
 
-    def list(self, kind: str, **filters: str) -> list[dict]:
+    def list(self, kind: str, parent_id: str | None = None, **filters: str) -> list[dict]:
         query = "&".join(f"{k}={v}" for k, v in filters.items())
         plural = COLLECTIONS[kind]
-        return self.request("GET", f"/v2.0/{plural}" + (f"?{query}" if query else ""))[1][plural.replace("-", "_")]
+        return self.request("GET", path(kind, parent_id=parent_id) + (f"?{query}" if query else ""))[1][
+            plural.replace("-", "_")]
 
-    def delete(self, kind: str, obj_id: str) -> None:
-        self.request("DELETE", f"/v2.0/{COLLECTIONS[kind]}/{obj_id}")
+    def delete(self, kind: str, obj_id: str, parent_id: str | None = None) -> None:
+        self.request("DELETE", path(kind, obj_id, parent_id))
 
     def action(self, kind: str, obj_id: str, name: str, **body: Any) -> dict:
         """A member action, e.g. action("router", rid, "add_router_interface", subnet_id=...)."""

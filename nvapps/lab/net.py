@@ -1,6 +1,7 @@
 """Mininet helpers: a network driven by a remote nvapps controller, pings and packet captures."""
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -118,3 +119,23 @@ def tcp_reaches(src: Host, dst: Host, dst_ip: str, port: int) -> bool:
     with listen(dst, port) as got:
         send(src, dst_ip, port, "hello")
     return "hello" in got.text
+
+
+@contextmanager
+def background(host: Host, script: str) -> Iterator[subprocess.Popen]:
+    """A shell pipeline running on `host` for the block, killed (its whole session) after."""
+    proc = host.popen(["sh", "-c", script], stdout=-1, stderr=-1)
+    try:
+        yield proc
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def wait_listening(host: Host, port: int, timeout: float = 10.0) -> None:
+    """Block until something on `host` listens on TCP `port`."""
+    deadline = time.monotonic() + timeout
+    while f":{port}" not in host.cmd(f"ss -Hltn sport = :{port}"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"nothing listens on {host.name}:{port}")
+        time.sleep(0.1)

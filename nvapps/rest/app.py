@@ -10,6 +10,7 @@ from os_ken.lib import hub
 from nvapps import config
 from nvapps.core.events import EventModelChanged
 from nvapps.core.topology import locate
+from nvapps.l3.gateways import router_gateways
 from nvapps.model.base import Resource
 from nvapps.model.network import Port
 from nvapps.model.service import Model
@@ -67,6 +68,8 @@ class RestApp(app_manager.OSKenApp):
         core = self._core()
         if core is None:
             return []
+        m = self.model
+        gateways = router_gateways(m.list("router"), m.networks(), m.ports(), m.subnets(), core.uplinks, core.chassis)
         out = []
         for ch in sorted(core.chassis.values(), key=lambda c: c.name):
             stats = core.stats.get(ch.dpid)
@@ -75,6 +78,9 @@ class RestApp(app_manager.OSKenApp):
                 "interfaces": [{"name": i.name, "ofport": i.ofport, "up": i.up}
                                for i in sorted(ch.interfaces.values(), key=lambda i: i.ofport)],
                 "trunk_ofport": ch.trunk_ofport,
+                "uplinks": {physnet: {"interface": name, "ofport": ch.uplink_ofport(physnet)}
+                            for physnet, name in sorted(ch.uplinks.items())},
+                "gateway_routers": sorted(rid for rid, g in gateways.items() if g.chassis == ch.name),
                 "flows": stats.flows, "flow_mods": stats.flow_mods, "group_mods": stats.group_mods,
                 "packet_ins": stats.packet_ins, "errors": stats.errors, "last_sync": stats.last_sync,
             })

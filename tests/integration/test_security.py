@@ -7,12 +7,10 @@ test puts back what it changed.
 """
 from __future__ import annotations
 
-import os
-import signal
 import time
 from contextlib import ExitStack, contextmanager
 
-from nvapps.lab.net import capture, listen, ping, send, tcp_reaches, wait_ping
+from nvapps.lab.net import background, capture, listen, ping, send, tcp_reaches, wait_ping
 from nvapps.lab.ovs import dump_flows
 from nvapps.pipeline import AppId, app_cookie
 from topologies.tenants import host_ip, host_mac
@@ -50,17 +48,6 @@ def port_settings(lab, host: str, **settings):
 
 def in_groups(lab, host: str, *groups: dict):
     return port_settings(lab, host, security_groups=[g["id"] for g in groups])
-
-
-@contextmanager
-def background(host, script: str):
-    """A shell pipeline running on `host` for the block, killed (its whole session) after."""
-    proc = host.popen(["sh", "-c", script], stdout=-1, stderr=-1)
-    try:
-        yield proc
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def test_default_group_members_talk_on_one_switch_across_switches_and_through_the_router(lab):
