@@ -32,7 +32,9 @@ def bob(controller):
 
 @pytest.fixture(scope="module")
 def external(admin):
-    net = admin.network.create_network(name="public", is_router_external=True)
+    net = admin.network.create_network(name="public", is_router_external=True, provider_network_type="flat",
+                                       provider_physical_network="physnet1")
+    assert (net.provider_network_type, net.provider_physical_network) == ("flat", "physnet1")
     sub = admin.network.create_subnet(network_id=net.id, cidr="172.24.4.0/24", ip_version=4, name="public-v4")
     return net, sub
 
@@ -100,6 +102,33 @@ def test_floating_ips_associate_and_disassociate(alice, external):
     assert alice.network.get_ip(fip.id).fixed_ip_address == fip.fixed_ip_address
     fip = alice.network.update_ip(fip, port_id=None)
     assert fip.port_id is None and fip.router_id is None
+    alice.network.delete_ip(fip)
+
+
+def test_port_forwardings_on_a_floating_ip(alice, admin, external):
+    ext_net, _ = external
+    net = alice.network.create_network(name="pf-net")
+    sub = alice.network.create_subnet(network_id=net.id, cidr="10.31.0.0/24", ip_version=4)
+    port = alice.network.create_port(network_id=net.id)
+    router = alice.network.create_router(name="pf-r", external_gateway_info={"network_id": ext_net.id})
+    alice.network.add_interface_to_router(router, subnet_id=sub.id)
+    fip = alice.network.create_ip(floating_network_id=ext_net.id)
+    internal = port.fixed_ips[0]["ip_address"]
+    pf = alice.network.create_port_forwarding(floatingip_id=fip.id, protocol="tcp", internal_port_id=port.id,
+                                              internal_ip_address=internal, internal_port=22, external_port=2222)
+    assert (pf.internal_ip_address, pf.internal_port, pf.external_port) == (internal, 22, 2222)
+    assert alice.network.get_ip(fip.id).router_id == router.id
+    assert [p.id for p in alice.network.port_forwardings(fip)] == [pf.id]
+    pf = alice.network.update_port_forwarding(pf, fip, external_port=2200)
+    assert alice.network.get_port_forwarding(pf, fip).external_port == 2200
+    with pytest.raises(exceptions.ConflictException):
+        alice.network.create_port_forwarding(floatingip_id=fip.id, protocol="tcp", internal_port_id=port.id,
+                                             internal_ip_address=internal, internal_port=23, external_port=2200)
+    with pytest.raises(exceptions.BadRequestException):
+        alice.network.create_port_forwarding(floatingip_id=fip.id, protocol="sctp", internal_port_id=port.id,
+                                             internal_ip_address=internal, internal_port=24, external_port=2224)
+    alice.network.delete_port_forwarding(pf, fip)
+    assert list(alice.network.port_forwardings(fip)) == []
     alice.network.delete_ip(fip)
 
 

@@ -22,6 +22,13 @@ def test_a_malformed_chassis_name_mapping_is_reported(tmp_path):
     assert "Traceback" not in log
 
 
+def test_a_malformed_uplink_is_reported(tmp_path):
+    controller = Controller(tmp_path, uplinks=["s1:s1-eth99"])
+    log = start_fails(controller)
+    assert "nvapps: --nvapps-uplinks entry 's1:s1-eth99' is not CHASSIS:PHYSNET:INTERFACE" in log
+    assert "Traceback" not in log
+
+
 def test_an_unusable_database_path_is_reported(tmp_path):
     (tmp_path / "file").write_text("not a directory")
     controller = Controller(tmp_path)

@@ -3,7 +3,8 @@
 It runs nvapps flow specs (the subset of fields and actions nvapps emits) the way OVS would: highest
 priority match per table, apply-actions then write-metadata then goto, groups of type "all" clone the
 packet per bucket, resubmit runs a table and returns, output to the ingress port is skipped, learn()
-writes a flow.
+writes a flow, and ct() tracks connections per zone (new/established/reply, commit, nat of addresses and
+TCP/UDP ports; a port range keeps the original port) before it recirculates into its table.
 """
 from __future__ import annotations
 
@@ -25,10 +26,19 @@ class Packet:
 
 
 @dataclass
+class Connection:
+    """A committed conntrack entry: its original and reply tuples (src, dst, proto, sport, dport)."""
+
+    orig: tuple
+    reply: tuple
+
+
+@dataclass
 class FakeSwitch:
     flows: list[ofp.Flow]
     groups: dict[int, ofp.Group] = field(default_factory=dict)
     learned: list[ofp.Flow] = field(default_factory=list)
+    conntrack: dict[int, list[Connection]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, flows: list[ofp.Flow], groups: list[ofp.Group]) -> "FakeSwitch":
@@ -90,6 +100,9 @@ class FakeSwitch:
                 pkt.fields.pop("vlan_vid", None)
             elif isinstance(act, ofp.Learn):
                 self._learn(act, pkt)
+            elif isinstance(act, ofp.Ct):
+                self._ct(act, pkt, out, depth)
+                return          # recirculated (nvapps ends action lists with ct)
             else:
                 raise NotImplementedError(type(act).__name__)
 
@@ -104,9 +117,64 @@ class FakeSwitch:
         self.learned = [f for f in self.learned if f.match != flow.match] + [flow]
 
 
+    def _ct(self, act: ofp.Ct, pkt: Packet, out: list, depth: int) -> None:
+        zone = pkt.get(act.zone_reg) & 0xFFFF if act.zone_reg else act.zone
+        entries = self.conntrack.setdefault(zone, [])
+        key = _tuple(pkt)
+        conn = next((c for c in entries if key in (c.orig, c.reply)), None)
+        if conn is not None:
+            reply = key == conn.reply and key != conn.orig
+            state = ofp.CT_TRK | ofp.CT_EST | (ofp.CT_RPL if reply else 0)
+            if act.nat is not None:          # apply the connection's translation in this direction
+                _set_tuple(pkt, _swap(conn.orig) if reply else _swap(conn.reply))
+        else:
+            state = ofp.CT_TRK | ofp.CT_NEW
+            if act.commit:
+                if act.nat is not None and act.nat.kind is not None:
+                    _translate(pkt, act.nat)
+                entries.append(Connection(key, _swap(_tuple(pkt))))
+        pkt.fields["ct_state"] = state
+        if act.table is not None:
+            self._table(act.table, pkt, out, depth + 1)
+
+
+_PORTS = {6: ("tcp_src", "tcp_dst"), 17: ("udp_src", "udp_dst")}
+
+
+def _tuple(pkt: Packet) -> tuple:
+    proto = pkt.get("ip_proto")
+    sport, dport = (pkt.get(f) for f in _PORTS.get(proto, ("", "")))
+    return pkt.get("ipv4_src"), pkt.get("ipv4_dst"), proto, sport, dport
+
+
+def _swap(t: tuple) -> tuple:
+    """The tuple of the other direction."""
+    return t[1], t[0], t[2], t[4], t[3]
+
+
+def _set_tuple(pkt: Packet, t: tuple) -> None:
+    pkt.fields["ipv4_src"], pkt.fields["ipv4_dst"] = t[0], t[1]
+    if t[2] in _PORTS:
+        src, dst = _PORTS[t[2]]
+        pkt.fields[src], pkt.fields[dst] = t[3], t[4]
+
+
+def _translate(pkt: Packet, nat: ofp.Nat) -> None:
+    """Apply a new connection's nat(src=...) or nat(dst=...)."""
+    side = "src" if nat.kind == "src" else "dst"
+    pkt.fields[f"ipv4_{side}"] = ofp.FIELDS["ipv4_src"].parse(nat.ip)
+    proto = pkt.get("ip_proto")
+    if nat.ports is not None and proto in _PORTS:
+        field = _PORTS[proto][0 if side == "src" else 1]
+        low, high = nat.ports
+        if not low <= pkt.get(field) <= high:
+            pkt.fields[field] = low
+
+
 def _wire(pkt: Packet) -> dict[str, int]:
     """The header fields a packet leaves with (no pipeline registers)."""
-    return {k: v for k, v in pkt.fields.items() if not k.startswith("reg") and k not in ("metadata", "in_port")}
+    return {k: v for k, v in pkt.fields.items()
+            if not k.startswith("reg") and k not in ("metadata", "in_port", "ct_state")}
 
 
 def _matches(flow: ofp.Flow, pkt: Packet) -> bool:

@@ -1,0 +1,170 @@
+"""Gateway placement and the NAT pipeline on the fake switch (with its conntrack): SNAT, floating IPs, port
+forwarding, next hops learned from ARP, and outside traffic sent un-routed to the gateway chassis."""
+from __future__ import annotations
+
+import netaddr
+import pytest
+
+from nvapps.core import ofp
+from nvapps.core.stages import stage_defaults
+from nvapps.core.topology import Chassis, Interface, Uplink, place_gateway
+from nvapps.l2.flows import bound_ports, chassis_l2, router_interfaces
+from nvapps.l3.flows import chassis_l3, router_views
+from nvapps.l3.gateways import hosted_networks, router_gateways
+from nvapps.model.network import ROUTER_GATEWAY, ROUTER_INTERFACE, Network, Port, Subnet
+from nvapps.model.port_forwarding import PortForwarding
+from nvapps.model.router import Router
+from nvapps.nat.flows import External, Floating, NatRouter, chassis_nat
+from tests.unit.fakeswitch import FakeSwitch
+
+TRUNK, UPLINK, HOST, CONTROLLER = 1, 9, 2, ofp.OFPP_CONTROLLER
+IP, ARP, TCP = 0x0800, 0x0806, 6
+ROUTER_MAC, GATEWAY_MAC, PEER_MAC = "fa:16:3e:00:00:01", "fa:16:3e:00:00:99", "02:00:00:ff:00:01"
+HOST_MAC = "02:00:00:00:01:11"
+GATEWAY_IP, PEER, FAR = "172.16.0.100", "172.16.0.1", "203.0.113.10"
+UPLINKS = [Uplink("hv1", "physnet1", "hv1-eth9"), Uplink("hv2", "physnet1", "hv2-eth9")]
+
+
+def n(address: str) -> int:
+    """An IPv4 or MAC address as the integer the fake switch holds."""
+    return int(netaddr.EUI(address)) if ":" in address else int(netaddr.IPAddress(address))
+
+
+def chassis(name: str, uplink_up: bool = True) -> Chassis:
+    interfaces = {f"{name}-eth1": Interface(f"{name}-eth1", TRUNK), f"{name}-eth2": Interface(f"{name}-eth2", HOST),
+                  f"{name}-eth9": Interface(f"{name}-eth9", UPLINK, uplink_up)}
+    return Chassis(name, int(name[-1]), interfaces, frozenset([f"{name}-eth1"]), {"physnet1": f"{name}-eth9"})
+
+
+def edge(router_key: int = 1, enable_snat: bool = True):
+    """One tenant network 10.0.1.0/24 (a host on hv1) on a router with its gateway on physnet1."""
+    nets = [Network(id="int", project_id="p", segmentation_id=10),
+            Network(id="ext", project_id="admin", segmentation_id=50, external=True, physical_network="physnet1",
+                    network_type="flat")]
+    subs = [Subnet(id="s-int", network_id="int", cidr="10.0.1.0/24", gateway_ip="10.0.1.1"),
+            Subnet(id="s-ext", network_id="ext", cidr="172.16.0.0/24", gateway_ip=PEER)]
+    router = Router(id="r", project_id="p", key=router_key, external_gateway_info={
+        "network_id": "ext", "enable_snat": enable_snat, "external_fixed_ips": []})
+    ports = [
+        Port(id="ri", project_id="p", network_id="int", mac_address=ROUTER_MAC, key=1, device_owner=ROUTER_INTERFACE,
+             device_id="r", fixed_ips=[{"subnet_id": "s-int", "ip_address": "10.0.1.1"}]),
+        Port(id="rg", project_id="", network_id="ext", mac_address=GATEWAY_MAC, key=2, device_owner=ROUTER_GATEWAY,
+             device_id="r", fixed_ips=[{"subnet_id": "s-ext", "ip_address": GATEWAY_IP}]),
+        Port(id="vm", project_id="p", network_id="int", mac_address=HOST_MAC, key=3, host_id="hv1",
+             profile={"interface_name": "hv1-eth2"}, fixed_ips=[{"subnet_id": "s-int", "ip_address": "10.0.1.11"}]),
+    ]
+    return nets, subs, [router], ports
+
+
+def switch(here: str, model, floating=(), chassis_map=None) -> FakeSwitch:
+    nets, subs, routers, ports = model
+    chs = chassis_map or {"hv1": chassis("hv1"), "hv2": chassis("hv2")}
+    keys = {n.id: n.key for n in nets}
+    gateways = router_gateways(routers, nets, ports, subs, UPLINKS, chs)
+    bound = bound_ports(nets, ports, chs)
+    flows, groups = chassis_l2(chs[here], bound, router_interfaces(nets, ports),
+                               hosted_networks(gateways, ports, keys).get(here, set()))
+    views = router_views(routers, ports, subs, keys, gateways)
+    flows += chassis_l3(here, views, bound) + list(stage_defaults().flows.values())
+    flows += chassis_nat(chs[here], [NatRouter(v, tuple(floating)) for v in views if v.gateway],
+                         [External(50, "physnet1")])
+    return FakeSwitch.of(flows, groups)
+
+
+def from_host(dst: str, **extra) -> dict:
+    return dict(eth_src=HOST_MAC, eth_dst=ROUTER_MAC, eth_type=IP, ipv4_src="10.0.1.11", ipv4_dst=dst, ip_ttl=64,
+                **extra)
+
+
+def from_outside(dst: str, src: str = FAR, **extra) -> dict:
+    return dict(eth_src=PEER_MAC, eth_dst=GATEWAY_MAC, eth_type=IP, ipv4_src=src, ipv4_dst=dst, ip_ttl=64, **extra)
+
+
+def learn_peer(sw: FakeSwitch) -> None:
+    """The peer's ARP reaches the uplink: the switch learns its MAC."""
+    sw.send(UPLINK, eth_src=PEER_MAC, eth_dst=GATEWAY_MAC, eth_type=ARP, arp_op=2, arp_spa=PEER, arp_sha=PEER_MAC,
+            arp_tpa=GATEWAY_IP, arp_tha=GATEWAY_MAC)
+
+
+def test_gateways_spread_over_uplinks_by_key_and_fail_over_in_configured_order():
+    up = {"hv1": chassis("hv1"), "hv2": chassis("hv2")}
+    assert [place_gateway(k, "physnet1", UPLINKS, up) for k in (1, 2, 3, 4)] == ["hv2", "hv1", "hv2", "hv1"]
+    hv2_down = {"hv1": chassis("hv1"), "hv2": chassis("hv2", uplink_up=False)}
+    assert place_gateway(1, "physnet1", UPLINKS, hv2_down) == "hv1"
+    assert place_gateway(1, "physnet1", UPLINKS, {"hv2": chassis("hv2")}) == "hv2"
+    assert place_gateway(2, "physnet1", UPLINKS, {"hv2": chassis("hv2")}) == "hv2"
+    assert place_gateway(1, "physnet2", UPLINKS, up) is None
+    assert place_gateway(1, "physnet1", UPLINKS, {"hv1": chassis("hv1", uplink_up=False)}) is None
+
+
+def test_outside_traffic_goes_to_the_gateway_chassis_unrouted():
+    [(port, wire)] = switch("hv1", edge()).send(HOST, **from_host(FAR))        # router key 1: gateway on hv2
+    assert port == TRUNK and wire["vlan_vid"] == ofp.OFPVID_PRESENT | 10
+    assert (wire["eth_dst"], wire["ip_ttl"], wire["ipv4_src"]) == (n(ROUTER_MAC), 64, n("10.0.1.11"))
+
+
+def test_the_gateway_chassis_masquerades_resolves_the_next_hop_and_translates_replies_back():
+    sw = switch("hv2", edge())
+    arriving = dict(vlan_vid=ofp.OFPVID_PRESENT | 10, **from_host(FAR, ip_proto=TCP, tcp_src=40000, tcp_dst=80))
+    assert [p for p, _ in sw.send(TRUNK, **arriving)] == [CONTROLLER]        # next hop's MAC unknown: ask
+    learn_peer(sw)
+    [(port, wire)] = sw.send(TRUNK, **arriving)
+    assert port == UPLINK
+    assert (wire["ipv4_src"], wire["tcp_src"], wire["ipv4_dst"], wire["ip_ttl"]) == (n(GATEWAY_IP), 40000, n(FAR), 63)
+    assert (wire["eth_src"], wire["eth_dst"]) == (n(GATEWAY_MAC), n(PEER_MAC))
+    [(port, wire)] = sw.send(UPLINK, **from_outside(GATEWAY_IP, ip_proto=TCP, tcp_src=80, tcp_dst=40000))
+    assert port == TRUNK and wire["vlan_vid"] == ofp.OFPVID_PRESENT | 10      # to the host on hv1
+    assert (wire["ipv4_dst"], wire["tcp_dst"], wire["eth_dst"]) == (n("10.0.1.11"), 40000, n(HOST_MAC))
+    assert sw.send(UPLINK, **from_outside(GATEWAY_IP, ip_proto=TCP, tcp_src=80, tcp_dst=40001)) == []   # no connection
+
+
+def test_without_snat_the_internal_address_goes_out_as_it_is():
+    sw = switch("hv2", edge(enable_snat=False))
+    learn_peer(sw)
+    [(_, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **from_host(FAR))
+    assert wire["ipv4_src"] == n("10.0.1.11")
+
+
+def test_a_floating_ip_translates_both_ways_one_to_one():
+    sw = switch("hv2", edge(), [Floating("172.16.0.150", "10.0.1.11")])
+    learn_peer(sw)
+    [(port, wire)] = sw.send(UPLINK, **from_outside("172.16.0.150", ip_proto=TCP, tcp_src=5555, tcp_dst=22))
+    assert port == TRUNK and (wire["ipv4_src"], wire["ipv4_dst"]) == (n(FAR), n("10.0.1.11"))
+    [(port, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10,
+                             **from_host(FAR, ip_proto=TCP, tcp_src=22, tcp_dst=5555))      # its reply
+    assert port == UPLINK and wire["ipv4_src"] == n("172.16.0.150")
+    [(port, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **from_host(FAR, ip_proto=TCP, tcp_src=41000,
+                                                                                   tcp_dst=443))  # its own
+    assert port == UPLINK and wire["ipv4_src"] == n("172.16.0.150")
+
+
+def test_port_forwarding_reaches_only_the_forwarded_port():
+    pf = PortForwarding(id="pf", protocol="tcp", internal_port_id="vm", internal_ip_address="10.0.1.11",
+                        internal_port=22, external_port=2222)
+    sw = switch("hv2", edge(), [Floating("172.16.0.151", None, (pf,))])
+    [(port, wire)] = sw.send(UPLINK, **from_outside("172.16.0.151", ip_proto=TCP, tcp_src=5555, tcp_dst=2222))
+    assert port == TRUNK and (wire["ipv4_dst"], wire["tcp_dst"]) == (n("10.0.1.11"), 22)
+    assert sw.send(UPLINK, **from_outside("172.16.0.151", ip_proto=TCP, tcp_src=5555, tcp_dst=2223)) == []
+
+
+@pytest.mark.parametrize("here, answers", [("hv2", True), ("hv1", False)])
+def test_arp_for_external_addresses_is_answered_by_the_active_gateway_only(here, answers):
+    sw = switch(here, edge(), [Floating("172.16.0.150", "10.0.1.11")])
+    for address in (GATEWAY_IP, "172.16.0.150"):
+        out = sw.send(UPLINK, eth_src=PEER_MAC, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=ARP, arp_op=1, arp_spa=PEER,
+                      arp_sha=PEER_MAC, arp_tpa=address)
+        if not answers:
+            assert out == []
+            continue
+        [(port, wire)] = out
+        assert port == UPLINK and (wire["arp_op"], wire["arp_spa"], wire["arp_sha"], wire["eth_dst"]) == \
+            (2, n(address), n(GATEWAY_MAC), n(PEER_MAC))
+
+
+def test_a_failed_uplink_moves_the_gateway_and_its_flows():
+    model = edge()
+    chs = {"hv1": chassis("hv1"), "hv2": chassis("hv2", uplink_up=False)}
+    sw = switch("hv1", model, chassis_map=chs)
+    learn_peer(sw)
+    [(port, wire)] = sw.send(HOST, **from_host(FAR))
+    assert port == UPLINK and wire["ipv4_src"] == n(GATEWAY_IP)
