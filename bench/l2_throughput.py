@@ -42,11 +42,14 @@ def use_normal(bridges: list[str]) -> None:
         subprocess.run(["ovs-ofctl", "-O", "OpenFlow13", "add-flow", br, "actions=NORMAL"], check=True)
 
 
-def iperf_options(doc: str) -> argparse.Namespace:
-    """--seconds per iperf3 run and --runs per median (the throughput benches' common options)."""
+def iperf_options(doc: str, **more: int) -> argparse.Namespace:
+    """--seconds per iperf3 run and --runs per median (the throughput benches' common options), and a bench's
+    own integer options with their defaults."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3)
+    for name, default in more.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
     setLogLevel("warning")
     return parser.parse_args()
 

@@ -85,7 +85,11 @@ def prepare_router(model: "Model", router: Router, old: Router | None, ctx: Cont
     old_gw = (old.external_gateway_info or {}) if old else {}
     new_gw = router.external_gateway_info or {}
     gw_ports = router_ports(model, router.id, ROUTER_GATEWAY) if old else []
-    if new_gw != old_gw or (new_gw and not gw_ports):
+    keeps_port = bool(gw_ports and new_gw) and new_gw["network_id"] == old_gw.get("network_id") and \
+        new_gw.get("external_fixed_ips") in (None, old_gw.get("external_fixed_ips"))
+    if keeps_port:       # same network and addresses: only enable_snat may change, the port stays
+        router = replace(router, external_gateway_info={**old_gw, "enable_snat": new_gw.get("enable_snat", True)})
+    elif new_gw != old_gw or (new_gw and not gw_ports):
         if old_gw and model.list("floatingip", {"router_id": [router.id]}) and \
                 new_gw.get("network_id") != old_gw.get("network_id"):
             raise Conflict(f"Gateway cannot be updated for router {router.id}, since a gateway to external "

@@ -61,7 +61,7 @@ class NatApp(ServiceApp):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._flushes: list[Flush] = []
-        self._announced: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self._announced: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
         self._view = NatView([], [])
 
     def snapshot(self) -> NatView:
@@ -128,7 +128,7 @@ class NatApp(ServiceApp):
             gw = r.view.gateway
             if gw.chassis == chassis.name:
                 for ip in [gw.ip] + [f.address for f in r.floating]:
-                    active[r.view.router.id, ip] = (gw, ip)
+                    active[r.view.router.id, ip, gw.port.mac_address] = (gw, ip)
         for key in active.keys() - self._announced[chassis.name]:
             gw, ip = active[key]
             ofport = chassis.uplink_ofport(gw.physnet)

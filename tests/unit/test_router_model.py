@@ -96,6 +96,10 @@ def test_gateway_allocates_an_external_address_and_moves_with_updates(model, ext
     assert gw["enable_snat"] is True and gw["external_fixed_ips"][0]["subnet_id"] == ext_sub.id
     [gw_port] = [p for p in model.list("port") if p.device_owner == ROUTER_GATEWAY]
     assert gw_port.ip_addresses == [gw["external_fixed_ips"][0]["ip_address"]]
+    no_snat = model.update("router", router.id, {"external_gateway_info": {"network_id": ext_net.id,
+                                                                          "enable_snat": False}}, P)
+    assert no_snat.external_gateway_info == {**gw, "enable_snat": False}
+    assert [p for p in model.list("port") if p.device_owner == ROUTER_GATEWAY] == [gw_port]   # the port stays
     cleared = model.update("router", router.id, {"external_gateway_info": None}, P)
     assert cleared.external_gateway_info is None and model.list("port") == []
     with pytest.raises(BadRequest):      # not an external network
