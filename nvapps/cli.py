@@ -129,7 +129,7 @@ def _cell(value: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    opts = parser().parse_args(argv)
+    opts = parser().parse_intermixed_args(argv)
     kind = "chassis" if opts.resource == "chassis" else RESOURCES[opts.resource]
     try:
         result = run(opts, Client(opts.url, opts.token))

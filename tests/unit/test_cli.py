@@ -32,3 +32,21 @@ def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["widget", "list"])
     assert exc.value.code == EXIT_USAGE
+
+
+def test_port_forwardings_go_under_their_floating_ip_with_options_anywhere(capsys):
+    from nvapps.cli import parser, run
+
+    class Recorder:
+        def create(self, kind, **attrs):
+            self.call = ("create", kind, attrs)
+            return attrs
+
+    client = Recorder()
+    opts = parser().parse_intermixed_args(["port-forwarding", "create", "--floatingip", "F", "protocol=tcp",
+                                           "external_port=2222"])
+    run(opts, client)
+    assert client.call == ("create", "port_forwarding", {"parent_id": "F", "protocol": "tcp", "external_port": 2222})
+    assert main(["--url", "http://127.0.0.1:9", "port-forwarding", "list"]) == EXIT_USAGE
+    assert "--floatingip is required" in capsys.readouterr().err
+    assert main(["--url", "http://127.0.0.1:9", "network", "list", "--floatingip", "F"]) == EXIT_USAGE
