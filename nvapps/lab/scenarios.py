@@ -1,6 +1,7 @@
 """Tenants on the `tenants` topology, created over REST the way a user would."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,7 @@ from mininet.net import Mininet
 
 from nvapps.client import Client
 from nvapps.lab.controller import Controller
-from nvapps.lab.net import start_net
+from nvapps.lab.net import background, start_net
 from nvapps.lab.ovs import ensure_ovs
 from topologies.tenants import EXTERNAL_CIDR, INTERNET_GATEWAY, PHYSNET, TenantsTopo, host_ip, host_mac, subnet_cidr
 
@@ -91,6 +92,22 @@ class Lab:
 
     def host(self, name: str):
         return self.net.get(name)
+
+    def restart_during_a_session(self, sender: str, receiver: str, address: str, port: int,
+                                 received: Path) -> tuple[dict[str, dict], int, int]:
+        """Restart the controller while host `sender` streams lines over TCP to `receiver` (reached at
+        `address`:`port`, writing to file `received`): the chassis status once every app synced again, and
+        the bytes received 1 s after that and 0.5 s later."""
+        with background(self.host(receiver), f"nc -l {port} > {received}"):
+            time.sleep(0.3)
+            with background(self.host(sender), f"while true; do echo tick; sleep 0.05; done | nc {address} {port}"):
+                time.sleep(0.5)
+                self.controller.restart()
+                status = self.controller.wait_chassis(self.topo.chassis)
+                time.sleep(1.0)
+                during = received.stat().st_size
+                time.sleep(0.5)
+                return status, during, received.stat().st_size
 
 
 @contextmanager

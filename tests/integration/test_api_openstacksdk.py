@@ -87,13 +87,19 @@ def test_router_interfaces_routes_and_gateway(alice, external):
     del sub2
 
 
+def port_behind_a_gateway(conn, ext_net, name: str, cidr: str):
+    """A port on a new network whose subnet `cidr` is on a new router with its gateway on `ext_net`."""
+    net = conn.network.create_network(name=f"{name}-net")
+    sub = conn.network.create_subnet(network_id=net.id, cidr=cidr, ip_version=4)
+    port = conn.network.create_port(network_id=net.id)
+    router = conn.network.create_router(name=f"{name}-r", external_gateway_info={"network_id": ext_net.id})
+    conn.network.add_interface_to_router(router, subnet_id=sub.id)
+    return port, router
+
+
 def test_floating_ips_associate_and_disassociate(alice, external):
     ext_net, _ = external
-    net = alice.network.create_network(name="f-net")
-    sub = alice.network.create_subnet(network_id=net.id, cidr="10.30.0.0/24", ip_version=4)
-    port = alice.network.create_port(network_id=net.id)
-    router = alice.network.create_router(name="f-r", external_gateway_info={"network_id": ext_net.id})
-    alice.network.add_interface_to_router(router, subnet_id=sub.id)
+    port, router = port_behind_a_gateway(alice, ext_net, "f", "10.30.0.0/24")
     fip = alice.network.create_ip(floating_network_id=ext_net.id)
     assert fip.floating_ip_address.startswith("172.24.4.") and fip.port_id is None
     fip = alice.network.update_ip(fip, port_id=port.id)
@@ -105,13 +111,9 @@ def test_floating_ips_associate_and_disassociate(alice, external):
     alice.network.delete_ip(fip)
 
 
-def test_port_forwardings_on_a_floating_ip(alice, admin, external):
+def test_port_forwardings_on_a_floating_ip(alice, external):
     ext_net, _ = external
-    net = alice.network.create_network(name="pf-net")
-    sub = alice.network.create_subnet(network_id=net.id, cidr="10.31.0.0/24", ip_version=4)
-    port = alice.network.create_port(network_id=net.id)
-    router = alice.network.create_router(name="pf-r", external_gateway_info={"network_id": ext_net.id})
-    alice.network.add_interface_to_router(router, subnet_id=sub.id)
+    port, router = port_behind_a_gateway(alice, ext_net, "pf", "10.31.0.0/24")
     fip = alice.network.create_ip(floating_network_id=ext_net.id)
     internal = port.fixed_ips[0]["ip_address"]
     pf = alice.network.create_port_forwarding(floatingip_id=fip.id, protocol="tcp", internal_port_id=port.id,

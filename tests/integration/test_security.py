@@ -204,18 +204,8 @@ def test_a_membership_change_replaces_only_the_flow_of_the_members_address(lab):
 
 
 def test_a_controller_restart_resends_no_acl_flow_and_keeps_tcp_sessions(lab, tmp_path):
-    a11, a22 = lab.host("a11"), lab.host("a22")
-    received = tmp_path / "received"
-    with background(a22, f"nc -l 5010 > {received}"):
-        time.sleep(0.3)
-        with background(a11, f"while true; do echo tick; sleep 0.05; done | nc {host_ip(2, 2)} 5010"):
-            time.sleep(0.5)
-            lab.controller.restart()
-            status = lab.controller.wait_chassis(["s1", "s2"])
-            time.sleep(1.0)
-            during = received.stat().st_size
-            time.sleep(0.5)
-            assert received.stat().st_size > during > 0             # the routed, tracked session lives on
+    status, during, later = lab.restart_during_a_session("a11", "a22", host_ip(2, 2), 5010, tmp_path / "received")
+    assert later > during > 0             # the routed, tracked session lives on
     for name in ("s1", "s2"):
         assert {app: (s["flow_mods"], s["group_mods"]) for app, s in status[name]["last_sync"].items()} == \
             dict.fromkeys(("core", "acl", "l3", "l2"), (0, 0))
