@@ -88,7 +88,8 @@ def chassis_l3(here: str, views: list[RouterView], bound: list[BoundPort]) -> li
     return flows
 
 
-def router_flows(view: RouterView, bound: list[BoundPort], here: str = "") -> list[Flow]:
+def router_flows(view: RouterView, bound: list[BoundPort], here: str) -> list[Flow]:
+    """One router's flows on chassis `here`."""
     meta = view.metadata
     vrf = dict(metadata=meta)
     flows = [

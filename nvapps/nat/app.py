@@ -6,6 +6,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import netaddr
 from os_ken.base import app_manager
 from os_ken.lib.packet import arp, ethernet, packet
 
@@ -16,6 +17,7 @@ from nvapps.core.events import EventPacketIn
 from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
+from nvapps.l2.flows import ARP
 from nvapps.l3.flows import router_views
 from nvapps.l3.gateways import router_gateways
 from nvapps.model.base import Change
@@ -94,6 +96,7 @@ class NatApp(ServiceApp):
 
     def setup(self, chassis: Chassis) -> None:
         self.core.ensure_meter(chassis, pipeline.app_meter(self.APP_ID), PUNT_RATE_PPS)
+        self._announced.pop(chassis.name, None)      # a (re)connected chassis announces its addresses afresh
 
     def noticed(self, changes: list[Change]) -> None:
         """A floating IP that lost or changed its port, or a port forwarding that went or changed: the
@@ -148,23 +151,20 @@ class NatApp(ServiceApp):
             if gw.port.mac_address == frame.src and gw.chassis == ev.chassis.name:
                 ofport = ev.chassis.uplink_ofport(gw.physnet)
                 if ofport is not None:
+                    target = str(netaddr.IPAddress(hop, 4))
                     try:
-                        self.core.packet_out(ev.chassis, ofport, arp_request(gw.port.mac_address, gw.ip,
-                                                                             _ip(hop)))
+                        self.core.packet_out(ev.chassis, ofport, arp_request(gw.port.mac_address, gw.ip, target))
                     except SwitchError as exc:
-                        LOG.warning("asking for %s on %s failed: %s", _ip(hop), ev.chassis.name, exc)
+                        LOG.warning("asking for %s on %s failed: %s", target, ev.chassis.name, exc)
                 return
 
 
 def arp_request(mac: str, ip: str, target: str) -> bytes:
     """An ARP request from `mac`/`ip` for `target` (gratuitous when `target` is `ip`), broadcast."""
     pkt = packet.Packet()
-    pkt.add_protocol(ethernet.ethernet(dst=BROADCAST, src=mac, ethertype=0x0806))
+    pkt.add_protocol(ethernet.ethernet(dst=BROADCAST, src=mac, ethertype=ARP))
     pkt.add_protocol(arp.arp(opcode=arp.ARP_REQUEST, src_mac=mac, src_ip=ip, dst_mac="00:00:00:00:00:00",
                              dst_ip=target))
     pkt.serialize()
     return bytes(pkt.data)
 
-
-def _ip(value: int) -> str:
-    return ".".join(str((value >> s) & 0xFF) for s in (24, 16, 8, 0))
