@@ -19,6 +19,9 @@ OPTS = [
     cfg.ListOpt("uplinks", default=[],
                 help="gateway uplinks to physical networks, CHASSIS:PHYSNET:INTERFACE, e.g. "
                      "gw1:physnet1:eth1,gw2:physnet1:eth1 (for each physnet, the order ranks the gateways)"),
+    cfg.ListOpt("tunnel-ports", default=["vxlan:vxlan0", "geneve:geneve0"],
+                help="the tunnel ports every chassis's bridge has, TYPE:INTERFACE (types vxlan, geneve), created "
+                     "with options:remote_ip=flow options:key=flow"),
     cfg.StrOpt("default-project", default="default",
                help="project_id given to objects created without one"),
     cfg.StrOpt("auth-file", default=None,
@@ -77,4 +80,15 @@ def uplinks() -> list[Uplink]:
         out.append(Uplink(*parts))
     if len({(u.chassis, u.physnet) for u in out}) != len(out):
         raise ConfigError("--nvapps-uplinks names one chassis twice for the same physical network")
+    return out
+
+
+def tunnel_ports() -> dict[str, str]:
+    """Configured tunnel port names by tunnel type."""
+    out = {}
+    for entry in settings().tunnel_ports:
+        kind, _, name = entry.partition(":")
+        if kind not in ("vxlan", "geneve") or not name:
+            raise ConfigError(f"--nvapps-tunnel-ports entry {entry!r} is not TYPE:INTERFACE with TYPE vxlan or geneve")
+        out[kind] = name
     return out

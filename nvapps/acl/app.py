@@ -23,9 +23,9 @@ class AclApp(ServiceApp):
     APP_ID = pipeline.AppId.ACL
 
     def snapshot(self) -> AclView:
-        networks, ports = self.model.networks(), self.model.ports()
+        networks, ports, chassis = self.model.networks(), self.model.ports(), self.fabric()
         keys = {n.id: n.key for n in networks}
-        return AclView.build(bound_ports(networks, ports, self.core.chassis), ports,
+        return AclView.build(bound_ports(networks, ports, chassis), ports,
                              self.model.list("security_group"), self.model.list("security_group_rule"),
                              self.model.list("network_acl"), keys)
 

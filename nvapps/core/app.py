@@ -74,6 +74,7 @@ class CoreApp(app_manager.OSKenApp):
         self._names = config.chassis_names()
         self._trunks = frozenset(config.settings().trunk_interfaces)
         self.uplinks = config.uplinks()
+        self._tunnel_ports = config.tunnel_ports()
         self._xids = itertools.count(0x10000000)
         self._bundle_ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
@@ -113,7 +114,7 @@ class CoreApp(app_manager.OSKenApp):
         bridge = next((p.name.decode() for p in ports if p.port_no == ofp.OFPP_LOCAL), f"dp{dp.id:x}")
         name = self._names.get(dp.id, bridge)
         chassis = Chassis(name, dp.id, {}, self._trunks,
-                          {u.physnet: u.interface for u in self.uplinks if u.chassis == name})
+                          {u.physnet: u.interface for u in self.uplinks if u.chassis == name}, self._tunnel_ports)
         for p in ports:
             if p.port_no < OFPP_MAX:
                 chassis.interfaces[p.name.decode()] = _interface(p)

@@ -24,7 +24,7 @@ from nvapps.core.events import (
 )
 from nvapps.core.reconcile import Desired
 from nvapps.core.sync import FlowSync
-from nvapps.core.topology import Chassis
+from nvapps.core.topology import Chassis, fabric
 
 LOG = logging.getLogger(__name__)
 
@@ -65,6 +65,10 @@ class ServiceApp(app_manager.OSKenApp):
 
     def setup(self, chassis: Chassis) -> None:
         """What a (re)connected switch needs before this service's flows (meters, say)."""
+
+    def fabric(self) -> dict[str, Chassis]:
+        """Every chassis known (connected, or registered and not connected now) with its tunnel endpoint."""
+        return fabric(self.core.chassis, self.model.list("chassis"))
 
     def noticed(self, changes: list) -> None:
         """Relevant model changes, as they are committed (before the sync they cause)."""

@@ -1,7 +1,9 @@
 """The switches (chassis) the controller knows, and where each logical port's interface is."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import netaddr
 
 
 @dataclass(frozen=True)
@@ -24,14 +26,29 @@ class Uplink:
 
 @dataclass
 class Chassis:
-    """A connected switch: its chassis name, datapath id, interfaces by name, and which of them are the
-    inter-chassis link and the uplinks (interface name by physical network)."""
+    """A switch: its chassis name, datapath id, interfaces by name, and which of them are the inter-chassis
+    link, the uplinks (interface name by physical network) and the tunnel ports (by tunnel type); with its
+    tunnel endpoint once registered. A registered chassis that is not connected has no interfaces known."""
 
     name: str
     dpid: int
     interfaces: dict[str, Interface] = field(default_factory=dict)
     trunk_names: frozenset[str] = frozenset()
     uplinks: dict[str, str] = field(default_factory=dict)
+    tunnel_ports: dict[str, str] = field(default_factory=dict)
+    tunnel_ip: int = 0                  # underlay IPv4 (0: none)
+    tunnel_type: str | None = None
+    connected: bool = True
+
+    def tunnel_ofport(self, tunnel_type: str | None) -> int | None:
+        """The OpenFlow port of this chassis's tunnel port of `tunnel_type`, if it exists."""
+        iface = self.interfaces.get(self.tunnel_ports.get(tunnel_type or "", ""))
+        return iface.ofport if iface is not None else None
+
+    @property
+    def reaches_others(self) -> bool:
+        """Whether packets can leave this chassis for another one (inter-chassis link or a tunnel port)."""
+        return self.trunk_ofport is not None or any(self.tunnel_ofport(t) for t in self.tunnel_ports)
 
     def uplink_ofport(self, physnet: str | None) -> int | None:
         """The OpenFlow port of this chassis's uplink to `physnet`, if it exists and its link is up."""
@@ -54,18 +71,37 @@ class Chassis:
 
 @dataclass(frozen=True)
 class Location:
-    """Where a bound port's interface is: which chassis and which OpenFlow port."""
+    """Where a bound port's interface is: which chassis and which OpenFlow port (None: a chassis that is not
+    connected now, where the port is taken to be still)."""
 
     chassis: str
-    ofport: int
+    ofport: int | None
 
 
 def locate(host_id: str | None, interface_name: str | None,
            chassis: dict[str, Chassis]) -> Location | None:
-    """The location of a port bound to (`host_id`, `interface_name`), or None while it is absent."""
+    """The location of a port bound to (`host_id`, `interface_name`), or None while it is absent: its chassis
+    is unknown, or connected without that interface. On a known chassis that is not connected, the port
+    stays where it was (that chassis keeps forwarding with the flows it has)."""
     ch = chassis.get(host_id or "")
-    ofport = ch.ofport(interface_name) if ch else None
+    if ch is None or not interface_name:
+        return None
+    if not ch.connected:
+        return Location(ch.name, None)
+    ofport = ch.ofport(interface_name)
     return Location(ch.name, ofport) if ofport is not None else None
+
+
+def fabric(connected: dict[str, Chassis], registered: list) -> dict[str, Chassis]:
+    """Every chassis known: the connected ones with their registered tunnel endpoints, and registered ones
+    that are not connected now. `registered` holds objects with name, tunnel_ip and tunnel_type."""
+    out = {}
+    for reg in registered:
+        ip = int(netaddr.IPAddress(reg.tunnel_ip)) if reg.tunnel_ip else 0
+        ch = connected.get(reg.name)
+        out[reg.name] = replace(ch, tunnel_ip=ip, tunnel_type=reg.tunnel_type) if ch is not None else \
+            Chassis(reg.name, 0, tunnel_ip=ip, tunnel_type=reg.tunnel_type, connected=False)
+    return {**connected, **out}
 
 
 def place_gateway(key: int, physnet: str | None, uplinks: list[Uplink], chassis: dict[str, Chassis]) -> str | None:

@@ -27,7 +27,7 @@ class DhcpApp(ServiceApp):
     def snapshot(self) -> list[BoundPort]:
         """Bound ports and subnets; kept, so packet-ins are answered without recomputing them."""
         self._subnets = {s.id: s for s in self.model.subnets()}
-        self._bound = bound_ports(self.model.networks(), self.model.ports(), self.core.chassis)
+        self._bound = bound_ports(self.model.networks(), self.model.ports(), self.fabric())
         return self._bound
 
     def desired(self, chassis: Chassis, snapshot: list[BoundPort]) -> Desired:

@@ -22,11 +22,11 @@ class L2App(ServiceApp):
     APP_ID = pipeline.AppId.L2
 
     def snapshot(self) -> L2View:
-        networks, ports = self.model.networks(), self.model.ports()
+        networks, ports, chassis = self.model.networks(), self.model.ports(), self.fabric()
         gateways = router_gateways(self.model.list("router"), networks, ports, self.model.subnets(),
-                                   self.core.uplinks, self.core.chassis)
+                                   self.core.uplinks, chassis)
         keys = {n.id: n.key for n in networks if n.admin_state_up}
-        return L2View(bound_ports(networks, ports, self.core.chassis), router_interfaces(networks, ports),
+        return L2View(bound_ports(networks, ports, chassis), router_interfaces(networks, ports),
                       hosted_networks(gateways, ports, keys))
 
     def desired(self, chassis: Chassis, snapshot: L2View) -> Desired:

@@ -34,10 +34,11 @@ class L3App(ServiceApp):
         networks, ports, subnets, routers = self.model.networks(), self.model.ports(), self.model.subnets(), \
             self.model.list("router")
         keys = {n.id: n.key for n in networks if n.admin_state_up}
-        gateways = router_gateways(routers, networks, ports, subnets, self.core.uplinks, self.core.chassis)
+        chassis = self.fabric()
+        gateways = router_gateways(routers, networks, ports, subnets, self.core.uplinks, chassis)
         views = router_views(routers, ports, subnets, keys, gateways)
         self._views = {v.router.key: v for v in views}
-        return views, bound_ports(networks, ports, self.core.chassis)
+        return views, bound_ports(networks, ports, chassis)
 
     def desired(self, chassis: Chassis, snapshot: tuple[list[RouterView], list[BoundPort]]) -> Desired:
         return Desired.build(self.APP_ID, chassis_l3(chassis.name, *snapshot))

@@ -20,6 +20,7 @@ class Resource:
     KIND: ClassVar[str] = ""
     COLLECTION: ClassVar[str] = ""
     PARENT: ClassVar[tuple[str, str] | None] = None     # (parent kind, field holding its id): a sub-resource
+    ADMIN_ONLY: ClassVar[bool] = False                  # only admins see or change these (403 for members)
 
     id: str = attr(check_uuid, update=False, default="")
     project_id: str = attr(check_str, update=False, default="")

@@ -6,7 +6,7 @@ import threading
 from dataclasses import replace
 from typing import Any, Callable
 
-from nvapps.model import network, port_forwarding, router, security
+from nvapps.model import chassis, network, port_forwarding, router, security
 from nvapps.model.base import Change, Resource, Rules, api_fields, api_name
 from nvapps.model.context import ADMIN, Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -15,7 +15,7 @@ from nvapps.store.base import Store
 LOG = logging.getLogger(__name__)
 
 RULES: dict[str, Rules] = {r.cls.KIND: r for r in (*network.RULES, *router.RULES, *port_forwarding.RULES,
-                                                   *security.RULES)}
+                                                   *security.RULES, *chassis.RULES)}
 KINDS: dict[str, type[Resource]] = {kind: r.cls for kind, r in RULES.items()}
 ACTIONS = router.ACTIONS
 _FIELD_OF = {cls: {**{api_name(f): f.name for f in api_fields(cls)}, "tenant_id": "project_id"}

@@ -70,7 +70,8 @@ class NatApp(ServiceApp):
         model = self.model
         networks, ports, subnets, routers = model.networks(), model.ports(), model.subnets(), model.list("router")
         keys = {n.id: n.key for n in networks if n.admin_state_up}
-        gateways = router_gateways(routers, networks, ports, subnets, self.core.uplinks, self.core.chassis)
+        chassis = self.fabric()
+        gateways = router_gateways(routers, networks, ports, subnets, self.core.uplinks, chassis)
         forwards = defaultdict(list)
         for pf in model.list("port_forwarding"):
             forwards[pf.floatingip_id].append(pf)

@@ -5,13 +5,16 @@ import logging
 import sqlite3
 
 from os_ken.base import app_manager
+from os_ken.controller.handler import set_ev_cls
 from os_ken.lib import hub
 
 from nvapps import config
-from nvapps.core.events import EventModelChanged
-from nvapps.core.topology import locate
+from nvapps.core.events import EventChassisUp, EventModelChanged
+from nvapps.core.topology import Chassis, locate
 from nvapps.l3.gateways import router_gateways
 from nvapps.model.base import Resource
+from nvapps.model.chassis import RegisteredChassis
+from nvapps.model.errors import ModelError
 from nvapps.model.network import Port
 from nvapps.model.service import Model
 from nvapps.rest.auth import Authenticator, NoAuth, TokenFile
@@ -36,7 +39,7 @@ class RestApp(app_manager.OSKenApp):
             raise config.ConfigError(f"cannot open database {settings.db_path}: {exc}") from None
         self.model = Model(self.store, settings.default_project)
         self.model.subscribe(lambda changes: self.send_event_to_observers(EventModelChanged(changes)))
-        self.api = RestAPI(self.model, _authenticator(settings), self._live_status, self._chassis_status)
+        self.api = RestAPI(self.model, _authenticator(settings), self._live_status)
         self._listen = (settings.rest_host, settings.rest_port)
 
     def start(self):
@@ -57,34 +60,47 @@ class RestApp(app_manager.OSKenApp):
         return app_manager.lookup_service_brick("nvcore")
 
     def _live_status(self, obj: Resource) -> dict:
-        """A port is ACTIVE while its bound interface exists on a connected chassis."""
-        core = self._core()
-        if not isinstance(obj, Port) or core is None:
-            return {}
-        up = obj.admin_state_up and locate(obj.host_id, obj.interface_name, core.chassis) is not None
-        return {"status": "ACTIVE" if up else "DOWN"}
-
-    def _chassis_status(self) -> list[dict]:
+        """A port is ACTIVE while its bound interface exists on a connected chassis; a chassis shows its switch."""
         core = self._core()
         if core is None:
-            return []
-        m = self.model
+            return {}
+        if isinstance(obj, Port):
+            loc = locate(obj.host_id, obj.interface_name, core.chassis)
+            return {"status": "ACTIVE" if obj.admin_state_up and loc is not None else "DOWN"}
+        if isinstance(obj, RegisteredChassis):
+            return self._switch_status(core, core.chassis.get(obj.name))
+        return {}
+
+    def _switch_status(self, core, ch: Chassis | None) -> dict:
+        """What the switch of a chassis reports, and what the controller sent it (empty while not connected)."""
+        if ch is None:
+            return {"connected": False, "datapath_id": None, "interfaces": [], "trunk_ofport": None, "uplinks": {},
+                    "tunnel_ports": {}, "gateway_routers": [], "flows": {}, "flow_mods": 0, "group_mods": 0,
+                    "packet_ins": 0, "errors": 0, "last_sync": {}}
+        m, stats = self.model, core.stats.get(ch.dpid)
         gateways = router_gateways(m.list("router"), m.networks(), m.ports(), m.subnets(), core.uplinks, core.chassis)
-        out = []
-        for ch in sorted(core.chassis.values(), key=lambda c: c.name):
-            stats = core.stats.get(ch.dpid)
-            out.append({
-                "name": ch.name, "datapath_id": f"{ch.dpid:016x}", "connected": True,
-                "interfaces": [{"name": i.name, "ofport": i.ofport, "up": i.up}
-                               for i in sorted(ch.interfaces.values(), key=lambda i: i.ofport)],
-                "trunk_ofport": ch.trunk_ofport,
-                "uplinks": {physnet: {"interface": name, "ofport": ch.uplink_ofport(physnet)}
-                            for physnet, name in sorted(ch.uplinks.items())},
-                "gateway_routers": sorted(rid for rid, g in gateways.items() if g.chassis == ch.name),
-                "flows": stats.flows, "flow_mods": stats.flow_mods, "group_mods": stats.group_mods,
-                "packet_ins": stats.packet_ins, "errors": stats.errors, "last_sync": stats.last_sync,
-            })
-        return out
+        return {
+            "connected": True, "datapath_id": f"{ch.dpid:016x}",
+            "interfaces": [{"name": i.name, "ofport": i.ofport, "up": i.up}
+                           for i in sorted(ch.interfaces.values(), key=lambda i: i.ofport)],
+            "trunk_ofport": ch.trunk_ofport,
+            "uplinks": {physnet: {"interface": name, "ofport": ch.uplink_ofport(physnet)}
+                        for physnet, name in sorted(ch.uplinks.items())},
+            "tunnel_ports": {kind: {"interface": name, "ofport": ch.tunnel_ofport(kind)}
+                             for kind, name in sorted(ch.tunnel_ports.items())},
+            "gateway_routers": sorted(rid for rid, g in gateways.items() if g.chassis == ch.name),
+            "flows": stats.flows, "flow_mods": stats.flow_mods, "group_mods": stats.group_mods,
+            "packet_ins": stats.packet_ins, "errors": stats.errors, "last_sync": stats.last_sync,
+        }
+
+    @set_ev_cls(EventChassisUp)
+    def _chassis_up(self, ev: EventChassisUp) -> None:
+        """A switch registers its chassis the first time it connects (an admin may have done so before)."""
+        if not self.model.list("chassis", {"name": [ev.chassis.name]}):
+            try:
+                self.model.create("chassis", {"name": ev.chassis.name})
+            except ModelError as exc:
+                LOG.error("registering chassis %s failed: %s", ev.chassis.name, exc.message)
 
 
 def _authenticator(settings) -> Authenticator:

@@ -32,7 +32,7 @@ EXTENSIONS = [
     ("allowed-address-pairs", "Allowed Address Pairs"), ("binding", "Port Binding"),
     ("provider", "Provider Network"), ("floating-ip-port-forwarding", "Floating IP Port Forwarding"),
     ("network-acl", "nvapps: stateless network ACLs"),
-    ("chassis", "nvapps: chassis and switch status"),
+    ("chassis", "nvapps: chassis (hypervisors), their tunnel endpoints and switch status"),
 ]
 
 StatusOf = Callable[[Resource], dict]
@@ -52,12 +52,10 @@ def neutron_error(status: int, type_: str, message: str) -> webob.Response:
 class RestAPI:
     """Routes /v2.0/<collection>[/<id>[/<action>]] to the model, as the authenticated project sees it."""
 
-    def __init__(self, model: Model, auth: Authenticator | None = None, live_status: StatusOf | None = None,
-                 chassis_status: Callable[[], list[dict]] | None = None) -> None:
+    def __init__(self, model: Model, auth: Authenticator | None = None, live_status: StatusOf | None = None) -> None:
         self.model = model
         self.auth = auth or NoAuth(model.default_project)
         self.live_status = live_status or (lambda obj: {})
-        self.chassis_status = chassis_status or (lambda: [])
         self.mapper = build_mapper()
 
     @webob.dec.wsgify
@@ -70,6 +68,9 @@ class RestAPI:
             if action in ("versions", "resources", "openapi"):
                 return getattr(self, f"_{action}")(req)
             ctx = self.auth.context(req.headers.get("X-Auth-Token"), req.headers.get("X-Project-Id"))
+            kind = COLLECTIONS.get(route.get("collection"))
+            if kind and KINDS[kind].ADMIN_ONLY and not ctx.is_admin:
+                raise Forbidden(f"Only admins see or change {route['collection']}")
             return getattr(self, f"_{action}")(req, ctx, **route)
         except Unauthorized as exc:
             return neutron_error(401, "HTTPUnauthorized", str(exc))
@@ -104,11 +105,6 @@ class RestAPI:
         return webob.Response(json_body={"extensions": [
             {"alias": alias, "name": name, "description": name, "links": [], "updated": "2026-11-25T00:00:00Z"}
             for alias, name in EXTENSIONS]})
-
-    def _chassis(self, req: webob.Request, ctx: Context) -> webob.Response:
-        if not ctx.is_admin:
-            raise Forbidden("Only admins see chassis status")
-        return webob.Response(json_body={"chassis": self.chassis_status()})
 
     def _collection(self, req: webob.Request, ctx: Context, collection: str, parent: str | None = None,
                     parent_id: str | None = None) -> webob.Response:
@@ -191,7 +187,6 @@ def build_mapper() -> routes.Mapper:
     m.connect("/v2.0/", action="resources", conditions=get)
     m.connect("/openapi.json", action="openapi", conditions=get)
     m.connect("/v2.0/extensions", action="extensions", conditions=get)
-    m.connect("/v2.0/chassis", action="chassis", conditions=get)
     for suffix in ("", ".json"):
         m.connect("/v2.0/{collection}" + suffix, action="collection", requirements={"collection": names})
         m.connect("/v2.0/{collection}/{obj_id}" + suffix, action="member", requirements={"collection": names})
