@@ -39,7 +39,7 @@ COLUMNS = {
                     "source_ip_prefix", "destination_ip_prefix"),
     "port_forwarding": ("id", "protocol", "external_port", "internal_ip_address", "internal_port",
                         "internal_port_id"),
-    "chassis": ("name", "datapath_id", "connected", "flow_mods", "group_mods", "packet_ins"),
+    "chassis": ("name", "tunnel_type", "tunnel_ip", "connected", "datapath_id", "flow_mods", "packet_ins"),
 }
 
 
@@ -66,7 +66,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--url", default=os.environ.get("NVAPPS_URL", "http://127.0.0.1:9696"))
     p.add_argument("--token", default=os.environ.get("NVAPPS_TOKEN") or os.environ.get("OS_TOKEN"))
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("resource", choices=[*RESOURCES, "chassis"])
+    p.add_argument("resource", choices=list(RESOURCES))
     p.add_argument("action", choices=["list", "show", "create", "update", "delete", *ROUTER_ACTIONS])
     p.add_argument("args", nargs="*", help="ID and/or KEY=VALUE attributes")
     p.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE", help="list filters")
@@ -78,10 +78,6 @@ def parser() -> argparse.ArgumentParser:
 
 def run(opts: argparse.Namespace, client: Client) -> Any:
     """Perform the command; the API's answer (objects, a list, or None)."""
-    if opts.resource == "chassis":
-        if opts.action != "list":
-            raise UsageError("chassis supports only list")
-        return client.chassis()
     kind = RESOURCES[opts.resource]
     args = list(opts.args)
     if (kind in PARENTS) != bool(opts.floatingip):

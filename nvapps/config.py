@@ -5,6 +5,7 @@ from os_ken import cfg as osken_cfg
 from oslo_config import cfg
 
 from nvapps.core.topology import Uplink
+from nvapps.model.chassis import TUNNEL_TYPES
 
 GROUP = "nvapps"
 
@@ -88,7 +89,7 @@ def tunnel_ports() -> dict[str, str]:
     out = {}
     for entry in settings().tunnel_ports:
         kind, _, name = entry.partition(":")
-        if kind not in ("vxlan", "geneve") or not name:
+        if kind not in TUNNEL_TYPES or not name:
             raise ConfigError(f"--nvapps-tunnel-ports entry {entry!r} is not TYPE:INTERFACE with TYPE vxlan or geneve")
         out[kind] = name
     return out

@@ -79,6 +79,7 @@ class Reg:
     IN_PORT = "reg14"      # logical ingress port key
     OUT_PORT = "reg15"     # logical egress port key
     CT_ZONE = "reg13"      # conntrack zone (low 16 bits)
+    REMOTE_CHASSIS = "reg12"  # towards another chassis: its tunnel endpoint (underlay IPv4; 0 over the trunk)
 
 
 METADATA_MASK = 0xFFFFFFFF

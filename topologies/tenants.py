@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from mininet.topo import Topo
 
+from topologies.chassis import ChassisNode
 from topologies.nodes import PhysicalBridge, TxOffHost, UserspaceSwitch
 
 TRUNK_INTERFACE = "{switch}-eth1"
@@ -43,8 +44,13 @@ def subnet_cidr(subnet: int = 0) -> str:
     return f"10.0.{subnet}.0/24"
 
 
-def host_switch(n: int, switches: int) -> str:
-    return f"s{(n - 1) % switches + 1}"
+def host_switch(n: int, switches: int, prefix: str = "s") -> str:
+    return f"{prefix}{(n - 1) % switches + 1}"
+
+
+def tunnel_ip(chassis_index: int) -> str:
+    """The underlay (tunnel endpoint) address of overlay chassis hv<index>."""
+    return f"172.30.0.{chassis_index}"
 
 
 class InternetHost(TxOffHost):
@@ -68,19 +74,31 @@ class Attachment:
 
 
 class TenantsTopo(Topo):
-    """`hosts` hosts per tenant, subnet and switch, on `switches` (1 or 2) switches."""
+    """`hosts` hosts per tenant, subnet and switch, on `switches` switches: 1 or 2 Mininet switches joined by
+    the inter-switch link, or with `overlay` (the tunnel type, vxlan or geneve), any number of chassis hv1,
+    hv2... (each its own OVS in its own namespace; topologies.chassis) whose underlay links meet on a
+    learning bridge u0, tunnel IPs 172.30.0.<n>."""
 
     def build(self, switches: int = 2, hosts: int = 1, tenants: str = "ab", subnets: int = 1,
-              internet: bool = False) -> None:
-        if switches not in (1, 2):
+              internet: bool = False, overlay: str = "") -> None:
+        if switches not in (1, 2) and not overlay:
             raise ValueError("the inter-switch link joins at most two switches; the overlay joins more")
         self.attachments: dict[str, Attachment] = {}
         self.tenants = tenants
         self.subnets = [0] if subnets == 1 else list(range(1, subnets + 1))
-        next_port = {f"s{i + 1}": 2 if switches == 2 else 1 for i in range(switches)}
-        sws = [self.addSwitch(f"s{i + 1}", dpid=f"{i + 1:016x}", cls=UserspaceSwitch) for i in range(switches)]
+        self.overlay = overlay
+        prefix = "hv" if overlay else "s"
+        next_port = {f"{prefix}{i + 1}": 2 if switches == 2 and not overlay else 1 for i in range(switches)}
+        if overlay:
+            underlay = self.addSwitch("u0", dpid=f"{0xfe:016x}", cls=PhysicalBridge)
+            sws = [self.addHost(f"hv{i + 1}", cls=ChassisNode, tunnel_ip=tunnel_ip(i + 1), dpid=0x100 + i + 1)
+                   for i in range(switches)]
+            for sw in sws:
+                self.addLink(sw, underlay, port1=0)
+        else:
+            sws = [self.addSwitch(f"s{i + 1}", dpid=f"{i + 1:016x}", cls=UserspaceSwitch) for i in range(switches)]
         self.chassis = list(sws)      # the switches nvapps drives
-        if switches == 2:
+        if switches == 2 and not overlay:
             self.addLink(sws[0], sws[1], port1=1, port2=1)
         for t_index, tenant in enumerate(tenants):
             for sub in self.subnets:
@@ -89,7 +107,7 @@ class TenantsTopo(Topo):
                     route = {"defaultRoute": f"via 10.0.{sub}.1"} if sub else {}
                     host = self.addHost(name, cls=TxOffHost, ip=f"{host_ip(n, sub)}/24",
                                         mac=host_mac(t_index + 1, n, sub), **route)
-                    switch = host_switch(n, switches)
+                    switch = host_switch(n, switches, prefix)
                     self.addLink(host, switch, port2=next_port[switch])
                     self.attachments[host] = Attachment(tenant, sub, n, switch, f"{switch}-eth{next_port[switch]}")
                     next_port[switch] += 1
@@ -101,10 +119,10 @@ class TenantsTopo(Topo):
             for sw in sws:
                 self.addLink(sw, physical, port1=UPLINK_PORT)
 
-    @staticmethod
-    def trunks(switches: int = 2) -> list[str]:
+    def trunks(self) -> list[str]:
         """The trunk interface names to configure (--nvapps-trunk-interfaces)."""
-        return [TRUNK_INTERFACE.format(switch=f"s{i + 1}") for i in range(switches)] if switches == 2 else []
+        return [TRUNK_INTERFACE.format(switch=sw) for sw in self.chassis] if len(self.chassis) == 2 and \
+            not self.overlay else []
 
 
     def uplinks(self) -> list[str]:

@@ -138,6 +138,8 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("tunnel_id", _OXM_BASIC, 38, 8),
     *(Field(f"reg{i}", _NXM1, i, 4) for i in range(16)),
     Field("ip_ttl", _NXM1, 29, 1),
+    Field("tun_ipv4_src", _NXM1, 31, 4, "ipv4"),
+    Field("tun_ipv4_dst", _NXM1, 32, 4, "ipv4"),
     Field("conj_id", _NXM1, 37, 4),
     Field("ct_state", _NXM1, 105, 4),
     Field("ct_zone", _NXM1, 106, 2),

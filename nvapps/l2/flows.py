@@ -50,38 +50,46 @@ def _to_port(key: int) -> ofp.SetField:
     return ofp.SetField(Reg.OUT_PORT, key)
 
 
+def local_networks(here: str, bound: list[BoundPort], hosted: set[int] = frozenset()) -> set[int]:
+    """The keys of the networks present on chassis `here`: those with a port bound here, and the `hosted`
+    ones (the networks of routers whose gateway is here)."""
+    return {b.network_key for b in bound if b.location.chassis == here} | set(hosted)
+
+
 def chassis_l2(here: Chassis, bound: list[BoundPort], routers: list[BoundPort] = (),
-               hosted: set[int] = frozenset()) -> tuple[list[Flow], list[ofp.Group]]:
-    """All L2 flows and groups of chassis `here`: its networks are those with a port bound here, and the
-    `hosted` ones (the networks of routers whose gateway is here)."""
-    local = [b for b in bound if b.location.chassis == here.name]
-    keys = sorted({b.network_key for b in local} | set(hosted))
+               hosted: set[int] = frozenset(), endpoints: dict[str, int] | None = None
+               ) -> tuple[list[Flow], list[ofp.Group]]:
+    """All L2 flows and groups of chassis `here`, for the networks present on it. `endpoints` are the other
+    chassis's tunnel IPs by name (what reg12 carries towards them; none over the inter-chassis link)."""
+    keys = sorted(local_networks(here.name, bound, hosted))
     if not keys:
         return [], []
+    local = [b for b in bound if b.location.chassis == here.name]
     members = [b for b in bound if b.network_key in keys]
-    trunk = here.trunk_ofport
+    trunk, linked, endpoints = here.trunk_ofport, here.reaches_others, endpoints or {}
     flows: list[Flow] = [_learn_flow(), _lookup_learned_flow(), _deliver_flow()]
     for b in local:
         flows += _local_port_flows(b)
     for b in members:
-        if b.location.chassis == here.name or trunk is not None:
-            flows += _member_flows(b, here.name) + _arp_responder(b, here.name)
+        if b.location.chassis == here.name or linked:
+            flows += _member_flows(b, here.name, endpoints) + _arp_responder(b, here.name)
     for b in routers:
         if b.network_key in keys:
-            flows += _member_flows(b, here.name) + _arp_responder(b, here.name)
+            flows += _member_flows(b, here.name, endpoints) + _arp_responder(b, here.name)
     groups = []
     for key in keys:
-        spans = any(b.network_key == key and b.location.chassis != here.name for b in members)
+        remote = sorted({endpoints.get(b.location.chassis, 0) for b in members
+                         if b.network_key == key and b.location.chassis != here.name}) if linked else []
         flows += _network_flows(key, trunk)
-        groups.append(_flood_group(key, [b for b in local if b.network_key == key],
-                                   spans and trunk is not None))
-    if trunk is not None:
+        groups.append(_flood_group(key, [b for b in local if b.network_key == key], remote))
+    if linked:
+        remote_in, remote_out = {Reg.IN_PORT: pipeline.REMOTE_PORT_KEY}, {Reg.OUT_PORT: pipeline.REMOTE_PORT_KEY}
         flows += [
-            Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: pipeline.REMOTE_PORT_KEY}),
-                 goto=Table.EGRESS_REMOTE),
-            # ARP that crossed the trunk was not answered at its source: not ours to answer either
-            Flow(Table.L2_CONTROL, Priority.OVERRIDE, match(**{Reg.IN_PORT: pipeline.REMOTE_PORT_KEY}),
-                 goto=Table.L2_LEARN),
+            Flow(Table.EGRESS, Priority.SPECIFIC, match(**remote_out), goto=Table.EGRESS_REMOTE),
+            # split horizon: what came from another chassis is never flooded on to one
+            Flow(Table.EGRESS, Priority.OVERRIDE, match(**remote_in, **remote_out)),
+            # ARP that crossed from another chassis was not answered at its source: not ours to answer either
+            Flow(Table.L2_CONTROL, Priority.OVERRIDE, match(**remote_in), goto=Table.L2_LEARN),
         ]
     return flows, groups
 
@@ -97,8 +105,9 @@ def _local_port_flows(b: BoundPort) -> list[Flow]:
     ]
 
 
-def _member_flows(b: BoundPort, here: str) -> list[Flow]:
-    """A port of one of this chassis's networks: its MAC is known (no learning) and looked up."""
+def _member_flows(b: BoundPort, here: str, endpoints: dict[str, int]) -> list[Flow]:
+    """A port of one of this chassis's networks: its MAC is known (no learning) and looked up; a port on
+    another chassis leaves towards that chassis's tunnel endpoint."""
     flows = [
         Flow(Table.L2_LEARN, Priority.SPECIFIC, match(metadata=b.network_key, eth_src=b.port.mac_address),
              goto=Table.L2_LOOKUP),
@@ -107,6 +116,7 @@ def _member_flows(b: BoundPort, here: str) -> list[Flow]:
     ]
     if b.location is not None and b.location.chassis != here:
         flows.append(Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}),
+                          actions=(ofp.SetField(Reg.REMOTE_CHASSIS, endpoints.get(b.location.chassis, 0)),),
                           goto=Table.EGRESS_REMOTE))
     return flows
 
@@ -160,7 +170,7 @@ def _learn_flow() -> Flow:
         table=Table.L2_LEARNED, priority=Priority.SPECIFIC, cookie=pipeline.learned_cookie(pipeline.AppId.L2),
         idle_timeout=LEARN_IDLE_TIMEOUT,
         specs=(ofp.LearnMatch("metadata"), ofp.LearnMatch("eth_dst", "eth_src"),
-               ofp.LearnLoad(Reg.IN_PORT, Reg.OUT_PORT)))
+               ofp.LearnLoad(Reg.IN_PORT, Reg.OUT_PORT), ofp.LearnLoad("tun_ipv4_src", Reg.REMOTE_CHASSIS)))
     return Flow(Table.L2_LEARN, Priority.FALLBACK, actions=(learn,), goto=Table.L2_LOOKUP)
 
 
@@ -175,11 +185,11 @@ def _deliver_flow() -> Flow:
     return Flow(Table.L2_UNKNOWN, Priority.FALLBACK, goto=Table.ACL_TO_VM)
 
 
-def _flood_group(key: int, local: list[BoundPort], to_remote: bool) -> ofp.Group:
-    """Every local port of the network, and the other chassis when it spans them; each copy goes through
-    the to-VM stages with its out-port set, so security applies to flooded packets too."""
-    targets = sorted(b.port.key for b in local)
-    if to_remote:
-        targets.append(pipeline.REMOTE_PORT_KEY)
-    buckets = tuple(ofp.Bucket((_to_port(k), ofp.Resubmit(Table.ACL_TO_VM))) for k in targets)
-    return ofp.Group(flood_group_id(key), "all", buckets)
+def _flood_group(key: int, local: list[BoundPort], remote: list[int]) -> ofp.Group:
+    """Every local port of the network, and each other chassis with ports on it (by tunnel endpoint; one
+    bucket over the inter-chassis link); each copy goes through the to-VM stages with its out-port set, so
+    security applies to flooded packets too."""
+    buckets = [ofp.Bucket((_to_port(k), ofp.Resubmit(Table.ACL_TO_VM))) for k in sorted(b.port.key for b in local)]
+    buckets += [ofp.Bucket((_to_port(pipeline.REMOTE_PORT_KEY), ofp.SetField(Reg.REMOTE_CHASSIS, ip),
+                            ofp.Resubmit(Table.ACL_TO_VM))) for ip in remote]
+    return ofp.Group(flood_group_id(key), "all", tuple(buckets))

@@ -184,8 +184,8 @@ def _gateway_flows(view: RouterView, routes: dict, here: str) -> list[Flow]:
     vrf = dict(metadata=view.metadata, eth_type=IPV4)
     if gw.chassis != here:
         return [Flow(Table.L3_ROUTING, priority, match(**vrf, **{Reg.IN_PORT: i.port.key}, **_to(dest)),
-                     actions=(ofp.SetField("metadata", i.network_key),
-                              ofp.SetField(Reg.OUT_PORT, pipeline.REMOTE_PORT_KEY), ofp.Resubmit(Table.EGRESS)))
+                     actions=(ofp.SetField("metadata", i.network_key), ofp.SetField(Reg.OUT_PORT, pipeline.REMOTE_PORT_KEY),
+                              ofp.SetField(Reg.REMOTE_CHASSIS, gw.chassis_ip), ofp.Resubmit(Table.EGRESS)))
                 for (dest, _), priority in routes.items() for i in view.interfaces]
     cidr = netaddr.IPNetwork(gw.subnet.cidr)
     flows = _own_address(view, gw.ip)

@@ -27,6 +27,7 @@ class Gateway:
     physnet: str | None
     chassis: str | None
     enable_snat: bool
+    chassis_ip: int = 0       # the gateway chassis's tunnel endpoint (0: none, or over the inter-chassis link)
 
 
 def router_gateways(routers: list[Router], networks: list[Network], ports: list[Port], subnets: list[Subnet],
@@ -43,10 +44,10 @@ def router_gateways(routers: list[Router], networks: list[Network], ports: list[
             continue
         entry = next((ip for ip in port.fixed_ips or [] if ip["subnet_id"] in v4), None)
         if entry is not None:
+            where = place_gateway(router.key, net.physical_network, uplinks, chassis)
             out[router.id] = Gateway(port, v4[entry["subnet_id"]], entry["ip_address"], net.key,
-                                     net.physical_network,
-                                     place_gateway(router.key, net.physical_network, uplinks, chassis),
-                                     info.get("enable_snat", True))
+                                     net.physical_network, where, info.get("enable_snat", True),
+                                     chassis[where].tunnel_ip if where else 0)
     return out
 
 

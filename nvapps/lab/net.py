@@ -13,14 +13,20 @@ from mininet.net import Mininet
 from mininet.node import Host, RemoteController
 from mininet.topo import Topo
 
+from topologies.chassis import ChassisNode
+
 
 def start_net(topo: Topo, of_port: int) -> Mininet:
-    """Build and start `topo` with every switch connected to the controller on 127.0.0.1:`of_port`."""
+    """Build and start `topo` with every switch and chassis connected to the controller on
+    127.0.0.1:`of_port`."""
     net = Mininet(topo=topo, controller=None, build=False, autoSetMacs=False, waitConnected=False)
     net.addController(RemoteController("c0", ip="127.0.0.1", port=of_port))
     try:
         net.build()
         net.start()
+        for node in net.hosts:
+            if isinstance(node, ChassisNode):
+                node.connect_controller(of_port)
     except BaseException:
         net.stop()
         raise

@@ -13,7 +13,16 @@ from nvapps.client import Client
 from nvapps.lab.controller import Controller
 from nvapps.lab.net import background, start_net
 from nvapps.lab.ovs import ensure_ovs
-from topologies.tenants import EXTERNAL_CIDR, INTERNET_GATEWAY, PHYSNET, TenantsTopo, host_ip, host_mac, subnet_cidr
+from topologies.tenants import (
+    EXTERNAL_CIDR,
+    INTERNET_GATEWAY,
+    PHYSNET,
+    TenantsTopo,
+    host_ip,
+    host_mac,
+    subnet_cidr,
+    tunnel_ip,
+)
 
 
 @dataclass
@@ -116,11 +125,14 @@ def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, re
     """Start OVS (if needed), the controller and `topo`, create its tenants; stop exactly those on exit."""
     ensure_ovs()
     switches = topo.chassis
-    controller = Controller(workdir, apps=apps, trunks=TenantsTopo.trunks(len(switches)), uplinks=topo.uplinks(),
+    controller = Controller(workdir, apps=apps, trunks=topo.trunks(), uplinks=topo.uplinks(),
                             of_port=of_port, rest_port=rest_port)
     controller.start()
     net = None
     try:
+        if topo.overlay:
+            for index, name in enumerate(switches, start=1):
+                controller.client.create("chassis", name=name, tunnel_type=topo.overlay, tunnel_ip=tunnel_ip(index))
         net = start_net(topo, controller.of_port)
         tenants = create_tenants(controller.client, topo)
         controller.wait_chassis(switches)

@@ -1,0 +1,36 @@
+"""The overlay os-ken app: `osken-manager nvapps.overlay.app nvapps.l2.app` joins chassis by tunnels.
+
+Chassis register their tunnel endpoint (`/v2.0/chassis`: tunnel_type vxlan or geneve, tunnel_ip); every
+bridge has one flow-based tunnel port per type (--nvapps-tunnel-ports, default vxlan0 and geneve0, made
+with options:remote_ip=flow options:key=flow). Traffic to another chassis uses that chassis's type.
+"""
+from __future__ import annotations
+
+from os_ken.base import app_manager
+
+from nvapps import pipeline
+from nvapps.core.reconcile import Desired
+from nvapps.core.service import ServiceApp
+from nvapps.core.topology import Chassis
+from nvapps.l2.app import L2View, l2_view
+from nvapps.l2.flows import local_networks
+from nvapps.overlay.flows import chassis_overlay
+
+app_manager.require_app("nvapps.core.app")
+app_manager.require_app("nvapps.rest.app")
+app_manager.require_app("nvapps.l2.app")
+
+
+class OverlayApp(ServiceApp):
+    """Tunnels between chassis: classification of what arrives, encapsulation of what leaves."""
+
+    APP_ID = pipeline.AppId.OVERLAY
+
+    def snapshot(self) -> tuple[L2View, list[Chassis]]:
+        chassis = self.fabric()
+        return l2_view(self.model, chassis, self.core.uplinks), list(chassis.values())
+
+    def desired(self, chassis: Chassis, snapshot: tuple[L2View, list[Chassis]]) -> Desired:
+        view, known = snapshot
+        networks = local_networks(chassis.name, view.bound, view.hosted.get(chassis.name, set()))
+        return Desired.build(self.APP_ID, chassis_overlay(chassis, networks, known))

@@ -1,0 +1,113 @@
+"""A hypervisor for Mininet: a network namespace running its own ovsdb-server and ovs-vswitchd.
+
+Its integration bridge (named after the node, so the chassis name is the bridge name) holds the VM links
+and one flow-based tunnel port per type (vxlan0, geneve0); its underlay bridge br-phy holds the underlay
+link (interface 0) and the chassis's tunnel IP. The bridge reaches the controller through a Unix socket
+relayed to the controller's TCP port on loopback, so nothing but tunnel packets crosses the underlay.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from mininet.node import Host
+
+SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
+UNDERLAY_PREFIX = 24
+UNDERLAY_MTU = 1600          # room for a 1500-byte VM packet plus VXLAN/Geneve headers
+TUNNEL_PORTS = {"vxlan0": "vxlan", "geneve0": "geneve"}
+
+
+class ChassisNode(Host):
+    """A chassis: own OVS (userspace datapath) in its own namespace; `tunnel_ip` on its underlay bridge."""
+
+    def __init__(self, name: str, tunnel_ip: str = "", dpid: int = 0, **params) -> None:
+        self.tunnel_ip = tunnel_ip
+        self.dpid_value = dpid
+        self.rundir = Path(tempfile.mkdtemp(prefix=f"nvchassis-{name}-"))
+        self._daemons: list[int] = []
+        self._relay: subprocess.Popen | None = None
+        super().__init__(name, **params)
+
+    # ---- Mininet life cycle ----
+
+    def config(self, **params):
+        """Start this chassis's OVS and build its bridges from the links Mininet made (no host IP)."""
+        self.cmd("ip link set lo up")
+        db, sock = self.rundir / "conf.db", self.rundir / "db.sock"
+        subprocess.run(["ovsdb-tool", "create", str(db), SCHEMA], check=True)
+        self._daemon("ovsdb-server", str(db), f"--remote=punix:{sock}")
+        self.vsctl("--no-wait", "init")
+        self._daemon("ovs-vswitchd", f"unix:{sock}")
+        underlay = self.underlay_intf()
+        self.cmd(f"ip link set {underlay} mtu {UNDERLAY_MTU}")
+        peer = underlay.link.intf2 if underlay.link.intf1 is underlay else underlay.link.intf1
+        peer.node.cmd(f"ip link set {peer.name} mtu {UNDERLAY_MTU}")
+        vms = [i.name for i in self.intfList() if i is not underlay and i.name != "lo"]
+        args = ["add-br", self.name, "--", "set", "bridge", self.name, "datapath_type=netdev", "fail_mode=secure",
+                "protocols=OpenFlow13", f"other_config:datapath-id={self.dpid_value:016x}"]
+        for vm in vms:
+            args += ["--", "add-port", self.name, vm]
+        for port, kind in TUNNEL_PORTS.items():
+            args += ["--", "add-port", self.name, port, "--", "set", "interface", port, f"type={kind}",
+                     "options:remote_ip=flow", "options:key=flow"]
+        args += ["--", "add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev",
+                 "--", "add-port", "br-phy", underlay.name,
+                 "--", "set", "interface", "br-phy", f"mtu_request={UNDERLAY_MTU}"]
+        self.vsctl(*args)
+        self.cmd(f"ip addr add {self.tunnel_ip}/{UNDERLAY_PREFIX} dev br-phy && ip link set br-phy up")
+        return {}
+
+    def connect_controller(self, of_port: int) -> None:
+        """Relay a Unix socket to the controller's OpenFlow port on loopback, and point the bridge at it."""
+        sock = self.rundir / "of.sock"
+        self._relay = subprocess.Popen(["socat", f"UNIX-LISTEN:{sock},fork", f"TCP:127.0.0.1:{of_port}"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 5
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.vsctl("set-controller", self.name, f"unix:{sock}")
+
+    def disconnect_controller(self) -> None:
+        self.vsctl("del-controller", self.name)
+
+    def terminate(self) -> None:
+        """Stop exactly what this chassis started (by PID), then the namespace's shell."""
+        if self._relay is not None and self._relay.poll() is None:
+            os.killpg(self._relay.pid, signal.SIGTERM)
+            self._relay.wait()
+        for pid in reversed(self._daemons):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        self._daemons.clear()
+        super().terminate()
+        shutil.rmtree(self.rundir, ignore_errors=True)
+
+    # ---- this chassis's own OVS ----
+
+    def underlay_intf(self):
+        return self.intf(f"{self.name}-eth0")
+
+    def vsctl(self, *args: str) -> str:
+        return subprocess.run(["ovs-vsctl", f"--db=unix:{self.rundir / 'db.sock'}", *args], check=True,
+                              capture_output=True, text=True).stdout
+
+    @property
+    def bridge(self) -> str:
+        """The integration bridge as ovs-ofctl addresses it (its management socket)."""
+        return f"unix:{self.rundir / self.name}.mgmt"
+
+    def _daemon(self, program: str, *args: str) -> None:
+        name = program.removeprefix("ovs-")
+        pidfile = self.rundir / f"{name}.pid"
+        self.cmd(f"env OVS_RUNDIR={self.rundir} OVS_DBDIR={self.rundir} {program} {' '.join(args)} "
+                 f"--pidfile={pidfile} --unixctl={self.rundir / name}.ctl --log-file={self.rundir / name}.log "
+                 f"--detach --no-chdir")
+        self._daemons.append(int(pidfile.read_text()))
