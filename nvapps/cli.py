@@ -40,6 +40,8 @@ COLUMNS = {
     "port_forwarding": ("id", "protocol", "external_port", "internal_ip_address", "internal_port",
                         "internal_port_id"),
     "chassis": ("name", "tunnel_type", "tunnel_ip", "connected", "datapath_id", "flow_mods", "packet_ins"),
+    "l2_gateway": ("id", "name", "devices"),
+    "l2_gateway_connection": ("id", "l2_gateway_id", "network_id", "segmentation_id"),
 }
 
 
@@ -126,7 +128,7 @@ def _cell(value: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     opts = parser().parse_intermixed_args(argv)
-    kind = "chassis" if opts.resource == "chassis" else RESOURCES[opts.resource]
+    kind = RESOURCES[opts.resource]
     try:
         result = run(opts, Client(opts.url, opts.token))
     except UsageError as exc:

@@ -9,7 +9,8 @@ from typing import Any
 COLLECTIONS = {"network": "networks", "subnet": "subnets", "port": "ports", "router": "routers",
                "floatingip": "floatingips", "security_group": "security-groups",
                "security_group_rule": "security-group-rules", "network_acl": "network-acls",
-               "port_forwarding": "port_forwardings", "chassis": "chassis"}
+               "port_forwarding": "port_forwardings", "chassis": "chassis", "l2_gateway": "l2-gateways",
+               "l2_gateway_connection": "l2-gateway-connections"}
 # Sub-resources: kind -> the kind of the parent whose id is in their path (/v2.0/floatingips/ID/port_forwardings)
 PARENTS = {"port_forwarding": "floatingip"}
 

@@ -23,6 +23,10 @@ OPTS = [
     cfg.ListOpt("tunnel-ports", default=["vxlan:vxlan0", "geneve:geneve0"],
                 help="the tunnel ports every chassis's bridge has, TYPE:INTERFACE (types vxlan, geneve), created "
                      "with options:remote_ip=flow options:key=flow"),
+    cfg.StrOpt("tenant-network-type", default="vlan", choices=["vlan", "vxlan", "geneve"],
+               help="how tenant networks cross between chassis: vlan (the inter-chassis link) or a tunnel type"),
+    cfg.IntOpt("underlay-mtu", default=1500, min=1280, max=9216,
+               help="the MTU of the network between chassis; tenant networks get it minus the tunnel overhead"),
     cfg.StrOpt("default-project", default="default",
                help="project_id given to objects created without one"),
     cfg.StrOpt("auth-file", default=None,

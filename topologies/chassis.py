@@ -32,6 +32,7 @@ class ChassisNode(Host):
         self.rundir = Path(tempfile.mkdtemp(prefix=f"nvchassis-{name}-"))
         self._daemons: list[int] = []
         self._relay: subprocess.Popen | None = None
+        self._of_port = 0
         super().__init__(name, **params)
 
     # ---- Mininet life cycle ----
@@ -65,22 +66,38 @@ class ChassisNode(Host):
 
     def connect_controller(self, of_port: int) -> None:
         """Relay a Unix socket to the controller's OpenFlow port on loopback, and point the bridge at it."""
+        self._of_port = of_port
+        self._start_relay()
+        self.vsctl("set-controller", self.name, f"unix:{self.rundir / 'of.sock'}")
+
+    def disconnect_controller(self) -> None:
+        """Cut the controller connection as a network failure would (the bridge keeps its configuration, so
+        with fail_mode secure its flows stay and keep forwarding; removing the controller would flush them)."""
+        self._stop_relay()
+
+    def reconnect_controller(self) -> None:
+        """Restore the connection; the bridge reconnects at its next retry (within its backoff, <= 8 s)."""
+        self._start_relay()
+
+    def _start_relay(self) -> None:
         sock = self.rundir / "of.sock"
-        self._relay = subprocess.Popen(["socat", f"UNIX-LISTEN:{sock},fork", f"TCP:127.0.0.1:{of_port}"],
+        self._relay = subprocess.Popen(["socat", f"UNIX-LISTEN:{sock},fork,unlink-early",
+                                        f"TCP:127.0.0.1:{self._of_port}"],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 5
         while not sock.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.vsctl("set-controller", self.name, f"unix:{sock}")
 
-    def disconnect_controller(self) -> None:
-        self.vsctl("del-controller", self.name)
-
-    def terminate(self) -> None:
-        """Stop exactly what this chassis started (by PID), then the namespace's shell."""
+    def _stop_relay(self) -> None:
+        """Stop the relay and the connections it forked (its process group)."""
         if self._relay is not None and self._relay.poll() is None:
             os.killpg(self._relay.pid, signal.SIGTERM)
             self._relay.wait()
+        self._relay = None
+
+    def terminate(self) -> None:
+        """Stop exactly what this chassis started (by PID), then the namespace's shell."""
+        self._stop_relay()
         for pid in reversed(self._daemons):
             try:
                 os.kill(pid, signal.SIGTERM)

@@ -23,3 +23,17 @@ UserspaceSwitch = partial(OVSSwitch, datapath="user", protocols="OpenFlow13", fa
 
 # A plain learning bridge that no controller drives: the physical network behind the gateways' uplinks.
 PhysicalBridge = partial(OVSBridge, datapath="user")
+
+
+class VlanBridge(OVSBridge):
+    """A legacy learning switch with VLANs: `access` maps its interfaces to the VLAN they carry untagged;
+    its other interfaces are trunks."""
+
+    def __init__(self, name: str, access: dict[str, int] | None = None, **params) -> None:
+        self.access = access or {}
+        super().__init__(name, datapath="user", **params)
+
+    def start(self, controllers) -> None:
+        super().start(controllers)
+        for intf, vlan in self.access.items():
+            self.vsctl(f"-- set port {intf} tag={vlan}")      # queued after the bridge when starting in batch

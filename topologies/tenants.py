@@ -12,6 +12,9 @@ on s2). The trunk is each switch's first interface (s1-eth1 <-> s2-eth1).
 With `internet=True`, every switch also has an uplink (interface 99: s1-eth99, s2-eth99) into a plain
 learning bridge `x1` (not controlled by nvapps: the physical network), where host `inet` stands for the
 internet: 172.16.0.1/24 on the external network (its gateway) and 203.0.113.10 further out.
+
+With `vlans=True`, the last switch's interface 50 is a trunk into a legacy VLAN switch `l1` where host
+v100 (10.0.<first subnet>.50) is on VLAN 100 and v200 (.60) on VLAN 200: what an L2 gateway bridges.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from mininet.topo import Topo
 
 from topologies.chassis import ChassisNode
-from topologies.nodes import PhysicalBridge, TxOffHost, UserspaceSwitch
+from topologies.nodes import PhysicalBridge, TxOffHost, UserspaceSwitch, VlanBridge
 
 TRUNK_INTERFACE = "{switch}-eth1"
 UPLINK_PORT = 99
@@ -29,6 +32,8 @@ EXTERNAL_CIDR = "172.16.0.0/24"
 INTERNET_GATEWAY = "172.16.0.1"        # inet's address on the external network
 INTERNET_HOST = "203.0.113.10"         # an address beyond it (on inet's loopback)
 INTERNET_MAC = "02:00:00:ff:00:01"
+GATEWAY_PORT = 50                      # the L2 gateway chassis's interface into the VLAN segment
+LEGACY_VLANS = {"v100": 100, "v200": 200}
 
 
 def host_mac(tenant_index: int, n: int, subnet: int = 0) -> str:
@@ -46,6 +51,11 @@ def subnet_cidr(subnet: int = 0) -> str:
 
 def host_switch(n: int, switches: int, prefix: str = "s") -> str:
     return f"{prefix}{(n - 1) % switches + 1}"
+
+
+def legacy_ip(host: str, subnet: int = 0) -> str:
+    """The address of legacy VLAN host v100 or v200 on `subnet`: .50 and .60."""
+    return f"10.0.{subnet}.{50 + 10 * list(LEGACY_VLANS).index(host)}"
 
 
 def tunnel_ip(chassis_index: int) -> str:
@@ -80,7 +90,7 @@ class TenantsTopo(Topo):
     learning bridge u0, tunnel IPs 172.30.0.<n>."""
 
     def build(self, switches: int = 2, hosts: int = 1, tenants: str = "ab", subnets: int = 1,
-              internet: bool = False, overlay: str = "") -> None:
+              internet: bool = False, overlay: str = "", vlans: bool = False) -> None:
         if switches not in (1, 2) and not overlay:
             raise ValueError("the inter-switch link joins at most two switches; the overlay joins more")
         self.attachments: dict[str, Attachment] = {}
@@ -111,6 +121,14 @@ class TenantsTopo(Topo):
                     self.addLink(host, switch, port2=next_port[switch])
                     self.attachments[host] = Attachment(tenant, sub, n, switch, f"{switch}-eth{next_port[switch]}")
                     next_port[switch] += 1
+        if vlans:     # a legacy VLAN segment behind the last chassis's interface 50
+            legacy = self.addSwitch("l1", dpid=f"{0xfd:016x}", cls=VlanBridge,
+                                    access={f"l1-eth{i + 2}": v for i, v in enumerate(LEGACY_VLANS.values())})
+            self.addLink(sws[-1], legacy, port1=GATEWAY_PORT, port2=1)
+            sub = self.subnets[0]
+            for i, name in enumerate(LEGACY_VLANS):
+                host = self.addHost(name, cls=TxOffHost, ip=f"{legacy_ip(name, sub)}/24", mac=f"02:00:00:fd:00:{i + 1:02x}")
+                self.addLink(host, legacy, port2=i + 2)
         self.internet = internet
         if internet:
             physical = self.addSwitch("x1", dpid=f"{0xff:016x}", cls=PhysicalBridge)

@@ -95,13 +95,19 @@ def chassis_l2(here: Chassis, bound: list[BoundPort], routers: list[BoundPort] =
 
 
 def _local_port_flows(b: BoundPort) -> list[Flow]:
-    """Classify the port's traffic into its network, and deliver to it."""
+    """Classify the port's traffic into its network, and deliver to it (a VLAN port: tagged on its interface)."""
+    ofport, vlan = b.location.ofport, b.port.vlan
+    into = (ofp.SetField(Reg.IN_PORT, b.port.key),)
+    out: tuple[ofp.Action, ...] = (ofp.Output(ofport),)
+    match_in = match(in_port=ofport)
+    if vlan:
+        match_in = match(in_port=ofport, vlan_vid=ofp.OFPVID_PRESENT | vlan)
+        into = (ofp.PopVlan(), *into)
+        out = (ofp.PushVlan(), ofp.SetField("vlan_vid", ofp.OFPVID_PRESENT | vlan), *out)
     return [
-        Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=b.location.ofport),
-             actions=(ofp.SetField(Reg.IN_PORT, b.port.key),),
+        Flow(Table.CLASSIFY, Priority.SPECIFIC, match_in, actions=into,
              write_metadata=(b.network_key, pipeline.METADATA_MASK), goto=pipeline.AFTER_CLASSIFY),
-        Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}),
-             actions=(ofp.Output(b.location.ofport),)),
+        Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}), actions=out),
     ]
 
 
@@ -130,18 +136,25 @@ def _arp_responder(b: BoundPort, here: str) -> list[Flow]:
         if ":" in ip:
             continue
         request = dict(metadata=b.network_key, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=ip)
-        flows.append(Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**request), actions=arp_reply(mac, ip)))
+        flows.append(Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**request), actions=arp_reply(mac, ip, TO_ASKER)))
         if b.location is not None and b.location.chassis == here:
             flows.append(Flow(Table.L2_CONTROL, Priority.OVERRIDE,
                               match(**request, **{Reg.IN_PORT: b.port.key}), goto=Table.L2_LEARN))
     return flows
 
 
-def arp_reply(mac: str, ip: str) -> tuple[ofp.Action, ...]:
-    """Turn an ARP request for `ip` into the reply of its owner `mac`, in place, back out the asking port."""
+# Back to the logical port that asked, through its egress flow (which tags for a VLAN port); in_port cleared
+# so the packet may leave where it came in.
+TO_ASKER = (ofp.Move(Reg.IN_PORT, Reg.OUT_PORT), ofp.SetField("nx_in_port", 0), ofp.Resubmit(Table.EGRESS))
+
+
+def arp_reply(mac: str, ip: str, back: tuple[ofp.Action, ...] = (ofp.Output(ofp.OFPP_IN_PORT),)
+              ) -> tuple[ofp.Action, ...]:
+    """Turn an ARP request for `ip` into the reply of its owner `mac`, in place, and send it `back` (by
+    default out of the port it came in)."""
     return (ofp.Move("eth_src", "eth_dst"), ofp.SetField("eth_src", mac), ofp.SetField("arp_op", ARP_REPLY),
             ofp.Move("arp_sha", "arp_tha"), ofp.SetField("arp_sha", mac),
-            ofp.Move("arp_spa", "arp_tpa"), ofp.SetField("arp_spa", ip), ofp.Output(ofp.OFPP_IN_PORT))
+            ofp.Move("arp_spa", "arp_tpa"), ofp.SetField("arp_spa", ip), *back)
 
 
 def _network_flows(key: int, trunk: int | None) -> list[Flow]:

@@ -13,6 +13,7 @@ from nvapps.client import Client
 from nvapps.lab.controller import Controller
 from nvapps.lab.net import background, start_net
 from nvapps.lab.ovs import ensure_ovs
+from topologies.chassis import UNDERLAY_MTU
 from topologies.tenants import (
     EXTERNAL_CIDR,
     INTERNET_GATEWAY,
@@ -127,6 +128,9 @@ def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, re
     switches = topo.chassis
     controller = Controller(workdir, apps=apps, trunks=topo.trunks(), uplinks=topo.uplinks(),
                             of_port=of_port, rest_port=rest_port)
+    if topo.overlay:
+        controller.extra_args += ["--nvapps-tenant-network-type", topo.overlay,
+                                  "--nvapps-underlay-mtu", str(UNDERLAY_MTU)]
     controller.start()
     net = None
     try:

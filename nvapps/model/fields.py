@@ -174,11 +174,15 @@ def nullable(check: Check) -> Check:
     return check_or_null
 
 
-@with_schema({"type": "object", "properties": {"interface_name": {"type": "string"}}})
+@with_schema({"type": "object", "properties": {"interface_name": {"type": "string"},
+                                              "vlan": {"type": "integer", "minimum": 1, "maximum": 4094}}})
 def check_profile(value: Any) -> dict:
-    """binding:profile: a JSON object; interface_name, when given, must be a string."""
+    """binding:profile: a JSON object; interface_name, when given, must be a string, and vlan (the port is
+    that VLAN on the interface) an integer in 1..4094."""
     if not isinstance(value, dict):
         raise BadRequest(f"'{value}' is not a dictionary")
     if "interface_name" in value:
         check_str(value["interface_name"])
+    if "vlan" in value:
+        int_range(1, 4094)(value["vlan"])
     return value

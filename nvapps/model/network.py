@@ -34,10 +34,25 @@ if TYPE_CHECKING:
 ROUTER_INTERFACE = "network:router_interface"
 ROUTER_GATEWAY = "network:router_gateway"
 FLOATINGIP = "network:floatingip"
+L2_GATEWAY = "network:l2_gateway"
 ROUTER_OWNED = (ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP)
+SERVICE_OWNED = (*ROUTER_OWNED, L2_GATEWAY)     # made and deleted with their service's objects
 
 FLAT = "flat"            # a provider network: a physical network reached through gateway uplinks
-TENANT_TYPE = "vlan"     # a tenant network: its key is the VLAN id on the inter-chassis link
+TENANT_TYPES = ("vlan", "vxlan", "geneve")   # vlan: the key is the VLAN id on the inter-chassis link
+ENCAP_OVERHEAD = {"vlan": 0, "vxlan": 50, "geneve": 58}   # bytes a tunnel adds (IPv4 underlay)
+
+
+@dataclass(frozen=True)
+class TenantNetworks:
+    """How tenant networks are carried between chassis (a deployment setting) and the underlay's MTU."""
+
+    type: str = "vlan"
+    underlay_mtu: int = 1500
+
+    def mtu(self, network_type: str) -> int:
+        """The MTU a network of `network_type` offers its ports: what fits in the underlay once encapsulated."""
+        return self.underlay_mtu - ENCAP_OVERHEAD.get(network_type, 0)
 
 
 @dataclass
@@ -53,7 +68,7 @@ class Network(Resource):
     mtu: int = attr(create=False, update=False, default=1500)
     status: str = attr(create=False, update=False, default="ACTIVE")
     subnets: list = attr(create=False, update=False, default_factory=list)
-    network_type: str = attr(one_of(FLAT, TENANT_TYPE), api="provider:network_type", admin=True, update=False,
+    network_type: str = attr(one_of(FLAT, *TENANT_TYPES), api="provider:network_type", admin=True, update=False,
                              default="")
     physical_network: str | None = attr(nullable(check_str), api="provider:physical_network", admin=True,
                                         update=False, default=None)
@@ -117,6 +132,11 @@ class Port(Resource):
         return self.profile.get("interface_name")
 
     @property
+    def vlan(self) -> int | None:
+        """The VLAN the port is on its interface (binding:profile.vlan), or None: untagged."""
+        return self.profile.get("vlan")
+
+    @property
     def ip_addresses(self) -> list[str]:
         return [ip["ip_address"] for ip in self.fixed_ips or []]
 
@@ -145,7 +165,10 @@ def prepare_network(model: "Model", net: Network, old: Network | None, ctx: Cont
 
 def _provider(model: "Model", net: Network) -> Network:
     """A flat network names its physical network, and is the only one on it; other networks are tenant ones."""
-    kind = net.network_type or (FLAT if net.physical_network else TENANT_TYPE)
+    tenant = model.tenant_networks
+    kind = net.network_type or (FLAT if net.physical_network else tenant.type)
+    if kind not in (FLAT, tenant.type):
+        raise BadRequest(f"tenant networks here are {tenant.type} networks, not {kind}", "InvalidInput")
     if kind == FLAT and not net.physical_network:
         raise BadRequest("provider:physical_network is required for a flat network", "InvalidInput")
     if kind != FLAT and net.physical_network:
@@ -155,7 +178,7 @@ def _provider(model: "Model", net: Network) -> Network:
         if holder is not None:
             raise Conflict(f"Unable to create the flat network. Physical network {net.physical_network} is in "
                            f"use by network {holder}.", "FlatNetworkInUse")
-    return replace(net, network_type=kind)
+    return replace(net, network_type=kind, mtu=tenant.mtu(kind))
 
 
 def deleting_network(model: "Model", net: Network, ctx: Context) -> list[Change]:
@@ -227,12 +250,7 @@ def prepare_port(model: "Model", port: Port, old: Port | None, ctx: Context):
     elif port.mac_address in {p.mac_address for p in others}:
         raise Conflict(f"Unable to complete operation for network {net.id}. The mac address "
                        f"{port.mac_address} is in use.", "MacAddressInUse")
-    if port.host_id and port.interface_name:
-        holder = next((p.id for p in model.list("port") if p.id != port.id and p.host_id == port.host_id
-                       and p.interface_name == port.interface_name), None)
-        if holder is not None:
-            raise Conflict(f"Interface {port.interface_name} on {port.host_id} is already bound to port "
-                           f"{holder}.", "PortBindingConflict")
+    check_binding_free(model, port.host_id, port.interface_name, port.vlan, port.id)
     subnets = {s.id: s for s in model.list("subnet", {"network_id": [net.id]})}
     used = {(ip["subnet_id"], ip["ip_address"]) for p in others for ip in p.fixed_ips or []}
     if port.fixed_ips is None:
@@ -246,9 +264,21 @@ def prepare_port(model: "Model", port: Port, old: Port | None, ctx: Context):
     return port, extra
 
 
-def new_port_key(model: "Model") -> int:
-    """A logical port key no port has (409 when they are all taken)."""
-    key = model.next_key({p.key for p in model.list("port")}, pipeline.MAX_PORT_KEY)
+def check_binding_free(model: "Model", host_id: str, interface: str | None, vlan: int | None,
+                       port_id: str = "") -> None:
+    """409 if another port holds the interface: untagged, or in the same VLAN (an interface is either one
+    untagged port or VLAN ports)."""
+    if not host_id or not interface:
+        return
+    for p in model.list("port", {"binding:host_id": [host_id]}):
+        if p.id != port_id and p.interface_name == interface and (vlan is None or p.vlan in (None, vlan)):
+            raise Conflict(f"Interface {interface} on {host_id} is already bound to port {p.id}"
+                           f"{f' (VLAN {p.vlan})' if p.vlan else ''}.", "PortBindingConflict")
+
+
+def new_port_key(model: "Model", taken: set[int] = frozenset()) -> int:
+    """A logical port key no port has, nor one of `taken` (409 when they are all taken)."""
+    key = model.next_key({p.key for p in model.list("port")} | set(taken), pipeline.MAX_PORT_KEY)
     if key is None:
         raise Conflict("no free port key left")
     return key
@@ -276,7 +306,7 @@ def _security_groups(model: "Model", port: Port, old: Port | None, ctx: Context)
 
 
 def deleting_port(model: "Model", port: Port, ctx: Context) -> list[Change]:
-    if port.device_owner in ROUTER_OWNED:
+    if port.device_owner in SERVICE_OWNED:
         raise Conflict(f"Port {port.id} cannot be deleted directly via the port API: has device owner "
                        f"{port.device_owner}.", "L3PortInUse")
     from nvapps.model.port_forwarding import released

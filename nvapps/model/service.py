@@ -6,7 +6,7 @@ import threading
 from dataclasses import replace
 from typing import Any, Callable
 
-from nvapps.model import chassis, network, port_forwarding, router, security
+from nvapps.model import chassis, l2gateway, network, port_forwarding, router, security
 from nvapps.model.base import Change, Resource, Rules, api_fields, api_name
 from nvapps.model.context import ADMIN, Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -15,7 +15,7 @@ from nvapps.store.base import Store
 LOG = logging.getLogger(__name__)
 
 RULES: dict[str, Rules] = {r.cls.KIND: r for r in (*network.RULES, *router.RULES, *port_forwarding.RULES,
-                                                   *security.RULES, *chassis.RULES)}
+                                                   *security.RULES, *chassis.RULES, *l2gateway.RULES)}
 KINDS: dict[str, type[Resource]] = {kind: r.cls for kind, r in RULES.items()}
 ACTIONS = router.ACTIONS
 _FIELD_OF = {cls: {**{api_name(f): f.name for f in api_fields(cls)}, "tenant_id": "project_id"}
@@ -40,9 +40,11 @@ class Model:
     Calls without a Context act as admin (the apps' own reads).
     """
 
-    def __init__(self, store: Store, default_project: str = "default") -> None:
+    def __init__(self, store: Store, default_project: str = "default",
+                 tenant_networks: network.TenantNetworks = network.TenantNetworks()) -> None:
         self.store = store
         self.default_project = default_project
+        self.tenant_networks = tenant_networks
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
         self._objects: dict[str, dict[str, Resource]] = {}   # write-through cache of the store, by kind and id

@@ -15,7 +15,7 @@ from nvapps.l3.gateways import router_gateways
 from nvapps.model.base import Resource
 from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.errors import ModelError
-from nvapps.model.network import Port
+from nvapps.model.network import Port, TenantNetworks
 from nvapps.model.service import Model
 from nvapps.rest.auth import Authenticator, NoAuth, TokenFile
 from nvapps.rest.wsgi import RestAPI
@@ -37,7 +37,8 @@ class RestApp(app_manager.OSKenApp):
             self.store = SQLiteStore(settings.db_path)
         except (OSError, sqlite3.Error) as exc:
             raise config.ConfigError(f"cannot open database {settings.db_path}: {exc}") from None
-        self.model = Model(self.store, settings.default_project)
+        self.model = Model(self.store, settings.default_project,
+                           TenantNetworks(settings.tenant_network_type, settings.underlay_mtu))
         self.model.subscribe(lambda changes: self.send_event_to_observers(EventModelChanged(changes)))
         self.api = RestAPI(self.model, _authenticator(settings), self._live_status)
         self._listen = (settings.rest_host, settings.rest_port)

@@ -33,6 +33,7 @@ EXTENSIONS = [
     ("provider", "Provider Network"), ("floating-ip-port-forwarding", "Floating IP Port Forwarding"),
     ("network-acl", "nvapps: stateless network ACLs"),
     ("chassis", "nvapps: chassis (hypervisors), their tunnel endpoints and switch status"),
+    ("l2-gateway", "L2 Gateway"), ("l2-gateway-connection", "L2 Gateway connection"),
 ]
 
 StatusOf = Callable[[Resource], dict]

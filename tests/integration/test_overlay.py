@@ -1,0 +1,211 @@
+"""The overlay with real packets: three chassis (each its own OVS in its own namespace) joined by VXLAN or
+Geneve over an underlay bridge; two tenants with identical CIDRs; routing across chassis; a host that
+moves; a chassis that loses its controller; an L2 gateway to a VLAN segment.
+
+Tenants a and b each have subnets 10.0.1.0/24 and 10.0.2.0/24 joined by their router; host <t><s><n> is on
+subnet s with IP 10.0.s.(10+n), on chassis hv<n>. Chassis hv<n> has tunnel IP 172.30.0.<n> on interface
+hv<n>-eth0 (the underlay, MTU 1600). Behind hv3's interface 50, a legacy switch carries v100 (10.0.1.50) on
+VLAN 100 and v200 (10.0.1.60) on VLAN 200.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import netaddr
+from contextlib import ExitStack, contextmanager
+
+from nvapps.lab.net import capture, ping, tcp_reaches, wait_ping
+from nvapps.lab.ovs import dump_flows
+from nvapps.pipeline import Table
+from topologies.tenants import GATEWAY_PORT, host_ip, legacy_ip, tunnel_ip
+
+SWITCHES = 3
+HOSTS_PER_SWITCH = 1
+SUBNETS = 2
+OVERLAY = "vxlan"
+VLANS = True
+APPS = ("nvapps.overlay.app", "nvapps.l3.app", "nvapps.l2.app")
+SETTLE = 0.5
+MARKED_SIZE = 1111            # ICMP payload size no host sends by itself: IP total length 1139
+VNI = re.compile(r"vni (\d+)")
+
+
+def key(lab, tenant: str, subnet: int) -> int:
+    return lab.tenants[tenant].networks[subnet]["provider:segmentation_id"]
+
+
+def underlay(lab, chassis: str, bpf: str):
+    """A capture on `chassis`'s underlay interface."""
+    return capture(lab.host(chassis), bpf, intf=f"{chassis}-eth0")
+
+
+def tunnelled(lines: list[str]) -> list[tuple[int, str]]:
+    """(VNI, the inner packet's line) of each VXLAN/Geneve packet tcpdump printed."""
+    return [(int(VNI.search(line)[1]), inner) for line, inner in zip(lines, lines[1:]) if VNI.search(line)]
+
+
+def chassis_status(lab) -> dict[str, dict]:
+    return {c["name"]: c for c in lab.api.chassis()}
+
+
+def wait_until(predicate, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+@contextmanager
+def tunnel_type(lab, kind: str):
+    """Every chassis registered with tunnel type `kind` for the block, vxlan again after."""
+    chassis = lab.api.list("chassis")
+    try:
+        for ch in chassis:
+            lab.api.update("chassis", ch["id"], tunnel_type=kind)
+        time.sleep(SETTLE)
+        yield
+    finally:
+        for ch in chassis:
+            lab.api.update("chassis", ch["id"], tunnel_type=ch["tunnel_type"])
+        time.sleep(SETTLE)
+
+
+def test_chassis_show_their_tunnel_endpoints_and_networks_fit_inside_the_underlay(lab):
+    status = chassis_status(lab)
+    assert {n: (c["connected"], c["tunnel_type"], c["tunnel_ip"]) for n, c in status.items()} == {
+        f"hv{i}": (True, "vxlan", tunnel_ip(i)) for i in (1, 2, 3)}
+    assert all(c["tunnel_ports"]["vxlan"]["ofport"] and c["tunnel_ports"]["geneve"]["ofport"]
+               for c in status.values())
+    net = lab.api.get("network", lab.tenants["a"].networks[1]["id"])
+    assert (net["provider:network_type"], net["mtu"]) == ("vxlan", 1550)       # 1600 - 50
+
+
+def test_tenants_with_identical_cidrs_reach_their_hosts_on_every_chassis_and_never_each_other(lab):
+    a11, b11 = lab.host("a11"), lab.host("b11")
+    tenant_b = [h for h in lab.topo.attachments if h.startswith("b")]
+    with ExitStack() as stack:
+        caps = {h: stack.enter_context(capture(lab.host(h), "icmp and ip[2:2] == 1139")) for h in tenant_b}
+        for n in (2, 3):
+            wait_ping(a11, host_ip(n, 1))
+            out = a11.cmd(f"ping -n -c 2 -i 0.2 -W 1 -s {MARKED_SIZE} {host_ip(n, 1)}")
+            assert " 2 received" in out, out
+    assert {h: c.count for h, c in caps.items()} == dict.fromkeys(tenant_b, 0)
+    assert tcp_reaches(a11, lab.host("a13"), host_ip(3, 1), 5001)
+    assert ping(b11, host_ip(2, 1), count=2) == 2
+
+
+def test_the_underlay_carries_only_tunnel_packets_between_chassis_with_a_vni_per_network(lab):
+    a11, b11 = lab.host("a11"), lab.host("b11")
+    with underlay(lab, "hv1", "ip and not udp dst port 4789") as other, \
+            underlay(lab, "hv1", "udp dst port 4789") as tunnels:
+        assert ping(a11, host_ip(2, 1), count=3) == 3
+        assert ping(b11, host_ip(2, 1), count=3) == 3
+    assert other.count == 0, other.lines
+    outer = [line for line in tunnels.lines if "VXLAN" in line]
+    assert outer and all(re.search(r"172\.30\.0\.\d\.\d+ > 172\.30\.0\.\d\.4789: VXLAN", line) for line in outer)
+    echoes = {vni for vni, inner in tunnelled(tunnels.lines) if "ICMP echo" in inner}
+    assert echoes == {key(lab, "a", 1), key(lab, "b", 1)}
+
+
+def test_a_routed_packet_leaves_its_chassis_routed_with_the_destination_networks_vni(lab):
+    a11 = lab.host("a11")
+    wait_ping(a11, host_ip(2, 2))
+    with underlay(lab, "hv1", "udp dst port 4789 and src host 172.30.0.1") as sent:
+        out = a11.cmd(f"ping -n -c 2 -i 0.2 -W 1 {host_ip(2, 2)}")
+    assert " 2 received" in out and "ttl=63" in out, out
+    assert {vni for vni, inner in tunnelled(sent.lines) if "ICMP echo" in inner} == {key(lab, "a", 2)}
+
+
+def test_broadcast_reaches_only_the_chassis_with_ports_on_the_network(lab):
+    a13 = lab.tenants["a"].ports["a13"]
+    lab.api.update("port", a13["id"], **{"binding:host_id": ""})      # network a1 now on hv1 and hv2 only
+    try:
+        time.sleep(SETTLE)
+        with underlay(lab, "hv2", "udp dst port 4789") as hv2, underlay(lab, "hv3", "udp dst port 4789") as hv3:
+            lab.host("a11").cmd("arping -c 2 -w 2 -I a11-eth0 10.0.1.99")
+        vni = f"vni {key(lab, 'a', 1)}"
+        assert any(vni in line for line in hv2.lines) and not any(vni in line for line in hv3.lines)
+    finally:
+        lab.api.update("port", a13["id"], **{"binding:host_id": "hv3"})
+        time.sleep(SETTLE)
+    wait_ping(lab.host("a11"), host_ip(3, 1))
+
+
+def test_geneve_chassis_work_the_same_way(lab):
+    a11 = lab.host("a11")
+    with tunnel_type(lab, "geneve"):
+        with underlay(lab, "hv1", "udp port 6081") as geneve, underlay(lab, "hv1", "udp port 4789") as vxlan:
+            wait_ping(a11, host_ip(3, 1))
+            assert tcp_reaches(a11, lab.host("a13"), host_ip(3, 1), 5002)
+        assert geneve.count > 0 and vxlan.count == 0
+        assert all("172.30.0." in line for line in geneve.lines if "Geneve" in line)
+    wait_ping(a11, host_ip(3, 1))
+
+
+def test_a_chassis_that_loses_its_controller_keeps_forwarding_and_gets_nothing_new_back(lab):
+    hv3, a11, a13 = lab.host("hv3"), lab.host("a11"), lab.host("a13")
+    hv3.disconnect_controller()
+    try:
+        wait_until(lambda: not chassis_status(lab)["hv3"]["connected"])
+        time.sleep(SETTLE)        # the others have synced without hv3: its ports stay where they were
+        assert ping(a11, host_ip(3, 1), count=3) == 3 and ping(a13, host_ip(1, 1), count=3) == 3
+        assert tcp_reaches(a13, a11, host_ip(1, 1), 5003)
+    finally:
+        hv3.reconnect_controller()
+    lab.controller.wait_chassis(["hv3"])
+    wait_until(lambda: chassis_status(lab)["hv3"]["connected"])
+    status = chassis_status(lab)["hv3"]
+    assert {app: s["flow_mods"] for app, s in status["last_sync"].items()} == dict.fromkeys(
+        ("core", "overlay", "l3", "l2"), 0)
+
+
+def test_an_l2_gateway_bridges_vlan_100_into_the_network_and_vlan_200_stays_out(lab):
+    admin, net = lab.api, lab.tenants["a"].networks[1]
+    gateway = admin.create("l2_gateway", name="legacy", devices=[
+        {"device_name": "hv3", "interfaces": [{"name": f"hv3-eth{GATEWAY_PORT}"}]}])
+    connection = admin.create("l2_gateway_connection", l2_gateway_id=gateway["id"], network_id=net["id"],
+                              segmentation_id=100)
+    v100, v200, a11 = lab.host("v100"), lab.host("v200"), lab.host("a11")
+    try:
+        wait_ping(v100, host_ip(1, 1))
+        assert tcp_reaches(a11, v100, legacy_ip("v100", 1), 5004)
+        with capture(a11, f"src host {legacy_ip('v200', 1)}") as seen:
+            assert ping(v200, host_ip(1, 1), count=2) == 0
+            assert ping(a11, legacy_ip("v200", 1), count=2) == 0
+        assert seen.count == 0, seen.lines
+        v100_mac = v100.defaultIntf().MAC()
+        learned = {name: [f for f in dump_flows(lab.host(name).bridge) if f.table == Table.L2_LEARNED
+                          and v100_mac in f.match] for name in ("hv3", "hv1")}
+        assert learned["hv3"] and learned["hv1"], learned                     # learned in the datapath
+        assert f"load:0x{int(netaddr.IPAddress(tunnel_ip(3))):x}->NXM_NX_REG12[]" in learned["hv1"][0].actions
+    finally:
+        admin.delete("l2_gateway_connection", connection["id"])
+        admin.delete("l2_gateway", gateway["id"])
+    time.sleep(SETTLE)
+    assert ping(v100, host_ip(1, 1), count=2) == 0
+
+
+def test_a_host_that_moves_to_another_chassis_is_reached_there_and_its_old_flows_go(lab):
+    a13, hv2, hv3 = lab.host("a13"), lab.host("hv2"), lab.host("hv3")
+    port = lab.tenants["a"].ports["a13"]
+    old = port["binding:profile"]["interface_name"]
+    link = lab.net.addLink(a13, hv2, port2=9)                   # the VM's new NIC, on hv2
+    new_nic, new_port = link.intf1.name, link.intf2.name
+    hv2.vsctl("add-port", "hv2", new_port)
+    a13.cmd(f"ip link set a13-eth0 down; ip link set {new_nic} address {port['mac_address']}; "
+            f"ip addr add {host_ip(3, 1)}/24 dev {new_nic}; ip link set {new_nic} up; "
+            f"ethtool -K {new_nic} tx off >/dev/null 2>&1; ip route replace default via 10.0.1.1 dev {new_nic}")
+    lab.api.update("port", port["id"], **{"binding:host_id": "hv2", "binding:profile": {"interface_name": new_port}})
+    try:
+        wait_ping(lab.host("a11"), host_ip(3, 1))
+        assert tcp_reaches(lab.host("a11"), a13, host_ip(3, 1), 5005)
+        old_ofport = next(i["ofport"] for i in chassis_status(lab)["hv3"]["interfaces"] if i["name"] == old)
+        assert not [f for f in dump_flows(hv3.bridge) if f"in_port={old_ofport}" in f.match], "stale flows on hv3"
+        new_ofport = next(i["ofport"] for i in chassis_status(lab)["hv2"]["interfaces"] if i["name"] == new_port)
+        assert [f for f in dump_flows(hv2.bridge) if f"in_port={new_ofport}" in f.match]
+    finally:
+        lab.api.update("port", port["id"], **{"binding:host_id": "hv3", "binding:profile": {"interface_name": old}})
+        a13.cmd(f"ip link set {new_nic} down; ip link set a13-eth0 up; ip route replace default via 10.0.1.1 dev a13-eth0")
+        hv2.vsctl("del-port", "hv2", new_port)
+    wait_ping(lab.host("a11"), host_ip(3, 1))
