@@ -1,7 +1,8 @@
 """The demo: two tenants with the same subnet on two switches; each reaches its own hosts, never the other's.
 
-    python -m nvapps.lab.demo           # show it and clean up
-    python -m nvapps.lab.demo --stay    # then keep controller, REST API and topology up (Mininet CLI on a TTY)
+    python -m nvapps.lab.demo                   # show it and clean up
+    python -m nvapps.lab.demo --stay            # then keep controller, REST API and topology up (Mininet CLI on a TTY)
+    python -m nvapps.lab.demo --overlay geneve  # the same on three chassis (own OVS each) joined by tunnels
 """
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ def show(lab: Lab) -> bool:
         other = lab.host(f"{'b' if tenant == 'a' else 'a'}2")
         with capture(other, f"-Q in ether[6:4] == 0x020000{index + 1:02x}") as cap:
             got = ping(src, host_ip(2), count=5)
-        print(f"  {src.name} (s1, {host_ip(1)}) -> {host_ip(2)}: {got}/5 replies from {dst.name} (s2); "
+        where = {h: lab.topo.attachments[h].switch for h in (src.name, dst.name)}
+        print(f"  {src.name} ({where[src.name]}, {host_ip(1)}) -> {host_ip(2)}: {got}/5 replies from {dst.name} "
+              f"({where[dst.name]}); "
               f"{other.name}, same IP in the other tenant, saw {cap.count} packets")
         ok &= got == 5 and cap.count == 0
     for status in lab.api.chassis():
@@ -44,13 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stay", action="store_true", help="keep everything running until interrupted")
     parser.add_argument("--rest-port", type=int, default=9696)
     parser.add_argument("--of-port", type=int, default=6653)
+    parser.add_argument("--overlay", choices=["vxlan", "geneve"], help="three chassis joined by this tunnel type")
     args = parser.parse_args(argv)
 
     setLogLevel("warning")
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     (RUN_DIR / "nvapps.db").unlink(missing_ok=True)
-    topo = TenantsTopo(switches=2, hosts=1)
-    with tenants_lab(topo, RUN_DIR, of_port=args.of_port, rest_port=args.rest_port) as lab:
+    topo = TenantsTopo(switches=3, hosts=1, overlay=args.overlay) if args.overlay else TenantsTopo(switches=2, hosts=1)
+    apps = ("nvapps.overlay.app", "nvapps.l2.app") if args.overlay else ("nvapps.l2.app",)
+    with tenants_lab(topo, RUN_DIR, of_port=args.of_port, rest_port=args.rest_port, apps=apps) as lab:
         print(f"controller: {' '.join(lab.controller.command())}\n  log: {lab.controller.log_path}")
         for t in lab.tenants.values():
             print(f"tenant {t.name}: network {t.network['id']} (key {t.network['provider:segmentation_id']}), "
