@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import netaddr
 from contextlib import ExitStack, contextmanager
@@ -25,7 +26,8 @@ HOSTS_PER_SWITCH = 1
 SUBNETS = 2
 OVERLAY = "vxlan"
 VLANS = True
-APPS = ("nvapps.overlay.app", "nvapps.l3.app", "nvapps.l2.app")
+APPS = ("nvapps.overlay.app", "nvapps.dhcp.app", "nvapps.l3.app", "nvapps.l2.app")
+UDHCPC_SCRIPT = Path(__file__).with_name("udhcpc.sh")
 SETTLE = 0.5
 MARKED_SIZE = 1111            # ICMP payload size no host sends by itself: IP total length 1139
 VNI = re.compile(r"vni (\d+)")
@@ -79,6 +81,21 @@ def test_chassis_show_their_tunnel_endpoints_and_networks_fit_inside_the_underla
                for c in status.values())
     net = lab.api.get("network", lab.tenants["a"].networks[1]["id"])
     assert (net["provider:network_type"], net["mtu"]) == ("vxlan", 1550)       # 1600 - 50
+
+
+def test_dhcp_tells_a_vm_on_the_overlay_the_mtu_that_fits_the_tunnel(lab, tmp_path):
+    a23, result = lab.host("a23"), tmp_path / "lease"
+    a23.cmd("ip -4 addr flush dev a23-eth0; ip route flush dev a23-eth0")
+    try:
+        out = a23.cmd(f"NVAPPS_DHCP_RESULT={result} busybox udhcpc -i a23-eth0 -n -q -f -t 5 -T 1 "
+                      f"-s {UDHCPC_SCRIPT} 2>&1")
+        assert result.exists(), out
+        lease = dict(item.split("=", 1) for item in result.read_text().split())
+        assert (lease["ip"], lease["router"], lease["mtu"]) == (host_ip(3, 2), "10.0.2.1", "1550")
+        assert ping(a23, host_ip(1, 1), count=3) == 3          # routed, across chassis
+    finally:
+        a23.cmd(f"ip -4 addr flush dev a23-eth0; ip addr add {host_ip(3, 2)}/24 dev a23-eth0; "
+                "ip route replace default via 10.0.2.1")
 
 
 def test_tenants_with_identical_cidrs_reach_their_hosts_on_every_chassis_and_never_each_other(lab):
@@ -157,7 +174,7 @@ def test_a_chassis_that_loses_its_controller_keeps_forwarding_and_gets_nothing_n
     wait_until(lambda: chassis_status(lab)["hv3"]["connected"])
     status = chassis_status(lab)["hv3"]
     assert {app: s["flow_mods"] for app, s in status["last_sync"].items()} == dict.fromkeys(
-        ("core", "overlay", "l3", "l2"), 0)
+        ("core", "overlay", "dhcp", "l3", "l2"), 0)
 
 
 def test_an_l2_gateway_bridges_vlan_100_into_the_network_and_vlan_200_stays_out(lab):
