@@ -1,6 +1,7 @@
 """The overlay with real packets: three chassis (each its own OVS in its own namespace) joined by VXLAN or
 Geneve over an underlay bridge; two tenants with identical CIDRs; routing across chassis; a host that
-moves; a chassis that loses its controller; an L2 gateway to a VLAN segment.
+moves; a chassis that loses its controller; an L2 gateway to a VLAN segment; SNAT through a gateway
+chassis reached by tunnel.
 
 Tenants a and b each have subnets 10.0.1.0/24 and 10.0.2.0/24 joined by their router; host <t><s><n> is on
 subnet s with IP 10.0.s.(10+n), on chassis hv<n>. Chassis hv<n> has tunnel IP 172.30.0.<n> on interface
@@ -19,14 +20,16 @@ from contextlib import ExitStack, contextmanager
 from nvapps.lab.net import capture, ping, tcp_reaches, wait_ping
 from nvapps.lab.ovs import dump_flows
 from nvapps.pipeline import Table
-from topologies.tenants import GATEWAY_PORT, host_ip, legacy_ip, tunnel_ip
+from nvapps.lab.scenarios import create_external
+from topologies.tenants import GATEWAY_PORT, INTERNET_HOST, host_ip, legacy_ip, tunnel_ip
 
 SWITCHES = 3
 HOSTS_PER_SWITCH = 1
 SUBNETS = 2
 OVERLAY = "vxlan"
 VLANS = True
-APPS = ("nvapps.overlay.app", "nvapps.dhcp.app", "nvapps.l3.app", "nvapps.l2.app")
+INTERNET = True
+APPS = ("nvapps.overlay.app", "nvapps.nat.app", "nvapps.dhcp.app", "nvapps.l3.app", "nvapps.l2.app")
 UDHCPC_SCRIPT = Path(__file__).with_name("udhcpc.sh")
 SETTLE = 0.5
 MARKED_SIZE = 1111            # ICMP payload size no host sends by itself: IP total length 1139
@@ -174,7 +177,7 @@ def test_a_chassis_that_loses_its_controller_keeps_forwarding_and_gets_nothing_n
     wait_until(lambda: chassis_status(lab)["hv3"]["connected"])
     status = chassis_status(lab)["hv3"]
     assert {app: s["flow_mods"] for app, s in status["last_sync"].items()} == dict.fromkeys(
-        ("core", "overlay", "dhcp", "l3", "l2"), 0)
+        ["core", *(app.split(".")[1] for app in APPS)], 0)
 
 
 def test_an_l2_gateway_bridges_vlan_100_into_the_network_and_vlan_200_stays_out(lab):
@@ -201,6 +204,26 @@ def test_an_l2_gateway_bridges_vlan_100_into_the_network_and_vlan_200_stays_out(
         admin.delete("l2_gateway", gateway["id"])
     time.sleep(SETTLE)
     assert ping(v100, host_ip(1, 1), count=2) == 0
+
+
+def test_outside_traffic_crosses_the_overlay_to_its_gateway_chassis_and_leaves_translated(lab):
+    ext, _ = create_external(lab.api)
+    router = lab.api.update("router", lab.tenants["a"].router["id"], external_gateway_info={"network_id": ext["id"]})
+    address = router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
+    try:
+        time.sleep(SETTLE)
+        gateway = next(n for n, c in chassis_status(lab).items() if router["id"] in c["gateway_routers"])
+        source = next(h for h in ("a11", "a12", "a13") if lab.topo.attachments[h].switch != gateway)
+        home = lab.topo.attachments[source].switch
+        with underlay(lab, home, f"udp dst port 4789 and dst host {tunnel_ip(int(gateway[-1]))}") as towards, \
+                capture(lab.host("inet"), "icmp") as outside:
+            wait_ping(lab.host(source), INTERNET_HOST)
+        assert towards.count > 0                       # un-routed, through the tunnel to the gateway chassis
+        assert outside.count and all(address in line for line in outside.lines), outside.lines
+    finally:
+        lab.api.update("router", router["id"], external_gateway_info=None)
+        lab.api.delete("subnet", lab.api.list("subnet", network_id=ext["id"])[0]["id"])
+        lab.api.delete("network", ext["id"])
 
 
 def test_a_host_that_moves_to_another_chassis_is_reached_there_and_its_old_flows_go(lab):
