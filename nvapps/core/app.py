@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 
 from os_ken.base import app_manager
 from os_ken.controller import ofp_event
@@ -226,30 +227,16 @@ class CoreApp(app_manager.OSKenApp):
 
     def send_bundle(self, chassis: Chassis, messages: list[bytes]) -> None:
         """Commit `messages` (flow/group mods) in one bundle; raise SwitchError if the switch refuses."""
-        dp = self._datapath(chassis)
-        xid, barrier_xid, bundle = next(self._xids), next(self._xids), next(self._bundle_ids)
-        payload = b"".join(ofp.bundle_add(bundle, ofp.with_xid(m, xid)) for m in messages)
-        payload += ofp.bundle_commit(bundle, xid)
-        errors = self._pending[xid] = _Pending(dp.id)
-        try:
-            self._await(dp, barrier_xid, payload + ofp.barrier(barrier_xid))
-        finally:
-            del self._pending[xid]
-        if errors.errors:
-            raise SwitchError(f"switch {chassis.name} refused a bundle: "
-                              + "; ".join("type=%d code=%d cookie=%s" % ofp.error_details(e)
-                                          for e in errors.errors))
+        bundle = next(self._bundle_ids)
+        errors = self._request(chassis, lambda xid: b"".join(ofp.bundle_add(bundle, ofp.with_xid(m, xid))
+                                                             for m in messages) + ofp.bundle_commit(bundle, xid))
+        if errors:
+            raise SwitchError(f"switch {chassis.name} refused a bundle: {_describe(errors)}")
 
     def ensure_meter(self, chassis: Chassis, meter_id: int, rate_pps: int) -> None:
         """Make sure `meter_id` exists on the switch (an existing one is kept as it is)."""
-        dp = self._datapath(chassis)
-        xid, barrier_xid = next(self._xids), next(self._xids)
-        errors = self._pending[xid] = _Pending(dp.id)
-        try:
-            self._await(dp, barrier_xid, ofp.meter_add(meter_id, rate_pps, xid=xid) + ofp.barrier(barrier_xid))
-        finally:
-            del self._pending[xid]
-        refused = [ofp.error_details(e) for e in errors.errors]
+        errors = self._request(chassis, lambda xid: ofp.meter_add(meter_id, rate_pps, xid=xid))
+        refused = [ofp.error_details(e) for e in errors]
         if any(err[:2] != METER_EXISTS for err in refused):
             raise SwitchError(f"switch {chassis.name} refused meter {meter_id}: {refused}")
 
@@ -260,22 +247,30 @@ class CoreApp(app_manager.OSKenApp):
     def ct_flush(self, chassis: Chassis, zone: int, orig: ofp.CtTuple | None = None,
                  reply: ofp.CtTuple | None = None, ip_proto: int = 0) -> None:
         """Drop the switch's conntrack entries of `zone` that match the given tuples (and wait until done)."""
+        errors = self._request(chassis, lambda xid: ofp.ct_flush(zone, orig, reply, ip_proto, xid=xid))
+        if errors:
+            raise SwitchError(f"switch {chassis.name} refused a conntrack flush: {_describe(errors)}")
+
+    def _request(self, chassis: Chassis, build: Callable[[int], bytes]) -> list[bytes]:
+        """Send the messages `build` makes with one xid, then a barrier; the errors the switch answered."""
         dp = self._datapath(chassis)
         xid, barrier_xid = next(self._xids), next(self._xids)
         errors = self._pending[xid] = _Pending(dp.id)
         try:
-            self._await(dp, barrier_xid, ofp.ct_flush(zone, orig, reply, ip_proto, xid=xid) + ofp.barrier(barrier_xid))
+            self._await(dp, barrier_xid, build(xid) + ofp.barrier(barrier_xid))
         finally:
             del self._pending[xid]
-        if errors.errors:
-            raise SwitchError(f"switch {chassis.name} refused a conntrack flush: "
-                              + "; ".join("type=%d code=%d cookie=%s" % ofp.error_details(e) for e in errors.errors))
+        return errors.errors
 
     def _datapath(self, chassis: Chassis) -> Datapath:
         dp = self.datapaths.get(chassis.dpid)
         if dp is None:
             raise SwitchError(f"chassis {chassis.name} is not connected")
         return dp
+
+
+def _describe(errors: list[bytes]) -> str:
+    return "; ".join("type=%d code=%d cookie=%s" % ofp.error_details(e) for e in errors)
 
 
 def _interface(port) -> Interface:

@@ -551,6 +551,7 @@ def packet_out(data: bytes, actions: tuple[Action, ...], in_port: int = OFPP_CON
     return struct.pack("!BBHIIIH6x", OFP_VERSION, OFPT_PACKET_OUT, 24 + len(acts) + len(data), xid,
                        OFP_NO_BUFFER, in_port, len(acts)) + acts + data
 
+
 @dataclass(frozen=True)
 class CtTuple:
     """Part of a conntrack tuple that ct_flush() matches (fields left None match anything)."""

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from mininet.net import Mininet
@@ -145,3 +146,16 @@ def wait_listening(host: Host, port: int, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"nothing listens on {host.name}:{port}")
         time.sleep(0.1)
+
+
+UDHCPC_SCRIPT = Path(__file__).with_name("udhcpc.sh")
+
+
+def dhcp_lease(host: Host, result: Path) -> dict[str, str]:
+    """Flush `host`'s IPv4 address and routes, get a lease with busybox udhcpc (which configures the
+    interface), and return what it was offered (ip, mask, router, dns, mtu, lease); AssertionError if none."""
+    intf = host.defaultIntf().name
+    host.cmd(f"ip -4 addr flush dev {intf}; ip route flush dev {intf}")
+    out = host.cmd(f"NVAPPS_DHCP_RESULT={result} busybox udhcpc -i {intf} -n -q -f -t 5 -T 1 -s {UDHCPC_SCRIPT} 2>&1")
+    assert result.exists(), out
+    return dict(item.split("=", 1) for item in result.read_text().split())

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import subprocess
 from contextlib import ExitStack
-from pathlib import Path
 
-from nvapps.lab.net import capture, ping, wait_ping
+from nvapps.lab.net import capture, dhcp_lease, ping, wait_ping
 from nvapps.lab.ovs import dump_flows
 from topologies.tenants import host_ip
 
 HOSTS_PER_SWITCH = 1
 SUBNETS = 3
 APPS = ("nvapps.l3.app", "nvapps.dhcp.app", "nvapps.l2.app")
-UDHCPC_SCRIPT = Path(__file__).with_name("udhcpc.sh")
 MARKED_SIZE = 1111            # ICMP payload size no host sends by itself: IP total length 1139
 
 
@@ -89,13 +87,8 @@ def test_a_static_route_sends_its_prefix_to_the_next_hop(lab):
 
 def test_a_dhcp_client_gets_its_address_and_gateway_and_routes_through_it(lab, tmp_path):
     a22 = lab.host("a22")
-    result = tmp_path / "lease"
-    a22.cmd("ip -4 addr flush dev a22-eth0; ip route flush dev a22-eth0")
     try:
-        out = a22.cmd(f"NVAPPS_DHCP_RESULT={result} busybox udhcpc -i a22-eth0 -n -q -f -t 5 -T 1 "
-                      f"-s {UDHCPC_SCRIPT} 2>&1")
-        assert result.exists(), out
-        lease = dict(item.split("=", 1) for item in result.read_text().split())
+        lease = dhcp_lease(a22, tmp_path / "lease")
         assert (lease["ip"], lease["mask"], lease["router"], lease["mtu"]) == (host_ip(2, 2), "24", "10.0.2.1", "1500")
         assert int(lease["lease"]) == 86400
         assert ping(a22, host_ip(1, 1), count=3) == 3          # through the router it was given
