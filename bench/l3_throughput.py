@@ -10,12 +10,13 @@ from pathlib import Path
 
 from bench.l2_throughput import iperf_options, median_runs, use_normal
 from nvapps.core.topology import Chassis, Interface
-from nvapps.l2.flows import bound_ports, chassis_l2, router_interfaces
-from nvapps.l3.flows import chassis_l3, router_views
+from nvapps.l2.flows import chassis_l2
+from nvapps.l3.flows import chassis_l3
 from nvapps.lab.net import wait_ping
 from nvapps.lab.scenarios import tenants_lab
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
 from nvapps.model.router import Router
+from nvapps.view import build_view
 from topologies.tenants import TenantsTopo, host_ip
 
 
@@ -39,9 +40,9 @@ def flow_counts(ports_per_subnet: int, subnets: int) -> tuple[int, int]:
                               host_id=host, profile={"interface_name": name}))
     chs = {h: Chassis(h, n + 1, {"t": Interface("t", 1), **ifaces[h]}, frozenset(["t"]))
            for n, h in enumerate(("hv1", "hv2"))}
-    bound = bound_ports(nets, ports, chs)
-    l2, _ = chassis_l2(chs["hv1"], bound, router_interfaces(nets, ports))
-    l3 = chassis_l3("hv1", router_views([router], ports, subs, {n.id: n.key for n in nets}), bound)
+    view = build_view(nets, ports, subs, [router], chs, [])
+    l2, _ = chassis_l2(chs["hv1"], view.bound, view.interfaces, view.presence.networks_on("hv1"))
+    l3 = chassis_l3("hv1", view.routers, view.bound, view.presence.routers_on("hv1"))
     return len(l2), len(l3)
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 from bench.l2_throughput import iperf_options, median_runs
 from nvapps.core.topology import Chassis, Interface, fabric
-from nvapps.l2.flows import bound_ports, chassis_l2, local_networks
+from nvapps.l2.flows import chassis_l2
 from nvapps.lab.net import wait_ping
 from nvapps.lab.scenarios import tenants_lab
 from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.network import Network, Port
 from nvapps.overlay.flows import chassis_overlay
+from nvapps.view import build_view
 from topologies.tenants import TenantsTopo, host_ip, tunnel_ip
 
 APPS = ("nvapps.overlay.app", "nvapps.l2.app")
@@ -54,9 +55,10 @@ def flows_per_chassis(chassis: int, ports_per_chassis: int = 20, networks: int =
                    tunnel_ports={"vxlan": "vxlan0", "geneve": "geneve0"})
     known = fabric({"hv1": here}, [RegisteredChassis(id=str(c), name=f"hv{c}", tunnel_type="vxlan",
                                                      tunnel_ip=f"172.30.{c >> 8}.{c & 255}") for c in range(1, chassis + 1)])
-    bound = bound_ports(nets, ports, known)
-    l2, _ = chassis_l2(known["hv1"], bound, endpoints={c.name: c.tunnel_ip for c in known.values()})
-    overlay = chassis_overlay(known["hv1"], local_networks("hv1", bound), list(known.values()))
+    view = build_view(nets, ports, [], [], known, [])
+    here = view.presence.networks_on("hv1")
+    l2, _ = chassis_l2(known["hv1"], view.bound, view.interfaces, here, view.endpoints)
+    overlay = chassis_overlay(known["hv1"], here, list(known.values()))
     return len(l2), len(overlay)
 
 

@@ -109,6 +109,14 @@ class ChassisNode(Host):
 
     # ---- this chassis's own OVS ----
 
+    def attach(self, intf) -> None:
+        """Plug a new VM link into the integration bridge (as Mininet's switches do)."""
+        self.vsctl("add-port", self.name, str(intf))
+        self.cmd(f"ip link set {intf} up")
+
+    def detach(self, intf) -> None:
+        self.vsctl("del-port", self.name, str(intf))
+
     def underlay_intf(self):
         return self.intf(f"{self.name}-eth0")
 

@@ -9,6 +9,12 @@ with IP 10.0.<s>.<10+n>, MAC 02:00:00:<tenant>:<s>:<n> and its default route via
 router). Every tenant uses the same addresses. Hosts go round-robin over the switches (n odd on s1, even
 on s2). The trunk is each switch's first interface (s1-eth1 <-> s2-eth1).
 
+With `placement=asymmetric` (and several subnets), each subnet's hosts go round-robin over its own share
+of the switches instead: the switches are cut into one contiguous group per subnet (more subnets than
+switches wrap around), so every network has switches without a port on it. Three chassis and two subnets:
+subnet 1 on hv1 and hv2 (a11, a12), subnet 2 on hv3 only (a21); two switches and three subnets: subnets 1
+and 3 on s1, subnet 2 on s2.
+
 With `internet=True`, every switch also has an uplink (interface 99: s1-eth99, s2-eth99) into a plain
 learning bridge `x1` (not controlled by nvapps: the physical network), where host `inet` stands for the
 internet: 172.16.0.1/24 on the external network (its gateway) and 203.0.113.10 further out.
@@ -49,8 +55,16 @@ def subnet_cidr(subnet: int = 0) -> str:
     return f"10.0.{subnet}.0/24"
 
 
-def host_switch(n: int, switches: int, prefix: str = "s") -> str:
-    return f"{prefix}{(n - 1) % switches + 1}"
+def subnet_switches(index: int, subnets: int, switches: int, placement: str) -> list[int]:
+    """The switch numbers (from 1) the hosts of the `index`th subnet (from 0) go round-robin over."""
+    if placement == "round-robin" or subnets == 1:
+        return list(range(1, switches + 1))
+    if placement != "asymmetric":
+        raise ValueError(f"placement is round-robin or asymmetric, not {placement!r}")
+    if subnets >= switches:
+        return [index % switches + 1]
+    bounds = [round(k * switches / subnets) for k in range(subnets + 1)]
+    return list(range(bounds[index] + 1, bounds[index + 1] + 1))
 
 
 def legacy_ip(host: str, subnet: int = 0) -> str:
@@ -84,13 +98,13 @@ class Attachment:
 
 
 class TenantsTopo(Topo):
-    """`hosts` hosts per tenant, subnet and switch, on `switches` switches: 1 or 2 Mininet switches joined by
+    """`hosts` hosts per tenant, subnet and switch of the subnet's `placement`, on `switches` switches: 1 or 2 Mininet switches joined by
     the inter-switch link, or with `overlay` (the tunnel type, vxlan or geneve), any number of chassis hv1,
     hv2... (each its own OVS in its own namespace; topologies.chassis) whose underlay links meet on a
     learning bridge u0, tunnel IPs 172.30.0.<n>."""
 
     def build(self, switches: int = 2, hosts: int = 1, tenants: str = "ab", subnets: int = 1,
-              internet: bool = False, overlay: str = "", vlans: bool = False) -> None:
+              internet: bool = False, overlay: str = "", vlans: bool = False, placement: str = "round-robin") -> None:
         if switches not in (1, 2) and not overlay:
             raise ValueError("the inter-switch link joins at most two switches; the overlay joins more")
         self.attachments: dict[str, Attachment] = {}
@@ -111,13 +125,14 @@ class TenantsTopo(Topo):
         if switches == 2 and not overlay:
             self.addLink(sws[0], sws[1], port1=1, port2=1)
         for t_index, tenant in enumerate(tenants):
-            for sub in self.subnets:
-                for n in range(1, hosts * switches + 1):
+            for s_index, sub in enumerate(self.subnets):
+                group = subnet_switches(s_index, len(self.subnets), switches, placement)
+                for n in range(1, hosts * len(group) + 1):
                     name = f"{tenant}{sub or ''}{n}"
                     route = {"defaultRoute": f"via 10.0.{sub}.1"} if sub else {}
                     host = self.addHost(name, cls=TxOffHost, ip=f"{host_ip(n, sub)}/24",
                                         mac=host_mac(t_index + 1, n, sub), **route)
-                    switch = host_switch(n, switches, prefix)
+                    switch = f"{prefix}{group[(n - 1) % len(group)]}"
                     self.addLink(host, switch, port2=next_port[switch])
                     self.attachments[host] = Attachment(tenant, sub, n, switch, f"{switch}-eth{next_port[switch]}")
                     next_port[switch] += 1

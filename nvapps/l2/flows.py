@@ -50,22 +50,16 @@ def _to_port(key: int) -> ofp.SetField:
     return ofp.SetField(Reg.OUT_PORT, key)
 
 
-def local_networks(here: str, bound: list[BoundPort], hosted: set[int] = frozenset()) -> set[int]:
-    """The keys of the networks present on chassis `here`: those with a port bound here, and the `hosted`
-    ones (the networks of routers whose gateway is here)."""
-    return {b.network_key for b in bound if b.location.chassis == here} | set(hosted)
-
-
-def chassis_l2(here: Chassis, bound: list[BoundPort], routers: list[BoundPort] = (),
-               hosted: set[int] = frozenset(), endpoints: dict[str, int] | None = None
-               ) -> tuple[list[Flow], list[ofp.Group]]:
-    """All L2 flows and groups of chassis `here`, for the networks present on it. `endpoints` are the other
-    chassis's tunnel IPs by name (what reg12 carries towards them; none over the inter-chassis link)."""
-    keys = sorted(local_networks(here.name, bound, hosted))
+def chassis_l2(here: Chassis, bound: list[BoundPort], routers: list[BoundPort], networks: frozenset[int],
+               endpoints: dict[str, int] | None = None) -> tuple[list[Flow], list[ofp.Group]]:
+    """All L2 flows and groups of chassis `here`, for the `networks` it must know (nvapps.presence).
+    `endpoints` are the other chassis's tunnel IPs by name (what reg12 carries towards them; none over the
+    inter-chassis link)."""
+    keys = sorted(networks)
     if not keys:
         return [], []
     local = [b for b in bound if b.location.chassis == here.name]
-    members = [b for b in bound if b.network_key in keys]
+    members = [b for b in bound if b.network_key in networks]
     trunk, linked, endpoints = here.trunk_ofport, here.reaches_others, endpoints or {}
     flows: list[Flow] = [_learn_flow(), _lookup_learned_flow(), _deliver_flow()]
     for b in local:
@@ -74,7 +68,7 @@ def chassis_l2(here: Chassis, bound: list[BoundPort], routers: list[BoundPort] =
         if b.location.chassis == here.name or linked:
             flows += _member_flows(b, here.name, endpoints) + _arp_responder(b, here.name)
     for b in routers:
-        if b.network_key in keys:
+        if b.network_key in networks:
             flows += _member_flows(b, here.name, endpoints) + _arp_responder(b, here.name)
     groups = []
     for key in keys:

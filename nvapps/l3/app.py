@@ -11,10 +11,9 @@ from nvapps.core.events import EventPacketIn
 from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
-from nvapps.l2.flows import BoundPort, bound_ports
-from nvapps.l3.flows import RouterView, chassis_l3, router_views
-from nvapps.l3.gateways import router_gateways
+from nvapps.l3.flows import chassis_l3
 from nvapps.l3.icmp import NET_UNREACHABLE, TIME_EXCEEDED, icmp_error, ipv4_header
+from nvapps.view import LogicalView, logical_view
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -30,18 +29,14 @@ class L3App(ServiceApp):
 
     APP_ID = pipeline.AppId.L3
 
-    def snapshot(self) -> tuple[list[RouterView], list[BoundPort]]:
-        networks, ports, subnets, routers = self.model.networks(), self.model.ports(), self.model.subnets(), \
-            self.model.list("router")
-        keys = {n.id: n.key for n in networks if n.admin_state_up}
-        chassis = self.fabric()
-        gateways = router_gateways(routers, networks, ports, subnets, self.core.uplinks, chassis)
-        views = router_views(routers, ports, subnets, keys, gateways)
-        self._views = {v.router.key: v for v in views}
-        return views, bound_ports(networks, ports, chassis)
+    def snapshot(self) -> LogicalView:
+        view = logical_view(self.model, self.fabric(), self.core.uplinks)
+        self._views = {v.router.key: v for v in view.routers}
+        return view
 
-    def desired(self, chassis: Chassis, snapshot: tuple[list[RouterView], list[BoundPort]]) -> Desired:
-        return Desired.build(self.APP_ID, chassis_l3(chassis.name, *snapshot))
+    def desired(self, chassis: Chassis, snapshot: LogicalView) -> Desired:
+        return Desired.build(self.APP_ID, chassis_l3(chassis.name, snapshot.routers, snapshot.bound,
+                                                     snapshot.presence.routers_on(chassis.name)))
 
     def setup(self, chassis: Chassis) -> None:
         self.core.ensure_meter(chassis, pipeline.app_meter(self.APP_ID), PUNT_RATE_PPS)

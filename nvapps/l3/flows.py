@@ -76,14 +76,11 @@ def router_views(routers: list[Router], ports: list[Port], subnets: list[Subnet]
     return views
 
 
-def chassis_l3(here: str, views: list[RouterView], bound: list[BoundPort]) -> list[Flow]:
-    """The flows of every router that has an interface on a network with a port bound on chassis `here`,
-    or its gateway here."""
-    local_networks = {b.network_key for b in bound if b.location.chassis == here}
+def chassis_l3(here: str, views: list[RouterView], bound: list[BoundPort], routers: frozenset[str]) -> list[Flow]:
+    """The flows of the `routers` (ids) chassis `here` must know (nvapps.presence)."""
     flows: list[Flow] = []
     for view in views:
-        gateway_here = view.gateway is not None and view.gateway.chassis == here
-        if gateway_here or any(i.network_key in local_networks for i in view.interfaces):
+        if view.router.id in routers:
             flows += router_flows(view, bound, here)
     return flows
 

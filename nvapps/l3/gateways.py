@@ -4,15 +4,15 @@ A router routes on every chassis where its networks have ports, but it meets the
 chassis only: the gateway chassis, chosen among those with an uplink to the external network's physical
 network (nvapps.core.topology.place_gateway). Traffic for outside addresses goes there un-routed, through
 the network it came from; the gateway chassis routes it, translates it (nvapps.nat) and sends it out of
-its uplink. That chassis therefore hosts the router's networks as well, even with no port of its own.
+its uplink. That chassis therefore knows the router's networks as well, even with no port of its own
+(nvapps.presence).
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from nvapps.core.topology import Chassis, Uplink, place_gateway
-from nvapps.model.network import ROUTER_GATEWAY, ROUTER_INTERFACE, Network, Port, Subnet
+from nvapps.model.network import ROUTER_GATEWAY, Network, Port, Subnet
 from nvapps.model.router import Router
 
 
@@ -50,12 +50,3 @@ def router_gateways(routers: list[Router], networks: list[Network], ports: list[
                                      chassis[where].tunnel_ip if where else 0)
     return out
 
-
-def hosted_networks(gateways: dict[str, Gateway], ports: list[Port], network_keys: dict[str, int]) -> dict[str, set[int]]:
-    """Network keys by chassis name: the networks of the routers whose gateway is active on that chassis."""
-    where = {router_id: g.chassis for router_id, g in gateways.items() if g.chassis}
-    out: dict[str, set[int]] = defaultdict(set)
-    for p in ports:
-        if p.device_owner == ROUTER_INTERFACE and p.device_id in where and p.network_id in network_keys:
-            out[where[p.device_id]].add(network_keys[p.network_id])
-    return dict(out)

@@ -1,4 +1,5 @@
-"""The demo: two tenants with the same subnet on two switches; each reaches its own hosts, never the other's.
+"""The demo: two tenants with the same two subnets behind a router each, placed unevenly over the switches
+(every network has a switch without a port of it); each tenant reaches all its hosts, never the other's.
 
     python -m nvapps.lab.demo                   # show it and clean up
     python -m nvapps.lab.demo --stay            # then keep controller, REST API and topology up (Mininet CLI on a TTY)
@@ -15,27 +16,21 @@ from pathlib import Path
 from mininet.log import setLogLevel
 
 from nvapps.lab.controller import ADMIN_TOKEN
-from nvapps.lab.net import capture, ping, wait_ping
+from nvapps.lab.reach import reach_matrix
 from nvapps.lab.scenarios import Lab, tenants_lab
-from topologies.tenants import TenantsTopo, host_ip
+from topologies.tenants import TenantsTopo
 
 RUN_DIR = Path(__file__).resolve().parents[2] / "run" / "demo"
+PINGS = 3
 
 
 def show(lab: Lab) -> bool:
-    """Print who reaches whom; True when every tenant reaches its own hosts and nothing crosses tenants."""
+    """Print who reaches whom; True when every tenant reaches all its hosts and nothing crosses tenants."""
     ok = True
-    for index, tenant in enumerate(lab.topo.tenants):
-        src, dst = lab.host(f"{tenant}1"), lab.host(f"{tenant}2")
-        wait_ping(src, host_ip(2))
-        other = lab.host(f"{'b' if tenant == 'a' else 'a'}2")
-        with capture(other, f"-Q in ether[6:4] == 0x020000{index + 1:02x}") as cap:
-            got = ping(src, host_ip(2), count=5)
-        where = {h: lab.topo.attachments[h].switch for h in (src.name, dst.name)}
-        print(f"  {src.name} ({where[src.name]}, {host_ip(1)}) -> {host_ip(2)}: {got}/5 replies from {dst.name} "
-              f"({where[dst.name]}); "
-              f"{other.name}, same IP in the other tenant, saw {cap.count} packets")
-        ok &= got == 5 and cap.count == 0
+    for tenant in lab.topo.tenants:
+        for pair in reach_matrix(lab, tenant, PINGS):
+            print(f"  {pair.line(lab, PINGS)}")
+            ok &= pair.ok and pair.replies == PINGS
     for status in lab.api.chassis():
         print(f"  chassis {status['name']}: {status['flow_mods']} flow mods, {status['group_mods']} group mods, "
               f"{status['packet_ins']} packet-ins")
@@ -53,13 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     setLogLevel("warning")
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     (RUN_DIR / "nvapps.db").unlink(missing_ok=True)
-    topo = TenantsTopo(switches=3, hosts=1, overlay=args.overlay) if args.overlay else TenantsTopo(switches=2, hosts=1)
-    apps = ("nvapps.overlay.app", "nvapps.l2.app") if args.overlay else ("nvapps.l2.app",)
+    topo = TenantsTopo(switches=3 if args.overlay else 2, hosts=1, subnets=2, overlay=args.overlay or "",
+                       placement="asymmetric")
+    apps = ("nvapps.l3.app", "nvapps.l2.app")
+    apps = ("nvapps.overlay.app", *apps) if args.overlay else apps
     with tenants_lab(topo, RUN_DIR, of_port=args.of_port, rest_port=args.rest_port, apps=apps) as lab:
         print(f"controller: {' '.join(lab.controller.command())}\n  log: {lab.controller.log_path}")
         for t in lab.tenants.values():
-            print(f"tenant {t.name}: network {t.network['id']} (key {t.network['provider:segmentation_id']}), "
-                  f"subnet {t.subnet['cidr']}, ports {', '.join(t.ports)}")
+            nets = ", ".join(f"{t.subnets[s]['cidr']} (key {n['provider:segmentation_id']})" for s, n in t.networks.items())
+            print(f"tenant {t.name}: router {t.router['name']} on {nets}; ports {', '.join(t.ports)}")
         ok = show(lab)
         print("isolation and reachability: " + ("OK" if ok else "FAILED"))
         if args.stay:

@@ -34,9 +34,11 @@ def start_net(topo: Topo, of_port: int) -> Mininet:
     return net
 
 
-def ping(src: Host, dst_ip: str, count: int = 1, timeout: float = 1.0, interval: float = 0.2) -> int:
-    """How many of `count` echo requests from `src` to `dst_ip` were answered."""
-    out = src.cmd(f"ping -n -c {count} -i {interval} -W {timeout} {dst_ip}")
+def ping(src: Host, dst_ip: str, count: int = 1, timeout: float = 1.0, interval: float = 0.2,
+         size: int | None = None) -> int:
+    """How many of `count` echo requests (of `size` payload bytes) from `src` to `dst_ip` were answered."""
+    payload = f"-s {size} " if size is not None else ""
+    out = src.cmd(f"ping -n -c {count} -i {interval} -W {timeout} {payload}{dst_ip}")
     m = re.search(r"(\d+) received", out)
     return int(m.group(1)) if m else 0
 

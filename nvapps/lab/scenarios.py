@@ -103,6 +103,35 @@ class Lab:
     def host(self, name: str):
         return self.net.get(name)
 
+    def bridge(self, switch: str) -> str:
+        """How ovs-ofctl reaches `switch`'s bridge (a chassis node's own OVS, or Mininet's)."""
+        node = self.net.get(switch)
+        return getattr(node, "bridge", node.name)
+
+    @contextmanager
+    def moved(self, host: str, switch: str, number: int = 8) -> Iterator[str]:
+        """For the block, host `host` is unplugged and plugged into `switch` by a new NIC (the switch's
+        interface `number`) and its port rebound there, as a VM that migrates; back as it was after. Yields
+        the new switch interface's name."""
+        att, node, sw = self.topo.attachments[host], self.host(host), self.net.get(switch)
+        port = self.tenants[att.tenant].ports[host]
+        old_nic = node.defaultIntf().name
+        route = f"ip route replace default via 10.0.{att.subnet}.1 dev {{nic}}" if att.subnet else "true"
+        link = self.net.addLink(node, sw, port2=number)
+        nic, new_port = link.intf1.name, link.intf2.name
+        sw.attach(link.intf2)
+        node.cmd(f"ip link set {old_nic} down; ip link set {nic} address {port['mac_address']}; "
+                 f"ip addr add {host_ip(att.n, att.subnet)}/24 dev {nic}; ip link set {nic} up; "
+                 f"ethtool -K {nic} tx off >/dev/null 2>&1; {route.format(nic=nic)}")
+        self.api.update("port", port["id"], **{"binding:host_id": switch, "binding:profile": {"interface_name": new_port}})
+        try:
+            yield new_port
+        finally:
+            self.api.update("port", port["id"], **{"binding:host_id": att.switch,
+                                                    "binding:profile": {"interface_name": att.interface}})
+            node.cmd(f"ip link set {nic} down; ip link set {old_nic} up; {route.format(nic=old_nic)}")
+            sw.detach(link.intf2)
+
     def restart_during_a_session(self, sender: str, receiver: str, address: str, port: int,
                                  received: Path) -> tuple[dict[str, dict], int, int]:
         """Restart the controller while host `sender` streams lines over TCP to `receiver` (reached at

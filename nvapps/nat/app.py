@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import netaddr
 from os_ken.base import app_manager
+from os_ken.lib import hub
 from os_ken.lib.packet import arp, ethernet, packet
 
 from nvapps import pipeline
@@ -18,10 +19,9 @@ from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import ARP
-from nvapps.l3.flows import router_views
-from nvapps.l3.gateways import router_gateways
 from nvapps.model.base import Change
 from nvapps.nat.flows import PROTOCOLS, External, Floating, NatRouter, chassis_nat
+from nvapps.view import logical_view
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -32,6 +32,7 @@ LOG = logging.getLogger(__name__)
 
 KINDS = {"network", "subnet", "port", "router", "floatingip", "port_forwarding"}
 PUNT_RATE_PPS = 50      # next hops the controller resolves per second and switch, at most
+FLUSH_AGAIN_AFTER = 0.5  # seconds: the datapath's cached flows are revalidated by then
 BROADCAST = "ff:ff:ff:ff:ff:ff"
 
 
@@ -68,10 +69,7 @@ class NatApp(ServiceApp):
 
     def snapshot(self) -> NatView:
         model = self.model
-        networks, ports, subnets, routers = model.networks(), model.ports(), model.subnets(), model.list("router")
-        keys = {n.id: n.key for n in networks if n.admin_state_up}
-        chassis = self.fabric()
-        gateways = router_gateways(routers, networks, ports, subnets, self.core.uplinks, chassis)
+        view = logical_view(model, self.fabric(), self.core.uplinks)
         forwards = defaultdict(list)
         for pf in model.list("port_forwarding"):
             forwards[pf.floatingip_id].append(pf)
@@ -82,8 +80,8 @@ class NatApp(ServiceApp):
                                                         fip.fixed_ip_address if fip.port_id else None,
                                                         tuple(forwards[fip.id])))
         nat_routers = [NatRouter(v, tuple(floating[v.router.id]))
-                       for v in router_views(routers, ports, subnets, keys, gateways) if v.gateway is not None]
-        externals = [External(n.key, n.physical_network) for n in networks
+                       for v in view.routers if v.gateway is not None]
+        externals = [External(n.key, n.physical_network) for n in model.networks()
                      if n.external and n.physical_network and n.admin_state_up]
         flushes, self._flushes = self._flushes, []
         self._view = NatView(nat_routers, externals, flushes)
@@ -121,12 +119,13 @@ class NatApp(ServiceApp):
                                        port))
 
     def synced(self, chassis: Chassis, snapshot: NatView) -> None:
-        """Clear the connections of removed floating addresses; announce addresses newly active here."""
-        for f in snapshot.flushes:
-            if f.physnet in chassis.uplinks:     # connections to the address; from it (1:1 only)
-                self.core.ct_flush(chassis, f.zone, ofp.CtTuple(dst=f.address, dst_port=f.port), ip_proto=f.ip_proto)
-                if f.port is None:
-                    self.core.ct_flush(chassis, f.zone, reply=ofp.CtTuple(dst=f.address))
+        """Clear the connections of removed floating addresses (again a moment later: until the datapath
+        has revalidated its cached flows, a packet in flight may commit the old translation once more);
+        announce addresses newly active here."""
+        flushes = [f for f in snapshot.flushes if f.physnet in chassis.uplinks]
+        if flushes:
+            self._flush(chassis, flushes)
+            hub.spawn_after(FLUSH_AGAIN_AFTER, self._flush, chassis, flushes)
         active = {}
         for r in snapshot.routers:
             gw = r.view.gateway
@@ -139,6 +138,16 @@ class NatApp(ServiceApp):
             if ofport is not None:     # gratuitous ARP: the physical network learns where the address is now
                 self.core.packet_out(chassis, ofport, arp_request(gw.port.mac_address, ip, ip))
         self._announced[chassis.name] = set(active)
+
+    def _flush(self, chassis: Chassis, flushes: list[Flush]) -> None:
+        """Connections to each address, and from it (1:1 only), in its router's zone."""
+        try:
+            for f in flushes:
+                self.core.ct_flush(chassis, f.zone, ofp.CtTuple(dst=f.address, dst_port=f.port), ip_proto=f.ip_proto)
+                if f.port is None:
+                    self.core.ct_flush(chassis, f.zone, reply=ofp.CtTuple(dst=f.address))
+        except SwitchError as exc:
+            LOG.warning("clearing connections on %s failed: %s", chassis.name, exc)
 
     def packet_in(self, ev: EventPacketIn) -> None:
         """A packet routed out to a next hop whose MAC is unknown: ask for it on the uplink (the reply

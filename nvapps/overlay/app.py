@@ -12,9 +12,8 @@ from nvapps import pipeline
 from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
-from nvapps.l2.app import L2View, l2_view
-from nvapps.l2.flows import local_networks
 from nvapps.overlay.flows import chassis_overlay
+from nvapps.view import LogicalView, logical_view
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -26,11 +25,9 @@ class OverlayApp(ServiceApp):
 
     APP_ID = pipeline.AppId.OVERLAY
 
-    def snapshot(self) -> tuple[L2View, list[Chassis]]:
-        chassis = self.fabric()
-        return l2_view(self.model, chassis, self.core.uplinks), list(chassis.values())
+    def snapshot(self) -> LogicalView:
+        return logical_view(self.model, self.fabric(), self.core.uplinks)
 
-    def desired(self, chassis: Chassis, snapshot: tuple[L2View, list[Chassis]]) -> Desired:
-        view, known = snapshot
-        networks = local_networks(chassis.name, view.bound, view.hosted.get(chassis.name, set()))
-        return Desired.build(self.APP_ID, chassis_overlay(chassis, networks, known))
+    def desired(self, chassis: Chassis, snapshot: LogicalView) -> Desired:
+        return Desired.build(self.APP_ID, chassis_overlay(chassis, snapshot.presence.networks_on(chassis.name),
+                                                          list(snapshot.chassis.values())))

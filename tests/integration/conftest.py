@@ -21,12 +21,13 @@ def lab(ovs, tmp_path_factory, request):
     """Two switches, tenants a and b with the same addresses; the module may set HOSTS_PER_SWITCH (default 2:
     a1..a4, b1..b4), SUBNETS (default 1; more make a router per tenant), INTERNET (default False: uplinks to
     a physical network with host inet), OVERLAY (a tunnel type: SWITCHES chassis hv1.. joined by tunnels
-    instead of two switches and a trunk), VLANS (a legacy VLAN segment behind the last switch) and APPS
-    (default the L2 app)."""
+    instead of two switches and a trunk), VLANS (a legacy VLAN segment behind the last switch), PLACEMENT
+    (round-robin, default, or asymmetric: topologies.tenants) and APPS (default the L2 app)."""
     module = request.module
     topo = TenantsTopo(switches=getattr(module, "SWITCHES", 2), hosts=getattr(module, "HOSTS_PER_SWITCH", 2),
                        subnets=getattr(module, "SUBNETS", 1), internet=getattr(module, "INTERNET", False),
-                       overlay=getattr(module, "OVERLAY", ""), vlans=getattr(module, "VLANS", False))
+                       overlay=getattr(module, "OVERLAY", ""), vlans=getattr(module, "VLANS", False),
+                       placement=getattr(module, "PLACEMENT", "round-robin"))
     with tenants_lab(topo, tmp_path_factory.mktemp(module.__name__.split(".")[-1]),
                      apps=getattr(module, "APPS", ("nvapps.l2.app",))) as running:
         yield running

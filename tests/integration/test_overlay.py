@@ -14,12 +14,13 @@ import re
 import time
 
 import netaddr
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 
 from nvapps.lab.net import capture, dhcp_lease, ping, tcp_reaches, wait_ping
 from nvapps.lab.ovs import dump_flows
-from nvapps.pipeline import Table
 from nvapps.lab.scenarios import create_external
+from nvapps.pipeline import Table
+from tests.integration.overlaykit import SETTLE, chassis_status, key, tunnel_type, tunnelled, underlay, wait_until
 from topologies.tenants import GATEWAY_PORT, INTERNET_HOST, host_ip, legacy_ip, tunnel_ip
 
 SWITCHES = 3
@@ -29,49 +30,7 @@ OVERLAY = "vxlan"
 VLANS = True
 INTERNET = True
 APPS = ("nvapps.overlay.app", "nvapps.nat.app", "nvapps.dhcp.app", "nvapps.l3.app", "nvapps.l2.app")
-SETTLE = 0.5
 MARKED_SIZE = 1111            # ICMP payload size no host sends by itself: IP total length 1139
-VNI = re.compile(r"vni (\d+)")
-
-
-def key(lab, tenant: str, subnet: int) -> int:
-    return lab.tenants[tenant].networks[subnet]["provider:segmentation_id"]
-
-
-def underlay(lab, chassis: str, bpf: str):
-    """A capture on `chassis`'s underlay interface."""
-    return capture(lab.host(chassis), bpf, intf=f"{chassis}-eth0")
-
-
-def tunnelled(lines: list[str]) -> list[tuple[int, str]]:
-    """(VNI, the inner packet's line) of each VXLAN/Geneve packet tcpdump printed."""
-    return [(int(VNI.search(line)[1]), inner) for line, inner in zip(lines, lines[1:]) if VNI.search(line)]
-
-
-def chassis_status(lab) -> dict[str, dict]:
-    return {c["name"]: c for c in lab.api.chassis()}
-
-
-def wait_until(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-
-
-@contextmanager
-def tunnel_type(lab, kind: str):
-    """Every chassis registered with tunnel type `kind` for the block, vxlan again after."""
-    chassis = lab.api.list("chassis")
-    try:
-        for ch in chassis:
-            lab.api.update("chassis", ch["id"], tunnel_type=kind)
-        time.sleep(SETTLE)
-        yield
-    finally:
-        for ch in chassis:
-            lab.api.update("chassis", ch["id"], tunnel_type=ch["tunnel_type"])
-        time.sleep(SETTLE)
 
 
 def test_chassis_show_their_tunnel_endpoints_and_networks_fit_inside_the_underlay(lab):
@@ -221,25 +180,12 @@ def test_outside_traffic_crosses_the_overlay_to_its_gateway_chassis_and_leaves_t
 
 
 def test_a_host_that_moves_to_another_chassis_is_reached_there_and_its_old_flows_go(lab):
-    a13, hv2, hv3 = lab.host("a13"), lab.host("hv2"), lab.host("hv3")
-    port = lab.tenants["a"].ports["a13"]
-    old = port["binding:profile"]["interface_name"]
-    link = lab.net.addLink(a13, hv2, port2=9)                   # the VM's new NIC, on hv2
-    new_nic, new_port = link.intf1.name, link.intf2.name
-    hv2.vsctl("add-port", "hv2", new_port)
-    a13.cmd(f"ip link set a13-eth0 down; ip link set {new_nic} address {port['mac_address']}; "
-            f"ip addr add {host_ip(3, 1)}/24 dev {new_nic}; ip link set {new_nic} up; "
-            f"ethtool -K {new_nic} tx off >/dev/null 2>&1; ip route replace default via 10.0.1.1 dev {new_nic}")
-    lab.api.update("port", port["id"], **{"binding:host_id": "hv2", "binding:profile": {"interface_name": new_port}})
-    try:
+    old = lab.tenants["a"].ports["a13"]["binding:profile"]["interface_name"]
+    with lab.moved("a13", "hv2", 9) as new_port:                # the VM's new NIC, on hv2
         wait_ping(lab.host("a11"), host_ip(3, 1))
-        assert tcp_reaches(lab.host("a11"), a13, host_ip(3, 1), 5005)
+        assert tcp_reaches(lab.host("a11"), lab.host("a13"), host_ip(3, 1), 5005)
         old_ofport = next(i["ofport"] for i in chassis_status(lab)["hv3"]["interfaces"] if i["name"] == old)
-        assert not [f for f in dump_flows(hv3.bridge) if f"in_port={old_ofport}" in f.match], "stale flows on hv3"
+        assert not [f for f in dump_flows(lab.bridge("hv3")) if f"in_port={old_ofport}" in f.match], "stale flows on hv3"
         new_ofport = next(i["ofport"] for i in chassis_status(lab)["hv2"]["interfaces"] if i["name"] == new_port)
-        assert [f for f in dump_flows(hv2.bridge) if f"in_port={new_ofport}" in f.match]
-    finally:
-        lab.api.update("port", port["id"], **{"binding:host_id": "hv3", "binding:profile": {"interface_name": old}})
-        a13.cmd(f"ip link set {new_nic} down; ip link set a13-eth0 up; ip route replace default via 10.0.1.1 dev a13-eth0")
-        hv2.vsctl("del-port", "hv2", new_port)
+        assert [f for f in dump_flows(lab.bridge("hv2")) if f"in_port={new_ofport}" in f.match]
     wait_ping(lab.host("a11"), host_ip(3, 1))

@@ -39,6 +39,7 @@ class FakeSwitch:
     groups: dict[int, ofp.Group] = field(default_factory=dict)
     learned: list[ofp.Flow] = field(default_factory=list)
     conntrack: dict[int, list[Connection]] = field(default_factory=dict)
+    _index: dict[int, list[ofp.Flow]] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, flows: list[ofp.Flow], groups: list[ofp.Group]) -> "FakeSwitch":
@@ -54,10 +55,18 @@ class FakeSwitch:
 
     def _lookup(self, table: int, pkt: Packet) -> ofp.Flow | None:
         best = None
-        for f in self.flows + self.learned:
-            if f.table == table and _matches(f, pkt) and (best is None or f.priority > best.priority):
+        for f in self._tables().get(table, []):
+            if _matches(f, pkt) and (best is None or f.priority > best.priority):
                 best = f
         return best
+
+    def _tables(self) -> dict[int, list[ofp.Flow]]:
+        """Flows (static and learned) by table; learn() drops the index."""
+        if self._index is None:
+            self._index = {}
+            for f in self.flows + self.learned:
+                self._index.setdefault(f.table, []).append(f)
+        return self._index
 
     def _table(self, table: int, pkt: Packet, out: list, depth: int) -> None:
         if depth > MAX_DEPTH:
@@ -115,6 +124,7 @@ class FakeSwitch:
                 loads.append(ofp.SetField(spec.dst, pkt.get(spec.src)))
         flow = ofp.Flow(act.table, act.priority, tuple(sorted(items)), tuple(loads))
         self.learned = [f for f in self.learned if f.match != flow.match] + [flow]
+        self._index = None
 
 
     def _ct(self, act: ofp.Ct, pkt: Packet, out: list, depth: int) -> None:

@@ -6,9 +6,11 @@ from nvapps.core import ofp
 from nvapps.core.reconcile import Desired
 from nvapps.core.stages import stage_defaults
 from nvapps.core.topology import Chassis, Interface
-from nvapps.l2.flows import BoundPort, bound_ports, chassis_l2, router_interfaces
+from nvapps.l2.flows import BoundPort, bound_ports
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port
+from nvapps.view import build_view
 from tests.unit.fakeswitch import FakeSwitch
+from tests.unit.pipelinekit import l2_of
 
 BCAST = "ff:ff:ff:ff:ff:ff"
 TRUNK = 1
@@ -47,9 +49,14 @@ def topology():
     return {"hv1": hv1, "hv2": hv2}
 
 
+def l2(here: Chassis, ports: list[Port], chs: dict[str, Chassis]) -> tuple[list[ofp.Flow], list[ofp.Group]]:
+    """Chassis `here`'s L2 flows and groups for `ports` on NETS."""
+    return l2_of(build_view(NETS, ports, [], [], chs, []), here)
+
+
 def switch_for(name: str, ports=PORTS, chs=None) -> FakeSwitch:
     chs = chs or topology()
-    flows, groups = chassis_l2(chs[name], bound_ports(NETS, ports, chs))
+    flows, groups = l2(chs[name], ports, chs)
     return FakeSwitch.of(flows + list(stage_defaults().flows.values()), groups)
 
 
@@ -131,7 +138,7 @@ def test_admin_down_ports_and_networks_are_not_bound():
 def test_without_a_trunk_remote_ports_get_no_flows():
     chs = topology()
     chs["hv1"] = chassis("hv1", "hv1-eth2", "hv1-eth3", "hv1-eth4", "hv1-eth5")
-    flows, groups = chassis_l2(chs["hv1"], bound_ports(NETS, PORTS, chs))
+    flows, groups = l2(chs["hv1"], PORTS, chs)
     assert not any(("eth_dst", 0x020000000005, None) in f.match for f in flows)
 
 
@@ -139,20 +146,19 @@ def test_flows_grow_by_a_constant_per_port():
     def count(n: int) -> int:
         hv1 = chassis("hv1", *[f"hv1-eth{i}" for i in range(2, n + 2)], trunk="hv1-eth1")
         ports = [port(i, "A", f"02:00:00:00:01:{i:02x}", "hv1", f"hv1-eth{i + 1}") for i in range(1, n + 1)]
-        flows, _ = chassis_l2(hv1, bound_ports(NETS, ports, {"hv1": hv1}))
+        flows, _ = l2(hv1, ports, {"hv1": hv1})
         return len(flows)
     assert count(20) - count(10) == count(30) - count(20) == 10 * 4
 
 
 def test_chassis_without_local_ports_gets_nothing():
     chs = topology()
-    assert chassis_l2(chs["hv2"], [b for b in bound_ports(NETS, PORTS, chs) if b.location.chassis == "hv1"]) \
-        == ([], [])
+    assert l2(chs["hv2"], [p for p in PORTS if p.host_id == "hv1"], chs) == ([], [])
 
 
 def test_flood_group_ids_are_in_the_l2_range():
     chs = topology()
-    _, groups = chassis_l2(chs["hv1"], bound_ports(NETS, PORTS, chs))
+    _, groups = l2(chs["hv1"], PORTS, chs)
     assert Desired.build(pipeline.AppId.L2, [], groups).groups   # raises if outside the range
     assert {pipeline.app_of_group(g.group_id) for g in groups} == {pipeline.AppId.L2}
 
@@ -175,7 +181,7 @@ def with_ips() -> list[Port]:
 
 def arp_switch(ports):
     chs = topology()
-    flows, groups = chassis_l2(chs["hv1"], bound_ports(NETS, ports, chs), router_interfaces(NETS, ports))
+    flows, groups = l2(chs["hv1"], ports, chs)
     return FakeSwitch.of(flows + list(stage_defaults().flows.values()), groups)
 
 
@@ -207,8 +213,8 @@ def test_unknown_addresses_are_flooded_in_the_network_only():
 def test_router_interfaces_are_known_macs_on_every_chassis_of_their_network():
     ports = with_ips()
     chs = topology()
-    flows, _ = chassis_l2(chs["hv1"], bound_ports(NETS, ports, chs), router_interfaces(NETS, ports))
+    flows, _ = l2(chs["hv1"], ports, chs)
     lookups = [f for f in flows if ("eth_dst", 0xFA163E000001, None) in f.match]
     assert [f.actions for f in lookups] == [(ofp.SetField("reg15", 9),)]
     # hv2 has no port of network A bound here in this set: no router flows there either
-    assert chassis_l2(chs["hv2"], bound_ports(NETS, ports, chs), router_interfaces(NETS, ports)) == ([], [])
+    assert l2(chs["hv2"], ports, chs) == ([], [])

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 from nvapps.core import ofp
-from nvapps.core.stages import stage_defaults
 from nvapps.core.topology import Chassis, Interface
-from nvapps.l2.flows import bound_ports, chassis_l2, router_interfaces
-from nvapps.l3.flows import chassis_l3, router_views
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
 from nvapps.model.router import Router
-from tests.unit.fakeswitch import FakeSwitch
+from nvapps.view import build_view
+from tests.unit.pipelinekit import l3_of, switch_of
 
 TRUNK, CONTROLLER = 1, ofp.OFPP_CONTROLLER
 IP = 0x0800
@@ -45,11 +43,7 @@ def switch(*tenants):
     hv2 = Chassis("hv2", 2, {"hv2-eth1": Interface("hv2-eth1", 1), "hv2-eth2": Interface("hv2-eth2", 2)},
                   frozenset(["hv2-eth1"]))
     chs = {"hv1": hv1, "hv2": hv2}
-    bound = bound_ports(nets, ports, chs)
-    flows, groups = chassis_l2(hv1, bound, router_interfaces(nets, ports))
-    views = router_views(routers, ports, subs, {n.id: n.key for n in nets})
-    flows += chassis_l3("hv1", views, bound) + list(stage_defaults().flows.values())
-    return FakeSwitch.of(flows, groups)
+    return switch_of(build_view(nets, ports, subs, routers, chs, []), hv1)
 
 
 def ip_packet(t: int, dst: str, ttl: int = 64, **extra):
@@ -106,8 +100,7 @@ def test_router_flows_are_constant_per_port():
         ports = ports + [Port(id=f"x{i}", project_id="p", network_id="t1B", mac_address=f"02:00:00:09:00:{i:02x}",
                               key=900 + i, fixed_ips=[{"subnet_id": "t1sB", "ip_address": f"10.0.2.{100 + i}"}],
                               host_id="hv2", profile={"interface_name": "hv2-eth2"}) for i in range(extra)]
-        views = router_views(routers, ports, subs, {n.id: n.key for n in nets})
         hv1 = Chassis("hv1", 1, {"hv1-eth2": Interface("hv1-eth2", 2)})
         hv2 = Chassis("hv2", 2, {"hv2-eth2": Interface("hv2-eth2", 2)})
-        return len(chassis_l3("hv1", views, bound_ports(nets, ports, {"hv1": hv1, "hv2": hv2})))
+        return len(l3_of(build_view(nets, ports, subs, routers, {"hv1": hv1, "hv2": hv2}, []), hv1))
     assert count(20) - count(10) == count(30) - count(20) == 10

@@ -6,16 +6,14 @@ import netaddr
 import pytest
 
 from nvapps.core import ofp
-from nvapps.core.stages import stage_defaults
 from nvapps.core.topology import Chassis, Interface, Uplink, place_gateway
-from nvapps.l2.flows import bound_ports, chassis_l2, router_interfaces
-from nvapps.l3.flows import chassis_l3, router_views
-from nvapps.l3.gateways import hosted_networks, router_gateways
 from nvapps.model.network import ROUTER_GATEWAY, ROUTER_INTERFACE, Network, Port, Subnet
 from nvapps.model.port_forwarding import PortForwarding
 from nvapps.model.router import Router
 from nvapps.nat.flows import External, Floating, NatRouter, chassis_nat
+from nvapps.view import build_view
 from tests.unit.fakeswitch import FakeSwitch
+from tests.unit.pipelinekit import switch_of
 
 TRUNK, UPLINK, HOST, CONTROLLER = 1, 9, 2, ofp.OFPP_CONTROLLER
 IP, ARP, TCP = 0x0800, 0x0806, 6
@@ -59,16 +57,10 @@ def edge(router_key: int = 1, enable_snat: bool = True):
 def switch(here: str, model, floating=(), chassis_map=None) -> FakeSwitch:
     nets, subs, routers, ports = model
     chs = chassis_map or {"hv1": chassis("hv1"), "hv2": chassis("hv2")}
-    keys = {n.id: n.key for n in nets}
-    gateways = router_gateways(routers, nets, ports, subs, UPLINKS, chs)
-    bound = bound_ports(nets, ports, chs)
-    flows, groups = chassis_l2(chs[here], bound, router_interfaces(nets, ports),
-                               hosted_networks(gateways, ports, keys).get(here, set()))
-    views = router_views(routers, ports, subs, keys, gateways)
-    flows += chassis_l3(here, views, bound) + list(stage_defaults().flows.values())
-    flows += chassis_nat(chs[here], [NatRouter(v, tuple(floating)) for v in views if v.gateway],
-                         [External(50, "physnet1")])
-    return FakeSwitch.of(flows, groups)
+    view = build_view(nets, ports, subs, routers, chs, UPLINKS)
+    nat = chassis_nat(chs[here], [NatRouter(v, tuple(floating)) for v in view.routers if v.gateway],
+                      [External(50, "physnet1")])
+    return switch_of(view, chs[here], nat)
 
 
 def from_host(dst: str, **extra) -> dict:

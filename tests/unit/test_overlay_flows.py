@@ -7,17 +7,16 @@ import netaddr
 import pytest
 
 from nvapps.core import ofp
-from nvapps.core.stages import stage_defaults
 from nvapps.core.topology import Chassis, Interface, fabric
-from nvapps.l2.flows import bound_ports, chassis_l2, local_networks
 from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.errors import BadRequest, Conflict
 from nvapps.model.network import L2_GATEWAY, Network, Port, TenantNetworks
 from nvapps.model.service import Model
-from nvapps.overlay.flows import chassis_overlay
 from nvapps.store.sqlite import SQLiteStore
+from nvapps.view import build_view
 from tests.unit.fakeswitch import FakeSwitch
 from tests.unit.modelkit import admin_for, network_with_subnet, snapshot
+from tests.unit.pipelinekit import overlay_of, switch_of
 
 VXLAN, GENEVE, VM, VM2 = 1, 2, 3, 4
 BCAST = "ff:ff:ff:ff:ff:ff"
@@ -51,11 +50,7 @@ PORTS = [vm(1, "A", "hv1", "hv1-vm1"), vm(2, "A", "hv2", "hv2-vm1"), vm(3, "B", 
 def switch(here: int, ports=PORTS, kinds=("vxlan", "vxlan", "geneve")) -> FakeSwitch:
     connected = {"hv1": hv(1, "hv1-vm1", "hv1-vm2"), "hv2": hv(2, "hv2-vm1"), "hv3": hv(3, "hv3-vm1", "hv3-vm2")}
     known = fabric(connected, [registered(i + 1, kind) for i, kind in enumerate(kinds)])
-    bound = bound_ports(NETS, ports, known)
-    ch = known[f"hv{here}"]
-    flows, groups = chassis_l2(ch, bound, endpoints={c.name: c.tunnel_ip for c in known.values()})
-    flows += chassis_overlay(ch, local_networks(ch.name, bound), list(known.values()))
-    return FakeSwitch.of(flows + list(stage_defaults().flows.values()), groups)
+    return switch_of(build_view(NETS, ports, [], [], known, []), known[f"hv{here}"])
 
 
 def frame(dst: str, src_key: int = 1) -> dict:
@@ -100,10 +95,7 @@ def test_a_sender_learned_from_a_tunnel_is_reached_back_through_that_chassis():
 def test_ports_on_a_chassis_whose_controller_is_away_stay_reachable():
     connected = {"hv1": hv(1, "hv1-vm1", "hv1-vm2")}               # hv2 registered, not connected
     known = fabric(connected, [registered(1), registered(2)])
-    bound = bound_ports(NETS, PORTS, known)
-    flows, groups = chassis_l2(known["hv1"], bound, endpoints={c.name: c.tunnel_ip for c in known.values()})
-    flows += chassis_overlay(known["hv1"], local_networks("hv1", bound), list(known.values()))
-    [(port, wire)] = FakeSwitch.of(flows + list(stage_defaults().flows.values()), groups).send(
+    [(port, wire)] = switch_of(build_view(NETS, PORTS, [], [], known, []), known["hv1"]).send(
         VM, **frame("02:00:00:00:00:02"))
     assert port == VXLAN and wire["tun_ipv4_dst"] == ip(2)
 
@@ -125,7 +117,7 @@ def test_tunnel_flows_grow_with_chassis_and_networks_not_with_ports():
         ports = [vm(1000 * c + i, "A", f"hv{c}", f"hv{c}-vm{i}") for c in range(1, chassis + 1)
                  for i in range(ports_per_chassis)]
         known = fabric({"hv1": here}, regs)
-        return len(chassis_overlay(here, local_networks("hv1", bound_ports(NETS, ports, known)), list(known.values())))
+        return len(overlay_of(build_view(NETS, ports, [], [], known, []), here))
     assert count(10, 5) == count(10, 50)
     assert count(30, 5) - count(10, 5) == 20                            # one egress flow per chassis
 

@@ -1,0 +1,30 @@
+"""A chassis's flows as the apps compute them, from one logical view (nvapps.view), on the fake switch."""
+from __future__ import annotations
+
+from nvapps.core import ofp
+from nvapps.core.stages import stage_defaults
+from nvapps.core.topology import Chassis
+from nvapps.l2.flows import chassis_l2
+from nvapps.l3.flows import chassis_l3
+from nvapps.overlay.flows import chassis_overlay
+from nvapps.view import LogicalView
+from tests.unit.fakeswitch import FakeSwitch
+
+
+def l2_of(view: LogicalView, here: Chassis) -> tuple[list[ofp.Flow], list[ofp.Group]]:
+    return chassis_l2(here, view.bound, view.interfaces, view.presence.networks_on(here.name), view.endpoints)
+
+
+def l3_of(view: LogicalView, here: Chassis) -> list[ofp.Flow]:
+    return chassis_l3(here.name, view.routers, view.bound, view.presence.routers_on(here.name))
+
+
+def overlay_of(view: LogicalView, here: Chassis) -> list[ofp.Flow]:
+    return chassis_overlay(here, view.presence.networks_on(here.name), list(view.chassis.values()))
+
+
+def switch_of(view: LogicalView, here: Chassis, extra: list[ofp.Flow] = ()) -> FakeSwitch:
+    """The fake switch of chassis `here` with the stage defaults, L2, L3, the overlay and `extra` flows."""
+    flows, groups = l2_of(view, here)
+    flows += l3_of(view, here) + overlay_of(view, here) + list(extra) + list(stage_defaults().flows.values())
+    return FakeSwitch.of(flows, groups)
