@@ -22,7 +22,7 @@ class Resource:
     PARENT: ClassVar[tuple[str, str] | None] = None     # (parent kind, field holding its id): a sub-resource
     ADMIN_ONLY: ClassVar[bool] = False                  # only admins see or change these (403 for members)
 
-    id: str = attr(check_uuid, update=False, default="")
+    id: str = attr(check_uuid, create=False, update=False, default="")
     project_id: str = attr(check_str, update=False, default="")
     name: str = attr(check_str, default="")
     description: str = attr(check_str, default="")

@@ -56,6 +56,14 @@ def check_bool(value: Any) -> bool:
     raise BadRequest(f"'{value}' is not a valid boolean value")
 
 
+def check_address_text(value: Any) -> str:
+    """A string naming an address, a prefix or a MAC: no whitespace anywhere (netaddr would ignore some)."""
+    text = check_str(value)
+    if not text or any(c.isspace() for c in text):
+        raise BadRequest(f"'{value}' has whitespace or is empty")
+    return text
+
+
 @with_schema({"type": "string", "format": "uuid"})
 def check_uuid(value: Any) -> str:
     try:
@@ -67,7 +75,7 @@ def check_uuid(value: Any) -> str:
 @with_schema({"type": "string", "pattern": "^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$"})
 def check_mac(value: Any) -> str:
     try:
-        mac = netaddr.EUI(check_str(value), dialect=netaddr.mac_unix_expanded)
+        mac = netaddr.EUI(check_address_text(value), dialect=netaddr.mac_unix_expanded)
     except (netaddr.AddrFormatError, TypeError, ValueError):
         raise BadRequest(f"'{value}' is not a valid MAC address") from None
     if int(mac) >> 40 & 1 or int(mac) == 0:
@@ -78,8 +86,8 @@ def check_mac(value: Any) -> str:
 @with_schema({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]})
 def check_ip(value: Any) -> str:
     try:
-        return str(netaddr.IPAddress(check_str(value)))
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return str(netaddr.IPAddress(check_address_text(value)))
+    except (netaddr.AddrFormatError, ValueError, TypeError, BadRequest):
         raise BadRequest(f"'{value}' is not a valid IP address") from None
 
 
@@ -91,7 +99,7 @@ def check_optional_ip(value: Any) -> str | None:
 @with_schema({"type": "string", "example": "10.0.0.20"})
 def check_ip_or_cidr(value: Any) -> str:
     """An address or a prefix (allowed address pairs), host bits cleared: "10.0.0.20" or "10.0.0.0/24"."""
-    text = check_str(value)
+    text = check_address_text(value)
     try:
         return str(netaddr.IPNetwork(text).cidr) if "/" in text else str(netaddr.IPAddress(text))
     except (netaddr.AddrFormatError, ValueError, TypeError):
@@ -100,7 +108,7 @@ def check_ip_or_cidr(value: Any) -> str:
 
 @with_schema({"type": "string", "example": "10.0.0.0/24"})
 def check_cidr(value: Any) -> str:
-    text = check_str(value)
+    text = check_address_text(value)
     try:
         net = netaddr.IPNetwork(text) if "/" in text else None
     except (netaddr.AddrFormatError, ValueError, TypeError):
@@ -116,7 +124,7 @@ def one_of(*choices: Any) -> Check:
     """A check that accepts exactly one of `choices`."""
     @with_schema({"enum": list(choices)})
     def check_choice(value: Any) -> Any:
-        if value not in choices or isinstance(value, bool) and not any(isinstance(c, bool) for c in choices):
+        if not any(value == c and type(value) is type(c) for c in choices):     # 4.0 and True are not 4 and 1
             raise BadRequest(f"'{value}' is not one of {list(choices)}")
         return value
     return check_choice

@@ -33,8 +33,13 @@ def default_pools(hosts: tuple[int, int], gateway: str | None) -> list[dict]:
 
 def check_pools(sub: "Subnet", hosts: tuple[int, int]) -> None:
     spans = []
+    version = netaddr.IPNetwork(sub.cidr).version
     for pool in sub.allocation_pools:
-        start, end = int(netaddr.IPAddress(pool["start"])), int(netaddr.IPAddress(pool["end"]))
+        first, last = netaddr.IPAddress(pool["start"]), netaddr.IPAddress(pool["end"])
+        if first.version != version or last.version != version:
+            raise BadRequest(f"The allocation pool {pool['start']}-{pool['end']} is not of the IP version of "
+                             f"subnet {sub.cidr}.")
+        start, end = int(first), int(last)
         if not hosts[0] <= start <= end <= hosts[1]:
             raise BadRequest(f"The allocation pool {pool['start']}-{pool['end']} spans beyond the subnet "
                              f"cidr {sub.cidr} or is reversed.")

@@ -160,7 +160,23 @@ def prepare_network(model: "Model", net: Network, old: Network | None, ctx: Cont
         if key is None:
             raise Conflict("no free network segmentation id left", "NoNetworkAvailable")
         net = replace(net, segmentation_id=key, subnets=[])
+    else:
+        _check_still_valid(model, net, old)
     return net, []
+
+
+def _check_still_valid(model: "Model", net: Network, old: Network) -> None:
+    """An admin may not unmake an external network that gateways or floating IPs use, nor unshare a
+    network other projects have ports on (409, as Neutron)."""
+    if old.external and not net.external and (
+            any((r.external_gateway_info or {}).get("network_id") == net.id for r in model.list("router"))
+            or model.list("floatingip", {"floating_network_id": [net.id]})):
+        raise Conflict(f"External network {net.id} cannot be updated to be non-external: router gateways or "
+                       f"floating IPs use it.", "ExternalNetworkInUse")
+    if old.shared and not net.shared and any(
+            p.project_id not in ("", net.project_id) for p in model.list("port", {"network_id": [net.id]})):
+        raise Conflict(f"Unable to reconfigure sharing settings for network {net.id}. Multiple tenants are "
+                       f"using it.", "InvalidSharedSetting")
 
 
 def _provider(model: "Model", net: Network) -> Network:
@@ -182,10 +198,9 @@ def _provider(model: "Model", net: Network) -> Network:
 
 
 def deleting_network(model: "Model", net: Network, ctx: Context) -> list[Change]:
-    in_use = [p.id for p in model.list("port", {"network_id": [net.id]})]
-    if in_use:
+    if model.list("port", {"network_id": [net.id]}):
         raise Conflict(f"Unable to complete operation on network {net.id}. There are one or more ports "
-                       f"still in use on the network: {', '.join(in_use)}.", "NetworkInUse")
+                       f"still in use on the network.", "NetworkInUse")
     subnets = model.list("subnet", {"network_id": [net.id]})
     acls = model.list("network_acl", {"network_id": [net.id]})
     return [Change("network", net, None)] + [Change("subnet", s, None) for s in subnets] + \
@@ -242,7 +257,9 @@ def deleting_subnet(model: "Model", sub: Subnet, ctx: Context) -> list[Change]:
 
 def prepare_port(model: "Model", port: Port, old: Port | None, ctx: Context):
     net = model.get("network", port.network_id, ctx) if old else owned_network(model, port.network_id, ctx)
-    if net.external and not net.shared and not ctx.is_admin and port.device_owner not in ROUTER_OWNED:
+    if _check_device(port, old, ctx):
+        return port, []         # a service's port: only its name and description changed
+    if net.external and not net.shared and not ctx.is_admin:
         raise Forbidden(f"Only admins create ports on external network {net.id}")
     others = [p for p in model.list("port", {"network_id": [net.id]}) if p.id != port.id]
     if not port.mac_address:
@@ -256,12 +273,35 @@ def prepare_port(model: "Model", port: Port, old: Port | None, ctx: Context):
     if port.fixed_ips is None:
         port = replace(port, fixed_ips=ipam.auto_ips(subnets.values(), used))
     elif old is None or port.fixed_ips != old.fixed_ips:
-        port = replace(port, fixed_ips=ipam.resolve_ips(port.fixed_ips, subnets, used, net.id,
-                                                        may_use_gateway=port.device_owner == ROUTER_INTERFACE))
+        port = replace(port, fixed_ips=ipam.resolve_ips(port.fixed_ips, subnets, used, net.id))
     port, extra = _security_groups(model, port, old, ctx)
     if old is None:
         port = replace(port, key=new_port_key(model))
     return port, extra
+
+
+SERVICE_FIELDS = ("name", "description")     # what PUT may change on a service's port
+
+
+def _check_device(port: Port, old: Port | None, ctx: Context) -> bool:
+    """Ownership by construction: the ports of routers, floating IPs and L2 gateways come, change and go
+    only with their service's operations, and only admins give or take any other network:* owner. True
+    when `port` is a service's port (of which PUT changed only SERVICE_FIELDS)."""
+    before = old.device_owner if old is not None else ""
+    if before in SERVICE_OWNED:
+        changed = [k for k, v in vars(port).items() if k not in SERVICE_FIELDS and v != getattr(old, k)]
+        if changed:
+            raise Conflict(f"Port {port.id} belongs to its {before} {old.device_id}: it changes only with it "
+                           f"(not {', '.join(changed)}).", "PortInUse")
+        return True
+    if port.device_owner in SERVICE_OWNED:
+        raise BadRequest(f"Ports with device_owner {port.device_owner} are made by their service's operations "
+                         f"(add_router_interface, external_gateway_info, floating IPs, L2 gateway connections), "
+                         f"not by POST or PUT /ports.")
+    if port.device_owner != before and "network:" in (port.device_owner[:8], before[:8]) and not ctx.is_admin:
+        raise Forbidden(f"Policy doesn't allow {'create' if old is None else 'update'}_port:device_owner to be "
+                        f"performed.")
+    return False
 
 
 def check_binding_free(model: "Model", host_id: str, interface: str | None, vlan: int | None,

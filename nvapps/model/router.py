@@ -11,7 +11,7 @@ from nvapps import pipeline
 from nvapps.model import ipam
 from nvapps.model.base import Change, Resource, Rules
 from nvapps.model.context import Context
-from nvapps.model.errors import BadRequest, Conflict, NotFound
+from nvapps.model.errors import BadRequest, Conflict, Forbidden, NotFound
 from nvapps.model.fields import attr, check_bool, check_cidr, check_ip, check_uuid, dict_with, list_of, nullable
 from nvapps.model.network import FLOATINGIP, ROUTER_GATEWAY, ROUTER_INTERFACE, Network, Port, Subnet, new_port_key
 
@@ -84,6 +84,7 @@ def prepare_router(model: "Model", router: Router, old: Router | None, ctx: Cont
         router = replace(router, key=key)
     old_gw = (old.external_gateway_info or {}) if old else {}
     new_gw = router.external_gateway_info or {}
+    _gateway_policy(new_gw, old_gw, ctx)
     gw_ports = router_ports(model, router.id, ROUTER_GATEWAY) if old else []
     keeps_port = bool(gw_ports and new_gw) and new_gw["network_id"] == old_gw.get("network_id") and \
         new_gw.get("external_fixed_ips") in (None, old_gw.get("external_fixed_ips"))
@@ -106,6 +107,20 @@ def prepare_router(model: "Model", router: Router, old: Router | None, ctx: Cont
                 "external_fixed_ips": port.fixed_ips})
     _check_routes(model, router)
     return router, extra
+
+
+GATEWAY_DEFAULTS = {"enable_snat": True, "external_fixed_ips": None}     # only admins choose other values
+
+
+def _gateway_policy(new_gw: dict, old_gw: dict, ctx: Context) -> None:
+    """Members may not choose the gateway's addresses or turn SNAT off (admin-only in Neutron); repeating
+    what the gateway already has is fine."""
+    if ctx.is_admin or not new_gw:
+        return
+    current = old_gw if new_gw.get("network_id") == old_gw.get("network_id") else {}
+    for key, default in GATEWAY_DEFAULTS.items():
+        if key in new_gw and new_gw[key] != current.get(key, default):
+            raise Forbidden(f"Policy doesn't allow update_router:external_gateway_info:{key} to be performed.")
 
 
 def _check_routes(model: "Model", router: Router) -> None:

@@ -11,7 +11,16 @@ from nvapps import pipeline
 from nvapps.model.base import Change, Resource, Rules
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden
-from nvapps.model.fields import attr, check_bool, check_uuid, int_range, nullable, one_of, with_schema
+from nvapps.model.fields import (
+    attr,
+    check_address_text,
+    check_bool,
+    check_uuid,
+    int_range,
+    nullable,
+    one_of,
+    with_schema,
+)
 
 if TYPE_CHECKING:
     from nvapps.model.service import Model
@@ -28,9 +37,11 @@ def check_protocol(value: Any) -> str | None:
     """tcp, udp, icmp, icmpv6, sctp, any, or an IP protocol number 0-255 (as Neutron, kept as text)."""
     if value is None or value == "any":
         return None
-    text = str(value).lower() if not isinstance(value, bool) else ""
-    if text in PROTOCOL_NUMBERS or text.isdigit() and 0 <= int(text) <= 255:
+    text = str(value).lower() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if text in PROTOCOL_NUMBERS:
         return text
+    if text.isascii() and text.isdigit() and 0 <= int(text) <= 255:
+        return str(int(text))        # "003" and 3 are the same rule as "3"
     raise BadRequest(f"Security group rule protocol {value} not supported. Only protocol values "
                      f"{sorted(PROTOCOL_NUMBERS)} and integer representations [0 to 255] are supported.",
                      "SecurityGroupRuleInvalidProtocol")
@@ -42,15 +53,15 @@ def check_prefix(value: Any) -> str | None:
     if value is None:
         return None
     try:
-        return str(netaddr.IPNetwork(str(value)).cidr)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return str(netaddr.IPNetwork(check_address_text(value)).cidr)
+    except (netaddr.AddrFormatError, ValueError, TypeError, BadRequest):
         raise BadRequest(f"'{value}' is not a valid IP prefix") from None
 
 
 def protocol_number(protocol: str | None) -> int | None:
     if protocol is None:
         return None
-    return PROTOCOL_NUMBERS.get(protocol, int(protocol) if protocol.isdigit() else None)
+    return PROTOCOL_NUMBERS.get(protocol, int(protocol) if protocol.isascii() and protocol.isdigit() else None)
 
 
 def check_l4(protocol: str | None, low: int | None, high: int | None, what: str) -> None:

@@ -80,9 +80,11 @@ class Model:
             objs = [o for o in objs if _as_text(_attribute(o, key)) in wanted]
         return objs
 
-    def show(self, obj: Resource) -> dict:
-        """The object as the API shows it, with what it derives from related objects."""
-        return {**obj.to_api(), **RULES[obj.KIND].show(self, obj)}
+    def show(self, obj: Resource, ctx: Context = ADMIN) -> dict:
+        """The object as the API shows it to `ctx`, with what it derives from related objects (members do
+        not see binding:* and provider:* attributes, as in Neutron)."""
+        shown = {**obj.to_api(), **RULES[obj.KIND].show(self, obj)}
+        return shown if ctx.is_admin else {k: v for k, v in shown.items() if not k.startswith(ADMIN_READ)}
 
     def ensure_defaults(self, ctx: Context) -> None:
         """Create the project's default security group the first time the project looks for groups."""
@@ -171,6 +173,9 @@ class Model:
 
     def ports(self) -> list[network.Port]:
         return self.list("port")
+
+
+ADMIN_READ = ("binding:", "provider:")         # attribute prefixes only admins read
 
 
 def _attribute(obj: Resource, api_key: str) -> object:

@@ -20,6 +20,7 @@ from nvapps.rest.auth import Authenticator, NoAuth, Unauthorized
 LOG = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20
+MAX_DEPTH = 32          # JSON nesting a body may have (Neutron's deepest attribute needs 4)
 COLLECTIONS = {cls.COLLECTION: kind for kind, cls in KINDS.items() if cls.PARENT is None}
 # Sub-resources by (parent collection, collection), e.g. /v2.0/floatingips/{id}/port_forwardings
 CHILDREN = {(KINDS[cls.PARENT[0]].COLLECTION, cls.COLLECTION): kind
@@ -79,6 +80,8 @@ class RestAPI:
             return neutron_error(exc.status, exc.type, exc.message)
         except webob.exc.HTTPException as exc:
             return neutron_error(exc.code, type(exc).__name__, exc.detail or exc.explanation)
+        except UnicodeDecodeError:          # webob decodes the query string on first use
+            return neutron_error(400, "HTTPBadRequest", "the query string is not valid UTF-8")
         except Exception:
             LOG.exception("REST request %s %s failed", req.method, req.path)
             return neutron_error(500, "HTTPInternalServerError", "internal error; see the controller log")
@@ -119,13 +122,13 @@ class RestAPI:
                 self.model.ensure_defaults(ctx)
             objs = self.model.list(kind, filters, ctx)
             page, links = _paginate(objs, req, collection)
-            body = {json_key(collection): [self._show(o, req) for o in page]}
+            body = {json_key(collection): [self._show(o, req, ctx) for o in page]}
             if links:
                 body[f"{json_key(collection)}_links"] = links
             return webob.Response(json_body=body)
         if req.method == "POST":
             obj = self.model.create(kind, self._body(req, kind), ctx, parent_id=parent_id)
-            return webob.Response(status=201, json_body={kind: self._show(obj, req)})
+            return webob.Response(status=201, json_body={kind: self._show(obj, req, ctx)})
         raise webob.exc.HTTPMethodNotAllowed(detail=f"{req.method} is not allowed on /{collection}")
 
     def _member(self, req: webob.Request, ctx: Context, collection: str, obj_id: str, parent: str | None = None,
@@ -135,10 +138,10 @@ class RestAPI:
         if parent and getattr(obj, KINDS[kind].PARENT[1]) != parent_id:
             raise NotFound(f"{KINDS[kind].__name__} {obj_id} could not be found.", f"{KINDS[kind].__name__}NotFound")
         if req.method == "GET":
-            return webob.Response(json_body={kind: self._show(obj, req)})
+            return webob.Response(json_body={kind: self._show(obj, req, ctx)})
         if req.method == "PUT":
             obj = self.model.update(kind, obj_id, self._body(req, kind), ctx)
-            return webob.Response(json_body={kind: self._show(obj, req)})
+            return webob.Response(json_body={kind: self._show(obj, req, ctx)})
         if req.method == "DELETE":
             self.model.delete(kind, obj_id, ctx)
             return webob.Response(status=204)
@@ -162,16 +165,18 @@ class RestAPI:
             raise webob.exc.HTTPRequestEntityTooLarge(detail=f"request body exceeds {MAX_BODY} bytes")
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BadRequest("Malformed request body: not valid JSON") from None
+        if _depth(body) > MAX_DEPTH:
+            raise BadRequest(f"Malformed request body: JSON nested deeper than {MAX_DEPTH} levels")
         if kind is None:
             return body
         if not isinstance(body, dict) or set(body) != {kind}:
             raise BadRequest(f"Resource body required: a JSON object {{\"{kind}\": {{...}}}}")
         return body[kind]
 
-    def _show(self, obj: Resource, req: webob.Request) -> dict:
-        shown = self.model.show(obj)
+    def _show(self, obj: Resource, req: webob.Request, ctx: Context) -> dict:
+        shown = self.model.show(obj, ctx)
         shown.update(self.live_status(obj))
         wanted = req.GET.getall("fields")
         return {k: v for k, v in shown.items() if k in wanted} if wanted else shown
@@ -210,7 +215,7 @@ def _paginate(objs: list, req: webob.Request, collection: str) -> tuple[list, li
         objs = objs[ids.index(marker) + 1:]
     if not limit:
         return objs, []
-    if not limit.isdigit():
+    if not (limit.isascii() and limit.isdigit()):
         raise BadRequest(f"limit must be a non-negative integer, not {limit!r}")
     size = int(limit)
     if size == 0 or len(objs) <= size:
@@ -219,3 +224,16 @@ def _paginate(objs: list, req: webob.Request, collection: str) -> tuple[list, li
     query = {k: v for k, v in req.GET.items() if k != "marker"}
     query["marker"] = page[-1].id
     return page, [{"rel": "next", "href": f"{req.host_url}/v2.0/{collection}?{urlencode(query)}"}]
+
+
+def _depth(value: Any) -> int:
+    """How deeply JSON `value` nests (a scalar: 0), without recursion."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        item, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            todo += [(v, depth + 1) for v in item.values()]
+        elif isinstance(item, list):
+            todo += [(v, depth + 1) for v in item]
+    return deepest
