@@ -3,36 +3,20 @@ members cannot use admin-only attributes or see hidden ones, admins cannot break
 gets a 4xx NeutronError with the store unchanged."""
 from __future__ import annotations
 
-import json
-
 import pytest
-import webob
 
-from nvapps.model.service import KINDS, Model
-from nvapps.rest.auth import TokenFile
-from nvapps.rest.wsgi import RestAPI
-from nvapps.store.sqlite import SQLiteStore
-
-TOKENS = {"tokens": [{"token": "adm", "project_id": "admin", "role": "admin"},
-                     {"token": "alice", "project_id": "pa", "role": "member"},
-                     {"token": "bob", "project_id": "pb", "role": "member"}]}
-
+from nvapps.model.service import KINDS
+from tests.unit.restkit import call as request
+from tests.unit.restkit import token_api
 
 @pytest.fixture
 def api(tmp_path):
-    path = tmp_path / "tokens.json"
-    path.write_text(json.dumps(TOKENS))
-    return RestAPI(Model(SQLiteStore(":memory:")), TokenFile.load(str(path)))
+    return token_api(tmp_path)
 
 
 def call(api, method, path, token="adm", body=None, raw=None):
-    req = webob.Request.blank(path, method=method)
-    req.headers["X-Auth-Token"] = token
-    if body is not None or raw is not None:
-        req.body = raw if raw is not None else json.dumps(body).encode()
-        req.content_type = "application/json"
-    resp = req.get_response(api)
-    return resp.status_int, (resp.json if resp.body else None)
+    """A request, as the admin unless `token` says otherwise."""
+    return request(api, method, path, token, body, raw)
 
 
 def ok(api, method, path, token="adm", body=None) -> dict:

@@ -17,7 +17,6 @@ import pytest
 
 from nvapps.core import ofp
 from nvapps.core.topology import Chassis, Interface, fabric
-from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.service import Model
 from nvapps.pipeline import ROUTER_METADATA
 from nvapps.view import LogicalView, logical_view

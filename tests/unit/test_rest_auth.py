@@ -1,38 +1,19 @@
 """Tokens, roles and project scoping at the REST layer; paging, filters and the OpenAPI document."""
 from __future__ import annotations
 
-import json
-
 import pytest
-import webob
 
 from nvapps.model.service import KINDS, Model
 from nvapps.rest.auth import TokenFile
 from nvapps.rest.openapi import collection_path, document
 from nvapps.rest.wsgi import RestAPI, build_mapper, json_key
 from nvapps.store.sqlite import SQLiteStore
-
-TOKENS = {"tokens": [{"token": "adm", "project_id": "admin", "role": "admin"},
-                     {"token": "alice", "project_id": "pa", "role": "member"},
-                     {"token": "bob", "project_id": "pb", "role": "member"}]}
+from tests.unit.restkit import call, token_api
 
 
 @pytest.fixture
 def api(tmp_path):
-    path = tmp_path / "tokens.json"
-    path.write_text(json.dumps(TOKENS))
-    return RestAPI(Model(SQLiteStore(":memory:")), TokenFile.load(str(path)))
-
-
-def call(api, method, path, token=None, body=None):
-    req = webob.Request.blank(path, method=method)
-    if token:
-        req.headers["X-Auth-Token"] = token
-    if body is not None:
-        req.body = json.dumps(body).encode()
-        req.content_type = "application/json"
-    resp = req.get_response(api)
-    return resp.status_int, (resp.json if resp.body else None)
+    return token_api(tmp_path)
 
 
 def test_no_token_or_a_bad_one_is_401_but_discovery_is_open(api):

@@ -1,0 +1,33 @@
+"""The REST app with three tokens (an admin, members alice of pa and bob of pb), and one request helper."""
+from __future__ import annotations
+
+import json
+
+import webob
+
+from nvapps.model.service import Model
+from nvapps.rest.auth import TokenFile
+from nvapps.rest.wsgi import RestAPI
+from nvapps.store.sqlite import SQLiteStore
+
+TOKENS = {"tokens": [{"token": "adm", "project_id": "admin", "role": "admin"},
+                     {"token": "alice", "project_id": "pa", "role": "member"},
+                     {"token": "bob", "project_id": "pb", "role": "member"}]}
+
+
+def token_api(tmp_path) -> RestAPI:
+    path = tmp_path / "tokens.json"
+    path.write_text(json.dumps(TOKENS))
+    return RestAPI(Model(SQLiteStore(":memory:")), TokenFile.load(str(path)))
+
+
+def call(api, method: str, path: str, token: str | None = None, body=None, raw: bytes | None = None):
+    """(status, JSON answer or None) of one request, with `token` if given and a JSON (or `raw`) body."""
+    req = webob.Request.blank(path, method=method)
+    if token:
+        req.headers["X-Auth-Token"] = token
+    if body is not None or raw is not None:
+        req.body = raw if raw is not None else json.dumps(body).encode()
+        req.content_type = "application/json"
+    resp = req.get_response(api)
+    return resp.status_int, (resp.json if resp.body else None)
