@@ -42,6 +42,8 @@ def schema_of(check: Check | None) -> dict:
 def check_str(value: Any) -> str:
     if not isinstance(value, str):
         raise BadRequest(f"'{value}' is not a valid string")
+    if "\x00" in value:
+        raise BadRequest("strings may not contain NUL characters")
     if len(value) > MAX_NAME:
         raise BadRequest(f"'{value[:20]}...' exceeds maximum length of {MAX_NAME}")
     return value

@@ -17,6 +17,7 @@ from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.errors import ModelError
 from nvapps.model.network import Port, TenantNetworks
 from nvapps.model.service import Model
+from nvapps.rest import server
 from nvapps.rest.auth import Authenticator, NoAuth, TokenFile
 from nvapps.rest.wsgi import RestAPI
 from nvapps.store.sqlite import SQLiteStore
@@ -46,11 +47,11 @@ class RestApp(app_manager.OSKenApp):
     def start(self):
         thread = super().start()
         try:
-            server = hub.WSGIServer(self._listen, self.api)
+            serve_forever = server.serve(self._listen, self.api)
         except OSError as exc:
             raise config.ConfigError(f"cannot serve the REST API on {self._listen[0]}:{self._listen[1]}: "
                                      f"{exc}") from None
-        self.threads.append(hub.spawn(server.serve_forever))
+        self.threads.append(hub.spawn(serve_forever))
         LOG.info("nvapps REST API on http://%s:%d/v2.0/ (database %s)", *self._listen, config.settings().db_path)
         return thread
 

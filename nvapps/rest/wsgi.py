@@ -38,6 +38,19 @@ EXTENSIONS = [
 ]
 
 StatusOf = Callable[[Resource], dict]
+# The methods each kind of path takes (HEAD wherever GET: the same answer without its body).
+ALLOWED = {"versions": {"GET"}, "resources": {"GET"}, "openapi": {"GET"}, "extensions": {"GET"},
+           "collection": {"GET", "POST"}, "member": {"GET", "PUT", "DELETE"}, "member_action": {"PUT"}}
+
+
+def verb(req: webob.Request) -> str:
+    """The request's method, HEAD answered as GET (webob leaves the body out)."""
+    return "GET" if req.method == "HEAD" else req.method
+
+
+def _normal(path: str) -> bool:
+    """Whether a path has no empty, "." or ".." segment (those are not served as some other path)."""
+    return not any(seg in ("", ".", "..") for seg in path.split("/")[1:-1]) and not path.endswith(("/.", "/.."))
 
 
 def json_key(collection: str) -> str:
@@ -63,10 +76,15 @@ class RestAPI:
     @webob.dec.wsgify
     def __call__(self, req: webob.Request) -> webob.Response:
         try:
-            route = self.mapper.match(environ=req.environ)
+            route = self.mapper.match(environ=req.environ) if _normal(req.path_info) else None
             if route is None:
-                return neutron_error(404, "HTTPNotFound", f"The resource could not be found: {req.path}")
+                return neutron_error(404, "HTTPNotFound", "The resource could not be found.")
             action = route.pop("action")
+            if verb(req) not in ALLOWED[action]:
+                allow = ", ".join(sorted({*ALLOWED[action], "HEAD"} if "GET" in ALLOWED[action] else ALLOWED[action]))
+                error = neutron_error(405, "HTTPMethodNotAllowed", f"{req.method} is not allowed here; use {allow}")
+                error.headers["Allow"] = allow
+                return error
             if action in ("versions", "resources", "openapi"):
                 return getattr(self, f"_{action}")(req)
             ctx = self.auth.context(req.headers.get("X-Auth-Token"), req.headers.get("X-Project-Id"))
@@ -113,7 +131,7 @@ class RestAPI:
     def _collection(self, req: webob.Request, ctx: Context, collection: str, parent: str | None = None,
                     parent_id: str | None = None) -> webob.Response:
         kind = CHILDREN[parent, collection] if parent else COLLECTIONS[collection]
-        if req.method == "GET":
+        if verb(req) == "GET":
             filters = {k: req.GET.getall(k) for k in req.GET if k not in PAGING}
             check_filters(kind, filters)
             if parent:
@@ -126,10 +144,8 @@ class RestAPI:
             if links:
                 body[f"{json_key(collection)}_links"] = links
             return webob.Response(json_body=body)
-        if req.method == "POST":
-            obj = self.model.create(kind, self._body(req, kind), ctx, parent_id=parent_id)
-            return webob.Response(status=201, json_body={kind: self._show(obj, req, ctx)})
-        raise webob.exc.HTTPMethodNotAllowed(detail=f"{req.method} is not allowed on /{collection}")
+        obj = self.model.create(kind, self._body(req, kind), ctx, parent_id=parent_id)
+        return webob.Response(status=201, json_body={kind: self._show(obj, req, ctx)})
 
     def _member(self, req: webob.Request, ctx: Context, collection: str, obj_id: str, parent: str | None = None,
                 parent_id: str | None = None) -> webob.Response:
@@ -137,20 +153,16 @@ class RestAPI:
         obj = self.model.get(kind, obj_id, ctx)
         if parent and getattr(obj, KINDS[kind].PARENT[1]) != parent_id:
             raise NotFound(f"{KINDS[kind].__name__} {obj_id} could not be found.", f"{KINDS[kind].__name__}NotFound")
-        if req.method == "GET":
+        if verb(req) == "GET":
             return webob.Response(json_body={kind: self._show(obj, req, ctx)})
         if req.method == "PUT":
             obj = self.model.update(kind, obj_id, self._body(req, kind), ctx)
             return webob.Response(json_body={kind: self._show(obj, req, ctx)})
-        if req.method == "DELETE":
-            self.model.delete(kind, obj_id, ctx)
-            return webob.Response(status=204)
-        raise webob.exc.HTTPMethodNotAllowed(detail=f"{req.method} is not allowed on /{collection}/<id>")
+        self.model.delete(kind, obj_id, ctx)
+        return webob.Response(status=204)
 
     def _member_action(self, req: webob.Request, ctx: Context, collection: str, obj_id: str,
                        name: str) -> webob.Response:
-        if req.method != "PUT":
-            raise webob.exc.HTTPMethodNotAllowed(detail=f"{name} takes PUT")
         return webob.Response(json_body=self.model.action(COLLECTIONS[collection], obj_id, name,
                                                           self._body(req, None), ctx))
 
@@ -160,7 +172,10 @@ class RestAPI:
         """The `kind` object of a JSON request body (the whole body for actions); 400 if not, 413 if too big."""
         if req.content_length is not None and req.content_length > MAX_BODY:
             raise webob.exc.HTTPRequestEntityTooLarge(detail=f"request body exceeds {MAX_BODY} bytes")
-        raw = req.body_file.read(MAX_BODY + 1)
+        try:        # the server's input: it reads chunked bodies and stops at Content-Length
+            raw = req.body_file_raw.read(MAX_BODY + 1)
+        except OSError:
+            raise BadRequest("the request body ended early or came too slowly") from None
         if len(raw) > MAX_BODY:
             raise webob.exc.HTTPRequestEntityTooLarge(detail=f"request body exceeds {MAX_BODY} bytes")
         try:
@@ -187,12 +202,11 @@ def build_mapper() -> routes.Mapper:
     m = routes.Mapper()
     names = "|".join(COLLECTIONS)
     actions = "|".join(sorted({name for _, name in ACTIONS}))
-    get = {"method": ["GET"]}
-    m.connect("/", action="versions", conditions=get)
-    m.connect("/v2.0", action="resources", conditions=get)
-    m.connect("/v2.0/", action="resources", conditions=get)
-    m.connect("/openapi.json", action="openapi", conditions=get)
-    m.connect("/v2.0/extensions", action="extensions", conditions=get)
+    m.connect("/", action="versions")
+    m.connect("/v2.0", action="resources")
+    m.connect("/v2.0/", action="resources")
+    m.connect("/openapi.json", action="openapi")
+    m.connect("/v2.0/extensions", action="extensions")
     for suffix in ("", ".json"):
         m.connect("/v2.0/{collection}" + suffix, action="collection", requirements={"collection": names})
         m.connect("/v2.0/{collection}/{obj_id}" + suffix, action="member", requirements={"collection": names})
@@ -221,8 +235,7 @@ def _paginate(objs: list, req: webob.Request, collection: str) -> tuple[list, li
     if size == 0 or len(objs) <= size:
         return objs, []
     page = objs[:size]
-    query = {k: v for k, v in req.GET.items() if k != "marker"}
-    query["marker"] = page[-1].id
+    query = [(k, v) for k, v in req.GET.items() if k != "marker"] + [("marker", page[-1].id)]
     return page, [{"rel": "next", "href": f"{req.host_url}/v2.0/{collection}?{urlencode(query)}"}]
 
 
