@@ -63,3 +63,43 @@ def test_a_refused_write_leaves_nothing_behind(controller):
     assert err.value.status == 400 and api.get("network", net["id"])["subnets"] == []
     api.delete("network", net["id"])
     assert {k: api.list(k) for k in ("network", "subnet", "port", "router")} == before
+
+
+def race(attempt, n: int = 8) -> list:
+    """`attempt(i)` from `n` threads at once: what each returned, or the ApiError it raised."""
+    def run(i: int):
+        try:
+            return attempt(i)
+        except ApiError as exc:
+            return exc
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+def winners(results: list) -> list:
+    losers = [r for r in results if isinstance(r, ApiError)]
+    assert all(r.status == 409 for r in losers), [(r.status, r.body) for r in losers]
+    return [r for r in results if not isinstance(r, ApiError)]
+
+
+def test_races_for_one_address_mac_subnet_or_floating_ip_have_exactly_one_winner(controller):
+    api = controller.client
+    net = api.create("network", name="race", project_id="tenant-a")
+    sub = api.create("subnet", network_id=net["id"], cidr="10.80.0.0/24", ip_version=4, project_id="tenant-a")
+    same_ip = winners(race(lambda i: api.create("port", network_id=net["id"], project_id="tenant-a",
+                                                fixed_ips=[{"ip_address": "10.80.0.50"}])))
+    same_mac = winners(race(lambda i: api.create("port", network_id=net["id"], project_id="tenant-a",
+                                                 mac_address="fa:16:3e:80:80:80")))
+    routers = [api.create("router", name=f"r{i}", project_id="tenant-a") for i in range(8)]
+    same_subnet = winners(race(lambda i: api.action("router", routers[i]["id"], "add_router_interface",
+                                                    subnet_id=sub["id"])))
+    ext = api.create("network", name="race-ext", **{"router:external": True})
+    api.create("subnet", network_id=ext["id"], cidr="172.25.0.0/24", ip_version=4)
+    same_fip = winners(race(lambda i: api.create("floatingip", floating_network_id=ext["id"],
+                                                 floating_ip_address="172.25.0.77", project_id="tenant-a")))
+    assert [len(w) for w in (same_ip, same_mac, same_subnet, same_fip)] == [1, 1, 1, 1]
+    ports = api.list("port", network_id=net["id"])
+    assert sum(p["fixed_ips"][0]["ip_address"] == "10.80.0.50" for p in ports) == 1
+    assert sum(p["mac_address"] == "fa:16:3e:80:80:80" for p in ports) == 1
+    assert sum(p["device_owner"] == "network:router_interface" for p in ports) == 1
+    assert len(api.list("floatingip", floating_ip_address="172.25.0.77")) == 1
