@@ -216,6 +216,7 @@ def prepare_subnet(model: "Model", sub: Subnet, old: Subnet | None, ctx: Context
     cidr = netaddr.IPNetwork(sub.cidr)
     if cidr.version != sub.ip_version:
         raise BadRequest(f"cidr {sub.cidr} does not match ip_version {sub.ip_version}")
+    _check_usable(sub, cidr)
     for other in model.list("subnet", {"network_id": [net.id]}):
         theirs = netaddr.IPNetwork(other.cidr)
         if other.id != sub.id and (cidr in theirs or theirs in cidr):
@@ -241,6 +242,15 @@ def prepare_subnet(model: "Model", sub: Subnet, old: Subnet | None, ctx: Context
                            "GatewayIpInUse")
         return sub, []
     return sub, [Change("network", net, replace(net, subnets=[*net.subnets, sub.id]))]
+
+
+def _check_usable(sub: Subnet, cidr: netaddr.IPNetwork) -> None:
+    """Neutron's refusals: no subnet of everything; no multicast or loopback subnet with DHCP."""
+    if cidr.prefixlen == 0:
+        raise BadRequest(f"{sub.cidr} is not allowed as a subnet", "InvalidInput")
+    for kind, test in (("Multicast", cidr.ip.is_multicast), ("Loopback", cidr.ip.is_loopback)):
+        if test() and sub.enable_dhcp:
+            raise BadRequest(f"{kind} IP subnet is not supported if enable_dhcp is True.", "InvalidInput")
 
 
 def deleting_subnet(model: "Model", sub: Subnet, ctx: Context) -> list[Change]:
@@ -273,7 +283,8 @@ def prepare_port(model: "Model", port: Port, old: Port | None, ctx: Context):
     if port.fixed_ips is None:
         port = replace(port, fixed_ips=ipam.auto_ips(subnets.values(), used))
     elif old is None or port.fixed_ips != old.fixed_ips:
-        port = replace(port, fixed_ips=ipam.resolve_ips(port.fixed_ips, subnets, used, net.id))
+        port = replace(port, fixed_ips=ipam.resolve_ips(port.fixed_ips, subnets, used, net.id,
+                                                        may_use_gateway=ctx.is_admin or ctx.owns(net)))
     port, extra = _security_groups(model, port, old, ctx)
     if old is None:
         port = replace(port, key=new_port_key(model))

@@ -180,6 +180,8 @@ def prepare_group(model: "Model", group: SecurityGroup, old: SecurityGroup | Non
         return group, extra + egress_rules(group)
     if old.is_default and group.name != old.name:
         raise BadRequest("Updating default security group not allowed.")
+    if group.name == DEFAULT_GROUP and not old.is_default:
+        raise Conflict("Default security group already exists.", "SecurityGroupDefaultAlreadyExists")
     return group, []
 
 

@@ -192,3 +192,36 @@ def test_protocol_numbers_are_one_rule_however_written(api):
     for same in (3, "3"):
         assert call(api, "POST", "/v2.0/security-group-rules",
                     body={"security_group_rule": {**rule, "protocol": same}})[0] == 409
+
+
+def test_the_networks_owner_may_give_a_port_the_gateway_ip_while_no_router_holds_it(api):
+    net = ok(api, "POST", "/v2.0/networks", body={"network": {"name": "s", "shared": True, "project_id": "pa"}})
+    net = net["network"]
+    sub = ok(api, "POST", "/v2.0/subnets", "alice", {"subnet": {"network_id": net["id"], "cidr": "10.6.0.0/24",
+                                                                "ip_version": 4}})["subnet"]
+    gateway = [{"ip_address": "10.6.0.1"}]
+    status, answer = call(api, "POST", "/v2.0/ports", "bob", {"port": {"network_id": net["id"], "fixed_ips": gateway}})
+    assert status == 400, answer                 # another project on the shared network may not take it
+    port = ok(api, "POST", "/v2.0/ports", "alice", {"port": {"network_id": net["id"], "fixed_ips": gateway}})["port"]
+    router = ok(api, "POST", "/v2.0/routers", "alice", {"router": {}})["router"]
+    status, _ = call(api, "PUT", f"/v2.0/routers/{router['id']}/add_router_interface", "alice", {"subnet_id": sub["id"]})
+    assert status == 409
+    ok(api, "PUT", f"/v2.0/routers/{router['id']}/add_router_interface", "alice", {"port_id": port["id"]})
+
+
+@pytest.mark.parametrize("cidr, dhcp", [("0.0.0.0/0", False), ("::/0", False), ("224.0.0.0/24", True),
+                                        ("127.0.0.0/24", True)])
+def test_subnets_of_everything_and_multicast_or_loopback_with_dhcp_are_refused(api, cidr, dhcp):
+    net = ok(api, "POST", "/v2.0/networks", body={"network": {}})["network"]
+    status, answer = call(api, "POST", "/v2.0/subnets", body={"subnet": {
+        "network_id": net["id"], "cidr": cidr, "ip_version": 6 if ":" in cidr else 4, "enable_dhcp": dhcp}})
+    assert status == 400, answer
+
+
+def test_no_project_gets_a_second_default_group_by_renaming(api):
+    ok(api, "GET", "/v2.0/security-groups", "alice")           # makes Alice's default group
+    group = ok(api, "POST", "/v2.0/security-groups", "alice", {"security_group": {"name": "web"}})["security_group"]
+    status, _ = call(api, "PUT", f"/v2.0/security-groups/{group['id']}", "alice",
+                     {"security_group": {"name": "default"}})
+    assert status == 409
+    assert [g["name"] for g in ok(api, "GET", "/v2.0/security-groups", "alice")["security_groups"]].count("default") == 1
