@@ -21,6 +21,7 @@ class Resource:
     COLLECTION: ClassVar[str] = ""
     PARENT: ClassVar[tuple[str, str] | None] = None     # (parent kind, field holding its id): a sub-resource
     ADMIN_ONLY: ClassVar[bool] = False                  # only admins see or change these (403 for members)
+    SCHEMA_RULES: ClassVar[list[dict]] = []             # what a POST body must satisfy across attributes
 
     id: str = attr(check_uuid, create=False, update=False, default="")
     project_id: str = attr(check_str, update=False, default="")

@@ -8,12 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-import netaddr
-
 from nvapps.model.base import Change, Resource, Rules
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict
-from nvapps.model.fields import attr, check_ip, nullable, one_of
+from nvapps.model.fields import attr, check_ipv4, check_name, nullable, one_of, together
 
 if TYPE_CHECKING:
     from nvapps.model.service import Model
@@ -29,8 +27,11 @@ class RegisteredChassis(Resource):
     COLLECTION: ClassVar[str] = "chassis"
     ADMIN_ONLY: ClassVar[bool] = True
 
+    SCHEMA_RULES: ClassVar[list[dict]] = [together("tunnel_type", "tunnel_ip")]
+
+    name: str = attr(check_name, required=True, default="")
     tunnel_type: str | None = attr(nullable(one_of(*TUNNEL_TYPES)), default=None)
-    tunnel_ip: str | None = attr(nullable(check_ip), default=None)
+    tunnel_ip: str | None = attr(nullable(check_ipv4), default=None)
 
 
 def prepare_chassis(model: "Model", ch: RegisteredChassis, old: RegisteredChassis | None, ctx: Context):
@@ -38,8 +39,6 @@ def prepare_chassis(model: "Model", ch: RegisteredChassis, old: RegisteredChassi
         raise BadRequest("a chassis needs a name (its switch's chassis name)")
     if (ch.tunnel_type is None) != (ch.tunnel_ip is None):
         raise BadRequest("tunnel_type and tunnel_ip go together")
-    if ch.tunnel_ip is not None and netaddr.IPAddress(ch.tunnel_ip).version != 4:
-        raise BadRequest(f"tunnel_ip {ch.tunnel_ip} is not an IPv4 address")
     for other in model.list("chassis"):
         if other.id == ch.id:
             continue

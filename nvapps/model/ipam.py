@@ -90,11 +90,11 @@ def resolve_ips(requested: list[dict], subnets: dict[str, "Subnet"], used: set[t
             sub_id = next((s.id for s in subnets.values() if netaddr.IPAddress(ip) in netaddr.IPNetwork(s.cidr)),
                           None)
             if sub_id is None:
-                raise BadRequest(f"IP address {ip} is not a valid IP for any subnet on network {network_id}.",
+                raise Conflict(f"IP address {ip} is not a valid IP for any subnet on network {network_id}.",
                                  "InvalidIpForNetwork")
         sub = subnets.get(sub_id)
         if sub is None:
-            raise BadRequest(f"Subnet {sub_id} is not on network {network_id}.", "InvalidInput")
+            raise Conflict(f"Subnet {sub_id} is not on network {network_id}.", "InvalidInput")
         taken = used | {(o["subnet_id"], o["ip_address"]) for o in out}
         if ip is None:
             ip = allocate(sub, taken)
@@ -104,7 +104,7 @@ def resolve_ips(requested: list[dict], subnets: dict[str, "Subnet"], used: set[t
         addr = netaddr.IPAddress(ip)
         if addr.version != sub.ip_version or not hosts[0] <= int(addr) <= hosts[1] \
                 or (ip == sub.gateway_ip and not may_use_gateway):
-            raise BadRequest(f"IP address {ip} is not a valid IP for the specified subnet.", "InvalidIpForSubnet")
+            raise Conflict(f"IP address {ip} is not a valid IP for the specified subnet.", "InvalidIpForSubnet")
         if (sub.id, ip) in taken:
             raise Conflict(f"IP address {ip} already allocated in subnet {sub.id}", "IpAddressAlreadyAllocated")
         out.append({"subnet_id": sub.id, "ip_address": ip})

@@ -15,7 +15,7 @@ from nvapps.model import ipam
 from nvapps.model.base import Change, Resource, Rules
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict
-from nvapps.model.fields import attr, check_str, check_uuid, dict_with, int_range, list_of, nullable
+from nvapps.model.fields import attr, check_name, check_uuid, dict_with, int_range, list_of, nullable
 from nvapps.model.network import L2_GATEWAY, Port, check_binding_free, new_port_key, owned_network
 
 if TYPE_CHECKING:
@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 check_vlan = int_range(1, 4094)
 check_devices = list_of(dict_with({
-    "device_name": check_str,
-    "interfaces": list_of(dict_with({"name": check_str, "segmentation_id": list_of(check_vlan)}, ("name",))),
-}, ("device_name", "interfaces")))
+    "device_name": check_name,
+    "interfaces": list_of(dict_with({"name": check_name, "segmentation_id": list_of(check_vlan)}, ("name",)), 1),
+}, ("device_name", "interfaces")), 1)
 
 
 @dataclass
@@ -36,7 +36,7 @@ class L2Gateway(Resource):
     COLLECTION: ClassVar[str] = "l2-gateways"
     ADMIN_ONLY: ClassVar[bool] = True
 
-    devices: list = attr(check_devices, default_factory=list)
+    devices: list = attr(check_devices, required=True, default_factory=list)
 
 
 @dataclass
@@ -47,8 +47,8 @@ class L2GatewayConnection(Resource):
     COLLECTION: ClassVar[str] = "l2-gateway-connections"
     ADMIN_ONLY: ClassVar[bool] = True
 
-    l2_gateway_id: str = attr(check_uuid, update=False, default="")
-    network_id: str = attr(check_uuid, update=False, default="")
+    l2_gateway_id: str = attr(check_uuid, update=False, required=True, default="")
+    network_id: str = attr(check_uuid, update=False, required=True, default="")
     segmentation_id: int | None = attr(nullable(check_vlan), update=False, default=None)
 
 
@@ -76,7 +76,7 @@ def prepare_connection(model: "Model", conn: L2GatewayConnection, old: L2Gateway
     gw = model.get("l2_gateway", conn.l2_gateway_id, ctx)
     net = owned_network(model, conn.network_id, ctx)
     if net.physical_network:
-        raise BadRequest(f"Network {net.id} is a provider network; only tenant networks are bridged to VLANs")
+        raise Conflict(f"Network {net.id} is a provider network; only tenant networks are bridged to VLANs")
     taken = {p.mac_address for p in model.list("port", {"network_id": [net.id]})}
     keys: set[int] = set()
     changes: list[Change] = []
@@ -84,7 +84,7 @@ def prepare_connection(model: "Model", conn: L2GatewayConnection, old: L2Gateway
         for iface in device["interfaces"]:
             vlans = [conn.segmentation_id] if conn.segmentation_id else iface.get("segmentation_id", [])
             if len(vlans) != 1:
-                raise BadRequest(f"Interface {iface['name']} of {device['device_name']} needs one segmentation_id "
+                raise Conflict(f"Interface {iface['name']} of {device['device_name']} needs one segmentation_id "
                                  f"(from the connection or the gateway)")
             check_binding_free(model, device["device_name"], iface["name"], vlans[0])
             port = Port(id=str(uuid.uuid4()), project_id=net.project_id, network_id=net.id, fixed_ips=[],

@@ -18,11 +18,13 @@ from nvapps.model.fields import (
     check_ip,
     check_ip_or_cidr,
     check_mac,
+    check_name,
     check_optional_ip,
     check_profile,
     check_str,
     check_uuid,
     dict_with,
+    given,
     list_of,
     nullable,
     one_of,
@@ -61,6 +63,11 @@ class Network(Resource):
 
     KIND: ClassVar[str] = "network"
     COLLECTION: ClassVar[str] = "networks"
+    SCHEMA_RULES: ClassVar[list[dict]] = [    # a flat network names its physical network; only a flat one does
+        {"if": {"required": ["provider:network_type"], "properties": {"provider:network_type": {"const": FLAT}}},
+         "then": given("provider:physical_network")},
+        {"if": given("provider:physical_network"), "then": {"properties": {"provider:network_type": {"const": FLAT}}}},
+    ]
 
     admin_state_up: bool = attr(check_bool, default=True)
     shared: bool = attr(check_bool, admin=True, default=False)
@@ -70,7 +77,7 @@ class Network(Resource):
     subnets: list = attr(create=False, update=False, default_factory=list)
     network_type: str = attr(one_of(FLAT, *TENANT_TYPES), api="provider:network_type", admin=True, update=False,
                              default="")
-    physical_network: str | None = attr(nullable(check_str), api="provider:physical_network", admin=True,
+    physical_network: str | None = attr(nullable(check_name), api="provider:physical_network", admin=True,
                                         update=False, default=None)
     segmentation_id: int = attr(api="provider:segmentation_id", create=False, update=False, default=0)
 
@@ -90,9 +97,9 @@ class Subnet(Resource):
     KIND: ClassVar[str] = "subnet"
     COLLECTION: ClassVar[str] = "subnets"
 
-    network_id: str = attr(check_uuid, update=False, default="")
+    network_id: str = attr(check_uuid, update=False, required=True, default="")
     ip_version: int = attr(one_of(4, 6), update=False, default=4)
-    cidr: str = attr(check_cidr, update=False, default="")
+    cidr: str = attr(check_cidr, update=False, required=True, default="")
     gateway_ip: str | None = attr(check_optional_ip, default="")
     allocation_pools: list = attr(list_of(dict_with({"start": check_ip, "end": check_ip}, ("start", "end"))),
                                   default_factory=list)
@@ -108,10 +115,15 @@ class Port(Resource):
 
     KIND: ClassVar[str] = "port"
     COLLECTION: ClassVar[str] = "ports"
+    SCHEMA_RULES: ClassVar[list[dict]] = [    # security groups need port security
+        {"if": {"required": ["port_security_enabled"], "properties": {"port_security_enabled": {"const": False}}},
+         "then": {"properties": {"security_groups": {"maxItems": 0}}}},
+    ]
 
-    network_id: str = attr(check_uuid, update=False, default="")
+    network_id: str = attr(check_uuid, update=False, required=True, default="")
     mac_address: str = attr(check_mac, default="")
-    fixed_ips: list | None = attr(list_of(dict_with({"subnet_id": check_uuid, "ip_address": check_ip})),
+    fixed_ips: list | None = attr(list_of(dict_with({"subnet_id": check_uuid, "ip_address": check_ip},
+                                                    any_of=("subnet_id", "ip_address"))),
                                   default=None)
     admin_state_up: bool = attr(check_bool, default=True)
     device_id: str = attr(check_str, default="")
@@ -220,7 +232,7 @@ def prepare_subnet(model: "Model", sub: Subnet, old: Subnet | None, ctx: Context
     for other in model.list("subnet", {"network_id": [net.id]}):
         theirs = netaddr.IPNetwork(other.cidr)
         if other.id != sub.id and (cidr in theirs or theirs in cidr):
-            raise BadRequest(f"Requested subnet with cidr: {sub.cidr} for network: {net.id} overlaps "
+            raise Conflict(f"Requested subnet with cidr: {sub.cidr} for network: {net.id} overlaps "
                              f"with another subnet.")
     hosts = ipam.host_range(cidr)
     if hosts is None:
@@ -352,7 +364,7 @@ def _security_groups(model: "Model", port: Port, old: Port | None, ctx: Context)
     for gid in port.security_groups or []:
         group = model.get("security_group", gid, ctx)
         if group.project_id != port.project_id:
-            raise BadRequest(f"Security group {gid} belongs to another project than port {port.id}")
+            raise Conflict(f"Security group {gid} belongs to another project than port {port.id}")
     return replace(port, security_groups=list(dict.fromkeys(groups))), extra
 
 

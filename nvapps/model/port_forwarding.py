@@ -28,11 +28,11 @@ class PortForwarding(Resource):
     PARENT: ClassVar[tuple[str, str] | None] = ("floatingip", "floatingip_id")
 
     floatingip_id: str = attr(create=False, update=False, default="")
-    protocol: str = attr(one_of("tcp", "udp"), default="")
-    internal_port_id: str = attr(check_uuid, default="")
-    internal_ip_address: str = attr(check_ip, default="")
-    internal_port: int = attr(check_l4_port, default=0)
-    external_port: int = attr(check_l4_port, default=0)
+    protocol: str = attr(one_of("tcp", "udp"), required=True, default="")
+    internal_port_id: str = attr(check_uuid, required=True, default="")
+    internal_ip_address: str = attr(check_ip, required=True, default="")
+    internal_port: int = attr(check_l4_port, required=True, default=0)
+    external_port: int = attr(check_l4_port, required=True, default=0)
 
 
 def forwardings_of(model: "Model", fip_id: str) -> list[PortForwarding]:
@@ -50,18 +50,18 @@ def prepare_port_forwarding(model: "Model", pf: PortForwarding, old: PortForward
                        f"cannot have port forwardings.", "FloatingIPPortAlreadyAssociated")
     port = model.get("port", pf.internal_port_id, ctx)
     if port.device_owner.startswith("network:"):
-        raise BadRequest(f"Port {port.id} is a {port.device_owner} port and cannot be forwarded to")
+        raise Conflict(f"Port {port.id} is a {port.device_owner} port and cannot be forwarded to")
     entry = next((ip for ip in port.fixed_ips or [] if ip["ip_address"] == pf.internal_ip_address
                   and netaddr.IPAddress(ip["ip_address"]).version == 4), None)
     if entry is None:
-        raise BadRequest(f"Port {port.id} does not have fixed IPv4 address {pf.internal_ip_address}")
+        raise Conflict(f"Port {port.id} does not have fixed IPv4 address {pf.internal_ip_address}")
     router = router_for(model, entry["subnet_id"], fip.floating_network_id)
     if router is None:
         raise NotFound(f"External network {fip.floating_network_id} is not reachable from subnet "
                        f"{entry['subnet_id']}.", "ExternalGatewayForFloatingIPNotFound")
     siblings = [p for p in forwardings_of(model, fip.id) if p.id != pf.id]
     if fip.router_id and siblings and fip.router_id != router.id:
-        raise BadRequest(f"Floating IP {fip.id} already forwards through router {fip.router_id}")
+        raise Conflict(f"Floating IP {fip.id} already forwards through router {fip.router_id}")
     for other in siblings:
         if (other.protocol, other.external_port) == (pf.protocol, pf.external_port):
             raise Conflict(f"Floating IP {fip.floating_ip_address} already forwards {pf.protocol} port "

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 check_gateway = dict_with({
     "network_id": check_uuid, "enable_snat": check_bool,
-    "external_fixed_ips": list_of(dict_with({"subnet_id": check_uuid, "ip_address": check_ip})),
+    "external_fixed_ips": list_of(dict_with({"subnet_id": check_uuid, "ip_address": check_ip},
+                                            any_of=("subnet_id", "ip_address"))),
 }, ("network_id",))
 
 
@@ -34,8 +35,8 @@ class Router(Resource):
     admin_state_up: bool = attr(check_bool, default=True)
     status: str = attr(create=False, update=False, default="ACTIVE")
     external_gateway_info: dict | None = attr(nullable(check_gateway), default=None)
-    routes: list = attr(list_of(dict_with({"destination": check_cidr, "nexthop": check_ip},
-                                          ("destination", "nexthop"))), default_factory=list)
+    routes: list = attr(list_of(dict_with({"destination": check_cidr, "nexthop": check_ip},   # PUT only, as Neutron
+                                          ("destination", "nexthop"))), create=False, default_factory=list)
     distributed: bool = attr(create=False, update=False, default=True)
     ha: bool = attr(create=False, update=False, default=False)
     key: int = attr(create=False, update=False, internal=True, default=0)
@@ -48,7 +49,7 @@ class FloatingIP(Resource):
     KIND: ClassVar[str] = "floatingip"
     COLLECTION: ClassVar[str] = "floatingips"
 
-    floating_network_id: str = attr(check_uuid, update=False, default="")
+    floating_network_id: str = attr(check_uuid, update=False, required=True, default="")
     floating_ip_address: str = attr(check_ip, update=False, admin=True, default="")
     subnet_id: str | None = attr(nullable(check_uuid), update=False, default=None)
     port_id: str | None = attr(nullable(check_uuid), default=None)
@@ -68,8 +69,8 @@ def _subnets_of(model: "Model", ports: list[Port]) -> list[Subnet]:
 
 def _external_network(model: "Model", network_id: str, ctx: Context) -> Network:
     net = model.get("network", network_id, ctx)
-    if not net.external:
-        raise BadRequest(f"Network {network_id} is not a valid external network", "BadRequest")
+    if not net.external:      # as absent (Neutron: 400), so the document's schema says what is accepted
+        raise NotFound(f"External network {network_id} could not be found.", "ExternalNetworkNotFound")
     return net
 
 
@@ -144,7 +145,7 @@ def _new_port(model: "Model", net: Network, device_id: str, owner: str, project_
     ips = (ipam.resolve_ips(fixed_ips, subnets, used, net.id, may_use_gateway=owner == ROUTER_INTERFACE)
            if fixed_ips else ipam.auto_ips(v4, used))
     if not ips:
-        raise BadRequest(f"Network {net.id} has no IPv4 subnet to allocate an address from")
+        raise Conflict(f"Network {net.id} has no IPv4 subnet to allocate an address from")
     port = Port(id=str(uuid.uuid4()), project_id=project_id, network_id=net.id, fixed_ips=ips,
                 mac_address=ipam.new_mac({p.mac_address for p in others}), device_id=device_id,
                 device_owner=owner, security_groups=[], port_security_enabled=False, key=new_port_key(model))
@@ -182,7 +183,7 @@ def add_interface(model: "Model", router: Router, body: Any, ctx: Context) -> tu
     if subnet_id is not None:
         sub = model.get("subnet", subnet_id, ctx)
         if sub.gateway_ip is None:
-            raise BadRequest(f"Bad router request: Subnet {sub.id} does not have a gateway IP.")
+            raise Conflict(f"Bad router request: Subnet {sub.id} does not have a gateway IP.")
         net = model.get("network", sub.network_id, ctx)
         port, changes = _new_port(model, net, router.id, ROUTER_INTERFACE, router.project_id,
                                   [{"subnet_id": sub.id, "ip_address": sub.gateway_ip}])
@@ -193,7 +194,7 @@ def add_interface(model: "Model", router: Router, body: Any, ctx: Context) -> tu
             raise Conflict(f"Unable to complete operation on port {port.id}: it is in use by "
                            f"{port.device_owner or port.device_id}.", "PortInUse")
         if not port.fixed_ips:
-            raise BadRequest(f"Bad router request: Router port {port.id} must have at least one IP address")
+            raise Conflict(f"Bad router request: Router port {port.id} must have at least one IP address")
         new_subnets = _subnets_of(model, [port])
         updated = replace(port, device_owner=ROUTER_INTERFACE, device_id=router.id)
         changes = [Change("port", port, updated)]
@@ -202,7 +203,7 @@ def add_interface(model: "Model", router: Router, body: Any, ctx: Context) -> tu
         for other in attached:
             if netaddr.IPNetwork(sub.cidr) in netaddr.IPNetwork(other.cidr) or \
                     netaddr.IPNetwork(other.cidr) in netaddr.IPNetwork(sub.cidr):
-                raise BadRequest(f"Bad router request: Cidr {sub.cidr} of subnet {sub.id} overlaps with cidr "
+                raise Conflict(f"Bad router request: Cidr {sub.cidr} of subnet {sub.id} overlaps with cidr "
                                  f"{other.cidr} of subnet {other.id}.")
     return changes, interface_info(router, port)
 
@@ -263,14 +264,14 @@ def _associate(model: "Model", fip: FloatingIP, ctx: Context) -> FloatingIP:
     """The floating IP bound to its port's fixed IPv4, through a router with a gateway on its network."""
     port = model.get("port", fip.port_id, ctx)
     if port.device_owner.startswith("network:"):
-        raise BadRequest(f"Port {port.id} is a {port.device_owner} port and cannot have a floating IP")
+        raise Conflict(f"Port {port.id} is a {port.device_owner} port and cannot have a floating IP")
     v4 = [ip for ip in port.fixed_ips or [] if netaddr.IPAddress(ip["ip_address"]).version == 4]
     if not v4:
-        raise BadRequest(f"Port {port.id} does not have an IPv4 address to associate with a floating IP")
+        raise Conflict(f"Port {port.id} does not have an IPv4 address to associate with a floating IP")
     fixed = fip.fixed_ip_address or v4[0]["ip_address"]
     entry = next((ip for ip in v4 if ip["ip_address"] == fixed), None)
     if entry is None:
-        raise BadRequest(f"Port {port.id} does not have fixed ip {fixed}")
+        raise Conflict(f"Port {port.id} does not have fixed ip {fixed}")
     for other in model.list("floatingip", {"port_id": [port.id]}):
         if other.id != fip.id and other.fixed_ip_address == fixed:
             raise Conflict(f"Cannot associate floating IP {fip.floating_ip_address} with port {port.id} using "

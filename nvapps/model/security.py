@@ -16,7 +16,9 @@ from nvapps.model.fields import (
     check_address_text,
     check_bool,
     check_uuid,
+    exclusive,
     int_range,
+    integral,
     nullable,
     one_of,
     with_schema,
@@ -32,9 +34,13 @@ DEFAULT_GROUP = "default"
 MAX_GROUP_KEY = 0xFFFFFF
 
 
-@with_schema({"type": ["string", "integer", "null"], "example": "tcp"})
+@with_schema({"anyOf": [{"enum": [*sorted(PROTOCOL_NUMBERS), "any", None]},
+                        {"type": "integer", "minimum": 0, "maximum": 255},
+                        {"type": "string", "pattern": "^0*([0-9]{1,2}|1[0-9]{2}|2[0-4][0-9]|25[0-5])$"}],
+              "example": "tcp"})
 def check_protocol(value: Any) -> str | None:
     """tcp, udp, icmp, icmpv6, sctp, any, or an IP protocol number 0-255 (as Neutron, kept as text)."""
+    value = integral(value)
     if value is None or value == "any":
         return None
     text = str(value).lower() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
@@ -47,7 +53,7 @@ def check_protocol(value: Any) -> str | None:
                      "SecurityGroupRuleInvalidProtocol")
 
 
-@with_schema({"type": ["string", "null"], "example": "10.0.0.0/24"})
+@with_schema({"anyOf": [{"type": "string", "format": "ip-prefix"}, {"type": "null"}], "example": "10.0.0.0/24"})
 def check_prefix(value: Any) -> str | None:
     """A CIDR; host bits are cleared as Neutron does."""
     if value is None:
@@ -104,8 +110,10 @@ class SecurityGroupRule(Resource):
     KIND: ClassVar[str] = "security_group_rule"
     COLLECTION: ClassVar[str] = "security-group-rules"
 
-    security_group_id: str = attr(check_uuid, update=False, default="")
-    direction: str = attr(one_of("ingress", "egress"), update=False, default="")
+    SCHEMA_RULES: ClassVar[list[dict]] = [exclusive("remote_ip_prefix", "remote_group_id")]
+
+    security_group_id: str = attr(check_uuid, update=False, required=True, default="")
+    direction: str = attr(one_of("ingress", "egress"), update=False, required=True, default="")
     ethertype: str = attr(one_of("IPv4", "IPv6"), update=False, default="IPv4")
     protocol: str | None = attr(check_protocol, update=False, default=None)
     port_range_min: int | None = attr(int_range(0, 65535, nullable=True), update=False, default=None)
@@ -126,10 +134,10 @@ class NetworkAcl(Resource):
     KIND: ClassVar[str] = "network_acl"
     COLLECTION: ClassVar[str] = "network-acls"
 
-    network_id: str = attr(check_uuid, update=False, default="")
+    network_id: str = attr(check_uuid, update=False, required=True, default="")
     position: int | None = attr(int_range(0, pipeline.MAX_ACL_POSITION, nullable=True), default=None)
-    action: str = attr(one_of("allow", "deny"), default="")
-    direction: str = attr(one_of("ingress", "egress"), default="")
+    action: str = attr(one_of("allow", "deny"), required=True, default="")
+    direction: str = attr(one_of("ingress", "egress"), required=True, default="")
     ethertype: str = attr(one_of("IPv4", "IPv6"), default="IPv4")
     protocol: str | None = attr(check_protocol, default=None)
     source_ip_prefix: str | None = attr(check_prefix, default=None)

@@ -113,9 +113,15 @@ class Model:
             return self._commit([Change(kind, None, obj), *extra])[0].new
 
     def update(self, kind: str, obj_id: str, body: Any, ctx: Context = ADMIN) -> Resource:
+        """The object with a PUT body applied. A body whose every value is valid but that, with what the
+        object already has, breaks a rule conflicts with the object's state: 409, not 400."""
         with self._lock:
             old = self._owned(kind, obj_id, ctx)
-            obj, extra = RULES[kind].prepare(self, old.updated(body, ctx), old, ctx)
+            new = old.updated(body, ctx)
+            try:
+                obj, extra = RULES[kind].prepare(self, new, old, ctx)
+            except BadRequest as exc:
+                raise Conflict(exc.message, exc.type) from None
             return self._commit([Change(kind, old, obj), *extra])[0].new
 
     def delete(self, kind: str, obj_id: str, ctx: Context = ADMIN) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from nvapps.model.base import api_fields, api_name
 from nvapps.model.fields import schema_of
+from nvapps.model.network import FLAT
 from nvapps.model.service import ACTIONS, KINDS
 from nvapps.rest.wsgi import EXTENSIONS, json_key
 
@@ -34,13 +35,16 @@ def _object_schema(cls, action: str | None) -> dict:
         if f.metadata.get("admin"):
             schema["description"] = "admin only"
         props[api_name(f)] = schema
-    if action in ("create", None):
-        props["tenant_id"] = {"type": "string", "maxLength": 255}
     if action is None:
+        props["tenant_id"] = {"type": "string"}
         props.update(DERIVED.get(cls.KIND, {}))
     schema = {"type": "object", "properties": props}
     if action:
-        schema["additionalProperties"] = False
+        schema["additionalProperties"] = False      # (a POST's legacy tenant_id, equal to project_id, passes too)
+    if action == "create":
+        required = [api_name(f) for f in api_fields(cls) if f.metadata.get("required")]
+        schema.update({"required": required} if required else {})
+        schema.update({"allOf": cls.SCHEMA_RULES} if cls.SCHEMA_RULES else {})
     return schema
 
 
@@ -60,8 +64,9 @@ def collection_path(cls) -> str:
     return f"/v2.0/{KINDS[cls.PARENT[0]].COLLECTION}/{{parent_id}}/{cls.COLLECTION}"
 
 
-def document(server_url: str = "") -> dict:
-    """The whole document: every path the router serves, every resource's attributes."""
+def document(server_url: str = "", tenant_network_type: str | None = None) -> dict:
+    """The whole document: every path the router serves, every resource's attributes (with the network
+    types this server takes: flat, and its tenant network type)."""
     schemas: dict = {"NeutronError": {"type": "object", "properties": {"NeutronError": {
         "type": "object", "properties": {k: {"type": "string"} for k in ("type", "message", "detail")}}}}}
     paths: dict = {
@@ -76,6 +81,8 @@ def document(server_url: str = "") -> dict:
         name = cls.__name__
         schemas[name] = _object_schema(cls, None)
         schemas[f"{name}Create"] = _object_schema(cls, "create")
+        if kind == "network" and tenant_network_type:
+            schemas[f"{name}Create"]["properties"]["provider:network_type"]["enum"] = [FLAT, tenant_network_type]
         schemas[f"{name}Update"] = _object_schema(cls, "update")
         plural = json_key(cls.COLLECTION)
         filters = [{"name": api_name(f), "in": "query", "required": False, "schema": {"type": "string"}}
@@ -94,7 +101,8 @@ def document(server_url: str = "") -> dict:
             "parameters": parent,
             "get": {"summary": f"list {plural}", "parameters": filters + paging,
                     "responses": {"200": {"description": plural, "content": _json(listed)},
-                                  **_error_responses("400", "401")}},
+                                  **_error_responses("400", "401", *(("403",) if cls.ADMIN_ONLY else ()),
+                                                     "404")}},
             "post": {"summary": f"create a {kind}",
                      "requestBody": {"required": True, "content": _json(_envelope(kind, f"{name}Create"))},
                      "responses": {"201": {"description": f"the new {kind}", "content": _json(_envelope(kind, name))},

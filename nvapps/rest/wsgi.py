@@ -14,6 +14,7 @@ import webob.exc
 from nvapps.model.base import Resource
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Forbidden, ModelError, NotFound
+from nvapps.model.fields import check_uuid
 from nvapps.model.service import ACTIONS, KINDS, Model, check_filters
 from nvapps.rest.auth import Authenticator, NoAuth, Unauthorized
 
@@ -119,7 +120,7 @@ class RestAPI:
 
     def _openapi(self, req: webob.Request) -> webob.Response:
         from nvapps.rest.openapi import document
-        return webob.Response(json_body=document(req.host_url))
+        return webob.Response(json_body=document(req.host_url, self.model.tenant_networks.type))
 
     # ---- authenticated ----
 
@@ -222,10 +223,11 @@ def build_mapper() -> routes.Mapper:
 def _paginate(objs: list, req: webob.Request, collection: str) -> tuple[list, list[dict]]:
     """Neutron's limit/marker paging: a page, and a `next` link when more remain."""
     marker, limit = req.GET.get("marker"), req.GET.get("limit")
-    if marker:
+    if marker is not None:
+        marker = check_uuid(marker)
         ids = [o.id for o in objs]
         if marker not in ids:
-            raise BadRequest(f"marker {marker} not found")
+            raise NotFound(f"Marker {marker} could not be found.", "MarkerNotFound")
         objs = objs[ids.index(marker) + 1:]
     if not limit:
         return objs, []

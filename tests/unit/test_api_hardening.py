@@ -61,7 +61,7 @@ def test_nobody_forges_a_service_port_by_post_or_put(api, cloud, owner, token):
     assert status == 400 and "NeutronError" in answer
     status, _ = call(api, "PUT", f"/v2.0/ports/{port['id']}", token,
                      {"port": {"device_owner": owner, "device_id": cloud["router"]["id"]}})
-    assert status == 400
+    assert status == 409
     assert everything(api) == before
     assert call(api, "DELETE", f"/v2.0/ports/{port['id']}", "bob")[0] == 204
 
@@ -161,7 +161,7 @@ def test_odd_requests_get_a_4xx_neutron_error(api, method, path, raw):
 @pytest.mark.parametrize("kind, body", [
     ("subnet", {"cidr": "10.1.0.0/ 24", "ip_version": 4}),
     ("subnet", {"cidr": "10.1.0.0/24\n", "ip_version": 4}),
-    ("subnet", {"cidr": "10.1.0.0/24", "ip_version": 4.0}),
+    ("subnet", {"cidr": "10.1.0.0/24", "ip_version": "4"}),
     ("subnet", {"cidr": "10.1.0.0/24", "ip_version": 4, "allocation_pools": [{"start": "::10", "end": "::20"}]}),
     ("subnet", {"cidr": "10.1.0.0/24", "ip_version": 4,
                 "allocation_pools": [{"start": "10.1.0.10", "end": "::20"}]}),
@@ -184,6 +184,15 @@ def test_lax_values_are_refused_and_store_nothing(api, cloud, kind, body):
     assert everything(api) == before
 
 
+def test_integral_numbers_are_stored_as_integers(api):
+    net = ok(api, "POST", "/v2.0/networks", body={"network": {}})["network"]
+    sub = ok(api, "POST", "/v2.0/subnets", body={"subnet": {"network_id": net["id"], "cidr": "10.1.0.0/24",
+                                                           "ip_version": 4.0}})["subnet"]
+    assert sub["ip_version"] == 4 and isinstance(sub["ip_version"], int)
+    assert call(api, "POST", "/v2.0/subnets", body={"subnet": {"network_id": net["id"], "cidr": "10.2.0.0/24",
+                                                              "ip_version": 4.5}})[0] == 400
+
+
 def test_protocol_numbers_are_one_rule_however_written(api):
     group = ok(api, "POST", "/v2.0/security-groups", body={"security_group": {"name": "g"}})["security_group"]
     rule = {"security_group_id": group["id"], "direction": "ingress"}
@@ -201,7 +210,7 @@ def test_the_networks_owner_may_give_a_port_the_gateway_ip_while_no_router_holds
                                                                 "ip_version": 4}})["subnet"]
     gateway = [{"ip_address": "10.6.0.1"}]
     status, answer = call(api, "POST", "/v2.0/ports", "bob", {"port": {"network_id": net["id"], "fixed_ips": gateway}})
-    assert status == 400, answer                 # another project on the shared network may not take it
+    assert status == 409, answer                 # another project on the shared network may not take it
     port = ok(api, "POST", "/v2.0/ports", "alice", {"port": {"network_id": net["id"], "fixed_ips": gateway}})["port"]
     router = ok(api, "POST", "/v2.0/routers", "alice", {"router": {}})["router"]
     status, _ = call(api, "PUT", f"/v2.0/routers/{router['id']}/add_router_interface", "alice", {"subnet_id": sub["id"]})

@@ -59,7 +59,7 @@ def test_port_gets_mac_and_first_free_ip_when_omitted(model):
     ({"cidr": "10.0.0.5/24"}, BadRequest),
     ({"cidr": "not-a-cidr"}, BadRequest),
     ({"cidr": "10.1.0.0/16", "ip_version": 6}, BadRequest),
-    ({"cidr": "10.0.0.128/25"}, BadRequest),                           # overlaps 10.0.0.0/24
+    ({"cidr": "10.0.0.128/25"}, Conflict),                             # overlaps 10.0.0.0/24
     ({"cidr": "10.2.0.0/24", "gateway_ip": "10.3.0.1"}, BadRequest),
     ({"cidr": "10.2.0.0/24", "allocation_pools": [{"start": "10.2.0.9", "end": "10.2.1.1"}]}, BadRequest),
     ({"cidr": "10.2.0.0/24", "bogus": 1}, BadRequest),
@@ -76,7 +76,7 @@ def test_bad_subnets_are_refused_and_nothing_is_stored(model, body, error):
 @pytest.mark.parametrize("body, error", [
     ({"mac_address": "zz:00:00:00:00:01"}, BadRequest),
     ({"mac_address": "01:00:00:00:00:01"}, BadRequest),                # multicast
-    ({"fixed_ips": [{"ip_address": "10.9.9.9"}]}, BadRequest),          # outside every subnet
+    ({"fixed_ips": [{"ip_address": "10.9.9.9"}]}, Conflict),            # outside every subnet there is
     ({"fixed_ips": [{"ip_address": "10.0.0.300"}]}, BadRequest),
     ({"fixed_ips": [{"ip_address": "10.0.0.7"}]}, Conflict),            # taken below
     ({"mac_address": "02:00:00:00:00:07"}, Conflict),                   # taken below

@@ -62,7 +62,7 @@ def test_a_port_forwarding_puts_its_floating_ip_on_the_router(model, edge):
 
 @pytest.mark.parametrize("attrs, error", [
     ({"protocol": "icmp"}, BadRequest), ({"external_port": 0}, BadRequest), ({"internal_port": 70000}, BadRequest),
-    ({"internal_ip_address": "10.0.0.99"}, BadRequest), ({"internal_port_id": None}, BadRequest),
+    ({"internal_ip_address": "10.0.0.99"}, Conflict), ({"internal_port_id": None}, BadRequest),
     ({"floatingip_id": "x"}, BadRequest), ({"internal_port_id": "00000000-0000-0000-0000-000000000000"}, NotFound),
 ])
 def test_bad_port_forwardings_are_refused_and_nothing_is_stored(model, edge, attrs, error):

@@ -137,7 +137,7 @@ def test_an_l2_gateway_connection_binds_a_vlan_port_per_interface_and_conflicts_
     net, _ = network_with_subnet(model, "p1")
     gw = model.create("l2_gateway", {"name": "g", "devices": [
         {"device_name": "hv3", "interfaces": [{"name": "eth5"}, {"name": "eth6", "segmentation_id": [300]}]}]})
-    with pytest.raises(BadRequest):                # eth5 has no VLAN of its own and the connection gives none
+    with pytest.raises(Conflict):                  # eth5 has no VLAN of its own and the connection gives none
         model.create("l2_gateway_connection", {"l2_gateway_id": gw.id, "network_id": net.id})
     conn = model.create("l2_gateway_connection", {"l2_gateway_id": gw.id, "network_id": net.id, "segmentation_id": 100})
     ports = [p for p in model.list("port") if p.device_owner == L2_GATEWAY]

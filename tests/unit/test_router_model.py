@@ -55,7 +55,7 @@ def test_overlapping_subnets_cannot_share_a_router_but_can_use_two(model):
     r1, r2 = model.create("router", {}, P), model.create("router", {}, P)
     model.action("router", r1.id, "add_router_interface", {"subnet_id": a.id}, P)
     before = snapshot(model)
-    with pytest.raises(BadRequest):
+    with pytest.raises(Conflict):
         model.action("router", r1.id, "add_router_interface", {"subnet_id": b.id}, P)
     assert snapshot(model) == before
     model.action("router", r2.id, "add_router_interface", {"subnet_id": b.id}, P)
@@ -64,7 +64,7 @@ def test_overlapping_subnets_cannot_share_a_router_but_can_use_two(model):
 def test_routes_need_a_connected_nexthop_and_block_removing_it(model):
     _, sub = network_with_subnet(model, "p1")
     router = model.create("router", {}, P)
-    with pytest.raises(BadRequest):
+    with pytest.raises(Conflict):        # a valid route, not connected to what the router has now
         model.update("router", router.id, {"routes": [{"destination": "192.168.0.0/16", "nexthop": "10.0.0.9"}]}, P)
     model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, P)
     model.update("router", router.id, {"routes": [{"destination": "192.168.0.0/16", "nexthop": "10.0.0.9"}]}, P)
@@ -102,7 +102,7 @@ def test_gateway_allocates_an_external_address_and_moves_with_updates(model, ext
     assert [p for p in model.list("port") if p.device_owner == ROUTER_GATEWAY] == [gw_port]   # the port stays
     cleared = model.update("router", router.id, {"external_gateway_info": None}, P)
     assert cleared.external_gateway_info is None and model.list("port") == []
-    with pytest.raises(BadRequest):      # not an external network
+    with pytest.raises(NotFound):        # not an external network: as absent
         model.create("router", {"external_gateway_info": {"network_id": network_with_subnet(model, "p1")[0].id}}, P)
 
 

@@ -98,7 +98,7 @@ def test_the_default_group_is_unique_and_members_cannot_delete_it(model):
         model.create("security_group", {"name": "default"}, member)
     with pytest.raises(Conflict):
         model.delete("security_group", default.id, member)
-    with pytest.raises(BadRequest):
+    with pytest.raises(Conflict):
         model.update("security_group", default.id, {"name": "renamed"}, member)
 
 
