@@ -234,3 +234,25 @@ def test_no_project_gets_a_second_default_group_by_renaming(api):
                      {"security_group": {"name": "default"}})
     assert status == 409
     assert [g["name"] for g in ok(api, "GET", "/v2.0/security-groups", "alice")["security_groups"]].count("default") == 1
+
+
+def test_paging_keeps_repeated_parameters_in_its_next_link(api):
+    nets = [ok(api, "POST", "/v2.0/networks", body={"network": {"name": f"n{i}"}})["network"] for i in range(5)]
+    ok(api, "POST", "/v2.0/networks", body={"network": {"name": "other"}})
+    query = "&".join(f"name=n{i}" for i in range(5)) + "&fields=id&fields=name&limit=2"
+    seen, path = [], f"/v2.0/networks?{query}"
+    while path:
+        page = ok(api, "GET", path)
+        seen += page["networks"]
+        links = page.get("networks_links", [])
+        path = links[0]["href"].removeprefix("http://localhost") if links else None
+    assert [n["id"] for n in seen] == [n["id"] for n in nets]
+    assert all(set(n) == {"id", "name"} for n in seen)
+
+
+def test_head_answers_as_get_and_other_methods_get_405_with_allow(api):
+    status, _ = call(api, "HEAD", "/v2.0/networks")
+    assert status == 200
+    req_status, answer = call(api, "PATCH", "/v2.0/networks")
+    assert req_status == 405 and answer["NeutronError"]["type"] == "HTTPMethodNotAllowed"
+    assert call(api, "GET", "/v2.0/networks/../ports")[0] == 404
