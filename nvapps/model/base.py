@@ -50,6 +50,9 @@ class Resource:
     def from_body(cls, body: Any, ctx: Context):
         """A new object from a POST body: unknown or read-only attributes and bad values are refused."""
         values = parse_body(cls, body, "create", ctx)
+        missing = [api_name(f) for f in api_fields(cls) if f.metadata.get("required") and f.name not in values]
+        if missing:
+            raise BadRequest(f"{', '.join(repr(m) for m in missing)} required to create a {cls.KIND}")
         tenant = values.pop("tenant_id", None)
         owner = values.get("project_id") or tenant or ctx.project_id
         if tenant and values.get("project_id") and tenant != values["project_id"]:

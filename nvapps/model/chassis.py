@@ -35,8 +35,6 @@ class RegisteredChassis(Resource):
 
 
 def prepare_chassis(model: "Model", ch: RegisteredChassis, old: RegisteredChassis | None, ctx: Context):
-    if not ch.name:
-        raise BadRequest("a chassis needs a name (its switch's chassis name)")
     if (ch.tunnel_type is None) != (ch.tunnel_ip is None):
         raise BadRequest("tunnel_type and tunnel_ip go together")
     for other in model.list("chassis"):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from nvapps.model import ipam
 from nvapps.model.base import Change, Resource, Rules
 from nvapps.model.context import Context
-from nvapps.model.errors import BadRequest, Conflict
+from nvapps.model.errors import Conflict
 from nvapps.model.fields import attr, check_name, check_uuid, dict_with, int_range, list_of, nullable
 from nvapps.model.network import L2_GATEWAY, Port, check_binding_free, new_port_key, owned_network
 
@@ -57,8 +57,6 @@ def connections_of(model: "Model", gateway_id: str) -> list[L2GatewayConnection]
 
 
 def prepare_gateway(model: "Model", gw: L2Gateway, old: L2Gateway | None, ctx: Context):
-    if not gw.devices or any(not d["interfaces"] for d in gw.devices):
-        raise BadRequest("an l2 gateway needs devices, each with interfaces")
     if old is not None and gw.devices != old.devices and connections_of(model, gw.id):
         raise Conflict(f"L2 gateway {gw.id} has connections; its devices cannot change", "L2GatewayInUse")
     return gw, []

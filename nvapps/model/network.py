@@ -157,8 +157,6 @@ class Port(Resource):
 
 def owned_network(model: "Model", network_id: str, ctx: Context) -> Network:
     """The network `network_id` if `ctx` may build on it (404 if it cannot see it, 403 if only read it)."""
-    if not network_id:
-        raise BadRequest("'network_id' is required")
     net = model.get("network", network_id, ctx)
     if not ctx.owns(net) and not net.shared:
         raise Forbidden(f"Network {network_id} belongs to another project")
@@ -223,8 +221,6 @@ def prepare_subnet(model: "Model", sub: Subnet, old: Subnet | None, ctx: Context
     net = model.get("network", sub.network_id, ctx) if old else owned_network(model, sub.network_id, ctx)
     if not ctx.owns(net):
         raise Forbidden(f"Network {net.id} belongs to another project")
-    if not sub.cidr:
-        raise BadRequest("'cidr' is required to create a subnet")
     cidr = netaddr.IPNetwork(sub.cidr)
     if cidr.version != sub.ip_version:
         raise BadRequest(f"cidr {sub.cidr} does not match ip_version {sub.ip_version}")

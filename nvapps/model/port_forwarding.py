@@ -9,7 +9,7 @@ import netaddr
 
 from nvapps.model.base import Change, Resource, Rules
 from nvapps.model.context import Context
-from nvapps.model.errors import BadRequest, Conflict, NotFound
+from nvapps.model.errors import Conflict, NotFound
 from nvapps.model.fields import attr, check_ip, check_uuid, int_range, one_of
 from nvapps.model.router import FloatingIP, router_for
 
@@ -40,10 +40,6 @@ def forwardings_of(model: "Model", fip_id: str) -> list[PortForwarding]:
 
 
 def prepare_port_forwarding(model: "Model", pf: PortForwarding, old: PortForwarding | None, ctx: Context):
-    missing = [name for name in ("protocol", "internal_port_id", "internal_ip_address", "internal_port",
-                                 "external_port") if not getattr(pf, name)]
-    if missing:
-        raise BadRequest(f"port forwarding needs {', '.join(missing)}")
     fip: FloatingIP = model.get("floatingip", pf.floatingip_id)
     if fip.port_id is not None:
         raise Conflict(f"Floating IP {fip.id} is associated with port {fip.port_id}; a floating IP with a port "

@@ -241,8 +241,6 @@ def remove_interface(model: "Model", router: Router, body: Any, ctx: Context) ->
 def prepare_floatingip(model: "Model", fip: FloatingIP, old: FloatingIP | None, ctx: Context):
     changes: list[Change] = []
     if old is None:
-        if not fip.floating_network_id:
-            raise BadRequest("'floating_network_id' is required")
         net = _external_network(model, fip.floating_network_id, ctx)
         wanted = [{k: v for k, v in (("subnet_id", fip.subnet_id), ("ip_address", fip.floating_ip_address or None))
                    if v}] if fip.subnet_id or fip.floating_ip_address else None

@@ -212,8 +212,6 @@ def show_group(model: "Model", group: SecurityGroup) -> dict:
 def prepare_rule(model: "Model", rule: SecurityGroupRule, old: SecurityGroupRule | None, ctx: Context):
     if old is not None:
         return rule, []
-    if not rule.security_group_id or not rule.direction:
-        raise BadRequest("'security_group_id' and 'direction' are required")
     group = model.get("security_group", rule.security_group_id, ctx)
     if not ctx.owns(group):
         raise Forbidden(f"Security group {group.id} belongs to another project")
@@ -239,8 +237,6 @@ def prepare_acl(model: "Model", acl: NetworkAcl, old: NetworkAcl | None, ctx: Co
     net = owned_network(model, acl.network_id, ctx)
     if not ctx.owns(net):
         raise Forbidden(f"Network {net.id} belongs to another project")
-    if not acl.action or not acl.direction:
-        raise BadRequest("'action' and 'direction' are required")
     siblings = [a for a in model.list("network_acl", {"network_id": [net.id]}) if a.id != acl.id]
     if acl.position is None:
         acl = replace(acl, position=max((a.position for a in siblings), default=0) + 10)

@@ -101,12 +101,13 @@ class Model:
         if ctx is ADMIN and isinstance(body, dict) and not body.get("project_id") and not body.get("tenant_id"):
             ctx = Context(self.default_project, is_admin=True)
         cls = KINDS[kind]
-        obj = cls.from_body(body, ctx)
         with self._lock:
-            if cls.PARENT is not None:
+            if cls.PARENT is not None:     # what the caller cannot see is not there, whatever the body says
                 parent_kind, parent_field = cls.PARENT
                 parent = self._owned(parent_kind, parent_id or "", ctx)
-                obj = replace(obj, **{parent_field: parent.id}, project_id=parent.project_id)
+                obj = replace(cls.from_body(body, ctx), **{parent_field: parent.id}, project_id=parent.project_id)
+            else:
+                obj = cls.from_body(body, ctx)
             if self.find(kind, obj.id) is not None:
                 raise Conflict(f"{kind} {obj.id} already exists")
             obj, extra = RULES[kind].prepare(self, obj, None, ctx)

@@ -139,12 +139,17 @@ def test_nobody_without_a_token_and_no_other_project_gets_at_anothers_objects(ap
     assert after == before, (method, real)
 
 
-@pytest.mark.parametrize("path, method", [op for op in operations() if "{" in op[0] and op[1] == "GET"])
-def test_owner_and_admin_read_what_they_may(api, owned, path, method):
+@pytest.mark.parametrize("actor", [OWNER, ADMIN])
+@pytest.mark.parametrize("path, method", operations())
+def test_the_owner_and_an_admin_may_act_and_an_admin_only_collection_is_the_admins(api, owned, path, method, actor):
     real = concrete(path, owned)
-    admin_only = path.split("/")[2] in ADMIN_COLLECTIONS
-    assert call(api, method, real, ADMIN)[0] == 200
-    assert call(api, method, real, OWNER)[0] == (403 if admin_only else 200)
+    status, answer = call(api, method, real, actor, body_for(path, method, owned))
+    if actor == OWNER and path.count("/") >= 2 and path.split("/")[2] in ADMIN_COLLECTIONS:
+        assert status == 403, (method, real, answer)
+    else:       # allowed: it happens, or the request itself is refused (bad body, in use), never 401/403/404
+        assert status not in (401, 403, 404) and status < 500, (method, real, actor, status, answer)
+        if method == "GET":
+            assert status == 200
 
 
 # Every reference a POST or PUT body can make, as (method, path, body with REF where the id goes).
