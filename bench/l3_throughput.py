@@ -20,8 +20,9 @@ from nvapps.view import build_view
 from topologies.tenants import TenantsTopo, host_ip
 
 
-def flow_counts(ports_per_subnet: int, subnets: int) -> tuple[int, int]:
-    """(L2, L3) flows on one chassis of two, for one router over `subnets` subnets, ports spread over both."""
+def flow_counts(ports_per_subnet: int, subnets: int, local_subnets: int | None = None) -> tuple[int, int]:
+    """(L2, L3) flows on one chassis of two, for one router over `subnets` subnets, ports spread over both
+    (or, with `local_subnets`, hv1 has ports of that many subnets only and hv2 of all the others)."""
     nets = [Network(id=f"n{s}", project_id="p", segmentation_id=s + 1) for s in range(subnets)]
     subs = [Subnet(id=f"s{s}", network_id=f"n{s}", cidr=f"10.{s}.0.0/16", gateway_ip=f"10.{s}.0.1")
             for s in range(subnets)]
@@ -32,7 +33,9 @@ def flow_counts(ports_per_subnet: int, subnets: int) -> tuple[int, int]:
                           key=60000 + s, device_owner=ROUTER_INTERFACE, device_id="r",
                           fixed_ips=[{"subnet_id": f"s{s}", "ip_address": f"10.{s}.0.1"}]))
         for i in range(ports_per_subnet):
-            host, name = f"hv{i % 2 + 1}", f"p{s}-{i}"
+            spread = f"hv{i % 2 + 1}"
+            host = spread if local_subnets is None else ("hv1" if s < local_subnets else "hv2")
+            name = f"p{s}-{i}"
             ifaces[host][name] = Interface(name, len(ifaces[host]) + 2)
             ports.append(Port(id=name, project_id="p", network_id=f"n{s}", key=s * 10000 + i + 1,
                               mac_address=f"02:00:{s:02x}:00:{i >> 8:02x}:{i & 255:02x}",
@@ -66,6 +69,12 @@ def main() -> None:
         l2, l3 = flow_counts(ports, subnets)
         print(f"  {subnets} subnets x {ports:4d} ports: L2 {l2:6d}, L3 {l3:5d}  "
               f"({(l2 + l3) / (subnets * ports):.1f} flows per port)")
+    print("the same chassis when its ports are on one subnet and the router's other subnets are elsewhere "
+          "(it knows them through the router: per remote port, flows per port):")
+    for subnets, ports in ((2, 100), (4, 100), (8, 100), (8, 1000)):
+        l2, l3 = flow_counts(ports, subnets, local_subnets=1)
+        print(f"  {subnets} subnets x {ports:4d} ports, {ports:4d} here: L2 {l2:6d}, L3 {l3:5d}  "
+              f"({(l2 + l3) / (subnets * ports):.1f} flows per port of the router)")
 
 
 if __name__ == "__main__":
