@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -69,6 +70,7 @@ class CoreApp(app_manager.OSKenApp):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.name = "nvcore"
+        self.started = time.monotonic()
         self.chassis: dict[str, Chassis] = {}
         self.datapaths: dict[int, Datapath] = {}
         self.stats: dict[int, SwitchStats] = {}

@@ -7,6 +7,7 @@ burst of events costs one recomputation, and no handler ever blocks os-ken's eve
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, ClassVar
 
 from os_ken.base import app_manager
@@ -29,6 +30,7 @@ from nvapps.core.topology import Chassis, fabric
 LOG = logging.getLogger(__name__)
 
 RETRY_AFTER = 5.0   # seconds before a failed sync is tried again (re-reading the switch)
+STARTUP_GRACE = 10.0  # seconds after start when registered chassis not connected yet keep their gateways
 
 
 class ServiceApp(app_manager.OSKenApp):
@@ -47,6 +49,7 @@ class ServiceApp(app_manager.OSKenApp):
         self.model = app_manager.lookup_service_brick("nvapi").model
         self.sync = FlowSync(self.APP_ID, self.core)
         self.threads.append(hub.spawn(self._sync_loop))
+        hub.spawn_after(STARTUP_GRACE, self._wake.set)     # gateways of chassis still away move then
         return thread
 
     # ---- what a service implements ----
@@ -67,8 +70,10 @@ class ServiceApp(app_manager.OSKenApp):
         """What a (re)connected switch needs before this service's flows (meters, say)."""
 
     def fabric(self) -> dict[str, Chassis]:
-        """Every chassis known (connected, or registered and not connected now) with its tunnel endpoint."""
-        return fabric(self.core.chassis, self.model.list("chassis"))
+        """Every chassis known (connected, or registered and not connected now) with its tunnel endpoint;
+        right after the controller starts, those not connected yet are presumed to have their uplinks up."""
+        return fabric(self.core.chassis, self.model.list("chassis"),
+                      presume_up=time.monotonic() - self.core.started < STARTUP_GRACE)
 
     def noticed(self, changes: list) -> None:
         """Relevant model changes, as they are committed (before the sync they cause)."""

@@ -39,6 +39,7 @@ class Chassis:
     tunnel_ip: int = 0                  # underlay IPv4 (0: none)
     tunnel_type: str | None = None
     connected: bool = True
+    presumed_up: bool = False           # not connected yet, but its uplinks count as up (controller start)
 
     def tunnel_ofport(self, tunnel_type: str | None) -> int | None:
         """The OpenFlow port of this chassis's tunnel port of `tunnel_type`, if it exists."""
@@ -92,15 +93,17 @@ def locate(host_id: str | None, interface_name: str | None,
     return Location(ch.name, ofport) if ofport is not None else None
 
 
-def fabric(connected: dict[str, Chassis], registered: list) -> dict[str, Chassis]:
+def fabric(connected: dict[str, Chassis], registered: list, presume_up: bool = False) -> dict[str, Chassis]:
     """Every chassis known: the connected ones with their registered tunnel endpoints, and registered ones
-    that are not connected now. `registered` holds objects with name, tunnel_ip and tunnel_type."""
+    that are not connected now (with `presume_up`, taken to have their uplinks up: a controller that just
+    started must not move gateways away from chassis that have not reconnected yet). `registered` holds
+    objects with name, tunnel_ip and tunnel_type."""
     out = {}
     for reg in registered:
         ip = int(netaddr.IPAddress(reg.tunnel_ip)) if reg.tunnel_ip else 0
         ch = connected.get(reg.name)
         out[reg.name] = replace(ch, tunnel_ip=ip, tunnel_type=reg.tunnel_type) if ch is not None else \
-            Chassis(reg.name, 0, tunnel_ip=ip, tunnel_type=reg.tunnel_type, connected=False)
+            Chassis(reg.name, 0, tunnel_ip=ip, tunnel_type=reg.tunnel_type, connected=False, presumed_up=presume_up)
     return {**connected, **out}
 
 
@@ -117,6 +120,6 @@ def place_gateway(key: int, physnet: str | None, uplinks: list[Uplink], chassis:
     start = key % len(ranked)
     for uplink in ranked[start:] + ranked[:start]:
         ch = chassis.get(uplink.chassis)
-        if ch is not None and ch.uplink_ofport(physnet) is not None:
+        if ch is not None and (ch.uplink_ofport(physnet) is not None or ch.presumed_up):
             return ch.name
     return None

@@ -6,7 +6,8 @@ import netaddr
 import pytest
 
 from nvapps.core import ofp
-from nvapps.core.topology import Chassis, Interface, Uplink, place_gateway
+from nvapps.core.topology import Chassis, Interface, Uplink, fabric, place_gateway
+from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.network import ROUTER_GATEWAY, ROUTER_INTERFACE, Network, Port, Subnet
 from nvapps.model.port_forwarding import PortForwarding
 from nvapps.model.router import Router
@@ -87,6 +88,13 @@ def test_gateways_spread_over_uplinks_by_key_and_fail_over_in_configured_order()
     assert place_gateway(2, "physnet1", UPLINKS, {"hv2": chassis("hv2")}) == "hv2"
     assert place_gateway(1, "physnet2", UPLINKS, up) is None
     assert place_gateway(1, "physnet1", UPLINKS, {"hv1": chassis("hv1", uplink_up=False)}) is None
+
+
+def test_a_controller_that_just_started_keeps_gateways_on_chassis_not_back_yet():
+    registered = [RegisteredChassis(id="1", name="hv1"), RegisteredChassis(id="2", name="hv2")]
+    only_hv1 = {"hv1": chassis("hv1")}
+    assert place_gateway(1, "physnet1", UPLINKS, fabric(only_hv1, registered, presume_up=True)) == "hv2"
+    assert place_gateway(1, "physnet1", UPLINKS, fabric(only_hv1, registered)) == "hv1"     # after the grace
 
 
 def test_outside_traffic_goes_to_the_gateway_chassis_unrouted():
