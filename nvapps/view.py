@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from nvapps.core.topology import Chassis, Uplink
 from nvapps.l2.flows import BoundPort, bound_ports, router_interfaces
 from nvapps.l3.flows import RouterView, router_views
-from nvapps.l3.gateways import Gateway, router_gateways
+from nvapps.l3.gateways import router_gateways
 from nvapps.model.network import Network, Port, Subnet
 from nvapps.model.router import Router
 from nvapps.model.service import Model
@@ -28,10 +28,6 @@ class LogicalView:
     def endpoints(self) -> dict[str, int]:
         """Each chassis's tunnel IP by name (what reg12 carries towards it)."""
         return {c.name: c.tunnel_ip for c in self.chassis.values()}
-
-    @property
-    def gateways(self) -> dict[str, Gateway]:
-        return {v.router.id: v.gateway for v in self.routers if v.gateway is not None}
 
 
 def build_view(networks: list[Network], ports: list[Port], subnets: list[Subnet], routers: list[Router],

@@ -37,8 +37,7 @@ ROUTER_INTERFACE = "network:router_interface"
 ROUTER_GATEWAY = "network:router_gateway"
 FLOATINGIP = "network:floatingip"
 L2_GATEWAY = "network:l2_gateway"
-ROUTER_OWNED = (ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP)
-SERVICE_OWNED = (*ROUTER_OWNED, L2_GATEWAY)     # made and deleted with their service's objects
+SERVICE_OWNED = (ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP, L2_GATEWAY)   # made and deleted with their service
 
 FLAT = "flat"            # a provider network: a physical network reached through gateway uplinks
 TENANT_TYPES = ("vlan", "vxlan", "geneve")   # vlan: the key is the VLAN id on the inter-chassis link

@@ -12,12 +12,12 @@ from contextlib import ExitStack
 
 from nvapps.lab.net import capture, dhcp_lease, ping, wait_ping
 from nvapps.lab.ovs import dump_flows
+from nvapps.lab.reach import MARKED, MARKED_SIZE
 from topologies.tenants import host_ip
 
 HOSTS_PER_SWITCH = 1
 SUBNETS = 3
 APPS = ("nvapps.l3.app", "nvapps.dhcp.app", "nvapps.l2.app")
-MARKED_SIZE = 1111            # ICMP payload size no host sends by itself: IP total length 1139
 
 
 def test_hosts_on_different_subnets_reach_each_other_through_their_router(lab):
@@ -34,7 +34,7 @@ def test_the_router_answers_ping_on_each_of_its_addresses(lab):
 def test_no_routed_packet_crosses_tenants_with_identical_cidrs_and_routers(lab):
     tenant_b = [h for h in lab.topo.attachments if h.startswith("b")]
     with ExitStack() as stack:
-        caps = {h: stack.enter_context(capture(lab.host(h), "icmp and ip[2:2] == 1139")) for h in tenant_b}
+        caps = {h: stack.enter_context(capture(lab.host(h), MARKED)) for h in tenant_b}
         for dst in (host_ip(1, 2), host_ip(2, 2), host_ip(2, 3)):
             out = lab.host("a11").cmd(f"ping -n -c 3 -i 0.2 -W 1 -s {MARKED_SIZE} {dst}")
             assert " 3 received" in out, out

@@ -18,6 +18,7 @@ from contextlib import ExitStack
 
 from nvapps.lab.net import capture, dhcp_lease, ping, tcp_reaches, wait_ping
 from nvapps.lab.ovs import dump_flows
+from nvapps.lab.reach import MARKED, MARKED_SIZE
 from nvapps.lab.scenarios import create_external
 from nvapps.pipeline import Table
 from tests.integration.overlaykit import SETTLE, chassis_status, key, tunnel_type, tunnelled, underlay, wait_until
@@ -30,7 +31,6 @@ OVERLAY = "vxlan"
 VLANS = True
 INTERNET = True
 APPS = ("nvapps.overlay.app", "nvapps.nat.app", "nvapps.dhcp.app", "nvapps.l3.app", "nvapps.l2.app")
-MARKED_SIZE = 1111            # ICMP payload size no host sends by itself: IP total length 1139
 
 
 def test_chassis_show_their_tunnel_endpoints_and_networks_fit_inside_the_underlay(lab):
@@ -58,7 +58,7 @@ def test_tenants_with_identical_cidrs_reach_their_hosts_on_every_chassis_and_nev
     a11, b11 = lab.host("a11"), lab.host("b11")
     tenant_b = [h for h in lab.topo.attachments if h.startswith("b")]
     with ExitStack() as stack:
-        caps = {h: stack.enter_context(capture(lab.host(h), "icmp and ip[2:2] == 1139")) for h in tenant_b}
+        caps = {h: stack.enter_context(capture(lab.host(h), MARKED)) for h in tenant_b}
         for n in (2, 3):
             wait_ping(a11, host_ip(n, 1))
             out = a11.cmd(f"ping -n -c 2 -i 0.2 -W 1 -s {MARKED_SIZE} {host_ip(n, 1)}")

@@ -5,7 +5,7 @@ import json
 
 import webob
 
-from nvapps.model.service import Model
+from nvapps.model.service import KINDS, Model
 from nvapps.rest.auth import TokenFile
 from nvapps.rest.wsgi import RestAPI
 from nvapps.store.sqlite import SQLiteStore
@@ -31,3 +31,16 @@ def call(api, method: str, path: str, token: str | None = None, body=None, raw: 
         req.content_type = "application/json"
     resp = req.get_response(api)
     return resp.status_int, (resp.json if resp.body else None)
+
+
+def ok(api, method: str, path: str, token: str = "adm", body=None) -> dict:
+    """The JSON answer of a request that must succeed (200 or 201)."""
+    status, answer = call(api, method, path, token, body)
+    assert status in (200, 201), (method, path, answer)
+    return answer
+
+
+def everything(api) -> dict:
+    """Every object of every kind, as the admin lists them."""
+    return {k: ok(api, "GET", f"/v2.0/{cls.COLLECTION}")[cls.COLLECTION.replace("-", "_")]
+            for k, cls in KINDS.items() if cls.PARENT is None}

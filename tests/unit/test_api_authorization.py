@@ -11,22 +11,11 @@ import pytest
 
 from nvapps.model.service import KINDS
 from nvapps.rest.openapi import document
-from tests.unit.restkit import call, token_api
+from tests.unit.restkit import call, everything, ok, token_api
 
 OWNER, OTHER, ADMIN = "alice", "bob", "adm"
 ADMIN_COLLECTIONS = {cls.COLLECTION for cls in KINDS.values() if cls.ADMIN_ONLY}
 PUBLIC = {"/", "/v2.0/", "/openapi.json"}
-
-
-def ok(api, method, path, token=ADMIN, body=None) -> dict:
-    status, answer = call(api, method, path, token, body)
-    assert status in (200, 201), (method, path, answer)
-    return answer
-
-
-def everything(api) -> dict:
-    return {k: ok(api, "GET", f"/v2.0/{cls.COLLECTION}")[cls.COLLECTION.replace("-", "_")]
-            for k, cls in KINDS.items() if cls.PARENT is None}
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import pytest
 
 from nvapps.model.service import KINDS
 from tests.unit.restkit import call as request
-from tests.unit.restkit import token_api
+from tests.unit.restkit import everything, ok, token_api
+
 
 @pytest.fixture
 def api(tmp_path):
@@ -17,18 +18,6 @@ def api(tmp_path):
 def call(api, method, path, token="adm", body=None, raw=None):
     """A request, as the admin unless `token` says otherwise."""
     return request(api, method, path, token, body, raw)
-
-
-def ok(api, method, path, token="adm", body=None) -> dict:
-    status, answer = call(api, method, path, token, body)
-    assert status in (200, 201), answer
-    return answer
-
-
-def everything(api) -> dict:
-    """Every object of every kind, as the admin lists them."""
-    return {k: ok(api, "GET", f"/v2.0/{cls.COLLECTION}")[cls.COLLECTION.replace("-", "_")]
-            for k, cls in KINDS.items() if cls.PARENT is None}
 
 
 @pytest.fixture
