@@ -21,7 +21,7 @@ from os_ken.lib import hub
 from os_ken.ofproto import ofproto_v1_3
 
 from nvapps import config, pipeline
-from nvapps.core import ofp
+from nvapps.core import lazystats, ofp
 from nvapps.core.events import EventChassisDown, EventChassisUp, EventInterfacesChanged, EventPacketIn
 from nvapps.core.reconcile import Changes, Installed
 from nvapps.core.stages import stage_defaults
@@ -33,6 +33,8 @@ LOG = logging.getLogger(__name__)
 REPLY_TIMEOUT = 30.0
 METER_EXISTS = (12, 1)          # OFPET_METER_MOD_FAILED, OFPMMFC_METER_EXISTS
 OFPP_MAX = 0xFFFFFF00
+
+lazystats.install()
 
 
 class SwitchError(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Any, Callable
 
 import netaddr
 
@@ -169,6 +169,21 @@ def _pad8(length: int) -> int:
     return (length + 7) // 8 * 8
 
 
+class computed_once:
+    """functools.cached_property without its lock (Python 3.11 takes one on every first computation): the
+    value goes into the instance's __dict__, which shadows this descriptor from then on."""
+
+    def __init__(self, compute: Callable[[Any], Any]) -> None:
+        self.compute, self.name = compute, compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.compute(obj)
+        return value
+
+
 # name -> (OXM header, masked OXM header, width): packed once, so encoding a field is two concatenations.
 _OXM_HEADERS = {name: (struct.pack("!I", f.header()), struct.pack("!I", f.header(True)), f.width)
                 for name, f in FIELDS.items()}
@@ -215,7 +230,7 @@ def encode_match(items: tuple[MatchItem, ...]) -> bytes:
 class Action:
     """Base of actions; subclasses are frozen dataclasses with an `_encode` method."""
 
-    @cached_property
+    @computed_once
     def wire(self) -> bytes:
         return self._encode()  # type: ignore[attr-defined]
 
@@ -460,7 +475,7 @@ class Flow:
     write_metadata: tuple[int, int] | None = None   # (value, mask)
     meter: int | None = None                        # rate-limit through this meter first
 
-    @cached_property
+    @computed_once
     def wire(self) -> bytes:
         """The flow's identity and behaviour on the wire: table, priority, match, instructions."""
         instructions = b""

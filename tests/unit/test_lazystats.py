@@ -1,0 +1,46 @@
+"""Flow-stats replies: os-ken builds no per-flow objects until an entry is read, and then the same ones."""
+from __future__ import annotations
+
+import struct
+
+from os_ken.ofproto import ofproto_v1_3_parser
+
+from nvapps.core import lazystats, ofp
+from nvapps.core.ofp import Flow, match
+
+OFPT_MULTIPART_REPLY = 19
+
+
+def flow_stats_reply(entries: list[tuple[int, Flow]], xid: int = 7) -> bytes:
+    """A FLOW multipart reply holding `entries` (cookie, flow), as a switch sends it."""
+    body = b""
+    for cookie, flow in entries:
+        wire = flow.wire
+        table, priority, rest = wire[0], struct.unpack_from("!H", wire, 1)[0], wire[3:]
+        body += struct.pack("!HBxIIHHHH4xQQQ", 48 + len(rest), table, 1, 2, priority, 0, 0, 0, cookie, 3, 4) + rest
+    return struct.pack("!BBHIHH4x", ofp.OFP_VERSION, OFPT_MULTIPART_REPLY, 16 + len(body), xid, ofp.OFPMP_FLOW,
+                       0) + body
+
+
+FLOWS = [(0x0200000000000001 + i, Flow(21, 100 + i, match(metadata=i + 1, eth_dst=f"02:00:00:00:00:0{i + 1}"),
+                                       actions=(ofp.SetField("reg15", i + 5),), goto=60)) for i in range(3)]
+
+
+def parse(buf: bytes):
+    return ofproto_v1_3_parser.msg_parser(None, ofp.OFP_VERSION, OFPT_MULTIPART_REPLY, len(buf), 7, buf)
+
+
+def test_entries_are_not_parsed_until_read_and_then_read_as_os_ken_would():
+    lazystats.install()
+    msg = parse(flow_stats_reply(FLOWS))
+    assert [type(e) for e in msg.body] == [lazystats.LazyFlowStats] * 3
+    assert all(e._parsed is None for e in msg.body)
+    assert [e.cookie for e in msg.body] == [c for c, _ in FLOWS]
+    assert [e.priority for e in msg.body] == [100, 101, 102]
+    assert msg.body[2].match["eth_dst"] == "02:00:00:00:00:03"
+    assert msg.body[1].instructions[0].actions[0].value == 6
+
+
+def test_reconciliation_reads_the_cookies_from_the_bytes():
+    buf = flow_stats_reply(FLOWS)
+    assert ofp.flow_stats_cookies(ofp.multipart_body(buf)[2]) == [(c, 3) for c, _ in FLOWS]
