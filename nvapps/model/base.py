@@ -27,6 +27,7 @@ class Resource:
     project_id: str = attr(check_str, update=False, default="")
     name: str = attr(check_str, default="")
     description: str = attr(check_str, default="")
+    revision_number: int = attr(create=False, update=False, default=0)    # +1 on every committed change
 
     def public(self) -> bool:
         """Whether every project may read this object (shared or external networks)."""

@@ -151,6 +151,8 @@ class Model:
         return obj
 
     def _commit(self, changes: list[Change]) -> list[Change]:
+        changes = [c if c.new is None else replace(c, new=replace(c.new, revision_number=revision(c.old) + 1))
+                   for c in changes]
         with self.store.transaction() as tx:
             for c in changes:
                 if c.new is None:
@@ -180,6 +182,11 @@ class Model:
 
     def ports(self) -> list[network.Port]:
         return self.list("port")
+
+
+def revision(obj: Resource | None) -> int:
+    """The revision of an object (0: none yet)."""
+    return obj.revision_number if obj is not None else 0
 
 
 ADMIN_READ = ("binding:", "provider:")         # attribute prefixes only admins read

@@ -174,3 +174,20 @@ def test_next_free_key():
     assert next_free({1, 2, 3}, 10) == 4
     assert next_free({1, 10}, 10) == 2
     assert next_free(set(range(1, 11)), 10) is None
+
+
+def test_revision_number_counts_every_committed_change_and_survives_reopening(tmp_path):
+    path = str(tmp_path / "db.sqlite")
+    first = Model(SQLiteStore(path))
+    net, sub = make_net(first)
+    assert first.get("network", net.id).revision_number == 2      # created, then its subnet was added
+    port = first.create("port", {"network_id": net.id}, ctx("p1"))
+    assert port.revision_number == 1 and port.to_api()["revision_number"] == 1
+    assert first.update("port", port.id, {"name": "x"}).revision_number == 2
+    router = first.create("router", {}, ctx("p1"))
+    first.action("router", router.id, "add_router_interface", {"port_id": port.id}, ctx("p1"))
+    assert first.get("port", port.id).revision_number == 3        # changed by the router, not by a PUT
+    with pytest.raises(BadRequest):
+        first.update("port", port.id, {"revision_number": 9}, ctx("p1"))
+    first.store.close()
+    assert Model(SQLiteStore(path)).get("port", port.id).revision_number == 3
