@@ -29,6 +29,11 @@ class Resource:
     description: str = attr(check_str, default="")
     revision_number: int = attr(create=False, update=False, default=0)    # +1 on every committed change
 
+    def __hash__(self) -> int:
+        """By kind, id and revision: equal objects hash alike, and a committed change (a new object, never
+        one changed in place) hashes anew; so flows built from objects can be cached by them."""
+        return hash((self.KIND, self.id, self.revision_number))
+
     def public(self) -> bool:
         """Whether every project may read this object (shared or external networks)."""
         return False
@@ -67,6 +72,13 @@ class Resource:
     def updated(self, body: Any, ctx: Context):
         """A copy with a PUT body applied."""
         return replace(self, **parse_body(type(self), body, "update", ctx))
+
+
+def resource(cls: type) -> type:
+    """A tenant object class: a dataclass, equal by value, hashed as Resource is (dataclass would unset it)."""
+    cls = dataclass(cls)
+    cls.__hash__ = Resource.__hash__  # type: ignore[assignment]
+    return cls
 
 
 def api_name(f) -> str:

@@ -5,10 +5,9 @@ traffic for its ports to. A chassis without one is reached over the inter-chassi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from nvapps.model.base import Change, Resource, Rules
+from nvapps.model.base import Change, Resource, Rules, resource
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict
 from nvapps.model.fields import attr, check_ipv4, check_name, nullable, one_of, together
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
 TUNNEL_TYPES = ("vxlan", "geneve")
 
 
-@dataclass
+@resource
 class RegisteredChassis(Resource):
     """A hypervisor: its name (the switch's chassis name) and tunnel endpoint."""
 

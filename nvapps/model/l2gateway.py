@@ -8,11 +8,10 @@ network (flooding, learning of the hosts behind it), tagging and untagging at th
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from nvapps.model import ipam
-from nvapps.model.base import Change, Resource, Rules
+from nvapps.model.base import Change, Resource, Rules, resource
 from nvapps.model.context import Context
 from nvapps.model.errors import Conflict
 from nvapps.model.fields import attr, check_name, check_uuid, dict_with, int_range, list_of, nullable
@@ -28,7 +27,7 @@ check_devices = list_of(dict_with({
 }, ("device_name", "interfaces")), 1)
 
 
-@dataclass
+@resource
 class L2Gateway(Resource):
     """Chassis interfaces that lead into legacy VLAN segments."""
 
@@ -39,7 +38,7 @@ class L2Gateway(Resource):
     devices: list = attr(check_devices, required=True, default_factory=list)
 
 
-@dataclass
+@resource
 class L2GatewayConnection(Resource):
     """A network bridged to VLAN `segmentation_id` (or each interface's own) of a gateway's interfaces."""
 

@@ -8,7 +8,7 @@ import netaddr
 
 from nvapps import pipeline
 from nvapps.model import ipam
-from nvapps.model.base import Change, Resource, Rules
+from nvapps.model.base import Change, Resource, Rules, resource
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden
 from nvapps.model.fields import (
@@ -56,7 +56,7 @@ class TenantNetworks:
         return self.underlay_mtu - ENCAP_OVERHEAD.get(network_type, 0)
 
 
-@dataclass
+@resource
 class Network(Resource):
     """A tenant's L2 broadcast domain (or, with router:external, a provider network)."""
 
@@ -89,7 +89,7 @@ class Network(Resource):
         return self.segmentation_id
 
 
-@dataclass
+@resource
 class Subnet(Resource):
     """An IP range on a network."""
 
@@ -108,7 +108,7 @@ class Subnet(Resource):
                                                ("destination", "nexthop"))), default_factory=list)
 
 
-@dataclass
+@resource
 class Port(Resource):
     """A tenant's attachment point on a network: a MAC, fixed IPs and where it is bound."""
 

@@ -2,12 +2,12 @@
 port's fixed IP and port, through the router that joins the port's subnet to the floating IP's network."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 import netaddr
 
-from nvapps.model.base import Change, Resource, Rules
+from nvapps.model.base import Change, Resource, Rules, resource
 from nvapps.model.context import Context
 from nvapps.model.errors import Conflict, NotFound
 from nvapps.model.fields import attr, check_ip, check_uuid, int_range, one_of
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 check_l4_port = int_range(1, 65535)
 
 
-@dataclass
+@resource
 class PortForwarding(Resource):
     """External port `external_port` of a floating IP -> `internal_ip_address`:`internal_port` of a port."""
 

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import netaddr
 
 from nvapps import pipeline
 from nvapps.model import ipam
-from nvapps.model.base import Change, Resource, Rules
+from nvapps.model.base import Change, Resource, Rules, resource
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden, NotFound
 from nvapps.model.fields import attr, check_bool, check_cidr, check_ip, check_uuid, dict_with, list_of, nullable
@@ -25,7 +25,7 @@ check_gateway = dict_with({
 }, ("network_id",))
 
 
-@dataclass
+@resource
 class Router(Resource):
     """A tenant's virtual router: a VRF joining its subnets, optionally with a gateway to an external network."""
 
@@ -42,7 +42,7 @@ class Router(Resource):
     key: int = attr(create=False, update=False, internal=True, default=0)
 
 
-@dataclass
+@resource
 class FloatingIP(Resource):
     """An external address mapped 1:1 to a port's fixed IP through the port's router."""
 

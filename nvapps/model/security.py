@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import netaddr
 
 from nvapps import pipeline
-from nvapps.model.base import Change, Resource, Rules
+from nvapps.model.base import Change, Resource, Rules, resource
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden
 from nvapps.model.fields import (
@@ -91,7 +91,7 @@ def check_version(prefix: str | None, ethertype: str) -> None:
         raise BadRequest(f"Conflicting value ethertype {ethertype} for CIDR {prefix}", "SecurityGroupRuleParameterConflict")
 
 
-@dataclass
+@resource
 class SecurityGroup(Resource):
     """A named set of stateful allow rules that ports are members of."""
 
@@ -103,7 +103,7 @@ class SecurityGroup(Resource):
     key: int = attr(create=False, update=False, internal=True, default=0)   # names its conjunctive matches
 
 
-@dataclass
+@resource
 class SecurityGroupRule(Resource):
     """One allow rule of a security group."""
 
@@ -127,7 +127,7 @@ class SecurityGroupRule(Resource):
         return all(getattr(self, k) == getattr(other, k) for k in keys)
 
 
-@dataclass
+@resource
 class NetworkAcl(Resource):
     """A stateless allow/deny rule on a network; a network's rules run by ascending position, first match wins."""
 
