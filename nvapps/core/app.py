@@ -23,7 +23,7 @@ from os_ken.ofproto import ofproto_v1_3
 from nvapps import config, pipeline
 from nvapps.core import lazystats, ofp
 from nvapps.core.events import EventChassisDown, EventChassisUp, EventInterfacesChanged, EventPacketIn
-from nvapps.core.reconcile import Changes, Installed
+from nvapps.core.reconcile import Changes, Held
 from nvapps.core.stages import stage_defaults
 from nvapps.core.sync import FlowSync
 from nvapps.core.topology import Chassis, Interface
@@ -204,7 +204,7 @@ class CoreApp(app_manager.OSKenApp):
 
     # ---- what service apps use ----
 
-    def read_installed(self, chassis: Chassis, app: pipeline.AppId) -> Installed:
+    def read_back(self, chassis: Chassis, app: pipeline.AppId) -> Held:
         """The cookies of `app`'s static flows and `app`'s groups, as the switch holds them now."""
         dp = self._datapath(chassis)
         xid = next(self._xids)
@@ -217,7 +217,7 @@ class CoreApp(app_manager.OSKenApp):
         groups = {gid: entry for buf in pending.replies
                   for gid, entry in ofp.group_desc_entries(ofp.multipart_body(buf)[2]).items()
                   if pipeline.app_of_group(gid) == app}
-        return Installed(cookies, groups)
+        return Held(cookies, groups)
 
     def apply(self, chassis: Chassis, changes: Changes) -> None:
         """Send `changes` to the switch as one atomic, ordered bundle and wait until it is in."""

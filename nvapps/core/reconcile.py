@@ -1,62 +1,126 @@
-"""What to send to make a switch hold an app's desired flows and groups: a pure diff.
+"""What to send to make a switch hold an app's desired flows and groups: a pure diff, piece by piece.
 
 A flow's cookie is its app id plus a digest of its table, priority, match and instructions, so the
-switch's cookies alone say which desired flows it already holds; nothing else needs decoding.
+switch's cookies alone say which desired flows it already holds; nothing else needs decoding. An app's
+desired flows come in pieces (nvapps.core.pieces), each built from its own inputs: a piece that is the
+same object as the one last sent holds the same flows, so an update compares only the pieces that changed.
+The same flow may be in several pieces: the switch holds it while one of them does.
 """
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 from nvapps import pipeline
 from nvapps.core import ofp
 
 
+def flow_digest(flow: ofp.Flow) -> int:
+    """A 55-bit digest of the flow's wire body (kept on the flow: flows are built once and reused)."""
+    digest = flow.__dict__.get("_digest")
+    if digest is None:
+        digest = int.from_bytes(hashlib.blake2b(flow.body(), digest_size=8).digest(), "big") \
+            & pipeline.COOKIE_DIGEST_MASK
+        flow.__dict__["_digest"] = digest
+    return digest
+
+
 def flow_cookie(app: pipeline.AppId, flow: ofp.Flow) -> int:
     """The cookie naming `flow` of `app`: app id and a 55-bit digest of the flow's wire body."""
-    digest = int.from_bytes(hashlib.blake2b(flow.body(), digest_size=8).digest(), "big")
-    return pipeline.app_cookie(app) | (digest & pipeline.COOKIE_DIGEST_MASK)
+    return pipeline.app_cookie(app) | flow_digest(flow)
+
+
+@dataclass(frozen=True, eq=False)
+class Piece:
+    """Flows of one app built together from the same inputs, by cookie."""
+
+    flows: dict[int, ofp.Flow]
+
+    @classmethod
+    def of(cls, app: pipeline.AppId, flows: Iterable[ofp.Flow]) -> "Piece":
+        prefix = pipeline.app_cookie(app)
+        return cls({prefix | flow_digest(f): f for f in flows})
 
 
 @dataclass
 class Desired:
-    """An app's desired state on one switch: flows by cookie and groups by id."""
+    """An app's desired state on one switch: its flows in pieces (by key) and its groups by id."""
 
-    flows: dict[int, ofp.Flow] = field(default_factory=dict)
+    pieces: dict[Hashable, Piece] = field(default_factory=dict)
     groups: dict[int, ofp.Group] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, app: pipeline.AppId, flows: list[ofp.Flow], groups: list[ofp.Group] = ()) -> "Desired":
-        out = cls({flow_cookie(app, f): f for f in flows}, {})
+    def build(cls, app: pipeline.AppId, flows: Iterable[ofp.Flow], groups: Iterable[ofp.Group] = (),
+              pieces: dict[Hashable, Piece] | None = None) -> "Desired":
+        """`flows` as one piece (with the given `pieces`, if any) and `groups`, checked to be the app's."""
+        out = cls({**(pieces or {}), (): Piece.of(app, flows)}, {})
         for g in groups:
             if pipeline.app_of_group(g.group_id) != app:
                 raise ValueError(f"group {g.group_id:#x} is outside app {app.name}'s range")
             out.groups[g.group_id] = g
         return out
 
+    @property
+    def flows(self) -> dict[int, ofp.Flow]:
+        """Every desired flow by cookie."""
+        out: dict[int, ofp.Flow] = {}
+        for piece in self.pieces.values():
+            out.update(piece.flows)
+        return out
+
+
+def group_entries(groups: dict[int, ofp.Group]) -> dict[int, tuple[int, bytes]]:
+    """Groups as a switch describes them: (type, encoded buckets) by id."""
+    return {gid: (ofp.GROUP_TYPES[g.type], g.encoded_buckets()) for gid, g in groups.items()}
+
 
 @dataclass(frozen=True)
-class Installed:
-    """What an app has on one switch: its flows' cookies and its groups' (type, encoded buckets)."""
+class Held:
+    """What a switch holds of one app's, as read back from it: flow cookies and groups."""
 
     cookies: frozenset[int]
     groups: dict[int, tuple[int, bytes]]
 
+
+@dataclass
+class Installed:
+    """What an app has sent to one switch: the pieces, how many of them hold each cookie, and the groups."""
+
+    pieces: dict[Hashable, Piece]
+    holders: dict[int, int]
+    groups: dict[int, tuple[int, bytes]]
+
     @classmethod
     def of(cls, desired: Desired) -> "Installed":
-        return cls(frozenset(desired.flows),
-                   {gid: (ofp.GROUP_TYPES[g.type], g.encoded_buckets()) for gid, g in desired.groups.items()})
+        holders: dict[int, int] = {}
+        for piece in desired.pieces.values():
+            for cookie in piece.flows:
+                holders[cookie] = holders.get(cookie, 0) + 1
+        return cls(dict(desired.pieces), holders, group_entries(desired.groups))
+
+    def apply(self, desired: Desired, changes: "Changes") -> None:
+        """Now the switch holds `desired` (sent as `changes`, computed by update())."""
+        for cookie, delta in changes.holders.items():
+            count = self.holders.get(cookie, 0) + delta
+            if count:
+                self.holders[cookie] = count
+            else:
+                self.holders.pop(cookie, None)
+        self.pieces = dict(desired.pieces)
+        self.groups = group_entries(desired.groups)
 
 
 @dataclass
 class Changes:
-    """The messages that turn Installed into Desired, in a safe order."""
+    """The messages that turn what a switch holds into what is desired, in a safe order."""
 
     add_flows: list[tuple[int, ofp.Flow]] = field(default_factory=list)
     delete_cookies: list[int] = field(default_factory=list)
     add_groups: list[ofp.Group] = field(default_factory=list)
     modify_groups: list[ofp.Group] = field(default_factory=list)
     delete_groups: list[int] = field(default_factory=list)
+    holders: dict[int, int] = field(default_factory=dict)     # update(): change in pieces holding each cookie
 
     @property
     def flow_mods(self) -> int:
@@ -82,16 +146,52 @@ class Changes:
         return out
 
 
-def diff(desired: Desired, installed: Installed) -> Changes:
-    """The changes that make a switch holding `installed` hold `desired`."""
-    changes = Changes()
-    changes.add_flows = [(c, f) for c, f in desired.flows.items() if c not in installed.cookies]
-    changes.delete_cookies = sorted(c for c in installed.cookies if c not in desired.flows)
-    for gid, group in desired.groups.items():
-        have = installed.groups.get(gid)
+def _group_changes(changes: Changes, desired: dict[int, ofp.Group], held: dict[int, tuple[int, bytes]]) -> None:
+    for gid, group in desired.items():
+        have = held.get(gid)
         if have is None:
             changes.add_groups.append(group)
         elif have != (ofp.GROUP_TYPES[group.type], group.encoded_buckets()):
             changes.modify_groups.append(group)
-    changes.delete_groups = sorted(gid for gid in installed.groups if gid not in desired.groups)
+    changes.delete_groups = sorted(gid for gid in held if gid not in desired)
+
+
+def diff(desired: Desired, held: Held) -> Changes:
+    """The changes that make a switch holding `held` (read back from it) hold `desired`."""
+    changes = Changes()
+    flows = desired.flows
+    changes.add_flows = [(c, f) for c, f in flows.items() if c not in held.cookies]
+    changes.delete_cookies = sorted(c for c in held.cookies if c not in flows)
+    _group_changes(changes, desired.groups, held.groups)
+    return changes
+
+
+def update(desired: Desired, installed: Installed) -> Changes:
+    """The changes from what was last sent (`installed`) to `desired`: only pieces that are not the very
+    objects sent last are compared; a flow goes when no piece holds it any more."""
+    delta: dict[int, int] = {}
+    new: dict[int, ofp.Flow] = {}
+    for key, piece in desired.pieces.items():
+        old = installed.pieces.get(key)
+        if old is piece:
+            continue
+        if old is not None:
+            for cookie in old.flows:
+                delta[cookie] = delta.get(cookie, 0) - 1
+        for cookie, flow in piece.flows.items():
+            delta[cookie] = delta.get(cookie, 0) + 1
+            new[cookie] = flow
+    for key, old in installed.pieces.items():
+        if key not in desired.pieces:
+            for cookie in old.flows:
+                delta[cookie] = delta.get(cookie, 0) - 1
+    changes = Changes(holders=delta)
+    for cookie, change in delta.items():
+        before = installed.holders.get(cookie, 0)
+        if before == 0 and change > 0:
+            changes.add_flows.append((cookie, new[cookie]))
+        elif before > 0 and before + change == 0:
+            changes.delete_cookies.append(cookie)
+    changes.delete_cookies.sort()
+    _group_changes(changes, desired.groups, installed.groups)
     return changes

@@ -5,7 +5,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from nvapps import pipeline
-from nvapps.core.reconcile import Desired, Installed, diff
+from nvapps.core.reconcile import Changes, Desired, Installed, diff, update
 from nvapps.core.topology import Chassis
 
 if TYPE_CHECKING:
@@ -24,15 +24,21 @@ class FlowSync:
 
     def reconcile(self, chassis: Chassis, desired: Desired) -> None:
         """Read what the switch holds of this app's, then send only the difference (on (re)connect)."""
-        self._installed[chassis.dpid] = self.core.read_installed(chassis, self.app)
-        changes = self._send(chassis, desired)
+        changes = diff(desired, self.core.read_back(chassis, self.app))
+        self._send(chassis, changes)
+        installed = self._installed[chassis.dpid] = Installed.of(desired)
+        self._count(chassis, installed)
         self.core.stats[chassis.dpid].last_sync[self.app.name.lower()] = {
             "flow_mods": changes.flow_mods, "group_mods": changes.group_mods,
-            "flows": len(desired.flows), "groups": len(desired.groups)}
+            "flows": len(installed.holders), "groups": len(desired.groups)}
 
     def update(self, chassis: Chassis, desired: Desired) -> None:
         """Send what changed since the last sync (of a switch this app knows: see knows())."""
-        self._send(chassis, desired)
+        installed = self._installed[chassis.dpid]
+        changes = update(desired, installed)
+        self._send(chassis, changes)
+        installed.apply(desired, changes)
+        self._count(chassis, installed)
 
     def knows(self, chassis: Chassis) -> bool:
         """Whether this app has synced `chassis` since it connected (else the next sync reads it back)."""
@@ -41,17 +47,17 @@ class FlowSync:
     def forget(self, dpid: int) -> None:
         self._installed.pop(dpid, None)
 
-    def _send(self, chassis: Chassis, desired: Desired):
-        changes = diff(desired, self._installed[chassis.dpid])
-        if changes:
-            LOG.info("%s on %s: +%d -%d flows, %d group mods", self.app.name, chassis.name,
-                     len(changes.add_flows), len(changes.delete_cookies), changes.group_mods)
-            try:
-                self.core.apply(chassis, changes)
-            except Exception:
-                # What the switch holds is unknown now: the next reconcile reads it back.
-                self._installed.pop(chassis.dpid, None)
-                raise
-            self._installed[chassis.dpid] = Installed.of(desired)
-        self.core.stats[chassis.dpid].flows[self.app.name.lower()] = len(self._installed[chassis.dpid].cookies)
-        return changes
+    def _send(self, chassis: Chassis, changes: Changes) -> None:
+        if not changes:
+            return
+        LOG.info("%s on %s: +%d -%d flows, %d group mods", self.app.name, chassis.name,
+                 len(changes.add_flows), len(changes.delete_cookies), changes.group_mods)
+        try:
+            self.core.apply(chassis, changes)
+        except Exception:
+            # What the switch holds is unknown now: the next reconcile reads it back.
+            self._installed.pop(chassis.dpid, None)
+            raise
+
+    def _count(self, chassis: Chassis, installed: Installed) -> None:
+        self.core.stats[chassis.dpid].flows[self.app.name.lower()] = len(installed.holders)

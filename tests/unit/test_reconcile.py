@@ -6,13 +6,23 @@ import struct
 from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
-from nvapps.core.reconcile import Desired, Installed, diff, flow_cookie
+from nvapps.core.reconcile import Desired, Held, Installed, Piece, diff, flow_cookie, group_entries, update
 from nvapps.core.stages import stage_defaults
 
 L2 = pipeline.AppId.L2
 A = Flow(0, 100, match(in_port=1), actions=(ofp.SetField("reg14", 1),), goto=5)
 B = Flow(0, 100, match(in_port=2), actions=(ofp.SetField("reg14", 2),), goto=5)
 G = ofp.Group(pipeline.group_id(L2, 1), "all", (ofp.Bucket((ofp.Output(1),)),))
+
+
+def held(desired: Desired) -> Held:
+    """What a switch holding `desired` reads back as."""
+    return Held(frozenset(desired.flows), group_entries(desired.groups))
+
+
+def both(new: Desired, old: Desired) -> list:
+    """The changes from `old` to `new` as reconcile (read back) and update (last sent) compute them."""
+    return [diff(new, held(old)), update(new, Installed.of(old))]
 
 
 def test_cookie_is_the_app_prefix_plus_a_stable_digest_of_the_flow():
@@ -26,37 +36,62 @@ def test_cookie_is_the_app_prefix_plus_a_stable_digest_of_the_flow():
 
 def test_a_switch_that_holds_everything_gets_nothing():
     desired = Desired.build(L2, [A, B], [G])
-    assert not diff(desired, Installed.of(desired))
-    assert diff(desired, Installed.of(desired)).messages() == []
+    for changes in both(desired, desired):
+        assert not changes and changes.messages() == []
 
 
 def test_an_empty_switch_gets_every_flow_and_group():
-    changes = diff(Desired.build(L2, [A, B], [G]), Installed(frozenset(), {}))
+    changes = diff(Desired.build(L2, [A, B], [G]), Held(frozenset(), {}))
     assert (changes.flow_mods, changes.group_mods) == (2, 1)
 
 
 def test_a_changed_flow_is_added_before_its_old_version_is_deleted():
     old = Desired.build(L2, [A], [])
     changed = Flow(0, 100, match(in_port=1), actions=(ofp.SetField("reg14", 7),), goto=5)
-    changes = diff(Desired.build(L2, [changed], []), Installed.of(old))
-    assert [c for c, _ in changes.add_flows] == [flow_cookie(L2, changed)]
-    assert changes.delete_cookies == [flow_cookie(L2, A)]
-    commands = [struct.unpack_from("!B", m, 25)[0] for m in changes.messages()]
-    assert commands == [ofp.OFPFC_ADD, ofp.OFPFC_DELETE]
+    for changes in both(Desired.build(L2, [changed], []), old):
+        assert [c for c, _ in changes.add_flows] == [flow_cookie(L2, changed)]
+        assert changes.delete_cookies == [flow_cookie(L2, A)]
+        commands = [struct.unpack_from("!B", m, 25)[0] for m in changes.messages()]
+        assert commands == [ofp.OFPFC_ADD, ofp.OFPFC_DELETE]
 
 
 def test_groups_are_added_first_and_deleted_last():
     g2 = ofp.Group(pipeline.group_id(L2, 2), "all", (ofp.Bucket((ofp.Output(2),)),))
-    installed = Installed.of(Desired.build(L2, [A], [g2]))
-    changes = diff(Desired.build(L2, [B], [G]), installed)
-    types = [m[1] for m in changes.messages()]
-    assert types == [ofp.OFPT_GROUP_MOD, ofp.OFPT_FLOW_MOD, ofp.OFPT_FLOW_MOD, ofp.OFPT_GROUP_MOD]
+    for changes in both(Desired.build(L2, [B], [G]), Desired.build(L2, [A], [g2])):
+        types = [m[1] for m in changes.messages()]
+        assert types == [ofp.OFPT_GROUP_MOD, ofp.OFPT_FLOW_MOD, ofp.OFPT_FLOW_MOD, ofp.OFPT_GROUP_MOD]
 
 
 def test_a_group_with_changed_buckets_is_modified_in_place():
     changed = ofp.Group(G.group_id, "all", (ofp.Bucket((ofp.Output(1),)), ofp.Bucket((ofp.Output(3),))))
-    changes = diff(Desired.build(L2, [], [changed]), Installed.of(Desired.build(L2, [], [G])))
-    assert changes.modify_groups == [changed] and not changes.add_groups and not changes.delete_groups
+    for changes in both(Desired.build(L2, [], [changed]), Desired.build(L2, [], [G])):
+        assert changes.modify_groups == [changed] and not changes.add_groups and not changes.delete_groups
+
+
+def test_an_update_looks_only_at_pieces_that_are_not_the_ones_sent():
+    a, b = Piece.of(L2, [A]), Piece.of(L2, [B])
+    installed = Installed.of(Desired({"a": a, "b": b}))
+    bogus = Piece.of(L2, [])                # what a piece holds is not re-read while it is the same object
+    assert not update(Desired({"a": a, "b": b}), installed)
+    changes = update(Desired({"a": a, "b": bogus}), installed)
+    assert (changes.add_flows, changes.delete_cookies) == ([], [flow_cookie(L2, B)])
+
+
+def test_a_flow_in_several_pieces_stays_until_the_last_one_drops_it():
+    installed = Installed.of(Desired({"x": Piece.of(L2, [A]), "y": Piece.of(L2, [A, B])}))
+    assert installed.holders[flow_cookie(L2, A)] == 2
+    step = Desired({"y": Piece.of(L2, [A, B])})
+    changes = update(step, installed)
+    assert not changes
+    installed.apply(step, changes)
+    moved = Desired({"z": Piece.of(L2, [A]), "w": Piece.of(L2, [B])})    # the same flows in other pieces
+    changes = update(moved, installed)
+    assert not changes
+    installed.apply(moved, changes)
+    last = Desired({"w": Piece.of(L2, [B])})
+    assert update(last, installed).delete_cookies == [flow_cookie(L2, A)]
+    installed.apply(last, update(last, installed))
+    assert installed.holders == {flow_cookie(L2, B): 1}
 
 
 def test_groups_outside_the_apps_range_are_refused():
