@@ -1,7 +1,14 @@
-"""The logical view the forwarding services compute from: the model placed on the chassis known now."""
+"""The logical view the forwarding services compute from: the model placed on the chassis known now.
+
+A view is rebuilt from the model for each sync round, but what did not change is the very object of the
+previous view (bound ports, each network's members, the tunnel endpoints), so flows cached by these
+objects (nvapps.core.pieces) are found again at the cost of a pointer comparison.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Hashable
+from dataclasses import dataclass, field
 
 from nvapps.core.topology import Chassis, Uplink
 from nvapps.l2.flows import BoundPort, bound_ports, router_interfaces
@@ -13,34 +20,115 @@ from nvapps.model.service import Model
 from nvapps.presence import Presence, presence
 
 
+@dataclass(frozen=True, eq=False)
+class Members:
+    """One network's bound ports and router interfaces, and the chassis its ports are on; the same object
+    while they are unchanged (compared, and cached by, identity)."""
+
+    key: int
+    ports: tuple[BoundPort, ...]
+    interfaces: tuple[BoundPort, ...]
+    chassis: frozenset[str]
+
+    def same(self, ports: tuple[BoundPort, ...], interfaces: tuple[BoundPort, ...]) -> bool:
+        return self.ports == ports and self.interfaces == interfaces
+
+
+@dataclass(frozen=True, eq=False)
+class Endpoints:
+    """Each chassis's tunnel IP by name (what reg12 carries towards it); the same object while unchanged."""
+
+    ips: dict[str, int]
+
+
+NO_MEMBERS_CHASSIS: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class LogicalView:
     """Bound ports, router interfaces, routers with their gateways, what each chassis must know, and every
-    chassis with its tunnel endpoint."""
+    chassis with its tunnel endpoint; indexed by network (members) and by chassis (local ports)."""
 
     bound: list[BoundPort]
     interfaces: list[BoundPort]
     routers: list[RouterView]
     presence: Presence
     chassis: dict[str, Chassis]
+    members: dict[int, Members] = field(default_factory=dict)
+    local: dict[str, tuple[BoundPort, ...]] = field(default_factory=dict)
+    fabric: Endpoints = Endpoints({})
 
     @property
     def endpoints(self) -> dict[str, int]:
-        """Each chassis's tunnel IP by name (what reg12 carries towards it)."""
-        return {c.name: c.tunnel_ip for c in self.chassis.values()}
+        """Each chassis's tunnel IP by name."""
+        return self.fabric.ips
+
+    def members_of(self, key: int) -> Members:
+        return self.members.get(key) or Members(key, (), (), NO_MEMBERS_CHASSIS)
 
 
 def build_view(networks: list[Network], ports: list[Port], subnets: list[Subnet], routers: list[Router],
-               chassis: dict[str, Chassis], uplinks: list[Uplink]) -> LogicalView:
-    """The view of these objects on `chassis` (connected or registered), gateways placed on `uplinks`."""
+               chassis: dict[str, Chassis], uplinks: list[Uplink], previous: LogicalView | None = None) -> LogicalView:
+    """The view of these objects on `chassis` (connected or registered), gateways placed on `uplinks`;
+    what is unchanged since `previous` is taken from it."""
     keys = {n.id: n.key for n in networks if n.admin_state_up}
     gateways = router_gateways(routers, networks, ports, subnets, uplinks, chassis)
     views = router_views(routers, ports, subnets, keys, gateways)
     bound, interfaces = bound_ports(networks, ports, chassis), router_interfaces(networks, ports)
+    if previous is not None:
+        bound = _reused(bound, previous.bound)
+        interfaces = _reused(interfaces, previous.interfaces)
     up = {v.router.id for v in views}
-    return LogicalView(bound, interfaces, views, presence(bound, interfaces, gateways, up), chassis)
+    by_network: dict[int, list[BoundPort]] = defaultdict(list)
+    local: dict[str, list[BoundPort]] = defaultdict(list)
+    for b in bound:
+        by_network[b.network_key].append(b)
+        local[b.location.chassis].append(b)
+    ifaces_by_network: dict[int, list[BoundPort]] = defaultdict(list)
+    for i in interfaces:
+        ifaces_by_network[i.network_key].append(i)
+    members = {}
+    for key in by_network.keys() | ifaces_by_network.keys():
+        ports_of, ifaces_of = tuple(by_network.get(key, ())), tuple(ifaces_by_network.get(key, ()))
+        old = previous.members.get(key) if previous is not None else None
+        members[key] = old if old is not None and old.same(ports_of, ifaces_of) else \
+            Members(key, ports_of, ifaces_of, frozenset(b.location.chassis for b in ports_of))
+    ips = {c.name: c.tunnel_ip for c in chassis.values()}
+    fabric = previous.fabric if previous is not None and previous.fabric.ips == ips else Endpoints(ips)
+    return LogicalView(bound, interfaces, views, presence(bound, interfaces, gateways, up), chassis, members,
+                       {name: tuple(ports_of) for name, ports_of in local.items()}, fabric)
 
 
-def logical_view(model: Model, chassis: dict[str, Chassis], uplinks: list[Uplink]) -> LogicalView:
+def _reused(new: list[BoundPort], old: list[BoundPort]) -> list[BoundPort]:
+    """`new`, with each bound port equal to one in `old` replaced by that very object."""
+    by_id = {b.port.id: b for b in old}
+    out = []
+    for b in new:
+        was = by_id.get(b.port.id)
+        out.append(was if was is not None and was == b else b)
+    return out
+
+
+def logical_view(model: Model, chassis: dict[str, Chassis], uplinks: list[Uplink],
+                 previous: LogicalView | None = None) -> LogicalView:
     """The view of the whole model."""
-    return build_view(model.networks(), model.ports(), model.subnets(), model.list("router"), chassis, uplinks)
+    return build_view(model.networks(), model.ports(), model.subnets(), model.list("router"), chassis, uplinks,
+                      previous)
+
+
+class Views:
+    """The view of the current model on the current topology, rebuilt only after one of them changed, from the
+    previous view (so every service of a round reads the same objects, and unchanged ones stay the same)."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self._key: Hashable = None
+        self._view: LogicalView | None = None
+
+    def current(self, chassis: dict[str, Chassis], uplinks: list[Uplink], topology: Hashable) -> LogicalView:
+        """The view on `chassis`, which `topology` identifies (it changes whenever they do)."""
+        key = (self.model.generation, topology)
+        if self._view is None or key != self._key:
+            self._view = logical_view(self.model, chassis, uplinks, self._view)
+            self._key = key
+        return self._view

@@ -9,7 +9,6 @@ from nvapps.acl.chassis import AclView, chassis_acl
 from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
-from nvapps.l2.flows import bound_ports
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -23,9 +22,9 @@ class AclApp(ServiceApp):
     APP_ID = pipeline.AppId.ACL
 
     def snapshot(self) -> AclView:
-        networks, ports, chassis = self.model.networks(), self.model.ports(), self.fabric()
-        keys = {n.id: n.key for n in networks}
-        return AclView.build(bound_ports(networks, ports, chassis), ports,
+        ports = self.model.ports()
+        keys = {n.id: n.key for n in self.model.networks()}
+        return AclView.build(self.view().bound, ports,
                              self.model.list("security_group"), self.model.list("security_group_rule"),
                              self.model.list("network_acl"), keys)
 

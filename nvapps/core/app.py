@@ -74,6 +74,7 @@ class CoreApp(app_manager.OSKenApp):
         self.name = "nvcore"
         self.started = time.monotonic()
         self.chassis: dict[str, Chassis] = {}
+        self.generation = 0     # +1 whenever a chassis or one of its interfaces comes, goes or changes
         self.datapaths: dict[int, Datapath] = {}
         self.stats: dict[int, SwitchStats] = {}
         self._names = config.chassis_names()
@@ -104,6 +105,7 @@ class CoreApp(app_manager.OSKenApp):
                     pending.done.set()
             if chassis:
                 del self.chassis[chassis.name]
+                self.generation += 1
                 self._stage_defaults.forget(dp.id)
                 LOG.info("chassis %s (dpid %#x) disconnected", chassis.name, dp.id)
                 self.send_event_to_observers(EventChassisDown(chassis))
@@ -124,6 +126,7 @@ class CoreApp(app_manager.OSKenApp):
             if p.port_no < OFPP_MAX:
                 chassis.interfaces[p.name.decode()] = _interface(p)
         self.chassis[name] = chassis
+        self.generation += 1
         LOG.info("chassis %s (dpid %#x) connected with %d interfaces", name, dp.id, len(chassis.interfaces))
         hub.spawn(self._bring_up, chassis)
 
@@ -142,6 +145,7 @@ class CoreApp(app_manager.OSKenApp):
             chassis.interfaces.pop(name, None)
         else:
             chassis.interfaces[name] = _interface(msg.desc)
+        self.generation += 1
         LOG.info("chassis %s: interface %s %s", chassis.name, name,
                  "deleted" if msg.reason == msg.datapath.ofproto.OFPPR_DELETE else "added/changed")
         self.send_event_to_observers(EventInterfacesChanged(chassis))

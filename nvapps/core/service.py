@@ -23,9 +23,11 @@ from nvapps.core.events import (
     EventModelChanged,
     EventPacketIn,
 )
+from nvapps.core.pieces import Pieces
 from nvapps.core.reconcile import Desired
 from nvapps.core.sync import FlowSync
 from nvapps.core.topology import Chassis, fabric
+from nvapps.view import LogicalView
 
 LOG = logging.getLogger(__name__)
 
@@ -42,11 +44,13 @@ class ServiceApp(app_manager.OSKenApp):
         super().__init__(*args, **kwargs)
         self._wake = hub.Event()
         self._reconnected: set[str] = set()
+        self.pieces = Pieces(self.APP_ID)       # flows kept between rounds (desired() may build with them)
 
     def start(self):
         thread = super().start()
         self.core: CoreApp = app_manager.lookup_service_brick("nvcore")
-        self.model = app_manager.lookup_service_brick("nvapi").model
+        models = app_manager.lookup_service_brick("nvmodel")
+        self.model, self._views = models.model, models.views
         self.sync = FlowSync(self.APP_ID, self.core)
         self.threads.append(hub.spawn(self._sync_loop))
         hub.spawn_after(STARTUP_GRACE, self._wake.set)     # gateways of chassis still away move then
@@ -72,8 +76,14 @@ class ServiceApp(app_manager.OSKenApp):
     def fabric(self) -> dict[str, Chassis]:
         """Every chassis known (connected, or registered and not connected now) with its tunnel endpoint;
         right after the controller starts, those not connected yet are presumed to have their uplinks up."""
-        return fabric(self.core.chassis, self.model.list("chassis"),
-                      presume_up=time.monotonic() - self.core.started < STARTUP_GRACE)
+        return fabric(self.core.chassis, self.model.list("chassis"), presume_up=self._presume_up())
+
+    def view(self) -> LogicalView:
+        """The logical view of the model on the fabric now, shared by every service."""
+        return self._views.current(self.fabric(), self.core.uplinks, (self.core.generation, self._presume_up()))
+
+    def _presume_up(self) -> bool:
+        return time.monotonic() - self.core.started < STARTUP_GRACE
 
     def noticed(self, changes: list) -> None:
         """Relevant model changes, as they are committed (before the sync they cause)."""
@@ -139,5 +149,6 @@ class ServiceApp(app_manager.OSKenApp):
                 except Exception:
                     failed = True
                     LOG.exception("%s: syncing %s failed", self.name, chassis.name)
+            self.pieces.next_round()
             if failed:
                 hub.spawn_after(RETRY_AFTER, self._wake.set)

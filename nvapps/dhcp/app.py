@@ -10,7 +10,7 @@ from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.dhcp.flows import chassis_dhcp, lease_for
 from nvapps.dhcp.server import parse_request, reply
-from nvapps.l2.flows import BoundPort, bound_ports
+from nvapps.l2.flows import BoundPort
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -27,7 +27,7 @@ class DhcpApp(ServiceApp):
     def snapshot(self) -> list[BoundPort]:
         """Bound ports and subnets; kept, so packet-ins are answered without recomputing them."""
         self._subnets = {s.id: s for s in self.model.subnets()}
-        self._bound = bound_ports(self.model.networks(), self.model.ports(), self.fabric())
+        self._bound = self.view().bound
         return self._bound
 
     def desired(self, chassis: Chassis, snapshot: list[BoundPort]) -> Desired:

@@ -8,7 +8,7 @@ from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import chassis_l2
-from nvapps.view import LogicalView, logical_view
+from nvapps.view import LogicalView
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -20,9 +20,7 @@ class L2App(ServiceApp):
     APP_ID = pipeline.AppId.L2
 
     def snapshot(self) -> LogicalView:
-        return logical_view(self.model, self.fabric(), self.core.uplinks)
+        return self.view()
 
     def desired(self, chassis: Chassis, snapshot: LogicalView) -> Desired:
-        flows, groups = chassis_l2(chassis, snapshot.bound, snapshot.interfaces,
-                                   snapshot.presence.networks_on(chassis.name), snapshot.endpoints)
-        return Desired.build(self.APP_ID, flows, groups)
+        return chassis_l2(chassis, snapshot, self.pieces)

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
+from nvapps.core.pieces import Pieces
+from nvapps.core.reconcile import Desired
 from nvapps.core.topology import Chassis, Location, locate
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port
 from nvapps.pipeline import Priority, Reg, Table
+
+if TYPE_CHECKING:
+    from nvapps.view import LogicalView, Members
 
 LEARN_IDLE_TIMEOUT = 300
 ARP = 0x0806
@@ -50,32 +56,38 @@ def _to_port(key: int) -> ofp.SetField:
     return ofp.SetField(Reg.OUT_PORT, key)
 
 
-def chassis_l2(here: Chassis, bound: list[BoundPort], routers: list[BoundPort], networks: frozenset[int],
-               endpoints: dict[str, int] | None = None) -> tuple[list[Flow], list[ofp.Group]]:
-    """All L2 flows and groups of chassis `here`, for the `networks` it must know (nvapps.presence).
-    `endpoints` are the other chassis's tunnel IPs by name (what reg12 carries towards them; none over the
-    inter-chassis link)."""
-    keys = sorted(networks)
+def chassis_l2(here: Chassis, view: "LogicalView", pieces: Pieces | None = None) -> Desired:
+    """All L2 flows and groups of chassis `here`, for the networks it must know (nvapps.presence), in
+    pieces: the chassis's own, per network (its members, shared by every chassis; towards the members on
+    other chassis; its flooding) and per local port."""
+    pieces = pieces or Pieces(pipeline.AppId.L2)
+    keys = sorted(view.presence.networks_on(here.name))
     if not keys:
-        return [], []
-    local = [b for b in bound if b.location.chassis == here.name]
-    members = [b for b in bound if b.network_key in networks]
-    trunk, linked, endpoints = here.trunk_ofport, here.reaches_others, endpoints or {}
-    flows: list[Flow] = [_learn_flow(), _lookup_learned_flow(), _deliver_flow()]
-    for b in local:
-        flows += _local_port_flows(b)
-    for b in members:
-        if b.location.chassis == here.name or linked:
-            flows += _member_flows(b, here.name, endpoints) + _arp_responder(b, here.name)
-    for b in routers:
-        if b.network_key in networks:
-            flows += _member_flows(b, here.name, endpoints) + _arp_responder(b, here.name)
+        return Desired()
+    trunk, linked = here.trunk_ofport, here.reaches_others
+    out = {("chassis", linked): pieces.get(("chassis", linked), lambda: _chassis_flows(linked))}
+    for b in view.local.get(here.name, ()):
+        out["port", b] = pieces.get(("port", b), lambda b=b: _local_port_flows(b))
     groups = []
     for key in keys:
-        remote = sorted({endpoints.get(b.location.chassis, 0) for b in members
-                         if b.network_key == key and b.location.chassis != here.name}) if linked else []
-        flows += _network_flows(key, trunk)
-        groups.append(_flood_group(key, [b for b in local if b.network_key == key], remote))
+        members = view.members_of(key)
+        if linked:
+            out["members", key] = pieces.get(("members", members), lambda m=members: _members_flows(m.ports, m))
+            out["remote", key] = pieces.get(("remote", members, here.name, view.fabric),
+                                            lambda m=members: _remote_flows(m, here.name, view.endpoints))
+        else:
+            local = tuple(b for b in members.ports if b.location.chassis == here.name)
+            out["members", key] = pieces.get(("members", members, here.name),
+                                             lambda m=members, p=local: _members_flows(p, m))
+        out["network", key] = pieces.get(("network", key, trunk), lambda k=key: _network_flows(k, trunk))
+        remote = sorted({view.endpoints.get(c, 0) for c in members.chassis if c != here.name}) if linked else []
+        groups.append(_flood_group(key, [b for b in members.ports if b.location.chassis == here.name], remote))
+    return Desired(out, {g.group_id: g for g in groups})
+
+
+def _chassis_flows(linked: bool) -> list[Flow]:
+    """Learning, looking up learned MACs, delivery; with other chassis reachable, what crosses to them."""
+    flows = [_learn_flow(), _lookup_learned_flow(), _deliver_flow()]
     if linked:
         remote_in, remote_out = {Reg.IN_PORT: pipeline.REMOTE_PORT_KEY}, {Reg.OUT_PORT: pipeline.REMOTE_PORT_KEY}
         flows += [
@@ -85,11 +97,29 @@ def chassis_l2(here: Chassis, bound: list[BoundPort], routers: list[BoundPort], 
             # ARP that crossed from another chassis was not answered at its source: not ours to answer either
             Flow(Table.L2_CONTROL, Priority.OVERRIDE, match(**remote_in), goto=Table.L2_LEARN),
         ]
-    return flows, groups
+    return flows
+
+
+def _members_flows(ports: tuple[BoundPort, ...], members: "Members") -> list[Flow]:
+    """Ports of a network (`ports`: all of them, or a lone chassis's) and its router interfaces: their MACs
+    are known (no learning) and looked up, and ARP for their addresses is answered."""
+    flows = []
+    for b in ports + members.interfaces:
+        flows += _member_flows(b) + _arp_responder(b)
+    return flows
+
+
+def _remote_flows(members: "Members", here: str, endpoints: dict[str, int]) -> list[Flow]:
+    """A network's ports on other chassis leave towards that chassis's tunnel endpoint."""
+    return [Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}),
+                 actions=(ofp.SetField(Reg.REMOTE_CHASSIS, endpoints.get(b.location.chassis, 0)),),
+                 goto=Table.EGRESS_REMOTE)
+            for b in members.ports if b.location.chassis != here]
 
 
 def _local_port_flows(b: BoundPort) -> list[Flow]:
-    """Classify the port's traffic into its network, and deliver to it (a VLAN port: tagged on its interface)."""
+    """Classify the port's traffic into its network, and deliver to it (a VLAN port: tagged on its interface);
+    the port's own ARP for its addresses (probing them) is not answered."""
     ofport, vlan = b.location.ofport, b.port.vlan
     into = (ofp.SetField(Reg.IN_PORT, b.port.key),)
     out: tuple[ofp.Action, ...] = (ofp.Output(ofport),)
@@ -102,39 +132,32 @@ def _local_port_flows(b: BoundPort) -> list[Flow]:
         Flow(Table.CLASSIFY, Priority.SPECIFIC, match_in, actions=into,
              write_metadata=(b.network_key, pipeline.METADATA_MASK), goto=pipeline.AFTER_CLASSIFY),
         Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}), actions=out),
-    ]
+    ] + [Flow(Table.L2_CONTROL, Priority.OVERRIDE, match(**_arp_request(b, ip), **{Reg.IN_PORT: b.port.key}),
+              goto=Table.L2_LEARN) for ip in _ipv4(b)]
 
 
-def _member_flows(b: BoundPort, here: str, endpoints: dict[str, int]) -> list[Flow]:
-    """A port of one of this chassis's networks: its MAC is known (no learning) and looked up; a port on
-    another chassis leaves towards that chassis's tunnel endpoint."""
-    flows = [
+def _member_flows(b: BoundPort) -> list[Flow]:
+    """A port of one of this chassis's networks: its MAC is known (no learning) and looked up."""
+    return [
         Flow(Table.L2_LEARN, Priority.SPECIFIC, match(metadata=b.network_key, eth_src=b.port.mac_address),
              goto=Table.L2_LOOKUP),
         Flow(Table.L2_LOOKUP, Priority.SPECIFIC, match(metadata=b.network_key, eth_dst=b.port.mac_address),
              actions=(_to_port(b.port.key),), goto=Table.ACL_TO_VM),
     ]
-    if b.location is not None and b.location.chassis != here:
-        flows.append(Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}),
-                          actions=(ofp.SetField(Reg.REMOTE_CHASSIS, endpoints.get(b.location.chassis, 0)),),
-                          goto=Table.EGRESS_REMOTE))
-    return flows
 
 
-def _arp_responder(b: BoundPort, here: str) -> list[Flow]:
-    """ARP requests for the port's IPv4 addresses are answered in the datapath, back out the asking port;
-    the address's owner (probing its own address, on its own chassis) is not answered."""
-    flows = []
-    mac = b.port.mac_address
-    for ip in b.port.ip_addresses:
-        if ":" in ip:
-            continue
-        request = dict(metadata=b.network_key, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=ip)
-        flows.append(Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**request), actions=arp_reply(mac, ip, TO_ASKER)))
-        if b.location is not None and b.location.chassis == here:
-            flows.append(Flow(Table.L2_CONTROL, Priority.OVERRIDE,
-                              match(**request, **{Reg.IN_PORT: b.port.key}), goto=Table.L2_LEARN))
-    return flows
+def _ipv4(b: BoundPort) -> list[str]:
+    return [ip for ip in b.port.ip_addresses if ":" not in ip]
+
+
+def _arp_request(b: BoundPort, ip: str) -> dict:
+    return dict(metadata=b.network_key, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=ip)
+
+
+def _arp_responder(b: BoundPort) -> list[Flow]:
+    """ARP requests for the port's IPv4 addresses are answered in the datapath, back out the asking port."""
+    return [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**_arp_request(b, ip)),
+                 actions=arp_reply(b.port.mac_address, ip, TO_ASKER)) for ip in _ipv4(b)]
 
 
 # Back to the logical port that asked, through its egress flow (which tags for a VLAN port); in_port cleared

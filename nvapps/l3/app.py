@@ -13,7 +13,7 @@ from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.l3.flows import chassis_l3
 from nvapps.l3.icmp import NET_UNREACHABLE, TIME_EXCEEDED, icmp_error, ipv4_header
-from nvapps.view import LogicalView, logical_view
+from nvapps.view import LogicalView
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -30,7 +30,7 @@ class L3App(ServiceApp):
     APP_ID = pipeline.AppId.L3
 
     def snapshot(self) -> LogicalView:
-        view = logical_view(self.model, self.fabric(), self.core.uplinks)
+        view = self.view()
         self._views = {v.router.key: v for v in view.routers}
         return view
 

@@ -48,6 +48,7 @@ class Model:
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
         self._objects: dict[str, dict[str, Resource]] = {}   # write-through cache of the store, by kind and id
+        self.generation = 0     # +1 on every commit: what views of the model are cached by
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -165,6 +166,7 @@ class Model:
                 objs.pop(c.old.id, None)
             else:
                 objs[c.new.id] = c.new
+        self.generation += 1
         for listener in self._listeners:
             try:
                 listener(changes)

@@ -21,7 +21,6 @@ from nvapps.core.topology import Chassis
 from nvapps.l2.flows import ARP
 from nvapps.model.base import Change
 from nvapps.nat.flows import PROTOCOLS, External, Floating, NatRouter, chassis_nat
-from nvapps.view import logical_view
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -69,7 +68,7 @@ class NatApp(ServiceApp):
 
     def snapshot(self) -> NatView:
         model = self.model
-        view = logical_view(model, self.fabric(), self.core.uplinks)
+        view = self.view()
         forwards = defaultdict(list)
         for pf in model.list("port_forwarding"):
             forwards[pf.floatingip_id].append(pf)

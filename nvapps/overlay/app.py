@@ -13,7 +13,7 @@ from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.overlay.flows import chassis_overlay
-from nvapps.view import LogicalView, logical_view
+from nvapps.view import LogicalView
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -26,7 +26,7 @@ class OverlayApp(ServiceApp):
     APP_ID = pipeline.AppId.OVERLAY
 
     def snapshot(self) -> LogicalView:
-        return logical_view(self.model, self.fabric(), self.core.uplinks)
+        return self.view()
 
     def desired(self, chassis: Chassis, snapshot: LogicalView) -> Desired:
         return Desired.build(self.APP_ID, chassis_overlay(chassis, snapshot.presence.networks_on(chassis.name),

@@ -1,51 +1,41 @@
-"""The "nvapi" os-ken app: owns the store and the model, serves the REST API, announces model changes."""
+"""The "nvapi" os-ken app: serves the REST API on the model of the "nvmodel" app."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 from os_ken.base import app_manager
-from os_ken.controller.handler import set_ev_cls
 from os_ken.lib import hub
 
 from nvapps import config
-from nvapps.core.events import EventChassisUp, EventModelChanged
 from nvapps.core.topology import Chassis, locate
 from nvapps.l3.gateways import router_gateways
 from nvapps.model.base import Resource
 from nvapps.model.chassis import RegisteredChassis
-from nvapps.model.errors import ModelError
-from nvapps.model.network import Port, TenantNetworks
+from nvapps.model.network import Port
 from nvapps.model.service import Model
 from nvapps.rest import server
 from nvapps.rest.auth import Authenticator, NoAuth, TokenFile
 from nvapps.rest.wsgi import RestAPI
-from nvapps.store.sqlite import SQLiteStore
 
 LOG = logging.getLogger(__name__)
 
+app_manager.require_app("nvapps.model.app")
+
 
 class RestApp(app_manager.OSKenApp):
-    """Tenant objects in, model events out; the REST server runs in this process's eventlet hub."""
-
-    _EVENTS = [EventModelChanged]
+    """Tenant objects in and out over HTTP; the REST server runs in this process's eventlet hub."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.name = "nvapi"
         settings = config.settings()
-        try:
-            self.store = SQLiteStore(settings.db_path)
-        except (OSError, sqlite3.Error) as exc:
-            raise config.ConfigError(f"cannot open database {settings.db_path}: {exc}") from None
-        self.model = Model(self.store, settings.default_project,
-                           TenantNetworks(settings.tenant_network_type, settings.underlay_mtu))
-        self.model.subscribe(lambda changes: self.send_event_to_observers(EventModelChanged(changes)))
-        self.api = RestAPI(self.model, _authenticator(settings), self._live_status)
+        self._authenticator = _authenticator(settings)
         self._listen = (settings.rest_host, settings.rest_port)
 
     def start(self):
         thread = super().start()
+        self.model: Model = app_manager.lookup_service_brick("nvmodel").model
+        self.api = RestAPI(self.model, self._authenticator, self._live_status)
         try:
             serve_forever = server.serve(self._listen, self.api)
         except OSError as exc:
@@ -54,9 +44,6 @@ class RestApp(app_manager.OSKenApp):
         self.threads.append(hub.spawn(serve_forever))
         LOG.info("nvapps REST API on http://%s:%d/v2.0/ (database %s)", *self._listen, config.settings().db_path)
         return thread
-
-    def close(self) -> None:
-        self.store.close()
 
     def _core(self):
         return app_manager.lookup_service_brick("nvcore")
@@ -94,15 +81,6 @@ class RestApp(app_manager.OSKenApp):
             "flows": stats.flows, "flow_mods": stats.flow_mods, "group_mods": stats.group_mods,
             "packet_ins": stats.packet_ins, "errors": stats.errors, "last_sync": stats.last_sync,
         }
-
-    @set_ev_cls(EventChassisUp)
-    def _chassis_up(self, ev: EventChassisUp) -> None:
-        """A switch registers its chassis the first time it connects (an admin may have done so before)."""
-        if not self.model.list("chassis", {"name": [ev.chassis.name]}):
-            try:
-                self.model.create("chassis", {"name": ev.chassis.name})
-            except ModelError as exc:
-                LOG.error("registering chassis %s failed: %s", ev.chassis.name, exc.message)
 
 
 def _authenticator(settings) -> Authenticator:

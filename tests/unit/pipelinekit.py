@@ -12,7 +12,8 @@ from tests.unit.fakeswitch import FakeSwitch
 
 
 def l2_of(view: LogicalView, here: Chassis) -> tuple[list[ofp.Flow], list[ofp.Group]]:
-    return chassis_l2(here, view.bound, view.interfaces, view.presence.networks_on(here.name), view.endpoints)
+    desired = chassis_l2(here, view)
+    return list(desired.flows.values()), list(desired.groups.values())
 
 
 def l3_of(view: LogicalView, here: Chassis) -> list[ofp.Flow]:

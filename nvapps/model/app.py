@@ -1,0 +1,50 @@
+"""The "nvmodel" os-ken app: the store, the model and its change events, and the logical view every service
+computes from (built once per change, shared)."""
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from os_ken.base import app_manager
+from os_ken.controller.handler import set_ev_cls
+
+from nvapps import config
+from nvapps.core.events import EventChassisUp, EventModelChanged
+from nvapps.model.errors import ModelError
+from nvapps.model.network import TenantNetworks
+from nvapps.model.service import Model
+from nvapps.store.sqlite import SQLiteStore
+from nvapps.view import Views
+
+LOG = logging.getLogger(__name__)
+
+
+class ModelApp(app_manager.OSKenApp):
+    """Tenant objects, stored; each committed change announced to the services as an EventModelChanged."""
+
+    _EVENTS = [EventModelChanged]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name = "nvmodel"
+        settings = config.settings()
+        try:
+            self.store = SQLiteStore(settings.db_path)
+        except (OSError, sqlite3.Error) as exc:
+            raise config.ConfigError(f"cannot open database {settings.db_path}: {exc}") from None
+        self.model = Model(self.store, settings.default_project,
+                           TenantNetworks(settings.tenant_network_type, settings.underlay_mtu))
+        self.model.subscribe(lambda changes: self.send_event_to_observers(EventModelChanged(changes)))
+        self.views = Views(self.model)
+
+    def close(self) -> None:
+        self.store.close()
+
+    @set_ev_cls(EventChassisUp)
+    def _chassis_up(self, ev: EventChassisUp) -> None:
+        """A switch registers its chassis the first time it connects (an admin may have done so before)."""
+        if not self.model.list("chassis", {"name": [ev.chassis.name]}):
+            try:
+                self.model.create("chassis", {"name": ev.chassis.name})
+            except ModelError as exc:
+                LOG.error("registering chassis %s failed: %s", ev.chassis.name, exc.message)
