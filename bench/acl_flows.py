@@ -9,7 +9,7 @@ import argparse
 import time
 
 from nvapps.acl.chassis import AclView, chassis_acl
-from nvapps.core.topology import Location
+from nvapps.core.topology import Chassis, Location
 from nvapps.l2.flows import BoundPort
 from nvapps.model.network import Port
 from nvapps.model.security import SecurityGroup, SecurityGroupRule
@@ -35,7 +35,7 @@ def main() -> None:
         view = AclView.build([BoundPort(p, 1, Location("s1", p.key)) for p in members], members, [GROUP], RULES,
                              [], {"n": 1})
         start = time.perf_counter()
-        flows = chassis_acl("s1", view)
+        flows = chassis_acl(Chassis("s1", 1), view).flows
         took = time.perf_counter() - start
         print(f"{n:5d} ports: {len(flows):6d} ACL flows ({len(flows) / n:.1f} per port; per-pair rules would need "
               f"{n * n:8d} for the remote group alone), computed in {took * 1000:.0f} ms")

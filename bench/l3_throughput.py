@@ -44,9 +44,7 @@ def flow_counts(ports_per_subnet: int, subnets: int, local_subnets: int | None =
     chs = {h: Chassis(h, n + 1, {"t": Interface("t", 1), **ifaces[h]}, frozenset(["t"]))
            for n, h in enumerate(("hv1", "hv2"))}
     view = build_view(nets, ports, subs, [router], chs, [])
-    l2, _ = chassis_l2(chs["hv1"], view.bound, view.interfaces, view.presence.networks_on("hv1"))
-    l3 = chassis_l3("hv1", view.routers, view.bound, view.presence.routers_on("hv1"))
-    return len(l2), len(l3)
+    return len(chassis_l2(chs["hv1"], view).flows), len(chassis_l3(chs["hv1"], view).flows)
 
 
 def main() -> None:

@@ -56,10 +56,7 @@ def flows_per_chassis(chassis: int, ports_per_chassis: int = 20, networks: int =
     known = fabric({"hv1": here}, [RegisteredChassis(id=str(c), name=f"hv{c}", tunnel_type="vxlan",
                                                      tunnel_ip=f"172.30.{c >> 8}.{c & 255}") for c in range(1, chassis + 1)])
     view = build_view(nets, ports, [], [], known, [])
-    here = view.presence.networks_on("hv1")
-    l2, _ = chassis_l2(known["hv1"], view.bound, view.interfaces, here, view.endpoints)
-    overlay = chassis_overlay(known["hv1"], here, list(known.values()))
-    return len(l2), len(overlay)
+    return len(chassis_l2(known["hv1"], view).flows), len(chassis_overlay(known["hv1"], view).flows)
 
 
 def main() -> None:

@@ -1,33 +1,75 @@
-"""Pure functions: all ACL flows of one chassis, from a snapshot of ports, groups, rules and network ACLs."""
+"""Pure functions: all ACL flows of one chassis, from a snapshot of ports, groups, rules and network ACLs.
+
+The flows come in pieces (nvapps.core.pieces): the stages' own, one per local port (its entry, port
+security and security group rules, keyed by the port and its groups' policies), one per local network (its
+network ACLs), and the clause-1 flows of the remote groups the chassis's rules name (the groups' members).
+A snapshot keeps unchanged policies and memberships as the same objects, so a change rebuilds only the
+pieces that read what changed.
+"""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from nvapps.acl.directions import DIRECTIONS
-from nvapps.acl.network_acls import network_acl_flows
+from nvapps import pipeline
+from nvapps.acl.directions import DIRECTIONS, FROM_VM, TO_VM
+from nvapps.acl.network_acls import network_acl_flows, network_fallbacks
 from nvapps.acl.port_security import port_security_flows
-from nvapps.acl.security_groups import security_group_flows
+from nvapps.acl.security_groups import member_flows, merge_conjunctions, port_flows, rule_flows, stage_flows
 from nvapps.core.ofp import Flow, match
+from nvapps.core.pieces import Pieces, Service
+from nvapps.core.reconcile import Desired
+from nvapps.core.topology import Chassis
 from nvapps.l2.flows import BoundPort
 from nvapps.model.network import Port
 from nvapps.model.security import NetworkAcl, SecurityGroup, SecurityGroupRule
+from nvapps.model.service import Model
 from nvapps.pipeline import Priority
+
+if TYPE_CHECKING:
+    from nvapps.view import LogicalView
+
+
+@dataclass(frozen=True, eq=False)
+class Policy:
+    """A security group's rules, each with the remote group it names (if any); the same object while
+    unchanged."""
+
+    group: SecurityGroup
+    rules: tuple[tuple[SecurityGroupRule, SecurityGroup | None], ...]
+
+    def same(self, other: "Policy | None") -> bool:
+        return other is not None and other.group == self.group and other.rules == self.rules
+
+
+@dataclass(frozen=True, eq=False)
+class GroupMembers:
+    """A security group and its ports (on any chassis); the same object while unchanged."""
+
+    group: SecurityGroup
+    ports: tuple[Port, ...]
+
+    def same(self, other: "GroupMembers | None") -> bool:
+        return other is not None and other.group == self.group and other.ports == self.ports
 
 
 @dataclass(frozen=True)
 class AclView:
     """What the ACL flows of every chassis are computed from, read once per sync."""
 
-    bound: list[BoundPort]                          # VM ports whose interface exists, with their location
-    groups: dict[str, SecurityGroup]
-    rules: dict[str, list[SecurityGroupRule]]       # by security group id
-    members: dict[str, list[Port]]                  # security group id -> its ports (on any chassis)
-    acls: dict[int, list[NetworkAcl]]               # network key -> its ACLs
+    local: dict[str, tuple[BoundPort, ...]]         # VM ports whose interface exists, by chassis
+    policies: dict[str, Policy]                     # by security group id
+    members: dict[str, GroupMembers]                # by security group id
+    acls: dict[int, tuple[NetworkAcl, ...]]         # network key -> its ACLs
 
     @classmethod
     def build(cls, bound: list[BoundPort], ports: list[Port], groups: list[SecurityGroup],
-              rules: list[SecurityGroupRule], acls: list[NetworkAcl], network_keys: dict[str, int]) -> "AclView":
+              rules: list[SecurityGroupRule], acls: list[NetworkAcl], network_keys: dict[str, int],
+              previous: "AclView | None" = None) -> "AclView":
+        """The view of these objects; policies and memberships equal to those of `previous` are its own."""
+        by_id = {g.id: g for g in groups}
         by_group: dict[str, list[SecurityGroupRule]] = defaultdict(list)
         for rule in rules:
             by_group[rule.security_group_id].append(rule)
@@ -39,19 +81,76 @@ class AclView:
         for acl in acls:
             if acl.network_id in network_keys:
                 by_network[network_keys[acl.network_id]].append(acl)
-        return cls(bound, {g.id: g for g in groups}, dict(by_group), dict(members), dict(by_network))
+        local: dict[str, list[BoundPort]] = defaultdict(list)
+        for b in bound:
+            local[b.location.chassis].append(b)
+        policies, memberships = {}, {}
+        for gid, group in by_id.items():
+            policy = Policy(group, tuple((r, by_id.get(r.remote_group_id) if r.remote_group_id else None)
+                                         for r in by_group.get(gid, ())))
+            old = previous.policies.get(gid) if previous is not None else None
+            policies[gid] = old if policy.same(old) else policy
+            membership = GroupMembers(group, tuple(members.get(gid, ())))
+            was = previous.members.get(gid) if previous is not None else None
+            memberships[gid] = was if membership.same(was) else membership
+        return cls({c: tuple(ps) for c, ps in local.items()}, policies, memberships,
+                   {k: tuple(v) for k, v in by_network.items()})
 
 
-def chassis_acl(here: str, view: AclView) -> list[Flow]:
+def acl_view(model: Model, view: "LogicalView", previous: AclView | None) -> AclView:
+    """The ACL view of the model's ports, groups, rules and network ACLs, on the view's bound ports."""
+    return AclView.build(view.bound, model.ports(), model.list("security_group"), model.list("security_group_rule"),
+                         model.list("network_acl"), {n.id: n.key for n in model.networks()}, previous)
+
+
+def chassis_acl(here: Chassis, view: AclView, pieces: Pieces | None = None) -> Desired:
     """Port security, network ACLs and security groups for the VM ports on chassis `here`."""
-    local = [b for b in view.bound if b.location is not None and b.location.chassis == here]
+    pieces = pieces or Pieces(pipeline.AppId.ACL)
+    local = view.local.get(here.name, ())
     if not local:
-        return []
-    flows = [Flow(d.entry, Priority.SPECIFIC, match(**{d.port_reg: b.port.key}), goto=d.nacl)
-             for b in local for d in DIRECTIONS]
+        return Desired()
+    out: dict[Hashable, object] = {("stages",): pieces.get(("stages",), _stage_piece)}
+    remotes: set[tuple[GroupMembers, str, str]] = set()
     for b in local:
-        flows += port_security_flows(b.port)
-    flows += network_acl_flows({b.network_key for b in local}, view.acls)
-    secured = [b.port for b in local if b.port.port_security_enabled and b.port.security_groups]
-    flows += security_group_flows(secured, view.groups, view.rules, view.members)
-    return flows
+        secured = b.port.port_security_enabled and bool(b.port.security_groups)
+        policies = tuple(view.policies[g] for g in b.port.security_groups or [] if g in view.policies) \
+            if secured else None
+        out["port", b.port.id] = pieces.get(("port", b, policies), lambda b=b, p=policies: _port_piece(b, p))
+        for policy in policies or ():
+            remotes |= {(view.members[remote.id], rule.direction, rule.ethertype)
+                        for rule, remote in policy.rules if remote is not None}
+    for key in {b.network_key for b in local}:
+        acls = view.acls.get(key, ())
+        out["nacl", key] = pieces.get(("nacl", key, acls), lambda k=key, a=acls: network_acl_flows(k, a))
+    if remotes:
+        refs = tuple(sorted(remotes, key=lambda r: (r[0].group.id, r[1], r[2])))
+        out["members",] = pieces.get(("members", refs), lambda: _members_piece(refs))
+    return Desired(out)
+
+
+def _stage_piece() -> list[Flow]:
+    return [f for d in DIRECTIONS for f in stage_flows(d)] + network_fallbacks()
+
+
+def _port_piece(b: BoundPort, policies: tuple[Policy, ...] | None) -> list[Flow]:
+    """A local port's entry into the ACL stages, its port security, and (secured) its conntrack and rules."""
+    flows = [Flow(d.entry, Priority.SPECIFIC, match(**{d.port_reg: b.port.key}), goto=d.nacl) for d in DIRECTIONS]
+    flows += port_security_flows(b.port)
+    if policies is not None:
+        flows += port_flows(b.port)
+        for policy in policies:
+            for rule, remote in policy.rules:
+                flows += rule_flows(b.port, rule, remote)
+    return merge_conjunctions(flows)
+
+
+def _members_piece(refs: tuple[tuple[GroupMembers, str, str], ...]) -> list[Flow]:
+    """Clause 1 of each remote group named here (its members' addresses), one flow per shared address."""
+    flows = []
+    for members, direction, ethertype in refs:
+        d = FROM_VM if direction == FROM_VM.name else TO_VM
+        flows += member_flows(members.group, d, ethertype, members.ports)
+    return merge_conjunctions(flows)
+
+
+SERVICE = Service(pipeline.AppId.ACL, acl_view, chassis_acl)

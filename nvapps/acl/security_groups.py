@@ -11,6 +11,7 @@ plus ports, not their product.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from nvapps import pipeline
 from nvapps.acl.directions import DIRECTIONS, FROM_VM, TO_VM, Direction
@@ -85,7 +86,7 @@ def rule_flows(port: Port, rule: SecurityGroupRule, remote: SecurityGroup | None
     return [Flow(d.rules, Priority.CONJUNCTIVE, match(**me, **m), actions=(clause,)) for m in traffic.matches()]
 
 
-def member_flows(group: SecurityGroup, d: Direction, ethertype: str, members: list[Port]) -> list[Flow]:
+def member_flows(group: SecurityGroup, d: Direction, ethertype: str, members: Iterable[Port]) -> list[Flow]:
     """Clause 1 of a remote group's match (the members' addresses), and what the match does."""
     cid = conj_id(group, d, ethertype)
     field = ("ipv4_" if ethertype == "IPv4" else "ipv6_") + ("src" if d.remote_is_source else "dst")
@@ -97,26 +98,6 @@ def member_flows(group: SecurityGroup, d: Direction, ethertype: str, members: li
              for a in sorted(addresses)]
     flows.append(Flow(d.rules, Priority.CONJUNCTIVE, match(conj_id=cid), goto=d.commit))
     return flows
-
-
-def security_group_flows(ports: list[Port], groups: dict[str, SecurityGroup],
-                         rules: dict[str, list[SecurityGroupRule]], members: dict[str, list[Port]]) -> list[Flow]:
-    """Every security group flow of a chassis whose secured VM ports are `ports` (the stages' own flows
-    even without any: the network ACL tables continue into them)."""
-    flows = [f for d in DIRECTIONS for f in stage_flows(d)]
-    remotes: set[tuple[str, str, str]] = set()
-    for port in ports:
-        flows += port_flows(port)
-        for gid in port.security_groups or []:
-            for rule in rules.get(gid, []):
-                remote = groups.get(rule.remote_group_id) if rule.remote_group_id else None
-                flows += rule_flows(port, rule, remote)
-                if remote is not None:
-                    remotes.add((remote.id, rule.direction, rule.ethertype))
-    for gid, direction, ethertype in sorted(remotes):
-        d = FROM_VM if direction == FROM_VM.name else TO_VM
-        flows += member_flows(groups[gid], d, ethertype, members.get(gid, []))
-    return merge_conjunctions(flows)
 
 
 def merge_conjunctions(flows: list[Flow]) -> list[Flow]:

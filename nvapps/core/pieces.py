@@ -10,10 +10,12 @@ the kept one against.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from nvapps import pipeline
 from nvapps.core.ofp import Flow
-from nvapps.core.reconcile import Piece
+from nvapps.core.reconcile import Desired, Piece
 
 
 class Pieces:
@@ -39,3 +41,18 @@ class Pieces:
     def next_round(self) -> None:
         """A round is over: pieces it did not use are forgotten after the next one."""
         self._last, self._this = self._this, {}
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service's flows as pure functions: what it reads of the model and the logical view (given its
+    previous reading, whose unchanged parts it may keep), and one chassis's desired state from that."""
+
+    app: pipeline.AppId
+    read: Callable[[Any, Any, Any], Any]               # (model, view, previous reading or None) -> reading
+    flows: Callable[[Any, Any, Pieces], Desired]       # (chassis, reading, pieces) -> desired
+
+
+def the_view(model: Any, view: Any, previous: Any) -> Any:
+    """A service that reads nothing but the logical view."""
+    return view

@@ -23,7 +23,7 @@ from nvapps.core.events import (
     EventModelChanged,
     EventPacketIn,
 )
-from nvapps.core.pieces import Pieces
+from nvapps.core.pieces import Pieces, Service
 from nvapps.core.reconcile import Desired
 from nvapps.core.sync import FlowSync
 from nvapps.core.topology import Chassis, fabric
@@ -36,15 +36,22 @@ STARTUP_GRACE = 10.0  # seconds after start when registered chassis not connecte
 
 
 class ServiceApp(app_manager.OSKenApp):
-    """One nvapps service: subclasses set APP_ID and implement snapshot() and desired()."""
+    """One nvapps service: subclasses set SERVICE, the pure functions that compute their flows."""
 
+    SERVICE: ClassVar[Service]
     APP_ID: ClassVar[pipeline.AppId]
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "SERVICE" in cls.__dict__:
+            cls.APP_ID = cls.SERVICE.app
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._wake = hub.Event()
         self._reconnected: set[str] = set()
-        self.pieces = Pieces(self.APP_ID)       # flows kept between rounds (desired() may build with them)
+        self.pieces = Pieces(self.APP_ID)       # flows kept between rounds
+        self.reading: Any = None                # what this round's flows were computed from
 
     def start(self):
         thread = super().start()
@@ -59,12 +66,13 @@ class ServiceApp(app_manager.OSKenApp):
     # ---- what a service implements ----
 
     def snapshot(self) -> Any:
-        """What desired() needs from the model, read once per sync round."""
-        raise NotImplementedError
+        """What desired() reads, once per sync round: the service's reading of the model and the view."""
+        self.reading = self.SERVICE.read(self.model, self.view(), self.reading)
+        return self.reading
 
     def desired(self, chassis: Chassis, snapshot: Any) -> Desired:
         """This service's flows and groups on `chassis`."""
-        raise NotImplementedError
+        return self.SERVICE.flows(chassis, snapshot, self.pieces)
 
     def relevant(self, changes: list) -> bool:
         """Whether model changes can alter this service's flows (default: any change)."""

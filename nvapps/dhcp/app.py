@@ -5,12 +5,10 @@ from os_ken.base import app_manager
 
 from nvapps import pipeline
 from nvapps.core.events import EventPacketIn
-from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
-from nvapps.dhcp.flows import chassis_dhcp, lease_for
+from nvapps.dhcp import flows
 from nvapps.dhcp.server import parse_request, reply
-from nvapps.l2.flows import BoundPort
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -22,30 +20,21 @@ REQUEST_RATE_PPS = 50    # DHCP requests the controller takes per second and swi
 class DhcpApp(ServiceApp):
     """DHCP at the edge: each switch sends its ports' requests here; answers go straight back to the port."""
 
-    APP_ID = pipeline.AppId.DHCP
-
-    def snapshot(self) -> list[BoundPort]:
-        """Bound ports and subnets; kept, so packet-ins are answered without recomputing them."""
-        self._subnets = {s.id: s for s in self.model.subnets()}
-        self._bound = self.view().bound
-        return self._bound
-
-    def desired(self, chassis: Chassis, snapshot: list[BoundPort]) -> Desired:
-        return Desired.build(self.APP_ID, chassis_dhcp(chassis.name, snapshot, self._subnets))
+    SERVICE = flows.SERVICE
 
     def setup(self, chassis: Chassis) -> None:
         self.core.ensure_meter(chassis, pipeline.app_meter(self.APP_ID), REQUEST_RATE_PPS)
 
     def packet_in(self, ev: EventPacketIn) -> None:
         request = parse_request(ev.data)
-        if request is None:
+        if request is None or self.reading is None:
             return
-        port = next((b.port for b in self._bound
-                     if b.location.chassis == ev.chassis.name and b.location.ofport == ev.in_port), None)
+        view: flows.DhcpView = self.reading
+        port = next((b.port for b in view.local.get(ev.chassis.name, ()) if b.location.ofport == ev.in_port), None)
         network = self.model.find("network", port.network_id) if port is not None else None
         if network is None:
             return
-        lease = lease_for(port, network, self._subnets, self.model.ports())
+        lease = flows.lease_for(port, network, view.subnets, self.model.ports())
         answer = reply(request, lease) if lease is not None else None
         if answer is not None:
             self.core.packet_out(ev.chassis, ev.in_port, answer)

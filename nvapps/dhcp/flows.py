@@ -1,15 +1,25 @@
 """Pure functions: which DHCP requests a chassis sends to the controller, and each port's lease."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import netaddr
 
 from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
+from nvapps.core.pieces import Pieces, Service
+from nvapps.core.reconcile import Desired
+from nvapps.core.topology import Chassis
 from nvapps.dhcp.server import Lease
 from nvapps.l2.flows import BoundPort
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
+from nvapps.model.service import Model
 from nvapps.pipeline import Priority, Reg, Table
+
+if TYPE_CHECKING:
+    from nvapps.view import LogicalView
 
 DHCP_REQUEST = dict(eth_type=0x0800, ip_proto=17, udp_src=68, udp_dst=67)
 
@@ -23,11 +33,34 @@ def served_subnet(port: Port, subnets: dict[str, Subnet]) -> tuple[str, Subnet] 
     return None
 
 
-def chassis_dhcp(here: str, bound: list[BoundPort], subnets: dict[str, Subnet]) -> list[Flow]:
-    """One flow per local port served by DHCP: its requests go to the controller, rate-limited."""
+@dataclass(frozen=True)
+class DhcpView:
+    """Bound ports by chassis and the subnets: what the flows and the leases are computed from."""
+
+    local: dict[str, tuple[BoundPort, ...]]
+    subnets: dict[str, Subnet]
+
+
+def dhcp_view(model: Model, view: "LogicalView", previous: DhcpView | None) -> DhcpView:
+    return DhcpView(view.local, {s.id: s for s in model.subnets()})
+
+
+def chassis_dhcp(here: Chassis, view: DhcpView, pieces: Pieces | None = None) -> Desired:
+    """One flow per local port served by DHCP: its requests go to the controller, rate-limited (a piece per
+    port, keyed by the port and its subnets)."""
+    pieces = pieces or Pieces(pipeline.AppId.DHCP)
+    out = {}
+    for b in view.local.get(here.name, ()):
+        subnets = tuple(view.subnets.get(ip["subnet_id"]) for ip in b.port.fixed_ips or [])
+        out[b.port.id] = pieces.get((b, subnets), lambda b=b: _request_flows(b, view.subnets))
+    return Desired(out)
+
+
+def _request_flows(b: BoundPort, subnets: dict[str, Subnet]) -> list[Flow]:
+    if served_subnet(b.port, subnets) is None:
+        return []
     return [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**{Reg.IN_PORT: b.port.key}, **DHCP_REQUEST),
-                 actions=(ofp.PUNT,), meter=pipeline.app_meter(pipeline.AppId.DHCP))
-            for b in bound if b.location.chassis == here and served_subnet(b.port, subnets)]
+                 actions=(ofp.PUNT,), meter=pipeline.app_meter(pipeline.AppId.DHCP))]
 
 
 def lease_for(port: Port, network: Network, subnets: dict[str, Subnet], ports: list[Port]) -> Lease | None:
@@ -44,3 +77,6 @@ def lease_for(port: Port, network: Network, subnets: dict[str, Subnet], ports: l
                    if netaddr.IPNetwork(r["destination"]).version == 4)
     return Lease(port.mac_address, ip, sub.cidr, sub.gateway_ip, tuple(sub.dns_nameservers), routes, network.mtu,
                  server_mac)
+
+
+SERVICE = Service(pipeline.AppId.DHCP, dhcp_view, chassis_dhcp)

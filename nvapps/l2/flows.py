@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
-from nvapps.core.pieces import Pieces
+from nvapps.core.pieces import Pieces, Service, the_view
 from nvapps.core.reconcile import Desired
 from nvapps.core.topology import Chassis, Location, locate
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port
@@ -223,3 +223,6 @@ def _flood_group(key: int, local: list[BoundPort], remote: list[int]) -> ofp.Gro
     buckets += [ofp.Bucket((_to_port(pipeline.REMOTE_PORT_KEY), ofp.SetField(Reg.REMOTE_CHASSIS, ip),
                             ofp.Resubmit(Table.ACL_TO_VM))) for ip in remote]
     return ofp.Group(flood_group_id(key), "all", tuple(buckets))
+
+
+SERVICE = Service(pipeline.AppId.L2, the_view, chassis_l2)

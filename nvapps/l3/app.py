@@ -8,12 +8,10 @@ from os_ken.base import app_manager
 
 from nvapps import pipeline
 from nvapps.core.events import EventPacketIn
-from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
-from nvapps.l3.flows import chassis_l3
+from nvapps.l3 import flows
 from nvapps.l3.icmp import NET_UNREACHABLE, TIME_EXCEEDED, icmp_error, ipv4_header
-from nvapps.view import LogicalView
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -27,23 +25,15 @@ PUNT_RATE_PPS = 100    # ICMP errors the controller answers per second and switc
 class L3App(ServiceApp):
     """Tenant routers: a VRF each, routed on the chassis where packets enter."""
 
-    APP_ID = pipeline.AppId.L3
-
-    def snapshot(self) -> LogicalView:
-        view = self.view()
-        self._views = {v.router.key: v for v in view.routers}
-        return view
-
-    def desired(self, chassis: Chassis, snapshot: LogicalView) -> Desired:
-        return Desired.build(self.APP_ID, chassis_l3(chassis.name, snapshot.routers, snapshot.bound,
-                                                     snapshot.presence.routers_on(chassis.name)))
+    SERVICE = flows.SERVICE
 
     def setup(self, chassis: Chassis) -> None:
         self.core.ensure_meter(chassis, pipeline.app_meter(self.APP_ID), PUNT_RATE_PPS)
 
     def packet_in(self, ev: EventPacketIn) -> None:
         """TTL 1 -> time exceeded, else (no route) -> net unreachable, from the interface facing the sender."""
-        view = self._views.get(ev.metadata & ~pipeline.ROUTER_METADATA)
+        key = ev.metadata & ~pipeline.ROUTER_METADATA
+        view = next((v for v in self.reading.routers if v.router.key == key), None) if self.reading else None
         if view is None or not view.interfaces:
             return
         header = ipv4_header(ev.data)

@@ -10,18 +10,26 @@ L3_NEIGHBOR hands them to the NAT stage; elsewhere they go to that chassis un-ro
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import netaddr
 
 from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
+from nvapps.core.pieces import Pieces, Service, the_view
+from nvapps.core.reconcile import Desired
+from nvapps.core.topology import Chassis
 from nvapps.l2.flows import BoundPort
 from nvapps.l3.gateways import Gateway
 from nvapps.model.network import ROUTER_INTERFACE, Port, Subnet
 from nvapps.model.router import Router
 from nvapps.pipeline import Priority, Reg, Table
+
+if TYPE_CHECKING:
+    from nvapps.view import LogicalView
 
 IPV4 = 0x0800
 ICMP = 1
@@ -60,14 +68,16 @@ def router_views(routers: list[Router], ports: list[Port], subnets: list[Subnet]
                  network_keys: dict[str, int], gateways: dict[str, Gateway] | None = None) -> list[RouterView]:
     """Each administratively up router with its interfaces on IPv4 subnets of up networks, and its gateway."""
     by_id = {s.id: s for s in subnets}
+    ports_of: dict[str, list[Port]] = defaultdict(list)
+    for port in ports:
+        if port.device_owner == ROUTER_INTERFACE:
+            ports_of[port.device_id].append(port)
     views = []
     for router in routers:
         if not router.admin_state_up:
             continue
         interfaces = []
-        for port in ports:
-            if port.device_id != router.id or port.device_owner != ROUTER_INTERFACE:
-                continue
+        for port in ports_of.get(router.id, ()):
             for ip in port.fixed_ips or []:
                 sub = by_id.get(ip["subnet_id"])
                 if sub is not None and sub.ip_version == 4 and port.network_id in network_keys:
@@ -76,17 +86,27 @@ def router_views(routers: list[Router], ports: list[Port], subnets: list[Subnet]
     return views
 
 
-def chassis_l3(here: str, views: list[RouterView], bound: list[BoundPort], routers: frozenset[str]) -> list[Flow]:
-    """The flows of the `routers` (ids) chassis `here` must know (nvapps.presence)."""
-    flows: list[Flow] = []
-    for view in views:
-        if view.router.id in routers:
-            flows += router_flows(view, bound, here)
-    return flows
+def chassis_l3(here: Chassis, view: "LogicalView", pieces: Pieces | None = None) -> Desired:
+    """The flows of the routers chassis `here` must know (nvapps.presence), in pieces: each router's own
+    (which differ only on its gateway chassis), and per interface its next hops, the ports of its network."""
+    pieces = pieces or Pieces(pipeline.AppId.L3)
+    known = view.presence.routers_on(here.name)
+    out = {}
+    for rv in view.routers:
+        if rv.router.id not in known:
+            continue
+        gateway_here = rv.gateway is not None and rv.gateway.chassis == here.name
+        out["router", rv.router.id] = pieces.get(("router", rv, gateway_here),
+                                                 lambda rv=rv: router_flows(rv, here.name))
+        for i in rv.interfaces:
+            members = view.members_of(i.network_key)
+            out["neighbors", rv.router.id, i] = pieces.get(("neighbors", rv.metadata, i, members),
+                                                           lambda rv=rv, i=i, m=members: _neighbors(rv, i, m.ports))
+    return Desired(out)
 
 
-def router_flows(view: RouterView, bound: list[BoundPort], here: str) -> list[Flow]:
-    """One router's flows on chassis `here`."""
+def router_flows(view: RouterView, here: str) -> list[Flow]:
+    """One router's own flows on chassis `here` (its next hops are _neighbors())."""
     meta = view.metadata
     vrf = dict(metadata=meta)
     flows = [
@@ -108,16 +128,14 @@ def router_flows(view: RouterView, bound: list[BoundPort], here: str) -> list[Fl
                               match(**vrf, eth_type=IPV4, **_to(dest)),
                               actions=(ofp.DecTtl(), ofp.SetField(Reg.NEXT_HOP, _int(route["nexthop"]))),
                               goto=Table.L3_NEIGHBOR))
-    flows += _gateway_flows(view, outside, here)
-    for i in view.interfaces:
-        cidr = netaddr.IPNetwork(i.subnet.cidr)
-        for b in bound:
-            if b.network_key != i.network_key:
-                continue
-            for ip in b.port.ip_addresses:
-                if ":" not in ip and netaddr.IPAddress(ip) in cidr:
-                    flows.append(_neighbor(meta, i, b.port, ip))
-    return flows
+    return flows + _gateway_flows(view, outside, here)
+
+
+def _neighbors(view: RouterView, i: Interface, ports: tuple[BoundPort, ...]) -> list[Flow]:
+    """The next hops behind interface `i`: the addresses of its network's ports on its subnet."""
+    cidr = netaddr.IPNetwork(i.subnet.cidr)
+    return [_neighbor(view.metadata, i, b.port, ip) for b in ports for ip in b.port.ip_addresses
+            if ":" not in ip and netaddr.IPAddress(ip) in cidr]
 
 
 def _interface_flows(view: RouterView, i: Interface) -> list[Flow]:
@@ -213,3 +231,6 @@ def _neighbor(meta: int, i: Interface, port: Port, ip: str) -> Flow:
 def _int(ip: str) -> int:
     """An IPv4 address as the integer a register holds."""
     return int(netaddr.IPAddress(ip))
+
+
+SERVICE = Service(pipeline.AppId.L3, the_view, chassis_l3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import netaddr
 from os_ken.base import app_manager
@@ -15,12 +15,12 @@ from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.app import SwitchError
 from nvapps.core.events import EventPacketIn
-from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import ARP
 from nvapps.model.base import Change
-from nvapps.nat.flows import PROTOCOLS, External, Floating, NatRouter, chassis_nat
+from nvapps.nat import flows
+from nvapps.nat.flows import PROTOCOLS
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -46,48 +46,15 @@ class Flush:
     port: int | None = None
 
 
-@dataclass
-class NatView:
-    """Routers with gateways, external networks, and the conntrack flushes this round owes."""
-
-    routers: list[NatRouter]
-    externals: list[External]
-    flushes: list[Flush] = field(default_factory=list)
-
-
 class NatApp(ServiceApp):
     """The provider edge: each router meets its external network on one gateway chassis."""
 
-    APP_ID = pipeline.AppId.NAT
+    SERVICE = flows.SERVICE
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._flushes: list[Flush] = []
+        self._owed: dict[str, list[Flush]] = defaultdict(list)     # conntrack flushes by chassis, until synced
         self._announced: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
-        self._view = NatView([], [])
-
-    def snapshot(self) -> NatView:
-        model = self.model
-        view = self.view()
-        forwards = defaultdict(list)
-        for pf in model.list("port_forwarding"):
-            forwards[pf.floatingip_id].append(pf)
-        floating = defaultdict(list)
-        for fip in model.list("floatingip"):
-            if fip.router_id and (fip.port_id or forwards[fip.id]):
-                floating[fip.router_id].append(Floating(fip.floating_ip_address,
-                                                        fip.fixed_ip_address if fip.port_id else None,
-                                                        tuple(forwards[fip.id])))
-        nat_routers = [NatRouter(v, tuple(floating[v.router.id]))
-                       for v in view.routers if v.gateway is not None]
-        externals = [External(n.key, n.physical_network) for n in model.networks()
-                     if n.external and n.physical_network and n.admin_state_up]
-        flushes, self._flushes = self._flushes, []
-        self._view = NatView(nat_routers, externals, flushes)
-        return self._view
-
-    def desired(self, chassis: Chassis, snapshot: NatView) -> Desired:
-        return Desired.build(self.APP_ID, chassis_nat(chassis, snapshot.routers, snapshot.externals))
 
     def relevant(self, changes: list) -> bool:
         return any(c.kind in KINDS for c in changes)
@@ -114,16 +81,18 @@ class NatApp(ServiceApp):
                    port: int | None = None) -> None:
         net, router = self.model.find("network", network_id), self.model.find("router", router_id)
         if net is not None and router is not None:
-            self._flushes.append(Flush(net.physical_network, pipeline.router_zone(router.key), address, ip_proto,
-                                       port))
+            flush = Flush(net.physical_network, pipeline.router_zone(router.key), address, ip_proto, port)
+            for chassis in {u.chassis for u in self.core.uplinks if u.physnet == net.physical_network}:
+                self._owed[chassis].append(flush)
 
-    def synced(self, chassis: Chassis, snapshot: NatView) -> None:
+    def synced(self, chassis: Chassis, snapshot: flows.NatView) -> None:
         """Clear the connections of removed floating addresses (again a moment later: until the datapath
         has revalidated its cached flows, a packet in flight may commit the old translation once more);
-        announce addresses newly active here."""
-        flushes = [f for f in snapshot.flushes if f.physnet in chassis.uplinks]
+        announce addresses newly active here. Flushes owed to a chassis wait until it holds the flows."""
+        flushes = self._owed.pop(chassis.name, [])
         if flushes:
-            self._flush(chassis, flushes)
+            if not self._flush(chassis, flushes):
+                self._owed[chassis.name][:0] = flushes       # the switch went away: when it is back
             hub.spawn_after(FLUSH_AGAIN_AFTER, self._flush, chassis, flushes)
         active = {}
         for r in snapshot.routers:
@@ -138,8 +107,8 @@ class NatApp(ServiceApp):
                 self.core.packet_out(chassis, ofport, arp_request(gw.port.mac_address, ip, ip))
         self._announced[chassis.name] = set(active)
 
-    def _flush(self, chassis: Chassis, flushes: list[Flush]) -> None:
-        """Connections to each address, and from it (1:1 only), in its router's zone."""
+    def _flush(self, chassis: Chassis, flushes: list[Flush]) -> bool:
+        """Connections to each address, and from it (1:1 only), in its router's zone; whether it worked."""
         try:
             for f in flushes:
                 self.core.ct_flush(chassis, f.zone, ofp.CtTuple(dst=f.address, dst_port=f.port), ip_proto=f.ip_proto)
@@ -147,6 +116,8 @@ class NatApp(ServiceApp):
                     self.core.ct_flush(chassis, f.zone, reply=ofp.CtTuple(dst=f.address))
         except SwitchError as exc:
             LOG.warning("clearing connections on %s failed: %s", chassis.name, exc)
+            return False
+        return True
 
     def packet_in(self, ev: EventPacketIn) -> None:
         """A packet routed out to a next hop whose MAC is unknown: ask for it on the uplink (the reply
@@ -155,7 +126,7 @@ class NatApp(ServiceApp):
         frame = packet.Packet(ev.data).get_protocol(ethernet.ethernet)
         if not hop or frame is None:
             return
-        for r in self._view.routers:
+        for r in self.reading.routers if self.reading else ():
             gw = r.view.gateway
             if gw.port.mac_address == frame.src and gw.chassis == ev.chassis.name:
                 ofport = ev.chassis.uplink_ofport(gw.physnet)

@@ -10,18 +10,26 @@ the packet to the controller, which asks for it.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import netaddr
 
 from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
+from nvapps.core.pieces import Pieces, Service
+from nvapps.core.reconcile import Desired
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import ARP, ARP_REQUEST, arp_reply
 from nvapps.l3.flows import IPV4, RouterView
 from nvapps.model.port_forwarding import PortForwarding
+from nvapps.model.service import Model
 from nvapps.pipeline import Priority, Reg, Table
+
+if TYPE_CHECKING:
+    from nvapps.view import LogicalView
 
 MAC_BINDING_IDLE_TIMEOUT = 300
 UNRESOLVED = "00:00:00:00:00:00"
@@ -59,18 +67,45 @@ class External:
     physnet: str
 
 
-def chassis_nat(here: Chassis, routers: list[NatRouter], externals: list[External]) -> list[Flow]:
+@dataclass(frozen=True)
+class NatView:
+    """Routers with gateways, and the external networks."""
+
+    routers: list[NatRouter]
+    externals: list[External]
+
+
+def nat_view(model: Model, view: "LogicalView", previous: NatView | None) -> NatView:
+    """Each router with a gateway and its floating IPs (with their forwarded ports), and the up external
+    networks on physical networks."""
+    forwards = defaultdict(list)
+    for pf in model.list("port_forwarding"):
+        forwards[pf.floatingip_id].append(pf)
+    floating = defaultdict(list)
+    for fip in model.list("floatingip"):
+        if fip.router_id and (fip.port_id or forwards[fip.id]):
+            floating[fip.router_id].append(Floating(fip.floating_ip_address,
+                                                    fip.fixed_ip_address if fip.port_id else None,
+                                                    tuple(forwards[fip.id])))
+    routers = [NatRouter(v, tuple(floating[v.router.id])) for v in view.routers if v.gateway is not None]
+    externals = [External(n.key, n.physical_network) for n in model.networks()
+                 if n.external and n.physical_network and n.admin_state_up]
+    return NatView(routers, externals)
+
+
+def chassis_nat(here: Chassis, view: NatView, pieces: Pieces | None = None) -> Desired:
     """The uplink flows of every external network with an uplink here, and the NAT flows of every router
-    whose gateway is active here."""
-    flows: list[Flow] = []
-    for ext in externals:
+    whose gateway is active here (a piece each)."""
+    pieces = pieces or Pieces(pipeline.AppId.NAT)
+    out = {}
+    for ext in view.externals:
         ofport = here.uplink_ofport(ext.physnet)
         if ofport is not None:
-            flows += uplink_flows(ext, ofport)
-    for r in routers:
+            out["uplink", ext.key] = pieces.get(("uplink", ext, ofport), lambda e=ext, o=ofport: uplink_flows(e, o))
+    for r in view.routers:
         if r.view.gateway.chassis == here.name:
-            flows += router_nat_flows(r)
-    return flows
+            out["router", r.view.router.id] = pieces.get(("router", r), lambda r=r: router_nat_flows(r))
+    return Desired(out)
 
 
 def uplink_flows(ext: External, ofport: int) -> list[Flow]:
@@ -151,3 +186,6 @@ def _floating_flows(r: NatRouter, f: Floating) -> list[Flow]:
 def _prefix(cidr: str) -> tuple[str, str]:
     net = netaddr.IPNetwork(cidr)
     return str(net.network), str(net.netmask)
+
+
+SERVICE = Service(pipeline.AppId.NAT, nat_view, chassis_nat)

@@ -8,12 +8,8 @@ from __future__ import annotations
 
 from os_ken.base import app_manager
 
-from nvapps import pipeline
-from nvapps.core.reconcile import Desired
 from nvapps.core.service import ServiceApp
-from nvapps.core.topology import Chassis
-from nvapps.overlay.flows import chassis_overlay
-from nvapps.view import LogicalView
+from nvapps.overlay import flows
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -23,11 +19,4 @@ app_manager.require_app("nvapps.l2.app")
 class OverlayApp(ServiceApp):
     """Tunnels between chassis: classification of what arrives, encapsulation of what leaves."""
 
-    APP_ID = pipeline.AppId.OVERLAY
-
-    def snapshot(self) -> LogicalView:
-        return self.view()
-
-    def desired(self, chassis: Chassis, snapshot: LogicalView) -> Desired:
-        return Desired.build(self.APP_ID, chassis_overlay(chassis, snapshot.presence.networks_on(chassis.name),
-                                                          list(snapshot.chassis.values())))
+    SERVICE = flows.SERVICE

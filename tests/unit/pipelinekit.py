@@ -17,11 +17,11 @@ def l2_of(view: LogicalView, here: Chassis) -> tuple[list[ofp.Flow], list[ofp.Gr
 
 
 def l3_of(view: LogicalView, here: Chassis) -> list[ofp.Flow]:
-    return chassis_l3(here.name, view.routers, view.bound, view.presence.routers_on(here.name))
+    return list(chassis_l3(here, view).flows.values())
 
 
 def overlay_of(view: LogicalView, here: Chassis) -> list[ofp.Flow]:
-    return chassis_overlay(here, view.presence.networks_on(here.name), list(view.chassis.values()))
+    return list(chassis_overlay(here, view).flows.values())
 
 
 def switch_of(view: LogicalView, here: Chassis, extra: list[ofp.Flow] = ()) -> FakeSwitch:

@@ -10,7 +10,7 @@ from nvapps.acl.port_security import port_security_flows
 from nvapps.acl.security_groups import merge_conjunctions
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
-from nvapps.core.topology import Location
+from nvapps.core.topology import Chassis, Location
 from nvapps.l2.flows import BoundPort
 from nvapps.model.network import Port
 from nvapps.model.security import NetworkAcl, SecurityGroup, SecurityGroupRule
@@ -55,6 +55,10 @@ def test_port_security_passes_own_and_paired_sources_and_drops_the_rest():
     assert port_security_flows(vm(4, "10.0.0.4", port_security_enabled=False)) == []
 
 
+def acl_flows(view: AclView) -> list[Flow]:
+    return list(chassis_acl(Chassis("s1", 1), view).flows.values())
+
+
 def view(ports: list[Port], groups: list[SecurityGroup], rules: list[SecurityGroupRule],
          acls: list[NetworkAcl] = ()) -> AclView:
     bound = [BoundPort(p, 1, Location("s1", p.key)) for p in ports]
@@ -69,14 +73,14 @@ EGRESS_ALL = SecurityGroupRule(id="r2", security_group_id="g", direction="egress
 def test_network_acls_run_by_position_and_deny_drops():
     acls = [NetworkAcl(id="a", network_id="n", position=20, action="deny", direction="ingress", protocol="icmp"),
             NetworkAcl(id="b", network_id="n", position=10, action="allow", direction="ingress", protocol="icmp")]
-    flows = [f for f in chassis_acl("s1", view([vm(1, "10.0.0.1")], [], [], acls)) if f.table == Table.NACL_TO_VM]
+    flows = [f for f in acl_flows(view([vm(1, "10.0.0.1")], [], [], acls)) if f.table == Table.NACL_TO_VM]
     allow = next(f for f in flows if f.goto == Table.SG_TO_VM_CT and f.match)
     deny = next(f for f in flows if f.goto is None)
     assert allow.priority > deny.priority > Priority.FALLBACK
 
 
 def test_every_acl_flow_goes_forward_and_ct_actions_match_ip():
-    flows = chassis_acl("s1", view([vm(1, "10.0.0.1", ["g"]), vm(2, "10.0.0.2", ["g"])], [DEFAULT],
+    flows = acl_flows(view([vm(1, "10.0.0.1", ["g"]), vm(2, "10.0.0.2", ["g"])], [DEFAULT],
                                    [FROM_MEMBERS, EGRESS_ALL]))
     assert all(f.goto is None or f.goto > f.table for f in flows)
     with_ct = [f for f in flows if any(isinstance(a, ofp.Ct) for a in f.actions)]
@@ -86,7 +90,7 @@ def test_every_acl_flow_goes_forward_and_ct_actions_match_ip():
 @pytest.mark.parametrize("secured", [True, False])
 def test_every_acl_table_a_flow_continues_into_has_a_catch_all(secured):
     port = vm(1, "10.0.0.1", ["g"] if secured else [], port_security_enabled=secured)
-    flows = chassis_acl("s1", view([port], [DEFAULT], [FROM_MEMBERS, EGRESS_ALL]))
+    flows = acl_flows(view([port], [DEFAULT], [FROM_MEMBERS, EGRESS_ALL]))
     acl_tables = {t for t in Table if Table.ACL_FROM_VM < t < Table.L2_CONTROL or Table.ACL_TO_VM < t < Table.EGRESS}
     targets = {f.goto for f in flows if f.goto in acl_tables}
     assert targets == {Table.NACL_FROM_VM, Table.NACL_TO_VM, Table.SG_FROM_VM_CT, Table.SG_TO_VM_CT,
@@ -99,7 +103,7 @@ def test_every_acl_table_a_flow_continues_into_has_a_catch_all(secured):
 def test_remote_group_flows_grow_with_members_not_their_square():
     def count(n: int) -> int:
         ports = [vm(k, f"10.0.{k // 250}.{k % 250 + 1}", ["g"]) for k in range(1, n + 1)]
-        return len(chassis_acl("s1", view(ports, [DEFAULT], [FROM_MEMBERS, EGRESS_ALL])))
+        return len(acl_flows(view(ports, [DEFAULT], [FROM_MEMBERS, EGRESS_ALL])))
 
     per_port = (count(20) - count(10)) / 10
     assert count(1000) == count(10) + 990 * per_port
@@ -110,7 +114,7 @@ def test_a_shared_address_carries_the_clauses_of_both_groups_in_one_flow():
     other = SecurityGroup(id="h", project_id="u", key=2)
     rule_h = SecurityGroupRule(id="r3", security_group_id="h", direction="ingress", remote_group_id="h")
     ports = [vm(1, "10.0.0.1", ["g"]), vm(2, "10.0.0.1", ["h"])]             # same address, two tenants
-    flows = chassis_acl("s1", view(ports, [DEFAULT, other], [FROM_MEMBERS, rule_h]))
+    flows = acl_flows(view(ports, [DEFAULT, other], [FROM_MEMBERS, rule_h]))
     clause = [f for f in flows if f.match == match(eth_type=0x0800, ipv4_src="10.0.0.1")]
     assert len(clause) == 1 and [(a.id, a.clause) for a in clause[0].actions] == [(6, 1), (10, 1)]
 

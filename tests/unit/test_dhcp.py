@@ -5,7 +5,7 @@ import netaddr
 from os_ken.lib.packet import dhcp, ethernet, ipv4, packet, udp
 
 from nvapps.core.topology import Chassis, Interface
-from nvapps.dhcp.flows import chassis_dhcp, lease_for
+from nvapps.dhcp.flows import DhcpView, chassis_dhcp, lease_for
 from nvapps.dhcp.server import ACK, DISCOVER, NAK, OFFER, REQUEST, Lease, parse_request, reply
 from nvapps.l2.flows import bound_ports
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
@@ -77,7 +77,9 @@ def test_only_local_ports_on_dhcp_subnets_are_punted_and_the_router_mac_serves()
                   device_owner=ROUTER_INTERFACE, fixed_ips=[{"subnet_id": "on", "ip_address": "10.0.2.1"}])]
     chs = {"hv1": Chassis("hv1", 1, {"e1": Interface("e1", 1), "e2": Interface("e2", 2)}),
            "hv2": Chassis("hv2", 2, {"e1": Interface("e1", 1)})}
-    flows = chassis_dhcp("hv1", bound_ports([net], ports, chs), subs)
+    bound = bound_ports([net], ports, chs)
+    local = {"hv1": tuple(b for b in bound if b.location.chassis == "hv1")}
+    flows = list(chassis_dhcp(chs["hv1"], DhcpView(local, subs)).flows.values())
     assert [dict((n, v) for n, v, _ in f.match)["reg14"] for f in flows] == [1]
     assert lease_for(ports[0], net, subs, ports).server_mac == "fa:16:3e:00:00:02"
     assert lease_for(ports[1], net, subs, ports) is None

@@ -11,7 +11,7 @@ from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.network import ROUTER_GATEWAY, ROUTER_INTERFACE, Network, Port, Subnet
 from nvapps.model.port_forwarding import PortForwarding
 from nvapps.model.router import Router
-from nvapps.nat.flows import External, Floating, NatRouter, chassis_nat
+from nvapps.nat.flows import External, Floating, NatRouter, NatView, chassis_nat
 from nvapps.view import build_view
 from tests.unit.fakeswitch import FakeSwitch
 from tests.unit.pipelinekit import switch_of
@@ -59,9 +59,9 @@ def switch(here: str, model, floating=(), chassis_map=None) -> FakeSwitch:
     nets, subs, routers, ports = model
     chs = chassis_map or {"hv1": chassis("hv1"), "hv2": chassis("hv2")}
     view = build_view(nets, ports, subs, routers, chs, UPLINKS)
-    nat = chassis_nat(chs[here], [NatRouter(v, tuple(floating)) for v in view.routers if v.gateway],
-                      [External(50, "physnet1")])
-    return switch_of(view, chs[here], nat)
+    nat = chassis_nat(chs[here], NatView([NatRouter(v, tuple(floating)) for v in view.routers if v.gateway],
+                                         [External(50, "physnet1")]))
+    return switch_of(view, chs[here], list(nat.flows.values()))
 
 
 def from_host(dst: str, **extra) -> dict:
