@@ -61,8 +61,23 @@ class ChassisNode(Host):
                  "--", "add-port", "br-phy", underlay.name,
                  "--", "set", "interface", "br-phy", f"mtu_request={UNDERLAY_MTU}"]
         self.vsctl(*args)
-        self.cmd(f"ip addr add {self.tunnel_ip}/{UNDERLAY_PREFIX} dev br-phy && ip link set br-phy up")
+        self._underlay_address()
         return {}
+
+    def restart_vswitchd(self) -> None:
+        """Kill this chassis's ovs-vswitchd and start it again: its bridges come back from the database with
+        no flows, groups or meters (the controller must restore them); br-phy gets its address back."""
+        pid = self._daemons.pop()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._daemon("ovs-vswitchd", f"unix:{self.rundir / 'db.sock'}")
+        self.vsctl("--timeout=10", "wait-until", "interface", "br-phy")
+        self._underlay_address()
+
+    def _underlay_address(self) -> None:
+        self.cmd(f"ip addr replace {self.tunnel_ip}/{UNDERLAY_PREFIX} dev br-phy && ip link set br-phy up")
 
     def connect_controller(self, of_port: int) -> None:
         """Relay a Unix socket to the controller's OpenFlow port on loopback, and point the bridge at it."""

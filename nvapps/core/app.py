@@ -50,6 +50,8 @@ class SwitchStats:
     packet_ins: int = 0
     errors: int = 0
     last_sync: dict = field(default_factory=dict)   # last reconcile per app: flow/group mods sent
+    generation: dict = field(default_factory=dict)  # per app: (model, topology) generations its flows are from
+    interfaces_at: int = 0                          # the topology generation when the interfaces last changed
     flows: dict = field(default_factory=dict)       # static flows each app holds on the switch now
 
 
@@ -77,6 +79,7 @@ class CoreApp(app_manager.OSKenApp):
         self.generation = 0     # +1 whenever a chassis or one of its interfaces comes, goes or changes
         self.datapaths: dict[int, Datapath] = {}
         self.stats: dict[int, SwitchStats] = {}
+        self.services: set[str] = set()     # the service apps loaded (names as in SwitchStats)
         self._names = config.chassis_names()
         self._trunks = frozenset(config.settings().trunk_interfaces)
         self.uplinks = config.uplinks()
@@ -127,6 +130,7 @@ class CoreApp(app_manager.OSKenApp):
                 chassis.interfaces[p.name.decode()] = _interface(p)
         self.chassis[name] = chassis
         self.generation += 1
+        self.stats[dp.id].interfaces_at = self.generation
         LOG.info("chassis %s (dpid %#x) connected with %d interfaces", name, dp.id, len(chassis.interfaces))
         hub.spawn(self._bring_up, chassis)
 
@@ -146,6 +150,7 @@ class CoreApp(app_manager.OSKenApp):
         else:
             chassis.interfaces[name] = _interface(msg.desc)
         self.generation += 1
+        self.stats[chassis.dpid].interfaces_at = self.generation
         LOG.info("chassis %s: interface %s %s", chassis.name, name,
                  "deleted" if msg.reason == msg.datapath.ofproto.OFPPR_DELETE else "added/changed")
         self.send_event_to_observers(EventInterfacesChanged(chassis))

@@ -59,6 +59,7 @@ class ServiceApp(app_manager.OSKenApp):
         models = app_manager.lookup_service_brick("nvmodel")
         self.model, self._views = models.model, models.views
         self.sync = FlowSync(self.APP_ID, self.core)
+        self.core.services.add(self.APP_ID.name.lower())
         self.threads.append(hub.spawn(self._sync_loop))
         hub.spawn_after(STARTUP_GRACE, self._wake.set)     # gateways of chassis still away move then
         return thread
@@ -136,6 +137,7 @@ class ServiceApp(app_manager.OSKenApp):
             self._wake.wait()
             self._wake.clear()
             reconnected, self._reconnected = self._reconnected, set()
+            generation = (self.model.generation, self.core.generation)
             try:
                 snap = self.snapshot()
             except Exception:
@@ -151,6 +153,7 @@ class ServiceApp(app_manager.OSKenApp):
                     else:
                         self.sync.update(chassis, desired)
                     self.synced(chassis, snap)
+                    self.core.stats[chassis.dpid].generation[self.APP_ID.name.lower()] = generation
                 except SwitchError as exc:
                     failed = True
                     LOG.error("%s: syncing %s failed: %s", self.name, chassis.name, exc)

@@ -108,3 +108,13 @@ class Controller:
                 return found
             time.sleep(0.2)
         raise TimeoutError(f"chassis {names} did not connect; see {self.log_path}")
+
+    def wait_ports(self, ids: list[str], timeout: float = 30.0) -> None:
+        """Until every port of `ids` is ACTIVE: its flows are installed on its chassis by every app."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pending = [p["id"] for p in self.client.list("port") if p["id"] in ids and p["status"] != "ACTIVE"]
+            if not pending:
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"ports {pending} did not become ACTIVE; see {self.log_path}")

@@ -169,6 +169,7 @@ def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, re
         net = start_net(topo, controller.of_port)
         tenants = create_tenants(controller.client, topo)
         controller.wait_chassis(switches)
+        controller.wait_ports([p["id"] for t in tenants.values() for p in t.ports.values()])
         yield Lab(controller, net, topo, tenants)
     finally:
         if net is not None:

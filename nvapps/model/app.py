@@ -10,6 +10,7 @@ from os_ken.controller.handler import set_ev_cls
 
 from nvapps import config
 from nvapps.core.events import EventChassisUp, EventModelChanged
+from nvapps.model.base import Change
 from nvapps.model.errors import ModelError
 from nvapps.model.network import TenantNetworks
 from nvapps.model.service import Model
@@ -34,8 +35,18 @@ class ModelApp(app_manager.OSKenApp):
             raise config.ConfigError(f"cannot open database {settings.db_path}: {exc}") from None
         self.model = Model(self.store, settings.default_project,
                            TenantNetworks(settings.tenant_network_type, settings.underlay_mtu))
-        self.model.subscribe(lambda changes: self.send_event_to_observers(EventModelChanged(changes)))
+        self.model.subscribe(self._committed)
         self.views = Views(self.model)
+        self.port_changed: dict[str, int] = {}     # port id -> the model generation of its last change
+
+    def _committed(self, changes: list[Change]) -> None:
+        for c in changes:
+            if c.kind == "port":
+                if c.new is None:
+                    self.port_changed.pop(c.old.id, None)
+                else:
+                    self.port_changed[c.new.id] = self.model.generation
+        self.send_event_to_observers(EventModelChanged(changes))
 
     def close(self) -> None:
         self.store.close()

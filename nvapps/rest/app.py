@@ -34,7 +34,8 @@ class RestApp(app_manager.OSKenApp):
 
     def start(self):
         thread = super().start()
-        self.model: Model = app_manager.lookup_service_brick("nvmodel").model
+        self._models = app_manager.lookup_service_brick("nvmodel")
+        self.model: Model = self._models.model
         self.api = RestAPI(self.model, self._authenticator, self._live_status)
         try:
             serve_forever = server.serve(self._listen, self.api)
@@ -49,13 +50,23 @@ class RestApp(app_manager.OSKenApp):
         return app_manager.lookup_service_brick("nvcore")
 
     def _live_status(self, obj: Resource) -> dict:
-        """A port is ACTIVE while its bound interface exists on a connected chassis; a chassis shows its switch."""
+        """A chassis shows its switch; a port is ACTIVE once its bound interface exists on a connected chassis
+        and every service has installed there the flows of the port as it is now (BUILD until then), else DOWN
+        (unbound, no such interface, the chassis away, or administratively down)."""
         core = self._core()
         if core is None:
             return {}
         if isinstance(obj, Port):
             loc = locate(obj.host_id, obj.interface_name, core.chassis)
-            return {"status": "ACTIVE" if obj.admin_state_up and loc is not None else "DOWN"}
+            if not obj.admin_state_up or loc is None:
+                return {"status": "DOWN"}
+            stats = core.stats.get(core.chassis[loc.chassis].dpid)
+            if stats is None:
+                return {"status": "BUILD"}
+            changed = (self._models.port_changed.get(obj.id, 0), stats.interfaces_at)
+            installed = all(model >= changed[0] and topology >= changed[1]
+                            for model, topology in (stats.generation.get(app, (-1, -1)) for app in core.services))
+            return {"status": "ACTIVE" if installed else "BUILD"}
         if isinstance(obj, RegisteredChassis):
             return self._switch_status(core, core.chassis.get(obj.name))
         return {}

@@ -177,13 +177,20 @@ def test_a_port_bound_before_its_interface_exists_works_when_it_appears_and_stop
         link = lab.net.addLink(host, s1, port2=9)
         host.configDefault(ip=f"{ip}/24", mac=mac)
         s1.attach(link.intf2)
+
+        def active():
+            """the port turned ACTIVE"""
+            return lab.api.get("port", port["id"])["status"] == "ACTIVE"
+        eventually(active, interval=0.02)
+        s1_status = next(c for c in lab.api.chassis() if c["name"] == "s1")
+        in_port = f"in_port={next(i['ofport'] for i in s1_status['interfaces'] if i['name'] == 's1-eth9')}"
+        assert any(in_port == f.match.split(",")[0] for f in dump_flows("s1"))    # ACTIVE: its flows are in
         assert wait_ping(a1, ip) < 15
-        assert lab.api.get("port", port["id"])["status"] == "ACTIVE"
         s1.detach(link.intf2)
 
         def gone():
             """the port's classify flow left s1"""
-            return not any("in_port=9" in f.match for f in dump_flows("s1"))
+            return not any(in_port == f.match.split(",")[0] for f in dump_flows("s1"))
         eventually(gone)
         assert ping(a1, ip, count=2) == 0
         assert lab.api.get("port", port["id"])["status"] == "DOWN"

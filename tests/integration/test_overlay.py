@@ -17,10 +17,10 @@ import netaddr
 from contextlib import ExitStack
 
 from nvapps.lab.net import capture, dhcp_lease, ping, tcp_reaches, wait_ping
-from nvapps.lab.ovs import dump_flows
+from nvapps.lab.ovs import dump_flows, dump_groups
 from nvapps.lab.reach import MARKED, MARKED_SIZE
 from nvapps.lab.scenarios import create_external
-from nvapps.pipeline import Table
+from nvapps.pipeline import COOKIE_LEARNED, Table
 from tests.integration.overlaykit import SETTLE, chassis_status, key, tunnel_type, tunnelled, underlay, wait_until
 from topologies.tenants import GATEWAY_PORT, INTERNET_HOST, host_ip, legacy_ip, tunnel_ip
 
@@ -189,3 +189,22 @@ def test_a_host_that_moves_to_another_chassis_is_reached_there_and_its_old_flows
         new_ofport = next(i["ofport"] for i in chassis_status(lab)["hv2"]["interfaces"] if i["name"] == new_port)
         assert [f for f in dump_flows(lab.bridge("hv2")) if f"in_port={new_ofport}" in f.match]
     wait_ping(lab.host("a11"), host_ip(3, 1))
+
+
+def test_a_restarted_vswitchd_gets_its_whole_pipeline_back_without_a_controller_restart(lab):
+    hv2 = lab.host("hv2")
+
+    def static() -> list[tuple]:
+        return sorted((f.cookie, f.table, f.priority, f.match) for f in dump_flows(lab.bridge("hv2"))
+                      if not f.cookie & COOKIE_LEARNED)
+
+    before, groups = static(), dump_groups(lab.bridge("hv2"))
+    assert len(before) > 50
+    hv2.restart_vswitchd()
+    wait_ping(lab.host("a11"), host_ip(2, 1))         # across chassis, into the restarted one
+    wait_ping(lab.host("a22"), host_ip(1, 1))         # routed, out of it
+    assert tcp_reaches(lab.host("a11"), lab.host("a12"), host_ip(2, 1), 5006)
+    wait_until(lambda: static() == before)
+    synced = chassis_status(lab)["hv2"]["last_sync"]      # each app found nothing there and sent it all
+    assert all(s["flow_mods"] == s["flows"] for s in synced.values()) and synced["l2"]["flows"], synced
+    assert sorted(dump_groups(lab.bridge("hv2"))) == sorted(groups)
