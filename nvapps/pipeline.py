@@ -20,6 +20,7 @@ class Table(IntEnum):
     SG_FROM_VM_STATE = 13  # replies and related pass, invalid and blocked drop, the rest -> rules
     SG_FROM_VM_RULES = 14  # egress rules: allowed -> commit; else drop (established: marked blocked)
     SG_FROM_VM_COMMIT = 15  # new connections committed to conntrack
+    LB_FROM_VM = 16       # 16-19: load balancers, from the VM: new connections to a VIP -> a member (before L2)
     L2_CONTROL = 20       # the edge control plane: ARP answered in flows, DHCP to the controller
     L2_LEARN = 21         # learn() unknown source MACs
     L2_LOOKUP = 22        # destination MAC -> logical out-port, or flood
@@ -36,7 +37,8 @@ class Table(IntEnum):
     NAT_EGRESS = 44       # gateway MAC as source, the next hop's MAC from the bindings
     NAT_MAC_BINDING = 45  # flows written by learn() from ARP on the uplink: (external network, IP) -> MAC
     NAT_TO_UPLINK = 46    # next hop unresolved -> controller (ARP request); else out of the uplink
-    LB = 50               # 50-59
+    LB_TO_VM = 50         # 50-59: load balancers, to the VM: a member's replies get the VIP back (before the
+                          # to-VM ACL, which then sees the connection the VM opened)
     ACL_TO_VM = 60        # 60-69: to the VM (mirror of 10-15): local VM ports enter, the rest skips
     NACL_TO_VM = 61       # network ACLs, ingress
     SG_TO_VM_CT = 62
@@ -61,14 +63,24 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("classify", Table.CLASSIFY, None),
     Stage("port_security", Table.PORT_SECURITY, Table.ACL_FROM_VM),
-    Stage("acl_from_vm", Table.ACL_FROM_VM, Table.L2_CONTROL),
+    Stage("acl_from_vm", Table.ACL_FROM_VM, Table.LB_FROM_VM),
+    Stage("lb_from_vm", Table.LB_FROM_VM, Table.L2_CONTROL),
     Stage("l2", Table.L2_CONTROL, Table.L2_LEARN),
+    Stage("lb_to_vm", Table.LB_TO_VM, Table.ACL_TO_VM),
     Stage("acl_to_vm", Table.ACL_TO_VM, Table.EGRESS),
     Stage("egress", Table.EGRESS, None),
 )
 
+
+def next_stage(name: str) -> Table:
+    """Where a packet that stage `name` accepts goes: the entry of the stage after it (services never name
+    the table of another service's stage)."""
+    names = [stage.name for stage in STAGES]
+    return STAGES[names.index(name) + 1].entry
+
+
 # After classification a packet continues here (the first stage after classify).
-AFTER_CLASSIFY = Table.PORT_SECURITY
+AFTER_CLASSIFY = next_stage("classify")
 
 
 class Reg:
@@ -186,3 +198,58 @@ def group_id(app: AppId, local_id: int) -> int:
 def app_of_group(gid: int) -> int:
     """The app id that owns OpenFlow group `gid`."""
     return gid >> GROUP_APP_SHIFT
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Who writes a table and where its flows may send packets next (goto, resubmit, ct(table=)); `learns`:
+    the tables its flows' learn() actions write. Only the core writes stage pass-throughs, at STAGE_DEFAULT."""
+
+    owners: frozenset[AppId]
+    exits: frozenset[Table] = frozenset()
+    learns: frozenset[Table] = frozenset()
+
+
+def _spec(owners: set[AppId], exits: set[Table] = frozenset(), learns: set[Table] = frozenset()) -> TableSpec:
+    return TableSpec(frozenset(owners), frozenset(exits), frozenset(learns))
+
+
+def _acl(direction: str, entry: Table, nacl: Table, ct: Table, state: Table, rules: Table,
+         commit: Table) -> dict[Table, TableSpec]:
+    accept = next_stage(direction)
+    return {entry: _spec({AppId.ACL}, {nacl, accept}), nacl: _spec({AppId.ACL}, {ct}),
+            ct: _spec({AppId.ACL}, {state, accept}), state: _spec({AppId.ACL}, {rules, accept}),
+            rules: _spec({AppId.ACL}, {commit}), commit: _spec({AppId.ACL}, {accept})}
+
+
+# The contract every flow is checked against (nvapps.core.contract): table owners and the declared hand-offs.
+# L3 and NAT are side pipelines: a router port's egress enters L3, L3 leaves by L2's lookup or NAT's SNAT,
+# NAT's uplink classification enters L3 through DNAT.
+TABLES: dict[Table, TableSpec] = {
+    Table.CLASSIFY: _spec({AppId.L2, AppId.NAT, AppId.OVERLAY}, {AFTER_CLASSIFY, Table.NAT_UPLINK_IN},
+                          learns={Table.NAT_MAC_BINDING}),
+    Table.PORT_SECURITY: _spec({AppId.ACL}, {next_stage("port_security")}),
+    **_acl("acl_from_vm", Table.ACL_FROM_VM, Table.NACL_FROM_VM, Table.SG_FROM_VM_CT, Table.SG_FROM_VM_STATE,
+           Table.SG_FROM_VM_RULES, Table.SG_FROM_VM_COMMIT),
+    Table.LB_FROM_VM: _spec({AppId.LB}, {next_stage("lb_from_vm")}),
+    Table.L2_CONTROL: _spec({AppId.L2, AppId.DHCP}, {Table.L2_LEARN, Table.EGRESS}),
+    Table.L2_LEARN: _spec({AppId.L2}, {Table.L2_LOOKUP}, learns={Table.L2_LEARNED}),
+    Table.L2_LOOKUP: _spec({AppId.L2}, {next_stage("l2"), Table.L2_UNKNOWN, Table.L2_LEARNED}),
+    Table.L2_LEARNED: _spec({AppId.L2}),
+    Table.L2_UNKNOWN: _spec({AppId.L2}, {next_stage("l2")}),
+    Table.L3_INPUT: _spec({AppId.L3}, {Table.L3_ROUTING}),
+    Table.L3_ROUTING: _spec({AppId.L3}, {Table.L3_NEIGHBOR, Table.EGRESS}),
+    Table.L3_NEIGHBOR: _spec({AppId.L3}, {Table.L2_LOOKUP, Table.NAT_SNAT}),
+    Table.NAT_UPLINK_IN: _spec({AppId.NAT}, {Table.NAT_DNAT}),
+    Table.NAT_DNAT: _spec({AppId.NAT}, {Table.L3_INPUT}),
+    Table.NAT_SNAT: _spec({AppId.NAT}, {Table.NAT_SNAT_COMMIT}),
+    Table.NAT_SNAT_COMMIT: _spec({AppId.NAT}, {Table.NAT_EGRESS}),
+    Table.NAT_EGRESS: _spec({AppId.NAT}, {Table.NAT_TO_UPLINK, Table.NAT_MAC_BINDING}),
+    Table.NAT_MAC_BINDING: _spec({AppId.NAT}),
+    Table.NAT_TO_UPLINK: _spec({AppId.NAT}),
+    Table.LB_TO_VM: _spec({AppId.LB}, {next_stage("lb_to_vm")}),
+    **_acl("acl_to_vm", Table.ACL_TO_VM, Table.NACL_TO_VM, Table.SG_TO_VM_CT, Table.SG_TO_VM_STATE,
+           Table.SG_TO_VM_RULES, Table.SG_TO_VM_COMMIT),
+    Table.EGRESS: _spec({AppId.L2, AppId.L3}, {Table.EGRESS_REMOTE, Table.L3_INPUT}),
+    Table.EGRESS_REMOTE: _spec({AppId.L2, AppId.OVERLAY}),
+}

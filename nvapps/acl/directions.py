@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nvapps.pipeline import Reg, Table
+from nvapps.pipeline import Reg, Table, next_stage
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,9 @@ class Direction:
 
 
 FROM_VM = Direction("egress", Reg.IN_PORT, Table.ACL_FROM_VM, Table.NACL_FROM_VM, Table.SG_FROM_VM_CT,
-                    Table.SG_FROM_VM_STATE, Table.SG_FROM_VM_RULES, Table.SG_FROM_VM_COMMIT, Table.L2_CONTROL,
+                    Table.SG_FROM_VM_STATE, Table.SG_FROM_VM_RULES, Table.SG_FROM_VM_COMMIT, next_stage("acl_from_vm"),
                     remote_is_source=False)
 TO_VM = Direction("ingress", Reg.OUT_PORT, Table.ACL_TO_VM, Table.NACL_TO_VM, Table.SG_TO_VM_CT,
-                  Table.SG_TO_VM_STATE, Table.SG_TO_VM_RULES, Table.SG_TO_VM_COMMIT, Table.EGRESS,
+                  Table.SG_TO_VM_STATE, Table.SG_TO_VM_RULES, Table.SG_TO_VM_COMMIT, next_stage("acl_to_vm"),
                   remote_is_source=True)
 DIRECTIONS = (FROM_VM, TO_VM)

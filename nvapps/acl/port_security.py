@@ -7,7 +7,7 @@ import netaddr
 from nvapps.acl.matches import address_match
 from nvapps.core.ofp import Flow, match
 from nvapps.model.network import Port
-from nvapps.pipeline import Priority, Reg, Table
+from nvapps.pipeline import Priority, Reg, Table, next_stage
 
 # (ethertype, server port, client port) of DHCPv4 and DHCPv6 answers, which no port may send
 DHCP_SERVER_PORTS = ((0x0800, 67, 68), (0x86DD, 547, 546))
@@ -40,7 +40,7 @@ def port_security_flows(port: Port) -> list[Flow]:
         else:
             passes.append(match(**me, eth_src=mac, eth_type=0x0800, ipv4_src=value))
             passes.append(match(**me, eth_src=mac, eth_type=0x0806, arp_spa=value, arp_sha=mac))
-    flows = [Flow(Table.PORT_SECURITY, Priority.SPECIFIC, m, goto=Table.ACL_FROM_VM) for m in dict.fromkeys(passes)]
+    flows = [Flow(Table.PORT_SECURITY, Priority.SPECIFIC, m, goto=next_stage("port_security")) for m in dict.fromkeys(passes)]
     flows.append(Flow(Table.PORT_SECURITY, Priority.FALLBACK, match(**me)))       # anything else: drop
     for eth_type, server, client in DHCP_SERVER_PORTS:
         flows.append(Flow(Table.PORT_SECURITY, Priority.OVERRIDE,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from nvapps import pipeline
 from nvapps.core import ofp
+from nvapps.core.contract import check_flow, check_group
 
 
 def flow_digest(flow: ofp.Flow) -> int:
@@ -39,8 +40,13 @@ class Piece:
 
     @classmethod
     def of(cls, app: pipeline.AppId, flows: Iterable[ofp.Flow]) -> "Piece":
+        """The piece of `flows`, each checked against the pipeline contract."""
         prefix = pipeline.app_cookie(app)
-        return cls({prefix | flow_digest(f): f for f in flows})
+        out = {}
+        for f in flows:
+            check_flow(app, f)
+            out[prefix | flow_digest(f)] = f
+        return cls(out)
 
 
 @dataclass
@@ -56,8 +62,7 @@ class Desired:
         """`flows` as one piece (with the given `pieces`, if any) and `groups`, checked to be the app's."""
         out = cls({**(pieces or {}), (): Piece.of(app, flows)}, {})
         for g in groups:
-            if pipeline.app_of_group(g.group_id) != app:
-                raise ValueError(f"group {g.group_id:#x} is outside app {app.name}'s range")
+            check_group(app, g)
             out.groups[g.group_id] = g
         return out
 

@@ -52,6 +52,9 @@ def flood_group_id(network_key: int) -> int:
     return pipeline.group_id(pipeline.AppId.L2, network_key)
 
 
+TO_VM_STAGE = pipeline.next_stage("l2")      # where a packet goes once its out-port is known
+
+
 def _to_port(key: int) -> ofp.SetField:
     return ofp.SetField(Reg.OUT_PORT, key)
 
@@ -142,7 +145,7 @@ def _member_flows(b: BoundPort) -> list[Flow]:
         Flow(Table.L2_LEARN, Priority.SPECIFIC, match(metadata=b.network_key, eth_src=b.port.mac_address),
              goto=Table.L2_LOOKUP),
         Flow(Table.L2_LOOKUP, Priority.SPECIFIC, match(metadata=b.network_key, eth_dst=b.port.mac_address),
-             actions=(_to_port(b.port.key),), goto=Table.ACL_TO_VM),
+             actions=(_to_port(b.port.key),), goto=TO_VM_STAGE),
     ]
 
 
@@ -212,16 +215,16 @@ def _lookup_learned_flow() -> Flow:
 
 def _deliver_flow() -> Flow:
     """A learned destination continues to delivery (an unlearned one was flooded above)."""
-    return Flow(Table.L2_UNKNOWN, Priority.FALLBACK, goto=Table.ACL_TO_VM)
+    return Flow(Table.L2_UNKNOWN, Priority.FALLBACK, goto=TO_VM_STAGE)
 
 
 def _flood_group(key: int, local: list[BoundPort], remote: list[int]) -> ofp.Group:
     """Every local port of the network, and each other chassis with ports on it (by tunnel endpoint; one
     bucket over the inter-chassis link); each copy goes through the to-VM stages with its out-port set, so
     security applies to flooded packets too."""
-    buckets = [ofp.Bucket((_to_port(k), ofp.Resubmit(Table.ACL_TO_VM))) for k in sorted(b.port.key for b in local)]
+    buckets = [ofp.Bucket((_to_port(k), ofp.Resubmit(TO_VM_STAGE))) for k in sorted(b.port.key for b in local)]
     buckets += [ofp.Bucket((_to_port(pipeline.REMOTE_PORT_KEY), ofp.SetField(Reg.REMOTE_CHASSIS, ip),
-                            ofp.Resubmit(Table.ACL_TO_VM))) for ip in remote]
+                            ofp.Resubmit(TO_VM_STAGE))) for ip in remote]
     return ofp.Group(flood_group_id(key), "all", tuple(buckets))
 
 

@@ -14,7 +14,7 @@ from nvapps.core.topology import Chassis, Location
 from nvapps.l2.flows import BoundPort
 from nvapps.model.network import Port
 from nvapps.model.security import NetworkAcl, SecurityGroup, SecurityGroupRule
-from nvapps.pipeline import Priority, Table
+from nvapps.pipeline import TABLES, AppId, Priority, Table
 
 
 def covered(pieces: list, bits: int) -> set[int]:
@@ -91,7 +91,7 @@ def test_every_acl_flow_goes_forward_and_ct_actions_match_ip():
 def test_every_acl_table_a_flow_continues_into_has_a_catch_all(secured):
     port = vm(1, "10.0.0.1", ["g"] if secured else [], port_security_enabled=secured)
     flows = acl_flows(view([port], [DEFAULT], [FROM_MEMBERS, EGRESS_ALL]))
-    acl_tables = {t for t in Table if Table.ACL_FROM_VM < t < Table.L2_CONTROL or Table.ACL_TO_VM < t < Table.EGRESS}
+    acl_tables = {t for t, spec in TABLES.items() if spec.owners == {AppId.ACL}} - {Table.ACL_FROM_VM, Table.ACL_TO_VM}
     targets = {f.goto for f in flows if f.goto in acl_tables}
     assert targets == {Table.NACL_FROM_VM, Table.NACL_TO_VM, Table.SG_FROM_VM_CT, Table.SG_TO_VM_CT,
                        Table.SG_FROM_VM_RULES, Table.SG_TO_VM_RULES} | (

@@ -108,7 +108,9 @@ def test_stage_defaults_chain_every_stage_to_the_next():
     gotos = {f.table: f.goto for f in flows}
     assert gotos[pipeline.Table.CLASSIFY] is None                  # unknown ports are dropped
     assert gotos[pipeline.Table.PORT_SECURITY] == pipeline.Table.ACL_FROM_VM
-    assert gotos[pipeline.Table.ACL_FROM_VM] == pipeline.Table.L2_CONTROL
+    assert gotos[pipeline.Table.ACL_FROM_VM] == pipeline.Table.LB_FROM_VM          # LB: before the L2 lookup
+    assert gotos[pipeline.Table.LB_FROM_VM] == pipeline.Table.L2_CONTROL
     assert gotos[pipeline.Table.L2_CONTROL] == pipeline.Table.L2_LEARN
+    assert gotos[pipeline.Table.LB_TO_VM] == pipeline.Table.ACL_TO_VM              # and before the to-VM ACL
     assert gotos[pipeline.Table.ACL_TO_VM] == pipeline.Table.EGRESS
     assert all(f.priority == pipeline.Priority.STAGE_DEFAULT for f in flows)
