@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set up, then run the whole test suite (unit tests, then Mininet integration tests).
+# Set up, lint (ruff), then run the whole test suite (unit tests, then Mininet integration tests).
 # Extra arguments go to pytest, e.g. `scripts/test.sh -m integration` or `-m "not integration"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+.venv/bin/ruff check nvapps topologies bench tests
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

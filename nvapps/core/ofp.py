@@ -535,8 +535,13 @@ class Group:
     type: str
     buckets: tuple[Bucket, ...]
 
-    def encoded_buckets(self) -> bytes:
+    @computed_once
+    def _wire(self) -> bytes:
         return b"".join(b.encode() for b in self.buckets)
+
+    def encoded_buckets(self) -> bytes:
+        """The buckets on the wire (encoded once: groups, like flows, are built once and reused)."""
+        return self._wire
 
 
 def group_mod(command: int, group: Group, xid: int = 0) -> bytes:

@@ -14,29 +14,42 @@ from dataclasses import dataclass
 from typing import Any
 
 from nvapps import pipeline
-from nvapps.core.ofp import Flow
+from nvapps.core.contract import check_group
+from nvapps.core.ofp import Flow, Group
 from nvapps.core.reconcile import Desired, Piece
 
 
 class Pieces:
-    """One app's pieces by key: those used in the last round or this one are kept, the others dropped."""
+    """One app's pieces (and groups) by key: those used in the last round or this one are kept, the others
+    dropped."""
 
     def __init__(self, app: pipeline.AppId) -> None:
         self.app = app
-        self._last: dict[Hashable, Piece] = {}
-        self._this: dict[Hashable, Piece] = {}
-        self.built = 0            # pieces built so far (not found again): the work done
+        self._last: dict[Hashable, Any] = {}
+        self._this: dict[Hashable, Any] = {}
+        self.built = 0            # pieces and groups built so far (not found again): the work done
 
     def get(self, key: Hashable, build: Callable[[], Iterable[Flow]]) -> Piece:
         """The piece of `key`: kept from a previous round, or built now by `build`."""
-        piece = self._this.get(key)
-        if piece is None:
-            piece = self._last.get(key)
-            if piece is None:
-                piece = Piece.of(self.app, build())
+        return self._kept(key, lambda: Piece.of(self.app, build()))
+
+    def group(self, key: Hashable, build: Callable[[], Group]) -> Group:
+        """The group of `key`: kept from a previous round, or built now by `build` (and checked)."""
+        def checked() -> Group:
+            group = build()
+            check_group(self.app, group)
+            return group
+        return self._kept(("group", key), checked)
+
+    def _kept(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        value = self._this.get(key)
+        if value is None:
+            value = self._last.get(key)
+            if value is None:
+                value = build()
                 self.built += 1
-            self._this[key] = piece
-        return piece
+            self._this[key] = value
+        return value
 
     def next_round(self) -> None:
         """A round is over: pieces it did not use are forgotten after the next one."""

@@ -95,6 +95,7 @@ class Installed:
     pieces: dict[Hashable, Piece]
     holders: dict[int, int]
     groups: dict[int, tuple[int, bytes]]
+    sent_groups: dict[int, ofp.Group]           # the group objects sent (an update skips the same objects)
 
     @classmethod
     def of(cls, desired: Desired) -> "Installed":
@@ -102,7 +103,7 @@ class Installed:
         for piece in desired.pieces.values():
             for cookie in piece.flows:
                 holders[cookie] = holders.get(cookie, 0) + 1
-        return cls(dict(desired.pieces), holders, group_entries(desired.groups))
+        return cls(dict(desired.pieces), holders, group_entries(desired.groups), dict(desired.groups))
 
     def apply(self, desired: Desired, changes: "Changes") -> None:
         """Now the switch holds `desired` (sent as `changes`, computed by update())."""
@@ -114,6 +115,7 @@ class Installed:
                 self.holders.pop(cookie, None)
         self.pieces = dict(desired.pieces)
         self.groups = group_entries(desired.groups)
+        self.sent_groups = dict(desired.groups)
 
 
 @dataclass
@@ -151,8 +153,11 @@ class Changes:
         return out
 
 
-def _group_changes(changes: Changes, desired: dict[int, ofp.Group], held: dict[int, tuple[int, bytes]]) -> None:
+def _group_changes(changes: Changes, desired: dict[int, ofp.Group], held: dict[int, tuple[int, bytes]],
+                   sent: dict[int, ofp.Group] | None = None) -> None:
     for gid, group in desired.items():
+        if sent is not None and sent.get(gid) is group:
+            continue
         have = held.get(gid)
         if have is None:
             changes.add_groups.append(group)
@@ -198,5 +203,5 @@ def update(desired: Desired, installed: Installed) -> Changes:
         elif before > 0 and before + change == 0:
             changes.delete_cookies.append(cookie)
     changes.delete_cookies.sort()
-    _group_changes(changes, desired.groups, installed.groups)
+    _group_changes(changes, desired.groups, installed.groups, installed.sent_groups)
     return changes

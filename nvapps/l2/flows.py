@@ -83,8 +83,8 @@ def chassis_l2(here: Chassis, view: "LogicalView", pieces: Pieces | None = None)
             out["members", key] = pieces.get(("members", members, here.name),
                                              lambda m=members, p=local: _members_flows(p, m))
         out["network", key] = pieces.get(("network", key, trunk), lambda k=key: _network_flows(k, trunk))
-        remote = sorted({view.endpoints.get(c, 0) for c in members.chassis if c != here.name}) if linked else []
-        groups.append(_flood_group(key, [b for b in members.ports if b.location.chassis == here.name], remote))
+        groups.append(pieces.group(("flood", members, here.name, linked and view.fabric),
+                                   lambda m=members: _flood_group(m, here.name, view.endpoints if linked else None)))
     return Desired(out, {g.group_id: g for g in groups})
 
 
@@ -218,10 +218,12 @@ def _deliver_flow() -> Flow:
     return Flow(Table.L2_UNKNOWN, Priority.FALLBACK, goto=TO_VM_STAGE)
 
 
-def _flood_group(key: int, local: list[BoundPort], remote: list[int]) -> ofp.Group:
-    """Every local port of the network, and each other chassis with ports on it (by tunnel endpoint; one
-    bucket over the inter-chassis link); each copy goes through the to-VM stages with its out-port set, so
-    security applies to flooded packets too."""
+def _flood_group(members: "Members", here: str, endpoints: dict[str, int] | None) -> ofp.Group:
+    """Every local port of the network, and (`endpoints` of the chassis reached from here) each other chassis
+    with ports on it (by tunnel endpoint; one bucket over the inter-chassis link); each copy goes through the
+    to-VM stages with its out-port set, so security applies to flooded packets too."""
+    key, local = members.key, [b for b in members.ports if b.location.chassis == here]
+    remote = sorted({endpoints.get(c, 0) for c in members.chassis if c != here}) if endpoints is not None else []
     buckets = [ofp.Bucket((_to_port(k), ofp.Resubmit(TO_VM_STAGE))) for k in sorted(b.port.key for b in local)]
     buckets += [ofp.Bucket((_to_port(pipeline.REMOTE_PORT_KEY), ofp.SetField(Reg.REMOTE_CHASSIS, ip),
                             ofp.Resubmit(TO_VM_STAGE))) for ip in remote]

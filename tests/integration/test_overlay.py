@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import ExitStack
 
 import netaddr
-from contextlib import ExitStack
 
 from nvapps.lab.net import capture, dhcp_lease, ping, tcp_reaches, wait_ping
 from nvapps.lab.ovs import dump_flows, dump_groups
