@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nvapps.core import ofp
+from tests.unit.wirecheck import check_once
 
 MAX_DEPTH = 64
 
@@ -43,6 +44,8 @@ class FakeSwitch:
 
     @classmethod
     def of(cls, flows: list[ofp.Flow], groups: list[ofp.Group]) -> "FakeSwitch":
+        """A switch holding `flows` and `groups`, each first proven to encode as os-ken reads it."""
+        check_once(flows, groups)
         return cls(list(flows), {g.group_id: g for g in groups})
 
     def send(self, in_port: int, **headers: int | str) -> list[tuple[int, dict[str, int]]]:
