@@ -1,11 +1,12 @@
 """The control plane's cost per change, without switches (nvapps.lab.offline): every service (L2, L3, ACL,
 DHCP, NAT, overlay) on C chassis joined by VXLAN, for N ports (10 tenants, networks of 100 ports behind one
-router per tenant, each port in its project's default group, whose ingress rule names the group itself).
+router per tenant, each port in its project's default group, whose ingress rule names the group itself; a
+tenant's ports on its own C/10 chassis, or with --placement all on every chassis).
 For each size: the first round (everything built), then one port created, one port's name changed, one rule
 added to a group of N/10 members, each computed incrementally (kept pieces, update()) and by full
 recomputation (fresh pieces, diff() against the tables): seconds, pieces built, flow mods sent.
 
-    .venv/bin/python -m bench.control_plane [--ports 1000 3000 10000] [--chassis 50]
+    .venv/bin/python -m bench.control_plane [--ports 1000 3000 10000] [--chassis 50] [--placement tenant|all]
 """
 from __future__ import annotations
 
@@ -23,32 +24,42 @@ TENANTS = 10
 PORTS_PER_NETWORK = 100
 
 
-def cloud(ports: int, chassis: int) -> tuple[Model, dict[str, Chassis], list]:
-    """The model and the chassis (each with enough VM interfaces), ports spread round-robin."""
-    model = Model(SQLiteStore(":memory:"))
-    per_chassis = ports // chassis + 2
-    switches = {}
-    for c in range(chassis):
-        name = f"hv{c}"
-        ifaces = {"vxlan0": Interface("vxlan0", 1)} | {f"vm{i}": Interface(f"vm{i}", 10 + i) for i in range(per_chassis)}
-        switches[name] = Chassis(name, c + 1, ifaces, tunnel_ports={"vxlan": "vxlan0"})
-        model.create("chassis", {"name": name, "tunnel_type": "vxlan", "tunnel_ip": f"127.1.{c // 250}.{c % 250 + 1}"})
+def cloud(ports: int, chassis: int, placement: str = "tenant", prefix: str = "hv",
+          store: SQLiteStore | None = None) -> tuple[Model, dict[str, Chassis], list]:
+    """The model (in `store`, else in memory) and the chassis `<prefix>0..`; each chassis's VM ports are VLANs
+    1.. of its interface `<chassis>-vm`. Placement "tenant": a tenant's ports on its own chassis (chassis c
+    serves tenant c mod 10); "all": every tenant's ports on every chassis."""
+    model = Model(store or SQLiteStore(":memory:"))
+    names = [f"{prefix}{c}" for c in range(chassis)]
+    switches = {name: Chassis(name, c + 1, {"vxlan0": Interface("vxlan0", 1), f"{name}-vm": Interface(f"{name}-vm", 2)},
+                              tunnel_ports={"vxlan": "vxlan0"}) for c, name in enumerate(names)}
+    for c, name in enumerate(names):
+        model.create("chassis", {"name": name, "tunnel_type": "vxlan", "tunnel_ip": tunnel_ip(c)})
     created, used = [], [0] * chassis
-    networks = ports // PORTS_PER_NETWORK
+    networks = max(ports // PORTS_PER_NETWORK, TENANTS)
     for t in range(TENANTS):
         ctx = Context(f"t{t}", is_admin=True)
         router = model.create("router", {"name": "r"}, ctx)
+        hosts = [c for c in range(chassis) if c % TENANTS == t % chassis] if placement == "tenant" else range(chassis)
+        count = 0
         for n in range(t, networks, TENANTS):
             net = model.create("network", {"name": f"n{n}"}, ctx)
-            sub = model.create("subnet", {"network_id": net.id, "cidr": f"10.{n // 256}.{n % 256}.0/24",
+            sub = model.create("subnet", {"network_id": net.id, "cidr": f"10.{n // 64}.{n % 64 * 4}.0/22",
                                           "ip_version": 4}, ctx)
             model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, ctx)
-            for _ in range(PORTS_PER_NETWORK):
-                c = len(created) % chassis
-                created.append(model.create("port", {"network_id": net.id, "binding:host_id": f"hv{c}",
-                                                     "binding:profile": {"interface_name": f"vm{used[c]}"}}, ctx))
+            for _ in range(min(PORTS_PER_NETWORK, ports // TENANTS // (networks // TENANTS))):
+                c = hosts[count % len(hosts)]
+                count += 1
                 used[c] += 1
+                created.append(model.create("port", {"network_id": net.id, "binding:host_id": names[c],
+                                                     "binding:profile": {"interface_name": f"{names[c]}-vm",
+                                                                         "vlan": used[c]}}, ctx))
     return model, switches, created
+
+
+def tunnel_ip(c: int) -> str:
+    """Chassis c's tunnel endpoint, on loopback."""
+    return f"127.1.{c // 250}.{c % 250 + 1}"
 
 
 def measure(inc: OfflineControlPlane, ref: OfflineControlPlane, change: Callable[[], None]) -> tuple[Round, float, Round, float]:
@@ -66,11 +77,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ports", type=int, nargs="+", default=[1000, 3000, 10000])
     parser.add_argument("--chassis", type=int, default=50)
+    parser.add_argument("--placement", choices=["tenant", "all"], default="tenant")
     args = parser.parse_args()
     print(f"{'ports':>6} {'change':<22} {'incremental s':>13} {'pieces':>7} {'view s':>7} {'full s':>8} "
           f"{'full/inc':>8} {'flow mods':>9} {'flows/chassis':>13}")
     for n in args.ports:
-        model, switches, ports = cloud(n, args.chassis)
+        model, switches, ports = cloud(n, args.chassis, args.placement)
         inc = OfflineControlPlane(model, switches)
         ref = OfflineControlPlane(model, switches, incremental=False)
         start = time.perf_counter()
@@ -85,7 +97,8 @@ def main() -> None:
         group = next(g for g in model.list("security_group") if g.project_id == "t0")
         changes = {
             "port created": lambda: model.create("port", {"network_id": net.id, "binding:host_id": "hv0",
-                                                          "binding:profile": {"interface_name": f"vm{len(ports) // args.chassis + 1}"}}, ctx),
+                                                          "binding:profile": {"interface_name": "hv0-vm",
+                                                                              "vlan": 4000}}, ctx),
             "port renamed": lambda: model.update("port", ports[len(ports) // 2].id, {"name": "renamed"}, ctx),
             f"rule on {n // TENANTS}-member group": lambda: model.create("security_group_rule", {
                 "security_group_id": group.id, "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",

@@ -124,7 +124,8 @@ class CoreApp(app_manager.OSKenApp):
         bridge = next((p.name.decode() for p in ports if p.port_no == ofp.OFPP_LOCAL), f"dp{dp.id:x}")
         name = self._names.get(dp.id, bridge)
         chassis = Chassis(name, dp.id, {}, self._trunks,
-                          {u.physnet: u.interface for u in self.uplinks if u.chassis == name}, self._tunnel_ports)
+                          {u.physnet: u.interface for u in self.uplinks if u.chassis == name},
+                          {kind: port.replace("{chassis}", name) for kind, port in self._tunnel_ports.items()})
         for p in ports:
             if p.port_no < OFPP_MAX:
                 chassis.interfaces[p.name.decode()] = _interface(p)
