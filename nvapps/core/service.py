@@ -160,6 +160,7 @@ class ServiceApp(app_manager.OSKenApp):
                 except Exception:
                     failed = True
                     LOG.exception("%s: syncing %s failed", self.name, chassis.name)
+                hub.sleep(0)        # let REST requests and other apps in between chassis
             self.pieces.next_round()
             if failed:
                 hub.spawn_after(RETRY_AFTER, self._wake.set)

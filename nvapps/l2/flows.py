@@ -29,6 +29,13 @@ class BoundPort:
     network_key: int
     location: Location | None     # None: a router interface, present wherever its network is
 
+    def __hash__(self) -> int:
+        """Computed once: bound ports key cached flows, and are looked up many times per round."""
+        value = self.__dict__.get("_hash")
+        if value is None:
+            value = self.__dict__["_hash"] = hash((self.port, self.network_key, self.location))
+        return value
+
 
 def bound_ports(networks: list[Network], ports: list[Port], chassis: dict[str, Chassis]) -> list[BoundPort]:
     """Ports that are administratively up, on an up network, and whose bound interface exists now."""

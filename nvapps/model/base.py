@@ -31,8 +31,11 @@ class Resource:
 
     def __hash__(self) -> int:
         """By kind, id and revision: equal objects hash alike, and a committed change (a new object, never
-        one changed in place) hashes anew; so flows built from objects can be cached by them."""
-        return hash((self.KIND, self.id, self.revision_number))
+        one changed in place) hashes anew; so flows built from objects can be cached by them (computed once)."""
+        value = self.__dict__.get("_hash")
+        if value is None:
+            value = self.__dict__["_hash"] = hash((self.KIND, self.id, self.revision_number))
+        return value
 
     def public(self) -> bool:
         """Whether every project may read this object (shared or external networks)."""

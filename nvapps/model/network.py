@@ -1,7 +1,7 @@
 """Networks, subnets and ports: their attributes and the rules that keep them consistent."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, ClassVar
 
 import netaddr
@@ -307,7 +307,8 @@ def _check_device(port: Port, old: Port | None, ctx: Context) -> bool:
     when `port` is a service's port (of which PUT changed only SERVICE_FIELDS)."""
     before = old.device_owner if old is not None else ""
     if before in SERVICE_OWNED:
-        changed = [k for k, v in vars(port).items() if k not in SERVICE_FIELDS and v != getattr(old, k)]
+        changed = [f.name for f in fields(port)
+                   if f.name not in SERVICE_FIELDS and getattr(port, f.name) != getattr(old, f.name)]
         if changed:
             raise Conflict(f"Port {port.id} belongs to its {before} {old.device_id}: it changes only with it "
                            f"(not {', '.join(changed)}).", "PortInUse")
