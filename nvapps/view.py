@@ -1,7 +1,8 @@
 """The logical view the forwarding services compute from: the model placed on the chassis known now.
 
 A view is rebuilt from the model for each sync round, but what did not change is the very object of the
-previous view (bound ports, each network's members, the tunnel endpoints), so flows cached by these
+previous view (bound ports, each network's members, each chassis's local ports, the tunnel endpoints), so
+flows cached by these
 objects (nvapps.core.pieces) are found again at the cost of a pointer comparison.
 """
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Endpoints:
 
 
 NO_MEMBERS_CHASSIS: frozenset[str] = frozenset()
+_NO_MEMBERS: dict[int, Members] = {}
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ class LogicalView:
         return self.fabric.ips
 
     def members_of(self, key: int) -> Members:
-        return self.members.get(key) or Members(key, (), (), NO_MEMBERS_CHASSIS)
+        """Network `key`'s members (the same object for a network without any, too)."""
+        return self.members.get(key) or _NO_MEMBERS.setdefault(key, Members(key, (), (), NO_MEMBERS_CHASSIS))
 
 
 def build_view(networks: list[Network], ports: list[Port], subnets: list[Subnet], routers: list[Router],
@@ -95,8 +98,13 @@ def build_view(networks: list[Network], ports: list[Port], subnets: list[Subnet]
             Members(key, ports_of, ifaces_of, frozenset(b.location.chassis for b in ports_of))
     ips = {c.name: c.tunnel_ip for c in chassis.values()}
     fabric = previous.fabric if previous is not None and previous.fabric.ips == ips else Endpoints(ips)
+    old_local = previous.local if previous is not None else {}
+    local_of = {}
+    for name, ports_of in local.items():
+        here, was = tuple(ports_of), old_local.get(name)
+        local_of[name] = was if was == here else here
     return LogicalView(bound, interfaces, views, presence(bound, interfaces, gateways, up), chassis, members,
-                       {name: tuple(ports_of) for name, ports_of in local.items()}, fabric)
+                       local_of, fabric)
 
 
 def _reused(new: list[BoundPort], old: list[BoundPort]) -> list[BoundPort]:

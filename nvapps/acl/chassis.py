@@ -20,7 +20,7 @@ from nvapps.acl.port_security import port_security_flows
 from nvapps.acl.security_groups import member_flows, merge_conjunctions, port_flows, rule_flows, stage_flows
 from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service
-from nvapps.core.reconcile import Desired
+from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import BoundPort
 from nvapps.model.network import Port
@@ -68,7 +68,8 @@ class AclView:
     def build(cls, bound: list[BoundPort], ports: list[Port], groups: list[SecurityGroup],
               rules: list[SecurityGroupRule], acls: list[NetworkAcl], network_keys: dict[str, int],
               previous: "AclView | None" = None) -> "AclView":
-        """The view of these objects; policies and memberships equal to those of `previous` are its own."""
+        """The view of these objects; local ports, policies, memberships and ACLs equal to those of `previous`
+        are its own (and so are its dicts of them while all are)."""
         by_id = {g.id: g for g in groups}
         by_group: dict[str, list[SecurityGroupRule]] = defaultdict(list)
         for rule in rules:
@@ -93,8 +94,23 @@ class AclView:
             membership = GroupMembers(group, tuple(members.get(gid, ())))
             was = previous.members.get(gid) if previous is not None else None
             memberships[gid] = was if membership.same(was) else membership
-        return cls({c: tuple(ps) for c, ps in local.items()}, policies, memberships,
-                   {k: tuple(v) for k, v in by_network.items()})
+        old_local = previous.local if previous is not None else {}
+        local_of = {}
+        for name, ports_of in local.items():
+            here, was = tuple(ports_of), old_local.get(name)
+            local_of[name] = was if was == here else here
+        acls_of = {k: tuple(v) for k, v in by_network.items()}
+        if previous is not None:
+            policies = _same_or(policies, previous.policies)
+            acls_of = previous.acls if previous.acls == acls_of else acls_of
+        return cls(local_of, policies, memberships, acls_of)
+
+
+def _same_or(new: dict, old: dict) -> dict:
+    """`old` if it holds the very same values under the same keys, else `new`."""
+    if new.keys() == old.keys() and all(v is old[k] for k, v in new.items()):
+        return old
+    return new
 
 
 def acl_view(model: Model, view: "LogicalView", previous: AclView | None) -> AclView:
@@ -109,7 +125,14 @@ def chassis_acl(here: Chassis, view: AclView, pieces: Pieces | None = None) -> D
     local = view.local.get(here.name, ())
     if not local:
         return Desired()
-    out: dict[Hashable, object] = {("stages",): pieces.get(("stages",), _stage_piece)}
+    remote = tuple(view.members[gid] for gid in sorted({
+        remote.id for b in local if b.port.port_security_enabled for g in b.port.security_groups or []
+        if g in view.policies for _, remote in view.policies[g].rules if remote is not None}))
+    return pieces.chassis(here.name, (local, view.policies, view.acls, remote), lambda: _acl_state(local, view, pieces))
+
+
+def _acl_state(local: tuple[BoundPort, ...], view: AclView, pieces: Pieces) -> Desired:
+    out: dict[Hashable, Piece] = {("stages",): pieces.get(("stages",), _stage_piece)}
     remotes: set[tuple[GroupMembers, str, str]] = set()
     for b in local:
         secured = b.port.port_security_enabled and bool(b.port.security_groups)

@@ -4,8 +4,9 @@ A service's flows on a chassis are the union of pieces, each the result of one p
 The piece's key holds those inputs themselves (model objects hash by kind, id and revision; the logical
 view keeps unchanged parts as the same objects), so a piece whose inputs are unchanged is found again and
 reused as the very object sent last time, which FlowSync then skips; a changed input is a new key, built
-anew. A fresh Pieces builds everything: that is the full recomputation, the reference the tests compare
-the kept one against.
+anew. A chassis's whole desired state is kept the same way, by the inputs it was built from, so a round
+costs nothing on chassis whose inputs did not change. A fresh Pieces builds everything: that is the full
+recomputation, the reference the tests compare the kept one against.
 """
 from __future__ import annotations
 
@@ -18,16 +19,30 @@ from nvapps.core.contract import check_group
 from nvapps.core.ofp import Flow, Group
 from nvapps.core.reconcile import Desired, Piece
 
+GC_EVERY = 16      # rounds between forgetting pieces that nothing uses any more
+
+
+@dataclass(frozen=True)
+class _Memo:
+    """A chassis's desired state, the inputs it was built from, and the keys of the pieces it holds."""
+
+    inputs: tuple
+    desired: Desired
+    keys: list
+
 
 class Pieces:
-    """One app's pieces (and groups) by key: those used in the last round or this one are kept, the others
-    dropped."""
+    """One app's pieces (and groups) by key, and each chassis's desired state by its inputs: kept while a
+    chassis's state or the last round uses them (forgotten every GC_EVERY rounds otherwise)."""
 
     def __init__(self, app: pipeline.AppId) -> None:
         self.app = app
-        self._last: dict[Hashable, Any] = {}
-        self._this: dict[Hashable, Any] = {}
-        self.built = 0            # pieces and groups built so far (not found again): the work done
+        self._store: dict[Hashable, Any] = {}
+        self._memos: dict[str, _Memo] = {}
+        self._loose: list[Hashable] = []           # keys used this round outside a chassis's state
+        self._recording: list[Hashable] | None = None
+        self._rounds = 0
+        self.built = 0            # pieces, groups and chassis states built so far (not found again): the work done
 
     def get(self, key: Hashable, build: Callable[[], Iterable[Flow]]) -> Piece:
         """The piece of `key`: kept from a previous round, or built now by `build`."""
@@ -41,19 +56,39 @@ class Pieces:
             return group
         return self._kept(("group", key), checked)
 
+    def chassis(self, name: str, inputs: tuple, build: Callable[[], Desired]) -> Desired:
+        """Chassis `name`'s desired state: the very one of last time while `inputs` (everything `build` reads,
+        each compared by identity, else by equality) are unchanged, or built now by `build` from pieces."""
+        memo = self._memos.get(name)
+        if memo is not None and len(memo.inputs) == len(inputs) and \
+                all(a is b or a == b for a, b in zip(memo.inputs, inputs)):
+            return memo.desired
+        outer, self._recording = self._recording, []
+        try:
+            desired = build()
+        finally:
+            keys, self._recording = self._recording, outer
+        self._memos[name] = _Memo(inputs, desired, keys)
+        self.built += 1
+        return desired
+
     def _kept(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        value = self._this.get(key)
+        value = self._store.get(key)
         if value is None:
-            value = self._last.get(key)
-            if value is None:
-                value = build()
-                self.built += 1
-            self._this[key] = value
+            value = self._store[key] = build()
+            self.built += 1
+        (self._recording if self._recording is not None else self._loose).append(key)
         return value
 
     def next_round(self) -> None:
-        """A round is over: pieces it did not use are forgotten after the next one."""
-        self._last, self._this = self._this, {}
+        """A round is over; now and then, pieces that no chassis state and not the last round used go."""
+        self._rounds += 1
+        if self._rounds % GC_EVERY == 0:
+            live = set(self._loose)
+            for memo in self._memos.values():
+                live.update(memo.keys)
+            self._store = {k: v for k, v in self._store.items() if k in live}
+        self._loose = []
 
 
 @dataclass(frozen=True)

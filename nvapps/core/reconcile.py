@@ -96,6 +96,7 @@ class Installed:
     holders: dict[int, int]
     groups: dict[int, tuple[int, bytes]]
     sent_groups: dict[int, ofp.Group]           # the group objects sent (an update skips the same objects)
+    desired: Desired | None = None              # the very state last sent (an update of it sends nothing)
 
     @classmethod
     def of(cls, desired: Desired) -> "Installed":
@@ -103,10 +104,12 @@ class Installed:
         for piece in desired.pieces.values():
             for cookie in piece.flows:
                 holders[cookie] = holders.get(cookie, 0) + 1
-        return cls(dict(desired.pieces), holders, group_entries(desired.groups), dict(desired.groups))
+        return cls(dict(desired.pieces), holders, group_entries(desired.groups), dict(desired.groups), desired)
 
     def apply(self, desired: Desired, changes: "Changes") -> None:
         """Now the switch holds `desired` (sent as `changes`, computed by update())."""
+        if desired is self.desired:
+            return
         for cookie, delta in changes.holders.items():
             count = self.holders.get(cookie, 0) + delta
             if count:
@@ -116,6 +119,7 @@ class Installed:
         self.pieces = dict(desired.pieces)
         self.groups = group_entries(desired.groups)
         self.sent_groups = dict(desired.groups)
+        self.desired = desired
 
 
 @dataclass
@@ -179,6 +183,8 @@ def diff(desired: Desired, held: Held) -> Changes:
 def update(desired: Desired, installed: Installed) -> Changes:
     """The changes from what was last sent (`installed`) to `desired`: only pieces that are not the very
     objects sent last are compared; a flow goes when no piece holds it any more."""
+    if desired is installed.desired:
+        return Changes()
     delta: dict[int, int] = {}
     new: dict[int, ofp.Flow] = {}
     for key, piece in desired.pieces.items():

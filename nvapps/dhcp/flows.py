@@ -42,18 +42,24 @@ class DhcpView:
 
 
 def dhcp_view(model: Model, view: "LogicalView", previous: DhcpView | None) -> DhcpView:
-    return DhcpView(view.local, {s.id: s for s in model.subnets()})
+    """The view's local ports, and the subnets (the previous dict while they are unchanged)."""
+    subnets = {s.id: s for s in model.subnets()}
+    return DhcpView(view.local, previous.subnets if previous is not None and previous.subnets == subnets else subnets)
 
 
 def chassis_dhcp(here: Chassis, view: DhcpView, pieces: Pieces | None = None) -> Desired:
     """One flow per local port served by DHCP: its requests go to the controller, rate-limited (a piece per
     port, keyed by the port and its subnets)."""
     pieces = pieces or Pieces(pipeline.AppId.DHCP)
-    out = {}
-    for b in view.local.get(here.name, ()):
-        subnets = tuple(view.subnets.get(ip["subnet_id"]) for ip in b.port.fixed_ips or [])
-        out[b.port.id] = pieces.get((b, subnets), lambda b=b: _request_flows(b, view.subnets))
-    return Desired(out)
+    local = view.local.get(here.name, ())
+
+    def build() -> Desired:
+        out = {}
+        for b in local:
+            subnets = tuple(view.subnets.get(ip["subnet_id"]) for ip in b.port.fixed_ips or [])
+            out[b.port.id] = pieces.get((b, subnets), lambda b=b: _request_flows(b, view.subnets))
+        return Desired(out)
+    return pieces.chassis(here.name, (local, view.subnets), build)
 
 
 def _request_flows(b: BoundPort, subnets: dict[str, Subnet]) -> list[Flow]:

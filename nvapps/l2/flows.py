@@ -69,29 +69,36 @@ def _to_port(key: int) -> ofp.SetField:
 def chassis_l2(here: Chassis, view: "LogicalView", pieces: Pieces | None = None) -> Desired:
     """All L2 flows and groups of chassis `here`, for the networks it must know (nvapps.presence), in
     pieces: the chassis's own, per network (its members, shared by every chassis; towards the members on
-    other chassis; its flooding) and per local port."""
+    other chassis; its flooding) and per local port; the same state while none of its inputs changed."""
     pieces = pieces or Pieces(pipeline.AppId.L2)
     keys = sorted(view.presence.networks_on(here.name))
     if not keys:
         return Desired()
     trunk, linked = here.trunk_ofport, here.reaches_others
+    local, members = view.local.get(here.name, ()), tuple(view.members_of(key) for key in keys)
+    return pieces.chassis(here.name, (trunk, linked, local, members, view.fabric),
+                          lambda: _l2_state(here.name, trunk, linked, local, members, view, pieces))
+
+
+def _l2_state(here: str, trunk: int | None, linked: bool, local: tuple[BoundPort, ...],
+              networks: tuple["Members", ...], view: "LogicalView", pieces: Pieces) -> Desired:
     out = {("chassis", linked): pieces.get(("chassis", linked), lambda: _chassis_flows(linked))}
-    for b in view.local.get(here.name, ()):
+    for b in local:
         out["port", b] = pieces.get(("port", b), lambda b=b: _local_port_flows(b))
     groups = []
-    for key in keys:
-        members = view.members_of(key)
+    for members in networks:
+        key = members.key
         if linked:
             out["members", key] = pieces.get(("members", members), lambda m=members: _members_flows(m.ports, m))
-            out["remote", key] = pieces.get(("remote", members, here.name, view.fabric),
-                                            lambda m=members: _remote_flows(m, here.name, view.endpoints))
+            out["remote", key] = pieces.get(("remote", members, here, view.fabric),
+                                            lambda m=members: _remote_flows(m, here, view.endpoints))
         else:
-            local = tuple(b for b in members.ports if b.location.chassis == here.name)
-            out["members", key] = pieces.get(("members", members, here.name),
-                                             lambda m=members, p=local: _members_flows(p, m))
+            on_here = tuple(b for b in members.ports if b.location.chassis == here)
+            out["members", key] = pieces.get(("members", members, here),
+                                             lambda m=members, p=on_here: _members_flows(p, m))
         out["network", key] = pieces.get(("network", key, trunk), lambda k=key: _network_flows(k, trunk))
-        groups.append(pieces.group(("flood", members, here.name, linked and view.fabric),
-                                   lambda m=members: _flood_group(m, here.name, view.endpoints if linked else None)))
+        groups.append(pieces.group(("flood", members, here, linked and view.fabric),
+                                   lambda m=members: _flood_group(m, here, view.endpoints if linked else None)))
     return Desired(out, {g.group_id: g for g in groups})
 
 
