@@ -4,7 +4,8 @@ seeded into the database before the controller starts (bench.control_plane's clo
 each, a tenant's ports on its own C/10 chassis as VLANs of one internal port per bridge). Per size it prints:
 first start (everything installed) and a restart (reconciled, flow mods), RSS, POST -> port ACTIVE (its flows
 installed) median and p99 and the controller's CPU per port, REST create rate with 1 and 8 clients, a
-security group rule on a group of N/10 ports -> its flows in every switch, a bridge deleted and re-created ->
+security group rule on a group of N/10 ports -> its flows in every switch, a burst of 1,000 ports from 8 clients
+(errors, all ACTIVE, flow mods on the chassis that hold none of them), a bridge deleted and re-created ->
 its pipeline back; beside the anchors: `ovs-ofctl dump-flows` and `ovs-ofctl --bundle add-flows` of that
 bridge's flows.
 
@@ -15,6 +16,7 @@ Run as root with OVS running (scripts/setup.sh); it makes bridges sc0.. and scan
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import statistics
@@ -101,7 +103,7 @@ class Step:
         model, _, self.ports = cloud(ports, chassis, prefix=PREFIX, store=store)
         self.networks = {p.project_id: p.network_id for p in self.ports}
         store.close()
-        self.vlan = 4000
+        self.vlans = itertools.count(4000, -1)       # free VLANs on sc0-vm for new ports (next() is atomic)
 
     def row(self, what: str, ours: str, anchor: str = "") -> None:
         print(f"{self.n:6d}  {what:<44} {ours:<34} {anchor}", flush=True)
@@ -120,12 +122,13 @@ class Step:
         self.post_to_active()
         self.create_rate()
         self.rule_to_flows()
+        self.burst()
         self.bridge_recreated()
 
     def new_port(self, client, project: str = "t0") -> dict:
-        self.vlan -= 1
         return client.create("port", network_id=self.networks[project], project_id=project, **{
-            "binding:host_id": f"{PREFIX}0", "binding:profile": {"interface_name": f"{PREFIX}0-vm", "vlan": self.vlan}})
+            "binding:host_id": f"{PREFIX}0",
+            "binding:profile": {"interface_name": f"{PREFIX}0-vm", "vlan": next(self.vlans)}})
 
     def post_to_active(self) -> None:
         client, pid = self.ctl.client, self.ctl.proc.pid
@@ -161,6 +164,35 @@ class Step:
         until(installed, interval=0.05)
         self.row(f"SG rule on a {len(members)}-port group -> flows on {len(bridges)} switches",
                  f"{time.monotonic() - start:.2f} s")
+
+    def burst(self, count: int = 1000, clients: int = 8) -> None:
+        """`count` ports created at once by `clients` clients on a new network of t0 on sc0: REST errors, all
+        ACTIVE, and the flow mods it cost the chassis where t0 has no port (there should be none)."""
+        client = self.ctl.client
+        net = client.create("network", name="burst", project_id="t0")
+        client.create("subnet", network_id=net["id"], project_id="t0", ip_version=4, cidr="10.250.0.0/21")
+        self.networks["burst"] = net["id"]
+        hosting = {p["binding:host_id"] for p in client.list("port") if p["project_id"] == "t0"} | {f"{PREFIX}0"}
+        before = {c["name"]: c["flow_mods"] for c in client.chassis()}
+        errors = []
+
+        def one(_: int) -> str | None:
+            try:
+                return client.create("port", network_id=net["id"], project_id="t0", **{
+                    "binding:host_id": f"{PREFIX}0",
+                    "binding:profile": {"interface_name": f"{PREFIX}0-vm", "vlan": next(self.vlans)}})["id"]
+            except Exception as exc:            # counted, and shown
+                errors.append(repr(exc))
+                return None
+        start = time.monotonic()
+        with ThreadPoolExecutor(clients) as pool:
+            ids = [i for i in pool.map(one, range(count)) if i]
+        self.ctl.wait_ports(ids, timeout=600)
+        took = time.monotonic() - start
+        after = {c["name"]: c["flow_mods"] for c in client.chassis()}
+        churn = sum(after[n] - before.get(n, 0) for n in after if n not in hosting)
+        self.row(f"burst: {count} ports by {clients} clients -> all ACTIVE", f"{took:.1f} s, {len(errors)} errors",
+                 f"flow mods on the {len(after) - len(hosting)} chassis without t0: {churn}")
 
     def bridge_recreated(self) -> None:
         bridge = f"{PREFIX}1"

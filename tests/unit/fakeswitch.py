@@ -3,7 +3,7 @@
 It runs nvapps flow specs (the subset of fields and actions nvapps emits) the way OVS would: highest
 priority match per table, apply-actions then write-metadata then goto, groups of type "all" clone the
 packet per bucket, resubmit runs a table and returns, output to the ingress port is skipped, learn()
-writes a flow, and ct() tracks connections per zone (new/established/reply, commit, nat of addresses and
+writes a flow, conjunctive matches complete when every clause matches, and ct() tracks connections per zone (new/established/reply, commit, nat of addresses and
 TCP/UDP ports; a port range keeps the original port) before it recirculates into its table.
 """
 from __future__ import annotations
@@ -57,9 +57,24 @@ class FakeSwitch:
         return out
 
     def _lookup(self, table: int, pkt: Packet) -> ofp.Flow | None:
+        """The highest-priority match. As OVS does, flows whose actions are conjunction() clauses never match
+        themselves: once every clause of conjunction C matches, the flows matching `conj_id=C` may."""
+        flows = self._tables().get(table, [])
+        clauses: dict[int, set[int]] = {}
+        needed: dict[int, int] = {}
+        for f in flows:
+            if f.actions and all(isinstance(a, ofp.Conjunction) for a in f.actions) and _matches(f, pkt):
+                for a in f.actions:
+                    clauses.setdefault(a.id, set()).add(a.clause)
+                    needed[a.id] = a.n_clauses
+        done = {cid for cid, seen in clauses.items() if len(seen) == needed[cid]}
         best = None
-        for f in self._tables().get(table, []):
-            if _matches(f, pkt) and (best is None or f.priority > best.priority):
+        for f in flows:
+            if f.actions and all(isinstance(a, ofp.Conjunction) for a in f.actions):
+                continue
+            conj = next((v for n, v, _ in f.match if n == "conj_id"), None)
+            rest = ofp.Flow(f.table, f.priority, tuple(i for i in f.match if i[0] != "conj_id"))
+            if (conj is None or conj in done) and _matches(rest, pkt) and (best is None or f.priority > best.priority):
                 best = f
         return best
 

@@ -10,11 +10,13 @@ from nvapps.acl.port_security import port_security_flows
 from nvapps.acl.security_groups import merge_conjunctions
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
+from nvapps.core.stages import stage_defaults
 from nvapps.core.topology import Chassis, Location
 from nvapps.l2.flows import BoundPort
 from nvapps.model.network import Port
 from nvapps.model.security import NetworkAcl, SecurityGroup, SecurityGroupRule
 from nvapps.pipeline import TABLES, AppId, Priority, Table
+from tests.unit.fakeswitch import FakeSwitch
 
 
 def covered(pieces: list, bits: int) -> set[int]:
@@ -129,3 +131,40 @@ def test_conflicting_flows_for_one_match_are_refused():
 def test_zones_of_ports_and_routers_never_meet():
     assert pipeline.port_zone(pipeline.MAX_PORT_KEY) < pipeline.router_zone(1)
     assert pipeline.router_zone(pipeline.MAX_ROUTER_KEY) <= 0xFFFF
+
+
+def to_vm_switch(acl: AclView, key: int, ofport: int) -> FakeSwitch:
+    """The ACL flows with the stage defaults, and around them: what enters at port 9 is for port `key`'s
+    to-VM stages; accepted, it leaves by `ofport`."""
+    return FakeSwitch.of(acl_flows(acl) + list(stage_defaults().flows.values()) + [
+        Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=9), actions=(ofp.SetField("reg15", key),),
+             goto=Table.ACL_TO_VM),
+        Flow(Table.EGRESS, Priority.SPECIFIC, match(reg15=key), actions=(ofp.Output(ofport),))], [])
+
+
+def tcp_from(switch: FakeSwitch, src: str, port: int) -> bool:
+    """Whether a new TCP connection from `src` to 10.0.0.1:`port` reaches the VM."""
+    out = switch.send(9, eth_type=0x0800, ip_proto=6, ipv4_src=src, ipv4_dst="10.0.0.1", tcp_src=40000,
+                      tcp_dst=port)
+    return [p for p, _ in out] == [5]
+
+
+def test_a_remote_group_rule_admits_its_members_on_its_port_only_as_packets():
+    web = SecurityGroup(id="web", project_id="t", key=2)
+    members = SecurityGroup(id="m", project_id="t", key=3)
+    rule = SecurityGroupRule(id="r", security_group_id="web", direction="ingress", protocol="tcp",
+                             port_range_min=80, port_range_max=80, remote_group_id="m")
+    target = vm(1, "10.0.0.1", ["web"])
+    inside, other, outsider = vm(2, "10.0.0.2", ["m"]), vm(3, "10.0.0.3", ["m"]), vm(4, "10.0.0.4", [])
+
+    def acl(ports):
+        bound = [BoundPort(target, 1, Location("s1", 5))] + [BoundPort(p, 1, Location("s2", p.key)) for p in ports]
+        return AclView.build(bound, [target, *ports], [web, members], [rule], [], {"n": 1})
+
+    switch = to_vm_switch(acl([inside, other, outsider]), 1, 5)
+    assert tcp_from(switch, "10.0.0.2", 80) and tcp_from(switch, "10.0.0.3", 80)
+    assert not tcp_from(switch, "10.0.0.4", 80)                 # not a member
+    assert not tcp_from(switch, "10.0.0.2", 81)                 # a member, another port
+    left = vm(2, "10.0.0.2", [])                                # 10.0.0.2 leaves the group
+    switch = to_vm_switch(acl([left, other, outsider]), 1, 5)
+    assert not tcp_from(switch, "10.0.0.2", 80) and tcp_from(switch, "10.0.0.3", 80)
