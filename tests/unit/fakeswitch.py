@@ -70,11 +70,8 @@ class FakeSwitch:
         done = {cid for cid, seen in clauses.items() if len(seen) == needed[cid]}
         best = None
         for f in flows:
-            if f.actions and all(isinstance(a, ofp.Conjunction) for a in f.actions):
-                continue
-            conj = next((v for n, v, _ in f.match if n == "conj_id"), None)
-            rest = ofp.Flow(f.table, f.priority, tuple(i for i in f.match if i[0] != "conj_id"))
-            if (conj is None or conj in done) and _matches(rest, pkt) and (best is None or f.priority > best.priority):
+            if (best is None or f.priority > best.priority) and _matches(f, pkt, done) and \
+                    not (f.actions and all(isinstance(a, ofp.Conjunction) for a in f.actions)):
                 best = f
         return best
 
@@ -205,8 +202,13 @@ def _wire(pkt: Packet) -> dict[str, int]:
             if not k.startswith("reg") and k not in ("metadata", "in_port", "ct_state")}
 
 
-def _matches(flow: ofp.Flow, pkt: Packet) -> bool:
+def _matches(flow: ofp.Flow, pkt: Packet, conjunctions: set[int] | frozenset[int] = frozenset()) -> bool:
+    """Whether `pkt` matches; `conj_id=C` matches when conjunction C is among the completed `conjunctions`."""
     for name, value, mask in flow.match:
+        if name == "conj_id":
+            if value not in conjunctions:
+                return False
+            continue
         have = pkt.get(name)
         if (have & mask if mask is not None else have) != value:
             return False
