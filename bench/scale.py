@@ -172,7 +172,7 @@ class Step:
         net = client.create("network", name="burst", project_id="t0")
         client.create("subnet", network_id=net["id"], project_id="t0", ip_version=4, cidr="10.250.0.0/21")
         self.networks["burst"] = net["id"]
-        hosting = {p["binding:host_id"] for p in client.list("port") if p["project_id"] == "t0"} | {f"{PREFIX}0"}
+        hosting = {p["binding:host_id"] for p in client.list("port") if p["project_id"] == "t0"} - {None} | {f"{PREFIX}0"}
         before = {c["name"]: c["flow_mods"] for c in client.chassis()}
         errors = []
 
