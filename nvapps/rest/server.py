@@ -2,8 +2,11 @@
 others out (connections per client address, idle and read timeouts, a large connection pool)."""
 from __future__ import annotations
 
+import http.server
 import json
 import logging
+import socket
+import time
 from collections import Counter
 from http import HTTPStatus
 from typing import Any, Callable
@@ -19,6 +22,7 @@ MAX_PER_CLIENT = 256         # connections one source address may hold; more are
 IDLE_TIMEOUT = 10.0          # seconds a connection may wait before (or between) requests
 READ_TIMEOUT = 10.0          # seconds a started request may go without sending a byte
 MAX_REQUEST_LINE = 8192      # bytes of method, path and query (longer: 414)
+LINGER = 1.0                 # seconds a closing connection keeps reading what the client still sends
 
 
 class _Listener:
@@ -96,10 +100,31 @@ class _Protocol(eventlet.wsgi.HttpProtocol):
         self.wfile.write(error_response(code, message or explain or HTTPStatus(code).phrase))
 
     def finish(self) -> None:
+        """Flush the answer, then close lingering (eventlet closes at once)."""
         try:
-            super().finish()
+            try:
+                http.server.BaseHTTPRequestHandler.finish(self)
+            except OSError:
+                pass            # the client went away
+            _lingering_close(self.connection)
         finally:
             self.server.socket.released(self.client_address)
+
+
+def _lingering_close(sock) -> None:
+    """Half-close, read what the client still sends (for LINGER seconds at most), then close: closing with
+    unread input makes the kernel answer with a reset, which can destroy the response on its way (an error
+    answered before the whole request was read, say); Apache closes the same way."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(LINGER)
+        deadline = time.monotonic() + LINGER
+        while time.monotonic() < deadline and sock.recv(65536):
+            pass
+    except OSError:
+        pass                    # reset, or nothing more within LINGER
+    finally:
+        sock.close()
 
 
 def serve(listen: tuple[str, int], app: Callable, per_client: int = MAX_PER_CLIENT) -> Callable[[], None]:

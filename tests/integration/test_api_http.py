@@ -115,3 +115,17 @@ def test_head_and_wrong_methods(controller):
     assert status == 405 and headers["allow"] == "GET, HEAD, POST" and "NeutronError" in json.loads(body)
     status, headers, _ = exchange(controller, request("DELETE", "/"))
     assert status == 405 and headers["allow"] == "GET, HEAD"
+
+
+def test_an_error_answered_before_the_request_was_read_reaches_the_client(controller):
+    """The server answers 414 after reading the request line's first bytes and closes; the rest it never read
+    must not turn the close into a reset (the server reads it away first): the client half-closes and reads
+    the whole answer."""
+    with closing(connect(controller, "127.0.0.1", 5.0)) as sock:
+        sock.sendall(request("GET", "/v2.0/networks?name=" + "x" * 20000))
+        time.sleep(0.3)               # answered and closed by now
+        sock.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 414 ") and b"NeutronError" in data
