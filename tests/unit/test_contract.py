@@ -3,8 +3,6 @@ on whole chassis of random clouds within it, no (table, priority, match) written
 outside it refused before it could reach a switch."""
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from nvapps import pipeline
@@ -12,10 +10,8 @@ from nvapps.core import ofp
 from nvapps.core.contract import ContractError, check_disjoint, check_flow, check_group
 from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.stages import stage_defaults
-from nvapps.lab.offline import OfflineControlPlane
 from nvapps.pipeline import AppId, Priority, Table
-from tests.unit.modelkit import new_model
-from tests.unit.test_incremental import UPLINKS, Changer, switches
+from tests.unit.test_incremental import random_rounds
 
 
 def test_every_table_is_declared_and_every_stage_passes_on_by_a_declared_exit():
@@ -35,16 +31,9 @@ def test_the_load_balancer_stages_sit_before_the_l2_lookup_and_before_the_to_vm_
 
 @pytest.mark.parametrize("seed", range(3))
 def test_every_apps_flows_and_groups_on_whole_chassis_keep_the_contract(seed):
-    rng = random.Random(seed)
-    model, chassis = new_model(), switches()
-    changer = Changer(model, chassis, rng)
-    plane = OfflineControlPlane(model, chassis, UPLINKS)
     apps = set()
-    for _ in range(80):
-        changer.step()
-        plane.topology = changer.moves
-        plane.round()
-        for name in chassis:
+    for plane in random_rounds(seed, 80):
+        for name in plane.chassis:
             tables = {app: t for (app, ch), t in plane.tables.items() if ch == name}
             for app, table in tables.items():
                 for flow in table.flows.values():

@@ -3,16 +3,12 @@ app on random clouds, is read by os-ken's OpenFlow 1.3 + Nicira parser and writt
 (every flow a unit test puts into the fake switch is checked the same way: tests/unit/fakeswitch.py)."""
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from nvapps import pipeline
 from nvapps.core import ofp
-from nvapps.lab.offline import OfflineControlPlane
 from nvapps.pipeline import Priority, Table
-from tests.unit.modelkit import new_model
-from tests.unit.test_incremental import UPLINKS, Changer, switches
+from tests.unit.test_incremental import random_rounds
 from tests.unit.wirecheck import check_flow, check_group
 
 EXAMPLES: list[ofp.Action] = [
@@ -53,15 +49,8 @@ def test_every_kind_of_action_reads_back_identically_in_os_ken():
 
 @pytest.mark.parametrize("seed", range(3))
 def test_every_flow_and_group_of_random_clouds_reads_back_identically_in_os_ken(seed):
-    rng = random.Random(seed)
-    model, chassis = new_model(), switches()
-    changer = Changer(model, chassis, rng)
-    plane = OfflineControlPlane(model, chassis, UPLINKS)
     flows, groups = {}, {}
-    for _ in range(100):
-        changer.step()
-        plane.topology = changer.moves
-        plane.round()
+    for plane in random_rounds(seed, 100):
         for table in plane.tables.values():
             flows.update(table.flows)
             groups.update({g.encoded_buckets(): g for g in table.groups.values()})

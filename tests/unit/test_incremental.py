@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
 
 import pytest
 
@@ -205,6 +206,20 @@ class Changer:
             return "none"
         self.model.update(kind, obj.id, {"admin_state_up": not obj.admin_state_up}, ctx)
         return f"{kind} {obj.id}"
+
+
+def random_rounds(seed: int, steps: int) -> Iterator[OfflineControlPlane]:
+    """A random cloud changed `steps` times by Changer, with an incremental round after each change: the
+    control plane (its tables as the switches hold them) after each round."""
+    rng = random.Random(seed)
+    model, chassis = new_model(), switches()
+    changer = Changer(model, chassis, rng)
+    plane = OfflineControlPlane(model, chassis, UPLINKS)
+    for _ in range(steps):
+        changer.step()
+        plane.topology = changer.moves
+        plane.round()
+        yield plane
 
 
 def assert_same(inc: OfflineControlPlane, ref: OfflineControlPlane, label: str) -> None:
