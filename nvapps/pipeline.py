@@ -210,7 +210,8 @@ class TableSpec:
     learns: frozenset[Table] = frozenset()
 
 
-def _spec(owners: set[AppId], exits: set[Table] = frozenset(), learns: set[Table] = frozenset()) -> TableSpec:
+def _spec(owners: set[AppId], exits: set[Table] | frozenset[Table] = frozenset(),
+          learns: set[Table] | frozenset[Table] = frozenset()) -> TableSpec:
     return TableSpec(frozenset(owners), frozenset(exits), frozenset(learns))
 
 

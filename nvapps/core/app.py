@@ -100,17 +100,17 @@ class CoreApp(app_manager.OSKenApp):
             self.stats[dp.id] = SwitchStats()
             self._port_desc[dp.id] = []
             dp.send_msg(dp.ofproto_parser.OFPPortDescStatsRequest(dp, 0))
-        elif dp.id is not None and self.datapaths.get(dp.id) is dp:
-            del self.datapaths[dp.id]
-            chassis = self.chassis_of(dp.id)
+        elif (dpid := dp.id) is not None and self.datapaths.get(dpid) is dp:
+            del self.datapaths[dpid]
+            chassis = self.chassis_of(dpid)
             for pending in self._pending.values():
-                if pending.dpid == dp.id:
+                if pending.dpid == dpid:
                     pending.done.set()
             if chassis:
                 del self.chassis[chassis.name]
                 self.generation += 1
-                self._stage_defaults.forget(dp.id)
-                LOG.info("chassis %s (dpid %#x) disconnected", chassis.name, dp.id)
+                self._stage_defaults.forget(dpid)
+                LOG.info("chassis %s (dpid %#x) disconnected", chassis.name, dpid)
                 self.send_event_to_observers(EventChassisDown(chassis))
 
     @set_ev_cls(ofp_event.EventOFPPortDescStatsReply, MAIN_DISPATCHER)

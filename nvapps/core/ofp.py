@@ -198,7 +198,7 @@ def encode_oxm(name: str, value: int, mask: int | None = None) -> bytes:
     return masked_header + value.to_bytes(width, "big") + mask.to_bytes(width, "big")
 
 
-MatchItem = tuple  # (field name, int value, int mask or None)
+MatchItem = tuple[str, int, int | None]  # (field name, value, mask or None)
 
 
 # Canonical field order: OpenFlow basic fields by number (every prerequisite, e.g. eth_type before ip_proto
@@ -208,7 +208,7 @@ _ORDER = {name: (f.oxm_class != _OXM_BASIC, f.oxm_class, f.number) for name, f i
 
 def match(**fields: int | str | tuple[int | str, int]) -> tuple[MatchItem, ...]:
     """A canonical match: fields in OXM order, values as ints, `(value, mask)` tuples for masks."""
-    items = []
+    items: list[MatchItem] = []
     for name, value in fields.items():
         field = FIELDS[name]
         if isinstance(value, tuple):
