@@ -90,13 +90,12 @@ class Held:
 
 @dataclass
 class Installed:
-    """What an app has sent to one switch: the pieces, how many of them hold each cookie, and the groups."""
+    """What an app has sent to one switch: the very desired state (its pieces and group objects, which an
+    update compares by identity), how many of its pieces hold each cookie, and its groups as encoded."""
 
-    pieces: dict[Hashable, Piece]
+    desired: Desired
     holders: dict[int, int]
     groups: dict[int, tuple[int, bytes]]
-    sent_groups: dict[int, ofp.Group]           # the group objects sent (an update skips the same objects)
-    desired: Desired | None = None              # the very state last sent (an update of it sends nothing)
 
     @classmethod
     def of(cls, desired: Desired) -> "Installed":
@@ -104,7 +103,7 @@ class Installed:
         for piece in desired.pieces.values():
             for cookie in piece.flows:
                 holders[cookie] = holders.get(cookie, 0) + 1
-        return cls(dict(desired.pieces), holders, group_entries(desired.groups), dict(desired.groups), desired)
+        return cls(desired, holders, group_entries(desired.groups))
 
     def apply(self, desired: Desired, changes: "Changes") -> None:
         """Now the switch holds `desired` (sent as `changes`, computed by update())."""
@@ -116,9 +115,7 @@ class Installed:
                 self.holders[cookie] = count
             else:
                 self.holders.pop(cookie, None)
-        self.pieces = dict(desired.pieces)
         self.groups = group_entries(desired.groups)
-        self.sent_groups = dict(desired.groups)
         self.desired = desired
 
 
@@ -187,8 +184,9 @@ def update(desired: Desired, installed: Installed) -> Changes:
         return Changes()
     delta: dict[int, int] = {}
     new: dict[int, ofp.Flow] = {}
+    sent = installed.desired.pieces
     for key, piece in desired.pieces.items():
-        old = installed.pieces.get(key)
+        old = sent.get(key)
         if old is piece:
             continue
         if old is not None:
@@ -197,7 +195,7 @@ def update(desired: Desired, installed: Installed) -> Changes:
         for cookie, flow in piece.flows.items():
             delta[cookie] = delta.get(cookie, 0) + 1
             new[cookie] = flow
-    for key, old in installed.pieces.items():
+    for key, old in sent.items():
         if key not in desired.pieces:
             for cookie in old.flows:
                 delta[cookie] = delta.get(cookie, 0) - 1
@@ -209,5 +207,5 @@ def update(desired: Desired, installed: Installed) -> Changes:
         elif before > 0 and before + change == 0:
             changes.delete_cookies.append(cookie)
     changes.delete_cookies.sort()
-    _group_changes(changes, desired.groups, installed.groups, installed.sent_groups)
+    _group_changes(changes, desired.groups, installed.groups, installed.desired.groups)
     return changes
