@@ -83,10 +83,8 @@ def build_view(networks: list[Network], ports: list[Port], subnets: list[Subnet]
         interfaces = _reused(interfaces, previous.interfaces)
     up = {v.router.id for v in views}
     by_network: dict[int, list[BoundPort]] = defaultdict(list)
-    local: dict[str, list[BoundPort]] = defaultdict(list)
     for b in bound:
         by_network[b.network_key].append(b)
-        local[b.location.chassis].append(b)
     ifaces_by_network: dict[int, list[BoundPort]] = defaultdict(list)
     for i in interfaces:
         ifaces_by_network[i.network_key].append(i)
@@ -98,13 +96,20 @@ def build_view(networks: list[Network], ports: list[Port], subnets: list[Subnet]
             Members(key, ports_of, ifaces_of, frozenset(b.location.chassis for b in ports_of))
     ips = {c.name: c.tunnel_ip for c in chassis.values()}
     fabric = previous.fabric if previous is not None and previous.fabric.ips == ips else Endpoints(ips)
-    old_local = previous.local if previous is not None else {}
-    local_of = {}
-    for name, ports_of in local.items():
-        here, was = tuple(ports_of), old_local.get(name)
-        local_of[name] = was if was == here else here
     return LogicalView(bound, interfaces, views, presence(bound, interfaces, gateways, up), chassis, members,
-                       local_of, fabric)
+                       by_chassis(bound, previous.local if previous is not None else {}), fabric)
+
+
+def by_chassis(bound: list[BoundPort], previous: dict[str, tuple[BoundPort, ...]]) -> dict[str, tuple[BoundPort, ...]]:
+    """Bound ports by chassis; a chassis's ports equal to those in `previous` are that very tuple."""
+    local: dict[str, list[BoundPort]] = defaultdict(list)
+    for b in bound:
+        local[b.location.chassis].append(b)
+    out = {}
+    for name, ports_of in local.items():
+        here, was = tuple(ports_of), previous.get(name)
+        out[name] = was if was == here else here
+    return out
 
 
 def _reused(new: list[BoundPort], old: list[BoundPort]) -> list[BoundPort]:

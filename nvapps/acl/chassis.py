@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from nvapps import pipeline
 from nvapps.acl.directions import DIRECTIONS, FROM_VM, TO_VM
@@ -27,9 +26,7 @@ from nvapps.model.network import Port
 from nvapps.model.security import NetworkAcl, SecurityGroup, SecurityGroupRule
 from nvapps.model.service import Model
 from nvapps.pipeline import Priority
-
-if TYPE_CHECKING:
-    from nvapps.view import LogicalView
+from nvapps.view import LogicalView, by_chassis
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,9 +79,6 @@ class AclView:
         for acl in acls:
             if acl.network_id in network_keys:
                 by_network[network_keys[acl.network_id]].append(acl)
-        local: dict[str, list[BoundPort]] = defaultdict(list)
-        for b in bound:
-            local[b.location.chassis].append(b)
         policies, memberships = {}, {}
         for gid, group in by_id.items():
             policy = Policy(group, tuple((r, by_id.get(r.remote_group_id) if r.remote_group_id else None)
@@ -94,16 +88,12 @@ class AclView:
             membership = GroupMembers(group, tuple(members.get(gid, ())))
             was = previous.members.get(gid) if previous is not None else None
             memberships[gid] = was if membership.same(was) else membership
-        old_local = previous.local if previous is not None else {}
-        local_of = {}
-        for name, ports_of in local.items():
-            here, was = tuple(ports_of), old_local.get(name)
-            local_of[name] = was if was == here else here
+        local = by_chassis(bound, previous.local if previous is not None else {})
         acls_of = {k: tuple(v) for k, v in by_network.items()}
         if previous is not None:
             policies = _same_or(policies, previous.policies)
             acls_of = previous.acls if previous.acls == acls_of else acls_of
-        return cls(local_of, policies, memberships, acls_of)
+        return cls(local, policies, memberships, acls_of)
 
 
 def _same_or(new: dict, old: dict) -> dict:
@@ -113,7 +103,7 @@ def _same_or(new: dict, old: dict) -> dict:
     return new
 
 
-def acl_view(model: Model, view: "LogicalView", previous: AclView | None) -> AclView:
+def acl_view(model: Model, view: LogicalView, previous: AclView | None) -> AclView:
     """The ACL view of the model's ports, groups, rules and network ACLs, on the view's bound ports."""
     return AclView.build(view.bound, model.ports(), model.list("security_group"), model.list("security_group_rule"),
                          model.list("network_acl"), {n.id: n.key for n in model.networks()}, previous)
