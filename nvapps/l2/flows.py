@@ -10,6 +10,7 @@ from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service, the_view
 from nvapps.core.reconcile import Desired
 from nvapps.core.topology import Chassis, Location, locate
+from nvapps.model.base import hash_once
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port
 from nvapps.pipeline import Priority, Reg, Table
 
@@ -30,11 +31,8 @@ class BoundPort:
     location: Location | None     # None: a router interface, present wherever its network is
 
     def __hash__(self) -> int:
-        """Computed once: bound ports key cached flows, and are looked up many times per round."""
-        value = self.__dict__.get("_hash")
-        if value is None:
-            value = self.__dict__["_hash"] = hash((self.port, self.network_key, self.location))
-        return value
+        """Computed once (bound ports key cached flows)."""
+        return hash_once(self, lambda: (self.port, self.network_key, self.location))
 
 
 def bound_ports(networks: list[Network], ports: list[Port], chassis: dict[str, Chassis]) -> list[BoundPort]:

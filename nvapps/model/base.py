@@ -13,6 +13,15 @@ if TYPE_CHECKING:
     from nvapps.model.service import Model
 
 
+def hash_once(obj: Any, identity: Callable[[], tuple]) -> int:
+    """The hash of `obj`'s `identity`, computed on first use and kept on the (immutable) object: objects that
+    key cached flows are hashed many times a round."""
+    value = obj.__dict__.get("_hash")
+    if value is None:
+        value = obj.__dict__["_hash"] = hash(identity())
+    return value
+
+
 @dataclass
 class Resource:
     """Fields every tenant object has."""
@@ -32,10 +41,7 @@ class Resource:
     def __hash__(self) -> int:
         """By kind, id and revision: equal objects hash alike, and a committed change (a new object, never
         one changed in place) hashes anew; so flows built from objects can be cached by them (computed once)."""
-        value = self.__dict__.get("_hash")
-        if value is None:
-            value = self.__dict__["_hash"] = hash((self.KIND, self.id, self.revision_number))
-        return value
+        return hash_once(self, lambda: (self.KIND, self.id, self.revision_number))
 
     def public(self) -> bool:
         """Whether every project may read this object (shared or external networks)."""
