@@ -101,7 +101,7 @@ class Step:
         self.ctl.extra_args += ["--nvapps-tenant-network-type", "vxlan", "--nvapps-tunnel-ports", "vxlan:{chassis}-vx"]
         store = SQLiteStore(str(self.ctl.db_path))
         model, _, self.ports = cloud(ports, chassis, prefix=PREFIX, store=store)
-        self.networks = {p.project_id: p.network_id for p in self.ports}
+        self.network = next(p.network_id for p in self.ports if p.project_id == "t0")   # where new ports go
         store.close()
         self.vlans = itertools.count(4000, -1)       # free VLANs on sc0-vm for new ports (next() is atomic)
 
@@ -125,8 +125,9 @@ class Step:
         self.burst()
         self.bridge_recreated()
 
-    def new_port(self, client, project: str = "t0") -> dict:
-        return client.create("port", network_id=self.networks[project], project_id=project, **{
+    def new_port(self, client, network_id: str | None = None) -> dict:
+        """A new port of t0 on sc0 (a VLAN of sc0-vm), on `network_id` or t0's first network."""
+        return client.create("port", network_id=network_id or self.network, project_id="t0", **{
             "binding:host_id": f"{PREFIX}0",
             "binding:profile": {"interface_name": f"{PREFIX}0-vm", "vlan": next(self.vlans)}})
 
@@ -171,16 +172,13 @@ class Step:
         client = self.ctl.client
         net = client.create("network", name="burst", project_id="t0")
         client.create("subnet", network_id=net["id"], project_id="t0", ip_version=4, cidr="10.250.0.0/21")
-        self.networks["burst"] = net["id"]
-        hosting = {p["binding:host_id"] for p in client.list("port") if p["project_id"] == "t0"} - {None} | {f"{PREFIX}0"}
+        hosting = {p["binding:host_id"] for p in client.list("port") if p["project_id"] == "t0" and p["binding:host_id"]}
         before = {c["name"]: c["flow_mods"] for c in client.chassis()}
         errors = []
 
         def one(_: int) -> str | None:
             try:
-                return client.create("port", network_id=net["id"], project_id="t0", **{
-                    "binding:host_id": f"{PREFIX}0",
-                    "binding:profile": {"interface_name": f"{PREFIX}0-vm", "vlan": next(self.vlans)}})["id"]
+                return self.new_port(client, net["id"])["id"]
             except Exception as exc:            # counted, and shown
                 errors.append(repr(exc))
                 return None
