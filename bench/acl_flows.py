@@ -10,7 +10,7 @@ import time
 
 from nvapps.acl.chassis import AclView, chassis_acl
 from nvapps.core.topology import Chassis, Location
-from nvapps.l2.flows import BoundPort
+from nvapps.logical.ports import BoundPort
 from nvapps.model.network import Port
 from nvapps.model.security import SecurityGroup, SecurityGroupRule
 

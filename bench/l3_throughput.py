@@ -14,9 +14,9 @@ from nvapps.l2.flows import chassis_l2
 from nvapps.l3.flows import chassis_l3
 from nvapps.lab.net import wait_ping
 from nvapps.lab.scenarios import tenants_lab
+from nvapps.logical.view import build_view
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
 from nvapps.model.router import Router
-from nvapps.view import build_view
 from topologies.tenants import TenantsTopo, host_ip
 
 

@@ -18,10 +18,10 @@ from nvapps.core.topology import Chassis, Interface, fabric
 from nvapps.l2.flows import chassis_l2
 from nvapps.lab.net import wait_ping
 from nvapps.lab.scenarios import tenants_lab
+from nvapps.logical.view import build_view
 from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.network import Network, Port
 from nvapps.overlay.flows import chassis_overlay
-from nvapps.view import build_view
 from topologies.tenants import TenantsTopo, host_ip, tunnel_ip
 
 APPS = ("nvapps.overlay.app", "nvapps.l2.app")

@@ -16,17 +16,26 @@ from nvapps import pipeline
 from nvapps.acl.directions import DIRECTIONS, FROM_VM, TO_VM
 from nvapps.acl.network_acls import network_acl_flows, network_fallbacks
 from nvapps.acl.port_security import port_security_flows
-from nvapps.acl.security_groups import member_flows, merge_conjunctions, port_flows, rule_flows, stage_flows
-from nvapps.core.ofp import Flow, match
+from nvapps.acl.security_groups import (
+    Member,
+    conjunction_flow,
+    member_clauses,
+    member_flow,
+    merge_conjunctions,
+    port_flows,
+    rule_flows,
+    stage_flows,
+)
+from nvapps.core.ofp import Conjunction, Flow, match
 from nvapps.core.pieces import Pieces, Service
 from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis
-from nvapps.l2.flows import BoundPort
+from nvapps.logical.ports import BoundPort
+from nvapps.logical.view import LogicalView, by_chassis
 from nvapps.model.network import Port
 from nvapps.model.security import NetworkAcl, SecurityGroup, SecurityGroupRule
 from nvapps.model.service import Model
 from nvapps.pipeline import Priority
-from nvapps.view import LogicalView, by_chassis
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +69,7 @@ class AclView:
     policies: dict[str, Policy]                     # by security group id
     members: dict[str, GroupMembers]                # by security group id
     acls: dict[int, tuple[NetworkAcl, ...]]         # network key -> its ACLs
+    remotes: dict[str, tuple[str, ...]]             # chassis -> the remote groups its ports' rules name
 
     @classmethod
     def build(cls, bound: list[BoundPort], ports: list[Port], groups: list[SecurityGroup],
@@ -93,7 +103,17 @@ class AclView:
         if previous is not None:
             policies = _same_or(policies, previous.policies)
             acls_of = previous.acls if previous.acls == acls_of else acls_of
-        return cls(local, policies, memberships, acls_of)
+        kept = previous is not None and policies is previous.policies
+        remotes = {name: previous.remotes[name] if kept and previous.local.get(name) is ports_of
+                   else _remote_groups(ports_of, policies) for name, ports_of in local.items()}
+        return cls(local, policies, memberships, acls_of, remotes)
+
+
+def _remote_groups(local: tuple[BoundPort, ...], policies: dict[str, Policy]) -> tuple[str, ...]:
+    """The ids of the remote groups that the rules of these ports' groups name (ports with port security)."""
+    return tuple(sorted({remote.id for b in local if b.port.port_security_enabled
+                         for g in b.port.security_groups or [] if g in policies
+                         for _, remote in policies[g].rules if remote is not None}))
 
 
 def _same_or(new: dict, old: dict) -> dict:
@@ -115,9 +135,7 @@ def chassis_acl(here: Chassis, view: AclView, pieces: Pieces | None = None) -> D
     local = view.local.get(here.name, ())
     if not local:
         return Desired()
-    remote = tuple(view.members[gid] for gid in sorted({
-        remote.id for b in local if b.port.port_security_enabled for g in b.port.security_groups or []
-        if g in view.policies for _, remote in view.policies[g].rules if remote is not None}))
+    remote = tuple(view.members[gid] for gid in view.remotes[here.name])
     return pieces.chassis(here.name, (local, view.policies, view.acls, remote), lambda: _acl_state(local, view, pieces))
 
 
@@ -135,9 +153,8 @@ def _acl_state(local: tuple[BoundPort, ...], view: AclView, pieces: Pieces) -> D
     for key in {b.network_key for b in local}:
         acls = view.acls.get(key, ())
         out["nacl", key] = pieces.get(("nacl", key, acls), lambda k=key, a=acls: network_acl_flows(k, a))
-    if remotes:
-        refs = tuple(sorted(remotes, key=lambda r: (r[0].group.id, r[1], r[2])))
-        out["members",] = pieces.get(("members", refs), lambda: _members_piece(refs))
+    refs = tuple(sorted(remotes, key=lambda r: (r[0].group.id, r[1], r[2])))
+    out.update(pieces.value(("members", refs), lambda: _members_pieces(refs, pieces)))
     return Desired(out)
 
 
@@ -157,13 +174,25 @@ def _port_piece(b: BoundPort, policies: tuple[Policy, ...] | None) -> list[Flow]
     return merge_conjunctions(flows)
 
 
-def _members_piece(refs: tuple[tuple[GroupMembers, str, str], ...]) -> list[Flow]:
-    """Clause 1 of each remote group named here (its members' addresses), one flow per shared address."""
-    flows = []
+def _members_pieces(refs: tuple[tuple[GroupMembers, str, str], ...], pieces: Pieces) -> dict[Hashable, Piece]:
+    """The remote groups named here: what each one's match does, and each member address (in clause 1 of
+    every group that has it) as a piece of its own, so a member joining or leaving builds one flow; shared
+    by the chassis whose rules name the same groups."""
+    out: dict[Hashable, Piece] = {}
+    clauses: dict[Member, list[Conjunction]] = defaultdict(list)
     for members, direction, ethertype in refs:
         d = FROM_VM if direction == FROM_VM.name else TO_VM
-        flows += member_flows(members.group, d, ethertype, members.ports)
-    return merge_conjunctions(flows)
+        out["conjunction", members.group.id, direction, ethertype] = pieces.get(
+            ("conjunction", members.group, d.name, ethertype), lambda g=members.group, d=d, e=ethertype: [
+                conjunction_flow(g, d, e)])
+        of_group = pieces.value(("clauses", members, d.name, ethertype),
+                                lambda m=members, d=d, e=ethertype: member_clauses(m.group, d, e, m.ports))
+        for member, clause in of_group.items():
+            clauses[member].append(clause)
+    for member, of in clauses.items():
+        key = ("member", member, *of)
+        out["member", member] = pieces.get(key, lambda m=member, c=of: [member_flow(m, c)])
+    return out
 
 
 SERVICE = Service(pipeline.AppId.ACL, acl_view, chassis_acl)

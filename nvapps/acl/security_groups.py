@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from nvapps import pipeline
 from nvapps.acl.directions import DIRECTIONS, FROM_VM, TO_VM, Direction
@@ -22,6 +23,16 @@ from nvapps.core.ofp import Flow, ct_state, match
 from nvapps.model.network import Port
 from nvapps.model.security import SecurityGroup, SecurityGroupRule
 from nvapps.pipeline import Priority, Reg
+
+
+class Member(NamedTuple):
+    """Where a remote group's member address is matched: the rules table, ethertype, field and address."""
+
+    table: int
+    ethertype: str
+    field: str
+    address: str
+
 
 BLOCKED = 1    # ct_mark of a connection that lost the rule allowing it
 
@@ -86,18 +97,25 @@ def rule_flows(port: Port, rule: SecurityGroupRule, remote: SecurityGroup | None
     return [Flow(d.rules, Priority.CONJUNCTIVE, match(**me, **m), actions=(clause,)) for m in traffic.matches()]
 
 
-def member_flows(group: SecurityGroup, d: Direction, ethertype: str, members: Iterable[Port]) -> list[Flow]:
-    """Clause 1 of a remote group's match (the members' addresses), and what the match does."""
-    cid = conj_id(group, d, ethertype)
+def member_clauses(group: SecurityGroup, d: Direction, ethertype: str,
+                   members: Iterable[Port]) -> dict[Member, ofp.Conjunction]:
+    """Clause 1 of a remote group's match: each member address (where it is matched) and the clause."""
     field = ("ipv4_" if ethertype == "IPv4" else "ipv6_") + ("src" if d.remote_is_source else "dst")
-    addresses = {address for port in members for _, address in allowed_pairs(port)
-                 if (":" in address) == (ethertype == "IPv6")}
-    clause = ofp.Conjunction(cid, 1, 2)
-    flows = [Flow(d.rules, Priority.CONJUNCTIVE,
-                  match(eth_type=ETH_TYPES[ethertype], **{field: address_match(a)}), actions=(clause,))
-             for a in sorted(addresses)]
-    flows.append(Flow(d.rules, Priority.CONJUNCTIVE, match(conj_id=cid), goto=d.commit))
-    return flows
+    clause = ofp.Conjunction(conj_id(group, d, ethertype), 1, 2)
+    return {Member(d.rules, ethertype, field, address): clause for port in members
+            for _, address in allowed_pairs(port) if (":" in address) == (ethertype == "IPv6")}
+
+
+def member_flow(member: Member, clauses: Iterable[ofp.Conjunction]) -> Flow:
+    """One member address, in clause 1 of each of `clauses` (every remote group matched here that has it)."""
+    return Flow(member.table, Priority.CONJUNCTIVE, match(eth_type=ETH_TYPES[member.ethertype],
+                                                         **{member.field: address_match(member.address)}),
+                actions=tuple(sorted(set(clauses), key=lambda a: (a.id, a.clause))))
+
+
+def conjunction_flow(group: SecurityGroup, d: Direction, ethertype: str) -> Flow:
+    """What a remote group's match does once both clauses hold: the packet is allowed."""
+    return Flow(d.rules, Priority.CONJUNCTIVE, match(conj_id=conj_id(group, d, ethertype)), goto=d.commit)
 
 
 def merge_conjunctions(flows: list[Flow]) -> list[Flow]:

@@ -42,7 +42,7 @@ class Pieces:
         self._loose: list[Hashable] = []           # keys used this round outside a chassis's state
         self._recording: list[Hashable] | None = None
         self._rounds = 0
-        self.built = 0            # pieces, groups and chassis states built so far (not found again): the work done
+        self.built = 0        # pieces, groups and chassis states built so far (not found again): the work done
 
     def get(self, key: Hashable, build: Callable[[], Iterable[Flow]]) -> Piece:
         """The piece of `key`: kept from a previous round, or built now by `build`."""
@@ -55,6 +55,22 @@ class Pieces:
             check_group(self.app, group)
             return group
         return self._kept(("group", key), checked)
+
+    def value(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """Any value computed from the inputs in `key` (a set of pieces, say), shared by the chassis states
+        that read it; the pieces it was computed from stay kept while it is."""
+        entry = self._store.get(("value", key))
+        if entry is None:
+            outer, self._recording = self._recording, []
+            try:
+                computed = compute()
+            finally:
+                keys, self._recording = self._recording, outer
+            entry = self._store[("value", key)] = (computed, keys)
+        recording = self._recording if self._recording is not None else self._loose
+        recording.append(("value", key))
+        recording.extend(entry[1])
+        return entry[0]
 
     def chassis(self, name: str, inputs: tuple, build: Callable[[], Desired]) -> Desired:
         """Chassis `name`'s desired state: the very one of last time while `inputs` (everything `build` reads,

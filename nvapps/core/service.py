@@ -6,6 +6,7 @@ burst of events costs one recomputation, and no handler ever blocks os-ken's eve
 """
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from typing import Any, ClassVar
@@ -27,7 +28,7 @@ from nvapps.core.pieces import Pieces, Service
 from nvapps.core.reconcile import Desired
 from nvapps.core.sync import FlowSync
 from nvapps.core.topology import Chassis, fabric
-from nvapps.view import LogicalView
+from nvapps.logical.view import LogicalView
 
 LOG = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class ServiceApp(app_manager.OSKenApp):
         self._reconnected: set[str] = set()
         self.pieces = Pieces(self.APP_ID)       # flows kept between rounds
         self.reading: Any = None                # what this round's flows were computed from
+        self._settled = False                   # a first round succeeded
 
     def start(self):
         thread = super().start()
@@ -162,5 +164,8 @@ class ServiceApp(app_manager.OSKenApp):
                     LOG.exception("%s: syncing %s failed", self.name, chassis.name)
                 hub.sleep(0)        # let REST requests and other apps in between chassis
             self.pieces.next_round()
+            if not self._settled and not failed:
+                self._settled = True
+                gc.freeze()     # what the first round built lives on: later collections need not scan it
             if failed:
                 hub.spawn_after(RETRY_AFTER, self._wake.set)

@@ -97,14 +97,15 @@ def fabric(connected: dict[str, Chassis], registered: list, presume_up: bool = F
     """Every chassis known: the connected ones with their registered tunnel endpoints, and registered ones
     that are not connected now (with `presume_up`, taken to have their uplinks up: a controller that just
     started must not move gateways away from chassis that have not reconnected yet). `registered` holds
-    objects with name, tunnel_ip and tunnel_type."""
-    out = {}
+    objects with name, tunnel_ip and tunnel_type. Each chassis is a copy as it is now (with its interfaces), so
+    a view built on it can be compared with the next."""
+    out = {name: replace(ch, interfaces=dict(ch.interfaces)) for name, ch in connected.items()}
     for reg in registered:
         ip = int(netaddr.IPAddress(reg.tunnel_ip)) if reg.tunnel_ip else 0
-        ch = connected.get(reg.name)
+        ch = out.get(reg.name)
         out[reg.name] = replace(ch, tunnel_ip=ip, tunnel_type=reg.tunnel_type) if ch is not None else \
             Chassis(reg.name, 0, tunnel_ip=ip, tunnel_type=reg.tunnel_type, connected=False, presumed_up=presume_up)
-    return {**connected, **out}
+    return out
 
 
 def place_gateway(key: int, physnet: str | None, uplinks: list[Uplink], chassis: dict[str, Chassis]) -> str | None:

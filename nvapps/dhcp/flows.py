@@ -13,13 +13,13 @@ from nvapps.core.pieces import Pieces, Service
 from nvapps.core.reconcile import Desired
 from nvapps.core.topology import Chassis
 from nvapps.dhcp.server import Lease
-from nvapps.l2.flows import BoundPort
+from nvapps.logical.ports import BoundPort
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
 from nvapps.model.service import Model
 from nvapps.pipeline import Priority, Reg, Table
 
 if TYPE_CHECKING:
-    from nvapps.view import LogicalView
+    from nvapps.logical.view import LogicalView
 
 DHCP_REQUEST = dict(eth_type=0x0800, ip_proto=17, udp_src=68, udp_dst=67)
 

@@ -1,56 +1,24 @@
 """Pure functions: the L2 flows and flood groups one chassis needs, from bound ports and the topology."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service, the_view
-from nvapps.core.reconcile import Desired
-from nvapps.core.topology import Chassis, Location, locate
-from nvapps.model.base import hash_once
-from nvapps.model.network import ROUTER_INTERFACE, Network, Port
+from nvapps.core.reconcile import Desired, Piece
+from nvapps.core.topology import Chassis
+from nvapps.logical.ports import BoundPort
 from nvapps.pipeline import Priority, Reg, Table
 
 if TYPE_CHECKING:
-    from nvapps.view import LogicalView, Members
+    from nvapps.logical.view import Endpoints, LogicalView, Members
 
 LEARN_IDLE_TIMEOUT = 300
 ARP = 0x0806
 ARP_REQUEST, ARP_REPLY = 1, 2
-
-
-@dataclass(frozen=True)
-class BoundPort:
-    """A port whose interface exists now (or a distributed router port): its network key and where it is."""
-
-    port: Port
-    network_key: int
-    location: Location | None     # None: a router interface, present wherever its network is
-
-    def __hash__(self) -> int:
-        """Computed once (bound ports key cached flows)."""
-        return hash_once(self, lambda: (self.port, self.network_key, self.location))
-
-
-def bound_ports(networks: list[Network], ports: list[Port], chassis: dict[str, Chassis]) -> list[BoundPort]:
-    """Ports that are administratively up, on an up network, and whose bound interface exists now."""
-    keys = {n.id: n.key for n in networks if n.admin_state_up}
-    out = []
-    for port in ports:
-        loc = locate(port.host_id, port.interface_name, chassis)
-        if loc is not None and port.admin_state_up and port.network_id in keys:
-            out.append(BoundPort(port, keys[port.network_id], loc))
-    return out
-
-
-def router_interfaces(networks: list[Network], ports: list[Port]) -> list[BoundPort]:
-    """Router interface ports: distributed, present on every chassis that has their network (location None)."""
-    keys = {n.id: n.key for n in networks if n.admin_state_up}
-    return [BoundPort(p, keys[p.network_id], None) for p in ports
-            if p.device_owner == ROUTER_INTERFACE and p.network_id in keys]
 
 
 def flood_group_id(network_key: int) -> int:
@@ -65,7 +33,7 @@ def _to_port(key: int) -> ofp.SetField:
 
 
 def chassis_l2(here: Chassis, view: "LogicalView", pieces: Pieces | None = None) -> Desired:
-    """All L2 flows and groups of chassis `here`, for the networks it must know (nvapps.presence), in
+    """All L2 flows and groups of chassis `here`, for the networks it must know (nvapps.logical.presence), in
     pieces: the chassis's own, per network (its members, shared by every chassis; towards the members on
     other chassis; its flooding) and per local port; the same state while none of its inputs changed."""
     pieces = pieces or Pieces(pipeline.AppId.L2)
@@ -82,22 +50,32 @@ def _l2_state(here: str, trunk: int | None, linked: bool, local: tuple[BoundPort
               networks: tuple["Members", ...], view: "LogicalView", pieces: Pieces) -> Desired:
     out = {("chassis", linked): pieces.get(("chassis", linked), lambda: _chassis_flows(linked))}
     for b in local:
-        out["port", b] = pieces.get(("port", b), lambda b=b: _local_port_flows(b))
+        out["port", b.port.id] = pieces.get(("port", b), lambda b=b: _local_port_flows(b))
     groups = []
+    fabric = view.fabric if linked else None
     for members in networks:
-        key = members.key
-        if linked:
-            out["members", key] = pieces.get(("members", members), lambda m=members: _members_flows(m.ports, m))
-            out["remote", key] = pieces.get(("remote", members, here, view.fabric),
-                                            lambda m=members: _remote_flows(m, here, view.endpoints))
-        else:
-            on_here = tuple(b for b in members.ports if b.location.chassis == here)
-            out["members", key] = pieces.get(("members", members, here),
-                                             lambda m=members, p=on_here: _members_flows(p, m))
-        out["network", key] = pieces.get(("network", key, trunk), lambda k=key: _network_flows(k, trunk))
-        groups.append(pieces.group(("flood", members, here, linked and view.fabric),
-                                   lambda m=members: _flood_group(m, here, view.endpoints if linked else None)))
+        out.update(pieces.value(("network", members, here, trunk, fabric),
+                                lambda m=members: _network_pieces(m, here, trunk, fabric, pieces)))
+        groups.append(pieces.group(("flood", members, here, fabric),
+                                   lambda m=members: _flood_group(m, here, fabric.ips if fabric else None)))
     return Desired(out, {g.group_id: g for g in groups})
+
+
+def _network_pieces(members: "Members", here: str, trunk: int | None, fabric: "Endpoints | None",
+                    pieces: Pieces) -> dict[Hashable, Piece]:
+    """A network on chassis `here`: its flooding, and each member port (all of them when other chassis are
+    reached from here, else those on this chassis) with, on another chassis, the way there, as a piece of
+    its own (shared by every chassis), so a port joining builds its own pieces only."""
+    key = members.key
+    out = {("network", key): pieces.get(("network", key, trunk), lambda: _network_flows(key, trunk))}
+    for b in members.ports + members.interfaces:
+        if b.location is not None and b.chassis != here:
+            if fabric is None:
+                continue
+            ip = fabric.ips.get(b.chassis, 0)
+            out["remote", b.port.id] = pieces.get(("remote", b, ip), lambda b=b, ip=ip: [_remote_flow(b, ip)])
+        out["member", b.port.id] = pieces.get(("member", b), lambda b=b: _member_flows(b) + _arp_responder(b))
+    return out
 
 
 def _chassis_flows(linked: bool) -> list[Flow]:
@@ -115,21 +93,10 @@ def _chassis_flows(linked: bool) -> list[Flow]:
     return flows
 
 
-def _members_flows(ports: tuple[BoundPort, ...], members: "Members") -> list[Flow]:
-    """Ports of a network (`ports`: all of them, or a lone chassis's) and its router interfaces: their MACs
-    are known (no learning) and looked up, and ARP for their addresses is answered."""
-    flows = []
-    for b in ports + members.interfaces:
-        flows += _member_flows(b) + _arp_responder(b)
-    return flows
-
-
-def _remote_flows(members: "Members", here: str, endpoints: dict[str, int]) -> list[Flow]:
-    """A network's ports on other chassis leave towards that chassis's tunnel endpoint."""
-    return [Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}),
-                 actions=(ofp.SetField(Reg.REMOTE_CHASSIS, endpoints.get(b.location.chassis, 0)),),
-                 goto=Table.EGRESS_REMOTE)
-            for b in members.ports if b.location.chassis != here]
+def _remote_flow(b: BoundPort, ip: int) -> Flow:
+    """A port on another chassis is reached through that chassis's tunnel endpoint `ip`."""
+    return Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}),
+                actions=(ofp.SetField(Reg.REMOTE_CHASSIS, ip),), goto=Table.EGRESS_REMOTE)
 
 
 def _local_port_flows(b: BoundPort) -> list[Flow]:

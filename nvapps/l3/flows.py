@@ -5,13 +5,12 @@ EGRESS hands it to L3_INPUT with the router's VRF key in metadata; L3_ROUTING pi
 puts the next hop in reg0; L3_NEIGHBOR rewrites the MACs, switches metadata to the destination network
 and hands the packet back to L2 lookup, so it leaves this chassis already routed.
 
-A router with a gateway (nvapps.l3.gateways) routes outside addresses only on its gateway chassis, whose
+A router with a gateway (nvapps.logical.gateways) routes outside addresses only on its gateway chassis, whose
 L3_NEIGHBOR hands them to the NAT stage; elsewhere they go to that chassis un-routed.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 import netaddr
@@ -20,16 +19,15 @@ from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service, the_view
-from nvapps.core.reconcile import Desired
+from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis
-from nvapps.l2.flows import BoundPort
-from nvapps.l3.gateways import Gateway
-from nvapps.model.network import ROUTER_INTERFACE, Port, Subnet
-from nvapps.model.router import Router
+from nvapps.logical.ports import BoundPort
+from nvapps.logical.routers import Interface, RouterView
+from nvapps.model.network import Port
 from nvapps.pipeline import Priority, Reg, Table
 
 if TYPE_CHECKING:
-    from nvapps.view import LogicalView
+    from nvapps.logical.view import LogicalView
 
 IPV4 = 0x0800
 ICMP = 1
@@ -38,71 +36,37 @@ REPLY_TTL = 65          # echo replies leave the router with TTL 64, as Linux's 
 PUNT = ofp.PUNT
 
 
-@dataclass(frozen=True)
-class Interface:
-    """A router interface: its port (MAC, key), the IPv4 subnet it is on and that network's key."""
-
-    port: Port
-    subnet: Subnet
-    network_key: int
-
-    @property
-    def ip(self) -> str:
-        return next(ip["ip_address"] for ip in self.port.fixed_ips if ip["subnet_id"] == self.subnet.id)
-
-
-@dataclass(frozen=True)
-class RouterView:
-    """A router with its IPv4 interfaces and its gateway, if it has one."""
-
-    router: Router
-    interfaces: tuple[Interface, ...]
-    gateway: Gateway | None = None
-
-    @property
-    def metadata(self) -> int:
-        return pipeline.router_metadata(self.router.key)
-
-
-def router_views(routers: list[Router], ports: list[Port], subnets: list[Subnet],
-                 network_keys: dict[str, int], gateways: dict[str, Gateway] | None = None) -> list[RouterView]:
-    """Each administratively up router with its interfaces on IPv4 subnets of up networks, and its gateway."""
-    by_id = {s.id: s for s in subnets}
-    ports_of: dict[str, list[Port]] = defaultdict(list)
-    for port in ports:
-        if port.device_owner == ROUTER_INTERFACE:
-            ports_of[port.device_id].append(port)
-    views = []
-    for router in routers:
-        if not router.admin_state_up:
-            continue
-        interfaces = []
-        for port in ports_of.get(router.id, ()):
-            for ip in port.fixed_ips or []:
-                sub = by_id.get(ip["subnet_id"])
-                if sub is not None and sub.ip_version == 4 and port.network_id in network_keys:
-                    interfaces.append(Interface(port, sub, network_keys[port.network_id]))
-        views.append(RouterView(router, tuple(interfaces), (gateways or {}).get(router.id)))
-    return views
-
-
 def chassis_l3(here: Chassis, view: "LogicalView", pieces: Pieces | None = None) -> Desired:
-    """The flows of the routers chassis `here` must know (nvapps.presence), in pieces: each router's own
+    """The flows of the routers chassis `here` must know (nvapps.logical.presence), in pieces: each router's own
     (which differ only on its gateway chassis), and per interface its next hops, the ports of its network."""
     pieces = pieces or Pieces(pipeline.AppId.L3)
     known = view.presence.routers_on(here.name)
-    out = {}
-    for rv in view.routers:
-        if rv.router.id not in known:
-            continue
-        gateway_here = rv.gateway is not None and rv.gateway.chassis == here.name
-        out["router", rv.router.id] = pieces.get(("router", rv, gateway_here),
-                                                 lambda rv=rv: router_flows(rv, here.name))
+    routers = tuple(rv for rv in view.routers if rv.router.id in known)
+    gateways = tuple(rv.gateway is not None and rv.gateway.chassis == here.name for rv in routers)
+    members = tuple(view.members_of(i.network_key) for rv in routers for i in rv.interfaces)
+    return pieces.chassis(here.name, (routers, gateways, members),
+                          lambda: _l3_state(here.name, routers, gateways, view, pieces))
+
+
+def _l3_state(here: str, routers: tuple[RouterView, ...], gateways: tuple[bool, ...], view: "LogicalView",
+              pieces: Pieces) -> Desired:
+    out: dict[Hashable, Piece] = {}
+    for rv, gateway_here in zip(routers, gateways):
+        out["router", rv.router.id] = pieces.get(("router", rv, gateway_here), lambda rv=rv: router_flows(rv, here))
         for i in rv.interfaces:
             members = view.members_of(i.network_key)
-            out["neighbors", rv.router.id, i] = pieces.get(("neighbors", rv.metadata, i, members),
-                                                           lambda rv=rv, i=i, m=members: _neighbors(rv, i, m.ports))
+            out.update(pieces.value(("neighbors", rv.metadata, i, members),
+                                    lambda rv=rv, i=i, m=members: _neighbor_pieces(rv, i, m.ports, pieces)))
     return Desired(out)
+
+
+def _neighbor_pieces(view: RouterView, i: Interface, ports: tuple[BoundPort, ...],
+                     pieces: Pieces) -> dict[Hashable, Piece]:
+    """The next hops behind interface `i`, each port of its network a piece of its own (so a port joining
+    builds its own only)."""
+    cidr = netaddr.IPNetwork(i.subnet.cidr)
+    return {("neighbor", i.port.id, i.subnet.id, b.port.id): pieces.get(
+        ("neighbor", view.metadata, i, b), lambda b=b: _neighbors(view, i, cidr, b)) for b in ports}
 
 
 def router_flows(view: RouterView, here: str) -> list[Flow]:
@@ -131,10 +95,9 @@ def router_flows(view: RouterView, here: str) -> list[Flow]:
     return flows + _gateway_flows(view, outside, here)
 
 
-def _neighbors(view: RouterView, i: Interface, ports: tuple[BoundPort, ...]) -> list[Flow]:
-    """The next hops behind interface `i`: the addresses of its network's ports on its subnet."""
-    cidr = netaddr.IPNetwork(i.subnet.cidr)
-    return [_neighbor(view.metadata, i, b.port, ip) for b in ports for ip in b.port.ip_addresses
+def _neighbors(view: RouterView, i: Interface, cidr: netaddr.IPNetwork, b: BoundPort) -> list[Flow]:
+    """A next hop behind interface `i`: port `b`'s addresses on the interface's subnet."""
+    return [_neighbor(view.metadata, i, b.port, ip) for ip in b.port.ip_addresses
             if ":" not in ip and netaddr.IPAddress(ip) in cidr]
 
 

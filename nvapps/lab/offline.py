@@ -16,10 +16,10 @@ from nvapps.core.topology import Chassis, Uplink, fabric
 from nvapps.dhcp import flows as dhcp
 from nvapps.l2 import flows as l2
 from nvapps.l3 import flows as l3
+from nvapps.logical.view import LogicalView, Views, logical_view
 from nvapps.model.service import Model
 from nvapps.nat import flows as nat
 from nvapps.overlay import flows as overlay
-from nvapps.view import LogicalView, Views, logical_view
 
 SERVICES: tuple[Service, ...] = (l2.SERVICE, l3.SERVICE, acl.SERVICE, dhcp.SERVICE, nat.SERVICE, overlay.SERVICE)
 

@@ -10,12 +10,12 @@ from os_ken.controller.handler import set_ev_cls
 
 from nvapps import config
 from nvapps.core.events import EventChassisUp, EventModelChanged
+from nvapps.logical.view import Views
 from nvapps.model.base import Change
 from nvapps.model.errors import ModelError
 from nvapps.model.network import TenantNetworks
 from nvapps.model.service import Model
 from nvapps.store.sqlite import SQLiteStore
-from nvapps.view import Views
 
 LOG = logging.getLogger(__name__)
 

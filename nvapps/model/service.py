@@ -1,8 +1,10 @@
 """The one way tenant objects change: validate against the whole model, store atomically, then notify."""
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -20,6 +22,10 @@ KINDS: dict[str, type[Resource]] = {kind: r.cls for kind, r in RULES.items()}
 ACTIONS = router.ACTIONS
 _FIELD_OF = {cls: {**{api_name(f): f.name for f in api_fields(cls)}, "tenant_id": "project_id"}
              for cls in KINDS.values()}
+
+# attributes the model keeps an index of (lists filtered by one of them read only its objects)
+INDEXED: dict[str, tuple[str, ...]] = {"port": ("network_id", "binding:host_id", "device_id"),
+                                       "subnet": ("network_id",)}
 
 Listener = Callable[[list[Change]], None]
 
@@ -48,6 +54,9 @@ class Model:
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
         self._objects: dict[str, dict[str, Resource]] = {}   # write-through cache of the store, by kind and id
+        self._order: dict[str, dict[str, int]] = {}          # each object's place in creation order, by kind
+        self._places = itertools.count()
+        self._index: dict[tuple[str, str], dict[str, dict[str, Resource]]] = {}   # (kind, attribute): text -> objects
         self.generation = 0     # +1 on every commit: what views of the model are cached by
 
     def subscribe(self, listener: Listener) -> None:
@@ -60,7 +69,29 @@ class Model:
         objs = self._objects.get(kind)
         if objs is None:
             objs = self._objects[kind] = {d["id"]: KINDS[kind].from_store(d) for d in self.store.list(kind)}
+            self._order[kind] = {obj_id: next(self._places) for obj_id in objs}
+            for key in INDEXED.get(kind, ()):
+                index = self._index[kind, key] = {}
+                for obj in objs.values():
+                    index.setdefault(_as_text(_attribute(obj, key)), {})[obj.id] = obj
         return objs
+
+    def _cached(self, kind: str, old: Resource | None, new: Resource | None) -> None:
+        """The cache (objects, their order and the indexes) after a committed change."""
+        objs, order = self._all(kind), self._order[kind]
+        if new is None:
+            objs.pop(old.id, None)
+            order.pop(old.id, None)
+        else:
+            objs[new.id] = new
+            if new.id not in order:
+                order[new.id] = next(self._places)
+        for key in INDEXED.get(kind, ()):
+            index = self._index[kind, key]
+            if old is not None:
+                index.get(_as_text(_attribute(old, key)), {}).pop(old.id, None)
+            if new is not None:
+                index.setdefault(_as_text(_attribute(new, key)), {})[new.id] = new
 
     def find(self, kind: str, obj_id: str) -> Resource | None:
         """The object, whoever owns it, or None. Objects are shared: change them only through the model."""
@@ -76,8 +107,18 @@ class Model:
 
     def list(self, kind: str, filters: dict[str, list[str]] | None = None, ctx: Context = ADMIN) -> list:
         """Objects of `kind` `ctx` may see whose API attributes equal one of the given values for every filter."""
-        objs = [o for o in self._all(kind).values() if ctx.can_see(o)]
-        for key, wanted in (filters or {}).items():
+        everything = self._all(kind)
+        filters = dict(filters or {})
+        indexed = next((key for key in INDEXED.get(kind, ()) if key in filters), None)
+        if indexed is not None:         # the index's few objects, in creation order
+            order = self._order[kind]
+            index = self._index[kind, indexed]
+            found = [o for text in set(filters.pop(indexed)) for o in index.get(text, {}).values()]
+            candidates: Iterable[Resource] = sorted(found, key=lambda o: order[o.id])
+        else:
+            candidates = everything.values()
+        objs = list(candidates) if ctx.is_admin else [o for o in candidates if ctx.can_see(o)]
+        for key, wanted in filters.items():
             objs = [o for o in objs if _as_text(_attribute(o, key)) in wanted]
         return objs
 
@@ -161,11 +202,7 @@ class Model:
                 else:
                     tx.put(c.kind, c.new.id, c.new.to_store())
         for c in changes:          # the store committed: the cache follows
-            objs = self._all(c.kind)
-            if c.new is None:
-                objs.pop(c.old.id, None)
-            else:
-                objs[c.new.id] = c.new
+            self._cached(c.kind, c.old, c.new)
         self.generation += 1
         for listener in self._listeners:
             try:

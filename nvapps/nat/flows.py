@@ -1,6 +1,6 @@
 """Pure functions: the NAT flows of one chassis, for the router gateways active on it and its uplinks.
 
-A router's gateway lives on one chassis (nvapps.l3.gateways). There, packets from the uplink to the
+A router's gateway lives on one chassis (nvapps.logical.gateways). There, packets from the uplink to the
 router's gateway MAC enter the router's conntrack zone, where replies get their internal addresses back
 (un-SNAT) and new connections to a floating IP or a forwarded port get the internal one (DNAT) before
 routing. Packets routed out by the gateway pass the same zone again: replies of DNAT connections get the
@@ -23,13 +23,14 @@ from nvapps.core.pieces import Pieces, Service
 from nvapps.core.reconcile import Desired
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import ARP, ARP_REQUEST, arp_reply
-from nvapps.l3.flows import IPV4, RouterView
+from nvapps.l3.flows import IPV4
+from nvapps.logical.routers import RouterView
 from nvapps.model.port_forwarding import PortForwarding
 from nvapps.model.service import Model
 from nvapps.pipeline import Priority, Reg, Table
 
 if TYPE_CHECKING:
-    from nvapps.view import LogicalView
+    from nvapps.logical.view import LogicalView
 
 MAC_BINDING_IDLE_TIMEOUT = 300
 UNRESOLVED = "00:00:00:00:00:00"

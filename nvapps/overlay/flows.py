@@ -20,7 +20,7 @@ from nvapps.model.chassis import TUNNEL_TYPES
 from nvapps.pipeline import Priority, Reg, Table
 
 if TYPE_CHECKING:
-    from nvapps.view import LogicalView
+    from nvapps.logical.view import LogicalView
 
 
 def chassis_overlay(here: Chassis, view: "LogicalView", pieces: Pieces | None = None) -> Desired:

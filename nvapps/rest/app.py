@@ -8,7 +8,7 @@ from os_ken.lib import hub
 
 from nvapps import config
 from nvapps.core.topology import Chassis, locate
-from nvapps.l3.gateways import router_gateways
+from nvapps.logical.gateways import router_gateways
 from nvapps.model.base import Resource
 from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.network import Port

@@ -1,4 +1,4 @@
-"""A chassis's flows as the apps compute them, from one logical view (nvapps.view), on the fake switch."""
+"""A chassis's flows as the apps compute them, from one logical view (nvapps.logical.view), on the fake switch."""
 from __future__ import annotations
 
 from nvapps.core import ofp
@@ -6,8 +6,8 @@ from nvapps.core.stages import stage_defaults
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import chassis_l2
 from nvapps.l3.flows import chassis_l3
+from nvapps.logical.view import LogicalView
 from nvapps.overlay.flows import chassis_overlay
-from nvapps.view import LogicalView
 from tests.unit.fakeswitch import FakeSwitch
 
 

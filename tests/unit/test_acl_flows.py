@@ -12,7 +12,7 @@ from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
 from nvapps.core.stages import stage_defaults
 from nvapps.core.topology import Chassis, Location
-from nvapps.l2.flows import BoundPort
+from nvapps.logical.ports import BoundPort
 from nvapps.model.network import Port
 from nvapps.model.security import NetworkAcl, SecurityGroup, SecurityGroupRule
 from nvapps.pipeline import TABLES, AppId, Priority, Table

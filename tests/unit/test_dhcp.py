@@ -7,7 +7,7 @@ from os_ken.lib.packet import dhcp, ethernet, ipv4, packet, udp
 from nvapps.core.topology import Chassis, Interface
 from nvapps.dhcp.flows import DhcpView, chassis_dhcp, lease_for
 from nvapps.dhcp.server import ACK, DISCOVER, NAK, OFFER, REQUEST, Lease, parse_request, reply
-from nvapps.l2.flows import bound_ports
+from nvapps.logical.ports import bound_ports
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
 
 CLIENT = "02:00:00:00:00:07"

@@ -6,9 +6,9 @@ from nvapps.core import ofp
 from nvapps.core.reconcile import Desired
 from nvapps.core.stages import stage_defaults
 from nvapps.core.topology import Chassis, Interface
-from nvapps.l2.flows import BoundPort, bound_ports
+from nvapps.logical.ports import BoundPort, bound_ports
+from nvapps.logical.view import build_view
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port
-from nvapps.view import build_view
 from tests.unit.fakeswitch import FakeSwitch
 from tests.unit.pipelinekit import l2_of
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from nvapps.core import ofp
 from nvapps.core.topology import Chassis, Interface
+from nvapps.logical.view import build_view
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
 from nvapps.model.router import Router
-from nvapps.view import build_view
 from tests.unit.pipelinekit import l3_of, switch_of
 
 TRUNK, CONTROLLER = 1, ofp.OFPP_CONTROLLER

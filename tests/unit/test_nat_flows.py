@@ -7,12 +7,12 @@ import pytest
 
 from nvapps.core import ofp
 from nvapps.core.topology import Chassis, Interface, Uplink, fabric, place_gateway
+from nvapps.logical.view import build_view
 from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.network import ROUTER_GATEWAY, ROUTER_INTERFACE, Network, Port, Subnet
 from nvapps.model.port_forwarding import PortForwarding
 from nvapps.model.router import Router
 from nvapps.nat.flows import External, Floating, NatRouter, NatView, chassis_nat
-from nvapps.view import build_view
 from tests.unit.fakeswitch import FakeSwitch
 from tests.unit.pipelinekit import switch_of
 

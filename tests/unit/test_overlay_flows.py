@@ -8,12 +8,12 @@ import pytest
 
 from nvapps.core import ofp
 from nvapps.core.topology import Chassis, Interface, fabric
+from nvapps.logical.view import build_view
 from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.errors import BadRequest, Conflict
 from nvapps.model.network import L2_GATEWAY, Network, Port, TenantNetworks
 from nvapps.model.service import Model
 from nvapps.store.sqlite import SQLiteStore
-from nvapps.view import build_view
 from tests.unit.fakeswitch import FakeSwitch
 from tests.unit.modelkit import admin_for, network_with_subnet, snapshot
 from tests.unit.pipelinekit import overlay_of, switch_of

@@ -1,5 +1,5 @@
 """Reachability across chassis on the fake fabric: every chassis knows the networks its ports can reach
-through their routers (nvapps.presence), so any placement of ports delivers exactly what the model allows.
+through their routers (nvapps.logical.presence), so any placement of ports delivers exactly what the model allows.
 
 The randomised test builds clouds through the model (tenants with identical CIDRs and MACs, networks,
 routers, ports on random chassis joined by VXLAN, Geneve or the trunk), computes every chassis's flows
@@ -17,9 +17,9 @@ import pytest
 
 from nvapps.core import ofp
 from nvapps.core.topology import Chassis, Interface, fabric
+from nvapps.logical.view import LogicalView, logical_view
 from nvapps.model.service import Model
 from nvapps.pipeline import ROUTER_METADATA
-from nvapps.view import LogicalView, logical_view
 from tests.unit.fakefabric import FakeFabric
 from tests.unit.modelkit import admin_for, new_model
 from tests.unit.pipelinekit import l2_of, l3_of, overlay_of, switch_of

@@ -12,13 +12,13 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from nvapps.core.topology import Chassis, Uplink
-from nvapps.l2.flows import BoundPort, bound_ports, router_interfaces
-from nvapps.l3.flows import RouterView, router_views
-from nvapps.l3.gateways import router_gateways
+from nvapps.logical.gateways import router_gateways
+from nvapps.logical.ports import BoundPort, bound_ports, router_interfaces
+from nvapps.logical.presence import Presence, presence
+from nvapps.logical.routers import RouterView, router_views
 from nvapps.model.network import Network, Port, Subnet
 from nvapps.model.router import Router
 from nvapps.model.service import Model
-from nvapps.presence import Presence, presence
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,9 +77,9 @@ def build_view(networks: list[Network], ports: list[Port], subnets: list[Subnet]
     keys = {n.id: n.key for n in networks if n.admin_state_up}
     gateways = router_gateways(routers, networks, ports, subnets, uplinks, chassis)
     views = router_views(routers, ports, subnets, keys, gateways)
-    bound, interfaces = bound_ports(networks, ports, chassis), router_interfaces(networks, ports)
+    bound = bound_ports(networks, ports, chassis, *((previous.bound, previous.chassis) if previous else ()))
+    interfaces = router_interfaces(networks, ports)
     if previous is not None:
-        bound = _reused(bound, previous.bound)
         interfaces = _reused(interfaces, previous.interfaces)
     up = {v.router.id for v in views}
     by_network: dict[int, list[BoundPort]] = defaultdict(list)
@@ -93,7 +93,7 @@ def build_view(networks: list[Network], ports: list[Port], subnets: list[Subnet]
         ports_of, ifaces_of = tuple(by_network.get(key, ())), tuple(ifaces_by_network.get(key, ()))
         old = previous.members.get(key) if previous is not None else None
         members[key] = old if old is not None and old.same(ports_of, ifaces_of) else \
-            Members(key, ports_of, ifaces_of, frozenset(b.location.chassis for b in ports_of))
+            Members(key, ports_of, ifaces_of, frozenset(b.chassis for b in ports_of))
     ips = {c.name: c.tunnel_ip for c in chassis.values()}
     fabric = previous.fabric if previous is not None and previous.fabric.ips == ips else Endpoints(ips)
     return LogicalView(bound, interfaces, views, presence(bound, interfaces, gateways, up), chassis, members,
@@ -104,7 +104,7 @@ def by_chassis(bound: list[BoundPort], previous: dict[str, tuple[BoundPort, ...]
     """Bound ports by chassis; a chassis's ports equal to those in `previous` are that very tuple."""
     local: dict[str, list[BoundPort]] = defaultdict(list)
     for b in bound:
-        local[b.location.chassis].append(b)
+        local[b.chassis].append(b)
     out = {}
     for name, ports_of in local.items():
         here, was = tuple(ports_of), previous.get(name)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from nvapps.l2.flows import BoundPort
-from nvapps.l3.gateways import Gateway
+from nvapps.logical.gateways import Gateway
+from nvapps.logical.ports import BoundPort
 
 NOTHING: frozenset = frozenset()
 
@@ -46,7 +46,7 @@ def presence(bound: list[BoundPort], interfaces: list[BoundPort], gateways: dict
             networks_of[i.port.device_id].add(i.network_key)
     local: dict[str, set[int]] = defaultdict(set)
     for b in bound:
-        local[b.location.chassis].add(b.network_key)
+        local[b.chassis].add(b.network_key)
     routers: dict[str, set[str]] = defaultdict(set)
     for chassis, keys in local.items():
         for key in keys:

@@ -5,7 +5,7 @@ chassis only: the gateway chassis, chosen among those with an uplink to the exte
 network (nvapps.core.topology.place_gateway). Traffic for outside addresses goes there un-routed, through
 the network it came from; the gateway chassis routes it, translates it (nvapps.nat) and sends it out of
 its uplink. That chassis therefore knows the router's networks as well, even with no port of its own
-(nvapps.presence).
+(nvapps.logical.presence).
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def router_gateways(routers: list[Router], networks: list[Network], ports: list[
     out = {}
     for router in routers:
         info = router.external_gateway_info or {}
-        net, port = nets.get(info.get("network_id")), gateway_ports.get(router.id)
+        net, port = nets.get(info.get("network_id") or ""), gateway_ports.get(router.id)
         if not router.admin_state_up or net is None or port is None:
             continue
         entry = next((ip for ip in port.fixed_ips or [] if ip["subnet_id"] in v4), None)
