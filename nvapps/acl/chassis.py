@@ -146,7 +146,10 @@ def _acl_state(local: tuple[BoundPort, ...], view: AclView, pieces: Pieces) -> D
         secured = b.port.port_security_enabled and bool(b.port.security_groups)
         policies = tuple(view.policies[g] for g in b.port.security_groups or [] if g in view.policies) \
             if secured else None
-        out["port", b.port.id] = pieces.get(("port", b, policies), lambda b=b, p=policies: _port_piece(b, p))
+        out["port", b.port.id] = pieces.get(("port", b, secured), lambda b=b, s=secured: _port_piece(b, s))
+        if policies:
+            out["rules", b.port.id] = pieces.get(("rules", b.port.key, policies),
+                                                 lambda k=b.port.key, p=policies: _rules_piece(k, p))
         for policy in policies or ():
             remotes |= {(view.members[remote.id], rule.direction, rule.ethertype)
                         for rule, remote in policy.rules if remote is not None}
@@ -162,16 +165,17 @@ def _stage_piece() -> list[Flow]:
     return [f for d in DIRECTIONS for f in stage_flows(d)] + network_fallbacks()
 
 
-def _port_piece(b: BoundPort, policies: tuple[Policy, ...] | None) -> list[Flow]:
-    """A local port's entry into the ACL stages, its port security, and (secured) its conntrack and rules."""
+def _port_piece(b: BoundPort, secured: bool) -> list[Flow]:
+    """A local port's entry into the ACL stages, its port security and (secured) its conntrack."""
     flows = [Flow(d.entry, Priority.SPECIFIC, match(**{d.port_reg: b.port.key}), goto=d.nacl) for d in DIRECTIONS]
     flows += port_security_flows(b.port)
-    if policies is not None:
-        flows += port_flows(b.port)
-        for policy in policies:
-            for rule, remote in policy.rules:
-                flows += rule_flows(b.port, rule, remote)
-    return merge_conjunctions(flows)
+    return flows + port_flows(b.port) if secured else flows
+
+
+def _rules_piece(port_key: int, policies: tuple[Policy, ...]) -> list[Flow]:
+    """The rules of a secured port's groups (a rule added to a group rebuilds this piece of each member)."""
+    return merge_conjunctions([f for policy in policies for rule, remote in policy.rules
+                               for f in rule_flows(port_key, rule, remote)])
 
 
 def _members_pieces(refs: tuple[tuple[GroupMembers, str, str], ...], pieces: Pieces) -> dict[Hashable, Piece]:

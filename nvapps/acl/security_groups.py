@@ -81,14 +81,14 @@ def port_flows(port: Port) -> list[Flow]:
             for d in DIRECTIONS for eth_type in ETH_TYPES.values()]
 
 
-def rule_flows(port: Port, rule: SecurityGroupRule, remote: SecurityGroup | None) -> list[Flow]:
-    """One rule of one of the port's groups: plain allow flows, or clause 2 of the remote group's match."""
+def rule_flows(port_key: int, rule: SecurityGroupRule, remote: SecurityGroup | None) -> list[Flow]:
+    """One rule of one of port `port_key`'s groups: plain allow flows, or clause 2 of the remote group's match."""
     d = FROM_VM if rule.direction == FROM_VM.name else TO_VM
     prefix = rule.remote_ip_prefix
     traffic = Traffic(rule.ethertype, rule.protocol, prefix if d.remote_is_source else None,
                       None if d.remote_is_source else prefix, destination_ports=(rule.port_range_min,
                                                                                  rule.port_range_max))
-    me = {d.port_reg: port.key}
+    me = {d.port_reg: port_key}
     if rule.remote_group_id is None:
         return [Flow(d.rules, Priority.SPECIFIC, match(**me, **m), goto=d.commit) for m in traffic.matches()]
     if remote is None:
