@@ -19,7 +19,7 @@ from nvapps.core.contract import check_group
 from nvapps.core.ofp import Flow, Group
 from nvapps.core.reconcile import Desired, Piece
 
-GC_EVERY = 16      # rounds between forgetting pieces that nothing uses any more
+GC_SLACK = 1024    # pieces kept beyond twice the live ones before the unused are forgotten
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class _Memo:
 
 class Pieces:
     """One app's pieces (and groups) by key, and each chassis's desired state by its inputs: kept while a
-    chassis's state or the last round uses them (forgotten every GC_EVERY rounds otherwise)."""
+    chassis's state or the last round uses them (forgotten now and then otherwise)."""
 
     def __init__(self, app: pipeline.AppId) -> None:
         self.app = app
@@ -41,7 +41,7 @@ class Pieces:
         self._memos: dict[str, _Memo] = {}
         self._loose: list[Hashable] = []           # keys used this round outside a chassis's state
         self._recording: list[Hashable] | None = None
-        self._rounds = 0
+        self._live = 0                             # pieces kept after the last collection
         self.built = 0        # pieces, groups and chassis states built so far (not found again): the work done
 
     def get(self, key: Hashable, build: Callable[[], Iterable[Flow]]) -> Piece:
@@ -97,13 +97,15 @@ class Pieces:
         return value
 
     def next_round(self) -> None:
-        """A round is over; now and then, pieces that no chassis state and not the last round used go."""
-        self._rounds += 1
-        if self._rounds % GC_EVERY == 0:
+        """A round is over; once the pieces kept are more than twice those live at the last collection (and
+        GC_SLACK), those that no chassis state and not the last round used go: a collection costs
+        O(pieces), so it comes after O(pieces) rounds of changes."""
+        if len(self._store) > 2 * self._live + GC_SLACK:
             live = set(self._loose)
             for memo in self._memos.values():
                 live.update(memo.keys)
             self._store = {k: v for k, v in self._store.items() if k in live}
+            self._live = len(self._store)
         self._loose = []
 
 

@@ -1,10 +1,9 @@
 """Bound ports: the ports whose interface exists now, each with its network's key and where it is."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nvapps.core.topology import Chassis, Location, locate
-from nvapps.model.base import hash_once
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port
 
 
@@ -15,34 +14,40 @@ class BoundPort:
     port: Port
     network_key: int
     location: Location | None     # None: a router interface, present wherever its network is
+    chassis: str = field(init=False, compare=False, repr=False)     # where it is ("" for a router interface)
+    _hash: int = field(init=False, compare=False, repr=False)
 
-    @property
-    def chassis(self) -> str:
-        """Where the port is ("" for a router interface, which is wherever its network is)."""
-        return self.location.chassis if self.location is not None else ""
+    def __post_init__(self) -> None:
+        """What a round reads many times is computed once: the chassis, and the hash (bound ports key flows)."""
+        object.__setattr__(self, "chassis", self.location.chassis if self.location is not None else "")
+        object.__setattr__(self, "_hash", hash((self.port, self.network_key, self.location)))
 
     def __hash__(self) -> int:
-        """Computed once (bound ports key cached flows)."""
-        return hash_once(self, lambda: (self.port, self.network_key, self.location))
+        return self._hash
 
 
-def bound_ports(networks: list[Network], ports: list[Port], chassis: dict[str, Chassis],
-                was: list[BoundPort] | None = None, was_on: dict[str, Chassis] | None = None) -> list[BoundPort]:
-    """Ports that are administratively up, on an up network, and whose bound interface exists now. A port
-    bound in `was` (computed on `was_on`) whose object, network key and chassis are unchanged keeps that
-    very bound port, without being located again."""
+def bound_ports(networks: list[Network], ports: list[Port], chassis: dict[str, Chassis]) -> list[BoundPort]:
+    """Ports that are administratively up, on an up network, and whose bound interface exists now."""
+    return list(bound_by_id(networks, ports, chassis).values())
+
+
+def bound_by_id(networks: list[Network], ports: list[Port], chassis: dict[str, Chassis],
+                was: dict[str, BoundPort] | None = None, was_on: dict[str, Chassis] | None = None
+                ) -> dict[str, BoundPort]:
+    """The bound ports by port id (in the ports' order). A port bound in `was` (computed on `was_on`) whose
+    object, network key and chassis are unchanged keeps that very bound port, without being located again."""
     keys = {n.id: n.key for n in networks if n.admin_state_up}
     same = {name for name, ch in chassis.items() if was_on is not None and was_on.get(name) == ch}
-    old = {b.port.id: b for b in was or ()} if same else {}
-    out = []
+    old = was if was is not None and same else {}
+    out = {}
     for port in ports:
         b = old.get(port.id)
-        if b is not None and b.port is port and port.host_id in same and keys.get(port.network_id) == b.network_key:
-            out.append(b)
+        if b is not None and b.port is port and b.chassis in same and keys.get(port.network_id) == b.network_key:
+            out[port.id] = b
             continue
         loc = locate(port.host_id, port.interface_name, chassis)
         if loc is not None and port.admin_state_up and port.network_id in keys:
-            out.append(BoundPort(port, keys[port.network_id], loc))
+            out[port.id] = BoundPort(port, keys[port.network_id], loc)
     return out
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from nvapps.core.topology import Chassis, Uplink
 from nvapps.logical.gateways import router_gateways
-from nvapps.logical.ports import BoundPort, bound_ports, router_interfaces
+from nvapps.logical.ports import BoundPort, bound_by_id, router_interfaces
 from nvapps.logical.presence import Presence, presence
 from nvapps.logical.routers import RouterView, router_views
 from nvapps.model.network import Network, Port, Subnet
@@ -37,9 +37,14 @@ class Members:
 
 @dataclass(frozen=True, eq=False)
 class Endpoints:
-    """Each chassis's tunnel IP by name (what reg12 carries towards it); the same object while unchanged."""
+    """Each chassis's tunnel type and IP (what reg12 carries towards it); the same object while unchanged."""
 
-    ips: dict[str, int]
+    tunnels: tuple[tuple[str, str | None, int], ...]        # (chassis, tunnel type, tunnel IP)
+
+    @property
+    def ips(self) -> dict[str, int]:
+        """Tunnel IPs by chassis name."""
+        return self.__dict__.get("_ips") or self.__dict__.setdefault("_ips", {n: ip for n, _, ip in self.tunnels})
 
 
 NO_MEMBERS_CHASSIS: frozenset[str] = frozenset()
@@ -58,7 +63,8 @@ class LogicalView:
     chassis: dict[str, Chassis]
     members: dict[int, Members] = field(default_factory=dict)
     local: dict[str, tuple[BoundPort, ...]] = field(default_factory=dict)
-    fabric: Endpoints = Endpoints({})
+    fabric: Endpoints = Endpoints(())
+    placed: dict[str, BoundPort] = field(default_factory=dict)     # the bound ports by port id
 
     @property
     def endpoints(self) -> dict[str, int]:
@@ -77,7 +83,8 @@ def build_view(networks: list[Network], ports: list[Port], subnets: list[Subnet]
     keys = {n.id: n.key for n in networks if n.admin_state_up}
     gateways = router_gateways(routers, networks, ports, subnets, uplinks, chassis)
     views = router_views(routers, ports, subnets, keys, gateways)
-    bound = bound_ports(networks, ports, chassis, *((previous.bound, previous.chassis) if previous else ()))
+    placed = bound_by_id(networks, ports, chassis, *((previous.placed, previous.chassis) if previous else ()))
+    bound = list(placed.values())
     interfaces = router_interfaces(networks, ports)
     if previous is not None:
         interfaces = _reused(interfaces, previous.interfaces)
@@ -94,10 +101,10 @@ def build_view(networks: list[Network], ports: list[Port], subnets: list[Subnet]
         old = previous.members.get(key) if previous is not None else None
         members[key] = old if old is not None and old.same(ports_of, ifaces_of) else \
             Members(key, ports_of, ifaces_of, frozenset(b.chassis for b in ports_of))
-    ips = {c.name: c.tunnel_ip for c in chassis.values()}
-    fabric = previous.fabric if previous is not None and previous.fabric.ips == ips else Endpoints(ips)
+    tunnels = tuple((c.name, c.tunnel_type, c.tunnel_ip) for c in chassis.values())
+    fabric = previous.fabric if previous is not None and previous.fabric.tunnels == tunnels else Endpoints(tunnels)
     return LogicalView(bound, interfaces, views, presence(bound, interfaces, gateways, up), chassis, members,
-                       by_chassis(bound, previous.local if previous is not None else {}), fabric)
+                       by_chassis(bound, previous.local if previous is not None else {}), fabric, placed)
 
 
 def by_chassis(bound: list[BoundPort], previous: dict[str, tuple[BoundPort, ...]]) -> dict[str, tuple[BoundPort, ...]]:

@@ -29,7 +29,8 @@ def chassis_overlay(here: Chassis, view: "LogicalView", pieces: Pieces | None = 
     pieces = pieces or Pieces(pipeline.AppId.OVERLAY)
     ports = tuple((kind, here.tunnel_ofport(kind)) for kind in TUNNEL_TYPES)
     networks = view.presence.networks_on(here.name)
-    others = tuple((c.name, c.tunnel_type, c.tunnel_ip) for c in view.chassis.values() if c.name != here.name)
+    others = pieces.value(("others", here.name, view.fabric),
+                          lambda: tuple(t for t in view.fabric.tunnels if t[0] != here.name))
     return Desired({
         "classify": pieces.get(("classify", ports, networks), lambda: classify_flows(ports, networks)),
         "egress": pieces.get(("egress", ports, others), lambda: egress_flows(dict(ports), others)),
