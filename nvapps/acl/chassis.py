@@ -69,7 +69,8 @@ class AclView:
     policies: dict[str, Policy]                     # by security group id
     members: dict[str, GroupMembers]                # by security group id
     acls: dict[int, tuple[NetworkAcl, ...]]         # network key -> its ACLs
-    remotes: dict[str, tuple[str, ...]]             # chassis -> the remote groups its ports' rules name
+    remotes: dict[str, tuple[tuple[str, str, str], ...]]    # chassis -> remote groups its rules name (group
+                                                            # id, direction, ethertype)
 
     @classmethod
     def build(cls, bound: list[BoundPort], ports: list[Port], groups: list[SecurityGroup],
@@ -109,11 +110,12 @@ class AclView:
         return cls(local, policies, memberships, acls_of, remotes)
 
 
-def _remote_groups(local: tuple[BoundPort, ...], policies: dict[str, Policy]) -> tuple[str, ...]:
-    """The ids of the remote groups that the rules of these ports' groups name (ports with port security)."""
-    return tuple(sorted({remote.id for b in local if b.port.port_security_enabled
+def _remote_groups(local: tuple[BoundPort, ...], policies: dict[str, Policy]) -> tuple[tuple[str, str, str], ...]:
+    """The remote groups that the rules of these ports' groups name (ports with port security), each with
+    the rule's direction and ethertype."""
+    return tuple(sorted({(remote.id, rule.direction, rule.ethertype) for b in local if b.port.port_security_enabled
                          for g in b.port.security_groups or [] if g in policies
-                         for _, remote in policies[g].rules if remote is not None}))
+                         for rule, remote in policies[g].rules if remote is not None}))
 
 
 def _same_or(new: dict, old: dict) -> dict:
@@ -135,30 +137,27 @@ def chassis_acl(here: Chassis, view: AclView, pieces: Pieces | None = None) -> D
     local = view.local.get(here.name, ())
     if not local:
         return Desired()
-    remote = tuple(view.members[gid] for gid in view.remotes[here.name])
-    return pieces.chassis(here.name, (local, view.policies, view.acls, remote), lambda: _acl_state(local, view, pieces))
+    refs = tuple((view.members[gid], direction, ethertype) for gid, direction, ethertype in view.remotes[here.name])
+    return pieces.chassis(here.name, (local, view.policies, view.acls, refs), lambda: Desired({
+        **pieces.value(("local", local), lambda: _local_pieces(local, view, pieces), same=(view.policies, view.acls)),
+        **pieces.value(("members", refs), lambda: _members_pieces(refs, pieces))}))
 
 
-def _acl_state(local: tuple[BoundPort, ...], view: AclView, pieces: Pieces) -> Desired:
+def _local_pieces(local: tuple[BoundPort, ...], view: AclView, pieces: Pieces) -> dict[Hashable, Piece]:
+    """The stages' own flows, and each local port's and each local network's pieces."""
     out: dict[Hashable, Piece] = {("stages",): pieces.get(("stages",), _stage_piece)}
-    remotes: set[tuple[GroupMembers, str, str]] = set()
     for b in local:
         secured = b.port.port_security_enabled and bool(b.port.security_groups)
-        policies = tuple(view.policies[g] for g in b.port.security_groups or [] if g in view.policies) \
-            if secured else None
         out["port", b.port.id] = pieces.get(("port", b, secured), lambda b=b, s=secured: _port_piece(b, s))
+        policies = tuple(view.policies[g] for g in b.port.security_groups or [] if g in view.policies) \
+            if secured else ()
         if policies:
             out["rules", b.port.id] = pieces.get(("rules", b.port.key, policies),
                                                  lambda k=b.port.key, p=policies: _rules_piece(k, p))
-        for policy in policies or ():
-            remotes |= {(view.members[remote.id], rule.direction, rule.ethertype)
-                        for rule, remote in policy.rules if remote is not None}
     for key in {b.network_key for b in local}:
         acls = view.acls.get(key, ())
         out["nacl", key] = pieces.get(("nacl", key, acls), lambda k=key, a=acls: network_acl_flows(k, a))
-    refs = tuple(sorted(remotes, key=lambda r: (r[0].group.id, r[1], r[2])))
-    out.update(pieces.value(("members", refs), lambda: _members_pieces(refs, pieces)))
-    return Desired(out)
+    return out
 
 
 def _stage_piece() -> list[Flow]:

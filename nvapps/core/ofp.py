@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import netaddr
@@ -463,9 +463,10 @@ def encode_actions(actions: tuple[Action, ...]) -> bytes:
 
 # ---- flows and groups as plain data ----
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Flow:
-    """One flow as plain data: where, how important, what it matches and what it does."""
+    """One flow as plain data: where, how important, what it matches and what it does (slots: a controller
+    holds hundreds of thousands)."""
 
     table: int
     priority: int
@@ -474,10 +475,18 @@ class Flow:
     goto: int | None = None
     write_metadata: tuple[int, int] | None = None   # (value, mask)
     meter: int | None = None                        # rate-limit through this meter first
+    digest: int | None = field(default=None, init=False, repr=False, compare=False)  # kept by reconcile
+    _wire: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
-    @computed_once
+    @property
     def wire(self) -> bytes:
-        """The flow's identity and behaviour on the wire: table, priority, match, instructions."""
+        """The flow's identity and behaviour on the wire: table, priority, match, instructions (encoded once:
+        flows are built once and reused)."""
+        if self._wire is None:
+            object.__setattr__(self, "_wire", self._encode())
+        return self._wire  # type: ignore[return-value]
+
+    def _encode(self) -> bytes:
         instructions = b""
         if self.meter is not None:
             instructions += struct.pack("!HHI", 6, 8, self.meter)

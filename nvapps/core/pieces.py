@@ -56,19 +56,21 @@ class Pieces:
             return group
         return self._kept(("group", key), checked)
 
-    def value(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """Any value computed from the inputs in `key` (a set of pieces, say), shared by the chassis states
-        that read it; the pieces it was computed from stay kept while it is."""
-        entry = self._store.get(("value", key))
+    def value(self, key: Hashable, compute: Callable[[], Any], same: tuple = ()) -> Any:
+        """Any value computed from the inputs in `key` and the very objects in `same` (compared by identity:
+        dicts, say), shared by the chassis states that read it; the pieces it was computed from stay kept
+        while it is (and so do the objects of `same`, so their identities cannot be reused meanwhile)."""
+        full = ("value", key, *map(id, same))
+        entry = self._store.get(full)
         if entry is None:
             outer, self._recording = self._recording, []
             try:
                 computed = compute()
             finally:
                 keys, self._recording = self._recording, outer
-            entry = self._store[("value", key)] = (computed, keys)
+            entry = self._store[full] = (computed, keys, same)
         recording = self._recording if self._recording is not None else self._loose
-        recording.append(("value", key))
+        recording.append(full)
         recording.extend(entry[1])
         return entry[0]
 

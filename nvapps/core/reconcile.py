@@ -19,11 +19,11 @@ from nvapps.core.contract import check_flow, check_group
 
 def flow_digest(flow: ofp.Flow) -> int:
     """A 55-bit digest of the flow's wire body (kept on the flow: flows are built once and reused)."""
-    digest = flow.__dict__.get("_digest")
+    digest = flow.digest
     if digest is None:
         digest = int.from_bytes(hashlib.blake2b(flow.body(), digest_size=8).digest(), "big") \
             & pipeline.COOKIE_DIGEST_MASK
-        flow.__dict__["_digest"] = digest
+        object.__setattr__(flow, "digest", digest)
     return digest
 
 

@@ -48,9 +48,9 @@ def chassis_l2(here: Chassis, view: "LogicalView", pieces: Pieces | None = None)
 
 def _l2_state(here: str, trunk: int | None, linked: bool, local: tuple[BoundPort, ...],
               networks: tuple["Members", ...], view: "LogicalView", pieces: Pieces) -> Desired:
-    out = {("chassis", linked): pieces.get(("chassis", linked), lambda: _chassis_flows(linked))}
-    for b in local:
-        out["port", b.port.id] = pieces.get(("port", b), lambda b=b: _local_port_flows(b))
+    out = {("chassis", linked): pieces.get(("chassis", linked), lambda: _chassis_flows(linked)),
+           **pieces.value(("local", local), lambda: {("port", b.port.id): pieces.get(
+               ("port", b), lambda b=b: _local_port_flows(b)) for b in local})}
     groups = []
     fabric = view.fabric if linked else None
     for members in networks:

@@ -1,6 +1,7 @@
 """Networks, subnets and ports: their attributes and the rules that keep them consistent."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -147,8 +148,9 @@ class Port(Resource):
         """The VLAN the port is on its interface (binding:profile.vlan), or None: untagged."""
         return self.profile.get("vlan")
 
-    @property
+    @functools.cached_property
     def ip_addresses(self) -> list[str]:
+        """The port's fixed IPs (kept: a port is never changed in place, a change is a new object)."""
         return [ip["ip_address"] for ip in self.fixed_ips or []]
 
 
