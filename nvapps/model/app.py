@@ -11,6 +11,7 @@ from os_ken.controller.handler import set_ev_cls
 from nvapps import config
 from nvapps.core.events import EventChassisUp, EventModelChanged
 from nvapps.logical.view import Views
+from nvapps.model import loadbalancer
 from nvapps.model.base import Change
 from nvapps.model.errors import ModelError
 from nvapps.model.network import TenantNetworks
@@ -38,9 +39,14 @@ class ModelApp(app_manager.OSKenApp):
         self.model.subscribe(self._committed)
         self.views = Views(self.model)
         self.port_changed: dict[str, int] = {}     # port id -> the model generation of its last change
+        self.lb_changed: dict[str, int] = {}       # load balancer id -> the generation of its tree's last change
 
     def _committed(self, changes: list[Change]) -> None:
         for c in changes:
+            if c.kind in loadbalancer.KINDS:
+                root = loadbalancer.root_of(self.model, c.new or c.old)
+                if root is not None:
+                    self.lb_changed[root] = self.model.generation
             if c.kind == "port":
                 if c.new is None:
                     self.port_changed.pop(c.old.id, None)

@@ -141,3 +141,4 @@ class Rules:
     prepare: Prepare
     deleting: Deleting
     show: Callable[["Model", Resource], dict] = lambda model, obj: {}
+    cascade: Deleting | None = None     # DELETE ?cascade=true: what goes with the object (None: no cascade)

@@ -243,6 +243,11 @@ def given(name: str) -> dict:
     return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
 
 
+def either(a: str, b: str) -> dict:
+    """A body rule (JSON schema): attribute `a` or `b` (or both) is given, not null."""
+    return {"anyOf": [given(a), given(b)]}
+
+
 def together(a: str, b: str) -> dict:
     """A body rule (JSON schema): attributes `a` and `b` are both given (not null), or neither."""
     return {"allOf": [{"if": given(a), "then": given(b)}, {"if": given(b), "then": given(a)}]}

@@ -38,7 +38,8 @@ ROUTER_INTERFACE = "network:router_interface"
 ROUTER_GATEWAY = "network:router_gateway"
 FLOATINGIP = "network:floatingip"
 L2_GATEWAY = "network:l2_gateway"
-SERVICE_OWNED = (ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP, L2_GATEWAY)   # made and deleted with their service
+LOADBALANCER_VIP = "Octavia"                  # a load balancer's VIP port (Octavia's device owner)
+SERVICE_OWNED = (ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP, L2_GATEWAY, LOADBALANCER_VIP)   # made and deleted with their service
 
 FLAT = "flat"            # a provider network: a physical network reached through gateway uplinks
 TENANT_TYPES = ("vlan", "vxlan", "geneve")   # vlan: the key is the VLAN id on the inter-chassis link
@@ -317,7 +318,8 @@ def _check_device(port: Port, old: Port | None, ctx: Context) -> bool:
         return True
     if port.device_owner in SERVICE_OWNED:
         raise BadRequest(f"Ports with device_owner {port.device_owner} are made by their service's operations "
-                         f"(add_router_interface, external_gateway_info, floating IPs, L2 gateway connections), "
+                         f"(add_router_interface, external_gateway_info, floating IPs, L2 gateway connections, load "
+                         f"balancers), "
                          f"not by POST or PUT /ports.")
     if port.device_owner != before and "network:" in (port.device_owner[:8], before[:8]) and not ctx.is_admin:
         raise Forbidden(f"Policy doesn't allow {'create' if old is None else 'update'}_port:device_owner to be "

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, Callable
 
-from nvapps.model import chassis, l2gateway, network, port_forwarding, router, security
+from nvapps.model import chassis, l2gateway, loadbalancer, network, port_forwarding, router, security
 from nvapps.model.base import Change, Resource, Rules, api_fields, api_name
 from nvapps.model.context import ADMIN, Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -17,7 +17,8 @@ from nvapps.store.base import Store
 LOG = logging.getLogger(__name__)
 
 RULES: dict[str, Rules] = {r.cls.KIND: r for r in (*network.RULES, *router.RULES, *port_forwarding.RULES,
-                                                   *security.RULES, *chassis.RULES, *l2gateway.RULES)}
+                                                   *security.RULES, *chassis.RULES, *l2gateway.RULES,
+                                                   *loadbalancer.RULES)}
 KINDS: dict[str, type[Resource]] = {kind: r.cls for kind, r in RULES.items()}
 ACTIONS = router.ACTIONS
 _FIELD_OF = {cls: {**{api_name(f): f.name for f in api_fields(cls)}, "tenant_id": "project_id"}
@@ -25,7 +26,8 @@ _FIELD_OF = {cls: {**{api_name(f): f.name for f in api_fields(cls)}, "tenant_id"
 
 # attributes the model keeps an index of (lists filtered by one of them read only its objects)
 INDEXED: dict[str, tuple[str, ...]] = {"port": ("network_id", "binding:host_id", "device_id"),
-                                       "subnet": ("network_id",)}
+                                       "subnet": ("network_id",), "listener": ("loadbalancer_id",),
+                                       "pool": ("loadbalancer_id",), "member": ("pool_id",)}
 
 Listener = Callable[[list[Change]], None]
 
@@ -167,10 +169,14 @@ class Model:
                 raise Conflict(exc.message, exc.type) from None
             return self._commit([Change(kind, old, obj), *extra])[0].new
 
-    def delete(self, kind: str, obj_id: str, ctx: Context = ADMIN) -> None:
+    def delete(self, kind: str, obj_id: str, ctx: Context = ADMIN, cascade: bool = False) -> None:
+        """Delete the object; `cascade` (kinds that have it): with everything that belongs to it."""
+        rules = RULES[kind]
+        if cascade and rules.cascade is None:
+            raise BadRequest(f"a {kind} is not deleted with cascade")
         with self._lock:
             old = self._owned(kind, obj_id, ctx)
-            self._commit(RULES[kind].deleting(self, old, ctx))
+            self._commit((rules.cascade if cascade and rules.cascade else rules.deleting)(self, old, ctx))
 
     def action(self, kind: str, obj_id: str, name: str, body: Any, ctx: Context = ADMIN) -> dict:
         """A member action such as PUT /routers/{id}/add_router_interface; returns its result body."""
@@ -185,6 +191,11 @@ class Model:
 
     def next_key(self, used: set[int], limit: int) -> int | None:
         return next_free(used, limit)
+
+    def owned(self, kind: str, obj_id: str, ctx: Context) -> Any:
+        """The object a request names, if `ctx` may build on it: 404 if it cannot see it, 403 if it only may
+        read it (another project's shared object)."""
+        return self._owned(kind, obj_id, ctx)
 
     def _owned(self, kind: str, obj_id: str, ctx: Context) -> Resource:
         obj = self.get(kind, obj_id, ctx)

@@ -9,6 +9,7 @@ from os_ken.lib import hub
 from nvapps import config
 from nvapps.core.topology import Chassis, locate
 from nvapps.logical.gateways import router_gateways
+from nvapps.model import loadbalancer
 from nvapps.model.base import Resource
 from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.network import Port
@@ -69,7 +70,24 @@ class RestApp(app_manager.OSKenApp):
             return {"status": "ACTIVE" if installed else "BUILD"}
         if isinstance(obj, RegisteredChassis):
             return self._switch_status(core, core.chassis.get(obj.name))
+        if obj.KIND in loadbalancer.KINDS:
+            return self._lb_status(core, obj)
         return {}
+
+    def _lb_status(self, core, obj: Resource) -> dict:
+        """Octavia's statuses: ACTIVE once the load balancer app has installed, on every connected chassis,
+        the flows of the object's load balancer as it is now (PENDING_CREATE/UPDATE until then); operating
+        ONLINE while administratively up (OFFLINE if not), members NO_MONITOR (health checks come with the
+        monitor app)."""
+        root = loadbalancer.root_of(self.model, obj)
+        changed = self._models.lb_changed.get(root or "", 0)
+        synced = "lb" in core.services and all(
+            stats.generation.get("lb", (-1, -1))[0] >= changed for stats in core.stats.values())
+        provisioning = "ACTIVE" if synced else "PENDING_CREATE" if obj.revision_number <= 1 else "PENDING_UPDATE"
+        operating = "ONLINE" if getattr(obj, "admin_state_up", True) else "OFFLINE"
+        if obj.KIND == "member" and operating == "ONLINE":
+            operating = "NO_MONITOR"
+        return {"provisioning_status": provisioning, "operating_status": operating}
 
     def _switch_status(self, core, ch: Chassis | None) -> dict:
         """What the switch of a chassis reports, and what the controller sent it (empty while not connected)."""

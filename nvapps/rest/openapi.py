@@ -12,12 +12,19 @@ ERRORS = {"400": "bad input", "401": "no or bad token", "403": "not allowed for 
           "413": "request body too large"}
 
 
+_IDS = {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}}}}
+
 # Attributes the API shows that come from related objects rather than the object's own fields.
 DERIVED = {"security_group": {"security_group_rules": {"type": "array", "items": {
     "$ref": "#/components/schemas/SecurityGroupRule"}}},
     "chassis": {name: {"description": f"live switch status: {name}"} for name in (
         "connected", "datapath_id", "interfaces", "trunk_ofport", "uplinks", "tunnel_ports", "gateway_routers",
-        "flows", "flow_mods", "group_mods", "packet_ins", "errors", "last_sync")}}
+        "flows", "flow_mods", "group_mods", "packet_ins", "errors", "last_sync")},
+    "loadbalancer": {"listeners": _IDS, "pools": _IDS},
+    "listener": {"loadbalancers": _IDS},
+    "pool": {"loadbalancers": _IDS, "listeners": _IDS, "members": _IDS,
+             "healthmonitor_id": {"type": ["string", "null"]}},
+    "healthmonitor": {"pools": _IDS}}
 
 
 def _error_responses(*codes: str) -> dict:

@@ -36,6 +36,7 @@ EXTENSIONS = [
     ("network-acl", "nvapps: stateless network ACLs"),
     ("chassis", "nvapps: chassis (hypervisors), their tunnel endpoints and switch status"),
     ("l2-gateway", "L2 Gateway"), ("l2-gateway-connection", "L2 Gateway connection"),
+    ("lbaasv2", "nvapps: load balancers in Octavia's v2 shapes, under /v2.0/lbaas/"),
 ]
 
 StatusOf = Callable[[Resource], dict]
@@ -55,8 +56,8 @@ def _normal(path: str) -> bool:
 
 
 def json_key(collection: str) -> str:
-    """The JSON key of a collection ("security-groups" -> "security_groups")."""
-    return collection.replace("-", "_")
+    """The JSON key of a collection ("security-groups" -> "security_groups", "lbaas/pools" -> "pools")."""
+    return collection.rsplit("/", 1)[-1].replace("-", "_")
 
 
 def neutron_error(status: int, type_: str, message: str) -> webob.Response:
@@ -159,7 +160,7 @@ class RestAPI:
         if req.method == "PUT":
             obj = self.model.update(kind, obj_id, self._body(req, kind), ctx)
             return webob.Response(json_body={kind: self._show(obj, req, ctx)})
-        self.model.delete(kind, obj_id, ctx)
+        self.model.delete(kind, obj_id, ctx, cascade=_flag(req, "cascade"))
         return webob.Response(status=204)
 
     def _member_action(self, req: webob.Request, ctx: Context, collection: str, obj_id: str,
@@ -218,6 +219,16 @@ def build_mapper() -> routes.Mapper:
             m.connect(base + suffix, action="collection", parent=parent, collection=collection)
             m.connect(base + "/{obj_id}" + suffix, action="member", parent=parent, collection=collection)
     return m
+
+
+def _flag(req: webob.Request, name: str) -> bool:
+    """A true/false query parameter (absent: false)."""
+    value = req.GET.get(name)
+    if value is None or value.lower() == "false":
+        return False
+    if value.lower() == "true":
+        return True
+    raise BadRequest(f"{name} must be true or false, not {value!r}")
 
 
 def _paginate(objs: list, req: webob.Request, collection: str) -> tuple[list, list[dict]]:

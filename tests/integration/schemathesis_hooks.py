@@ -46,7 +46,15 @@ def map_case(context, case):
         if isinstance(body, dict):
             _port_ranges(kind, body)
             _versions(kind, body)
+            _monitor(kind, body)
     return case
+
+
+def _monitor(kind: str, body: dict) -> None:
+    """A health monitor answers within its delay (timeout <= delay)."""
+    if kind == "healthmonitor" and isinstance(body.get("timeout"), (int, float)) and \
+            isinstance(body.get("delay"), (int, float)) and body["timeout"] > body["delay"]:
+        body["timeout"], body["delay"] = body["delay"], body["timeout"]
 
 
 def _port_ranges(kind: str, body: dict) -> None:

@@ -7,7 +7,7 @@ import webob
 
 from nvapps.model.service import KINDS, Model
 from nvapps.rest.auth import TokenFile
-from nvapps.rest.wsgi import RestAPI
+from nvapps.rest.wsgi import RestAPI, json_key
 from nvapps.store.sqlite import SQLiteStore
 
 TOKENS = {"tokens": [{"token": "adm", "project_id": "admin", "role": "admin"},
@@ -42,5 +42,5 @@ def ok(api, method: str, path: str, token: str = "adm", body=None) -> dict:
 
 def everything(api) -> dict:
     """Every object of every kind, as the admin lists them."""
-    return {k: ok(api, "GET", f"/v2.0/{cls.COLLECTION}")[cls.COLLECTION.replace("-", "_")]
+    return {k: ok(api, "GET", f"/v2.0/{cls.COLLECTION}")[json_key(cls.COLLECTION)]
             for k, cls in KINDS.items() if cls.PARENT is None}

@@ -57,9 +57,20 @@ def owned(api) -> dict[str, dict]:
     o["l2_gateway_connection"] = ok(api, "POST", "/v2.0/l2-gateway-connections", body={"l2_gateway_connection": {
         "l2_gateway_id": o["l2_gateway"]["id"], "network_id": o["network"]["id"], "segmentation_id": 100}}
     )["l2_gateway_connection"]
+    lbaas = "/v2.0/lbaas"
+    o["loadbalancer"] = ok(api, "POST", f"{lbaas}/loadbalancers", OWNER, {"loadbalancer": {
+        "vip_subnet_id": o["subnet"]["id"]}})["loadbalancer"]
+    o["listener"] = ok(api, "POST", f"{lbaas}/listeners", OWNER, {"listener": {
+        "loadbalancer_id": o["loadbalancer"]["id"], "protocol": "TCP", "protocol_port": 80}})["listener"]
+    o["pool"] = ok(api, "POST", f"{lbaas}/pools", OWNER, {"pool": {
+        "listener_id": o["listener"]["id"], "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"}})["pool"]
+    o["member"] = ok(api, "POST", f"{lbaas}/pools/{o['pool']['id']}/members", OWNER, {"member": {
+        "address": "10.0.0.50", "protocol_port": 80}})["member"]
+    o["healthmonitor"] = ok(api, "POST", f"{lbaas}/healthmonitors", OWNER, {"healthmonitor": {
+        "pool_id": o["pool"]["id"], "type": "TCP", "delay": 1, "timeout": 1, "max_retries": 1}})["healthmonitor"]
     bob = ok(api, "POST", "/v2.0/networks", OTHER, {"network": {"name": "b"}})["network"]
-    ok(api, "POST", "/v2.0/subnets", OTHER, {"subnet": {"network_id": bob["id"], "cidr": "10.9.0.0/24",
-                                                        "ip_version": 4}})
+    o["bob_subnet"] = ok(api, "POST", "/v2.0/subnets", OTHER, {"subnet": {
+        "network_id": bob["id"], "cidr": "10.9.0.0/24", "ip_version": 4}})["subnet"]
     o["bob_network"] = bob
     o["external"] = ext
     return o
@@ -69,14 +80,12 @@ def kind_of(path: str) -> str:
     """The kind a path's last collection holds."""
     collection = [seg for seg in path.split("/") if seg and not seg.startswith("{")][-1]
     collection = {"add_router_interface": "routers", "remove_router_interface": "routers"}.get(collection, collection)
-    return next(k for k, cls in KINDS.items() if cls.COLLECTION == collection)
+    return next(k for k, cls in KINDS.items() if cls.COLLECTION.rsplit("/", 1)[-1] == collection)
 
 
 def concrete(path: str, owned: dict) -> str:
     """The path template with the ids of Alice's (or the admin's) objects."""
     def value(m: re.Match) -> str:
-        if m[1] == "parent_id":
-            return owned["floatingip"]["id"]
         return owned[kind_of(path[:m.start()] or path)]["id"]
     return re.sub(r"\{(\w+)\}", value, path)
 
@@ -116,7 +125,8 @@ def test_nobody_without_a_token_and_no_other_project_gets_at_anothers_objects(ap
         assert status == 404, (method, real, status, answer)
     elif method == "GET":            # a list: none of Alice's objects in it
         mine = {o["id"] for o in answer[next(iter(answer))]}
-        assert not mine & {o["id"] for k, o in owned.items() if k not in ("external", "bob_network")}, (real, mine)
+        assert not mine & {o["id"] for k, o in owned.items() if k not in ("external", "bob_network", "bob_subnet")}, \
+            (real, mine)
     after = everything(api)
     if method == "POST" and "{" not in path and status == 201:     # Bob made something of his own: fine
         made = answer[kind_of(path)]
@@ -168,6 +178,22 @@ def references(o: dict) -> list[tuple[str, str, dict, str]]:
          {"subnet_id": "REF"}, "subnet"),
         ("add_router_interface.port_id", "PUT", "/v2.0/routers/BOBS_ROUTER/add_router_interface",
          {"port_id": "REF"}, "port"),
+        ("loadbalancer.vip_subnet_id", "POST", "/v2.0/lbaas/loadbalancers",
+         {"loadbalancer": {"vip_subnet_id": "REF"}}, "subnet"),
+        ("loadbalancer.vip_network_id", "POST", "/v2.0/lbaas/loadbalancers",
+         {"loadbalancer": {"vip_network_id": "REF"}}, "network"),
+        ("listener.loadbalancer_id", "POST", "/v2.0/lbaas/listeners",
+         {"listener": {"loadbalancer_id": "REF", "protocol": "TCP", "protocol_port": 81}}, "loadbalancer"),
+        ("pool.listener_id", "POST", "/v2.0/lbaas/pools",
+         {"pool": {"listener_id": "REF", "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"}}, "listener"),
+        ("pool.loadbalancer_id", "POST", "/v2.0/lbaas/pools",
+         {"pool": {"loadbalancer_id": "REF", "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"}}, "loadbalancer"),
+        ("member.subnet_id", "POST", "/v2.0/lbaas/pools/BOBS_POOL/members",
+         {"member": {"address": "10.0.0.50", "protocol_port": 80, "subnet_id": "REF"}}, "subnet"),
+        ("healthmonitor.pool_id", "POST", "/v2.0/lbaas/healthmonitors",
+         {"healthmonitor": {"pool_id": "REF", "type": "TCP", "delay": 1, "timeout": 1, "max_retries": 1}}, "pool"),
+        ("listener.default_pool_id", "PUT", "/v2.0/lbaas/listeners/BOBS_LISTENER",
+         {"listener": {"default_pool_id": "REF"}}, "pool"),
         ("port_forwarding.internal_port_id", "POST", "/v2.0/floatingips/BOBS_FIP/port_forwardings",
          {"port_forwarding": {"protocol": "tcp", "external_port": 80, "internal_port": 80, "internal_port_id": "REF",
                               "internal_ip_address": o["port"]["fixed_ips"][0]["ip_address"]}}, "port"),
@@ -190,6 +216,12 @@ def test_references_to_another_projects_objects_answer_exactly_as_references_to_
         "BOBS_FIP": ok(api, "POST", "/v2.0/floatingips", OTHER, {"floatingip": {
             "floating_network_id": owned["external"]["id"]}})["floatingip"]["id"],
     }
+    lb = ok(api, "POST", "/v2.0/lbaas/loadbalancers", OTHER, {"loadbalancer": {
+        "vip_subnet_id": owned["bob_subnet"]["id"]}})["loadbalancer"]["id"]
+    bob["BOBS_LISTENER"] = ok(api, "POST", "/v2.0/lbaas/listeners", OTHER, {"listener": {
+        "loadbalancer_id": lb, "protocol": "TCP", "protocol_port": 80}})["listener"]["id"]
+    bob["BOBS_POOL"] = ok(api, "POST", "/v2.0/lbaas/pools", OTHER, {"pool": {
+        "loadbalancer_id": lb, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"}})["pool"]["id"]
     results = {}
     for name, method, path, body, kind in references(owned):
         before = everything(api)
