@@ -10,9 +10,11 @@ COLLECTIONS = {"network": "networks", "subnet": "subnets", "port": "ports", "rou
                "floatingip": "floatingips", "security_group": "security-groups",
                "security_group_rule": "security-group-rules", "network_acl": "network-acls",
                "port_forwarding": "port_forwardings", "chassis": "chassis", "l2_gateway": "l2-gateways",
-               "l2_gateway_connection": "l2-gateway-connections"}
+               "l2_gateway_connection": "l2-gateway-connections", "loadbalancer": "lbaas/loadbalancers",
+               "listener": "lbaas/listeners", "pool": "lbaas/pools", "member": "members",
+               "healthmonitor": "lbaas/healthmonitors"}
 # Sub-resources: kind -> the kind of the parent whose id is in their path (/v2.0/floatingips/ID/port_forwardings)
-PARENTS = {"port_forwarding": "floatingip"}
+PARENTS = {"port_forwarding": "floatingip", "member": "pool"}
 
 
 def path(kind: str, obj_id: str | None = None, parent_id: str | None = None) -> str:
@@ -73,10 +75,11 @@ class Client:
         query = "&".join(f"{k}={v}" for k, v in filters.items())
         plural = COLLECTIONS[kind]
         return self.request("GET", path(kind, parent_id=parent_id) + (f"?{query}" if query else ""))[1][
-            plural.replace("-", "_")]
+            plural.rsplit("/", 1)[-1].replace("-", "_")]
 
-    def delete(self, kind: str, obj_id: str, parent_id: str | None = None) -> None:
-        self.request("DELETE", path(kind, obj_id, parent_id))
+    def delete(self, kind: str, obj_id: str, parent_id: str | None = None, cascade: bool = False) -> None:
+        """Delete an object (`cascade`: a load balancer with everything it has)."""
+        self.request("DELETE", path(kind, obj_id, parent_id) + ("?cascade=true" if cascade else ""))
 
     def action(self, kind: str, obj_id: str, name: str, **body: Any) -> dict:
         """A member action, e.g. action("router", rid, "add_router_interface", subnet_id=...)."""

@@ -20,7 +20,10 @@ class Table(IntEnum):
     SG_FROM_VM_STATE = 13  # replies and related pass, invalid and blocked drop, the rest -> rules
     SG_FROM_VM_RULES = 14  # egress rules: allowed -> commit; else drop (established: marked blocked)
     SG_FROM_VM_COMMIT = 15  # new connections committed to conntrack
-    LB_FROM_VM = 16       # 16-19: load balancers, from the VM: new connections to a VIP -> a member (before L2)
+    LB_FROM_VM = 16       # 16-19: load balancers, from the VM: new connections to a VIP -> a member (before L2):
+                          # ARP for VIPs answered; to a VIP:port -> ct(nat) in the client network's LB zone
+    LB_SELECT = 17        # new connections -> the pool's select group (ct commit, nat to a member)
+    LB_DELIVER = 18       # translated -> the member's MAC (or the router's), on to L2
     L2_CONTROL = 20       # the edge control plane: ARP answered in flows, DHCP to the controller
     L2_LEARN = 21         # learn() unknown source MACs
     L2_LOOKUP = 22        # destination MAC -> logical out-port, or flood
@@ -38,7 +41,8 @@ class Table(IntEnum):
     NAT_MAC_BINDING = 45  # flows written by learn() from ARP on the uplink: (external network, IP) -> MAC
     NAT_TO_UPLINK = 46    # next hop unresolved -> controller (ARP request); else out of the uplink
     LB_TO_VM = 50         # 50-59: load balancers, to the VM: a member's replies get the VIP back (before the
-                          # to-VM ACL, which then sees the connection the VM opened)
+                          # to-VM ACL, which then sees the connection the VM opened): ct(nat) in the LB zone
+    LB_UNNAT = 51         # replies from a VIP get the VIP's MAC (or the router's) as source
     ACL_TO_VM = 60        # 60-69: to the VM (mirror of 10-15): local VM ports enter, the rest skips
     NACL_TO_VM = 61       # network ACLs, ingress
     SG_TO_VM_CT = 62
@@ -100,11 +104,13 @@ METADATA_MASK = 0xFFFFFFFF
 # link now, tunnels later) both as ingress (packets that arrived from it) and as egress (learned MACs).
 MAX_PORT_KEY = 0xBFFF
 REMOTE_PORT_KEY = 0xFFFFFFFE
-MAX_ROUTER_KEY = 0x3FFF
+MAX_ROUTER_KEY = 0x1FFF
 
 # Conntrack zones are 16 bits: a port's zone is its key (security groups track each port's connections
-# apart); routers (NAT) get the zones above.
+# apart); routers (NAT) get the zones above, and then each network's load balancing (clients' connections
+# to VIPs, translated on the client's chassis).
 ROUTER_ZONE_BASE = 0xC000
+LB_ZONE_BASE = 0xE000
 
 
 def port_zone(port_key: int) -> int:
@@ -113,6 +119,11 @@ def port_zone(port_key: int) -> int:
 
 def router_zone(router_key: int) -> int:
     return ROUTER_ZONE_BASE | router_key
+
+
+def lb_zone(network_key: int) -> int:
+    """The conntrack zone where clients on network `network_key` have their connections to VIPs."""
+    return LB_ZONE_BASE | network_key
 
 # Network keys are also the segmentation id on the wire: a VLAN id on the inter-chassis link now, the
 # VNI on overlay tunnels later. 4094 is the link's limit until the overlay replaces it.
@@ -232,7 +243,9 @@ TABLES: dict[Table, TableSpec] = {
     Table.PORT_SECURITY: _spec({AppId.ACL}, {next_stage("port_security")}),
     **_acl("acl_from_vm", Table.ACL_FROM_VM, Table.NACL_FROM_VM, Table.SG_FROM_VM_CT, Table.SG_FROM_VM_STATE,
            Table.SG_FROM_VM_RULES, Table.SG_FROM_VM_COMMIT),
-    Table.LB_FROM_VM: _spec({AppId.LB}, {next_stage("lb_from_vm")}),
+    Table.LB_FROM_VM: _spec({AppId.LB}, {Table.LB_SELECT, next_stage("lb_from_vm"), Table.EGRESS}),
+    Table.LB_SELECT: _spec({AppId.LB}, {Table.LB_DELIVER}),
+    Table.LB_DELIVER: _spec({AppId.LB}, {next_stage("lb_from_vm")}),
     Table.L2_CONTROL: _spec({AppId.L2, AppId.DHCP}, {Table.L2_LEARN, Table.EGRESS}),
     Table.L2_LEARN: _spec({AppId.L2}, {Table.L2_LOOKUP}, learns={Table.L2_LEARNED}),
     Table.L2_LOOKUP: _spec({AppId.L2}, {next_stage("l2"), Table.L2_UNKNOWN, Table.L2_LEARNED}),
@@ -248,7 +261,8 @@ TABLES: dict[Table, TableSpec] = {
     Table.NAT_EGRESS: _spec({AppId.NAT}, {Table.NAT_TO_UPLINK, Table.NAT_MAC_BINDING}),
     Table.NAT_MAC_BINDING: _spec({AppId.NAT}),
     Table.NAT_TO_UPLINK: _spec({AppId.NAT}),
-    Table.LB_TO_VM: _spec({AppId.LB}, {next_stage("lb_to_vm")}),
+    Table.LB_TO_VM: _spec({AppId.LB}, {Table.LB_UNNAT, next_stage("lb_to_vm")}),
+    Table.LB_UNNAT: _spec({AppId.LB}, {next_stage("lb_to_vm")}),
     **_acl("acl_to_vm", Table.ACL_TO_VM, Table.NACL_TO_VM, Table.SG_TO_VM_CT, Table.SG_TO_VM_STATE,
            Table.SG_TO_VM_RULES, Table.SG_TO_VM_COMMIT),
     Table.EGRESS: _spec({AppId.L2, AppId.L3}, {Table.EGRESS_REMOTE, Table.L3_INPUT}),

@@ -16,12 +16,14 @@ from nvapps.core.topology import Chassis, Uplink, fabric
 from nvapps.dhcp import flows as dhcp
 from nvapps.l2 import flows as l2
 from nvapps.l3 import flows as l3
+from nvapps.lb import flows as lb
 from nvapps.logical.view import LogicalView, Views, logical_view
 from nvapps.model.service import Model
 from nvapps.nat import flows as nat
 from nvapps.overlay import flows as overlay
 
-SERVICES: tuple[Service, ...] = (l2.SERVICE, l3.SERVICE, acl.SERVICE, dhcp.SERVICE, nat.SERVICE, overlay.SERVICE)
+SERVICES: tuple[Service, ...] = (l2.SERVICE, l3.SERVICE, acl.SERVICE, dhcp.SERVICE, nat.SERVICE, overlay.SERVICE,
+                                 lb.SERVICE)
 
 
 @dataclass

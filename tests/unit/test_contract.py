@@ -42,7 +42,14 @@ def test_every_apps_flows_and_groups_on_whole_chassis_keep_the_contract(seed):
                     check_group(app, group)
             check_disjoint({app: t.flows.values() for app, t in tables.items()})
             apps |= {app for app, t in tables.items() if t.flows}
-    assert apps == {AppId.L2, AppId.L3, AppId.ACL, AppId.DHCP, AppId.NAT, AppId.OVERLAY}
+    assert apps == {AppId.L2, AppId.L3, AppId.ACL, AppId.DHCP, AppId.NAT, AppId.OVERLAY, AppId.LB}
+
+
+def test_conntrack_zones_of_ports_routers_and_load_balancing_never_meet():
+    ports = range(1, pipeline.MAX_PORT_KEY + 1)
+    routers = {pipeline.router_zone(k) for k in range(1, pipeline.MAX_ROUTER_KEY + 1)}
+    balancing = {pipeline.lb_zone(k) for k in range(1, pipeline.MAX_NETWORK_KEY + 1)}
+    assert max(ports) < min(routers) and max(routers) < min(balancing) and max(balancing) <= 0xFFFF
 
 
 VM = ofp.match(reg14=1)

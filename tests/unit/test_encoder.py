@@ -58,4 +58,4 @@ def test_every_flow_and_group_of_random_clouds_reads_back_identically_in_os_ken(
         check_flow(flow)
     for group in groups.values():
         check_group(group)
-    assert len(flows) > 300 and groups
+    assert len(flows) > 200 and any(g.type == "select" for g in groups.values())     # LB pools too

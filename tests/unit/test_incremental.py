@@ -64,7 +64,8 @@ class Changer:
         action = self.rng.choice([
             self.network, self.port, self.port, self.port, self.move_port, self.delete_port, self.port_groups,
             self.group, self.rule, self.rule, self.delete_rule, self.router, self.interface, self.gateway,
-            self.floating, self.network_acl, self.interface_down, self.admin_state])
+            self.floating, self.network_acl, self.interface_down, self.admin_state, self.balancer, self.member,
+            self.member, self.balancer_change])
         try:
             return f"{action.__name__}: {action(ctx)}"
         except ModelError as exc:
@@ -118,6 +119,42 @@ class Changer:
             body = {"security_groups": self.rng.sample(groups, self.rng.randint(0, len(groups)))}
         self.model.update("port", p.id, body, ctx)
         return p.id
+
+    def balancer(self, ctx) -> str:
+        """A load balancer on one of the tenant's subnets, with a listener and its pool."""
+        sub = self.pick("subnet", ctx)
+        if sub is None:
+            return self.network(ctx)
+        lb = self.model.create("loadbalancer", {"vip_subnet_id": sub.id}, ctx)
+        proto = self.rng.choice(["TCP", "UDP"])
+        li = self.model.create("listener", {"loadbalancer_id": lb.id, "protocol": proto,
+                                            "protocol_port": self.rng.randint(1, 100)}, ctx)
+        self.model.create("pool", {"listener_id": li.id, "protocol": proto, "lb_algorithm": "ROUND_ROBIN"}, ctx)
+        return lb.id
+
+    def member(self, ctx) -> str:
+        """A VM port's address as a member of a pool (refused when the pool's VIP does not reach it)."""
+        pool, ports = self.pick("pool", ctx), [p for p in self.vm_ports(ctx) if p.fixed_ips]
+        if pool is None or not ports:
+            return self.balancer(ctx)
+        port = self.rng.choice(ports)
+        return self.model.create("member", {"address": port.fixed_ips[0]["ip_address"],
+                                            "protocol_port": self.rng.randint(1, 100),
+                                            "weight": self.rng.randint(0, 3)}, ctx, parent_id=pool.id).id
+
+    def balancer_change(self, ctx) -> str:
+        """A member's weight or state changed, or a load balancer deleted with everything it has."""
+        member = self.pick("member", ctx)
+        if member is not None and self.rng.random() < 0.6:
+            self.model.update("member", member.id, self.rng.choice([{"weight": self.rng.randint(0, 3)},
+                                                                    {"admin_state_up": not member.admin_state_up}]),
+                              ctx)
+            return member.id
+        lb = self.pick("loadbalancer", ctx)
+        if lb is None:
+            return "none"
+        self.model.delete("loadbalancer", lb.id, ctx, cascade=True)
+        return lb.id
 
     def group(self, ctx) -> str:
         return self.model.create("security_group", {"name": "g"}, ctx).id
@@ -265,7 +302,7 @@ def test_one_port_changed_of_1000_builds_a_handful_of_pieces():
                                                "binding:profile": {"interface_name": f"p{n // 3}"}}, ctx))
     plane = OfflineControlPlane(model, chassis)
     first = plane.round()
-    assert all(first.built[s.app] > 0 for s in SERVICES if s.app.name not in ("L3", "NAT"))     # no routers
+    assert all(first.built[s.app] > 0 for s in SERVICES if s.app.name not in ("L3", "NAT", "LB"))   # no routers, LBs
     assert plane.round().built == {s.app: 0 for s in SERVICES}       # nothing changed: nothing built
     model.update("port", ports[500].id, {"name": "renamed", "admin_state_up": False}, admin_for("t5"))
     built = plane.round().built

@@ -1,0 +1,183 @@
+"""Pure functions: load balancing at the edge, on the client's chassis (one virtual hop, no central node).
+
+A client's packet to a VIP:port is translated right after its from-VM ACL (LB_FROM_VM), in its network's
+LB conntrack zone: an existing connection keeps its member (ct nat); a new one goes to the pool's select
+group, whose buckets commit it translated to one member (weights are bucket weights). The packet then
+carries the member's MAC, or the router's when the member is on another subnet, and goes on to L2 (and
+L3). A member's reply reaches the client's chassis, where LB_TO_VM undoes the translation in the same
+zone (the client sees the VIP), before the client's to-VM ACL, which sees the connection its VM opened.
+Chassis with no port on a network that reaches the VIP hold nothing of it.
+"""
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from nvapps import pipeline
+from nvapps.core import ofp
+from nvapps.core.ofp import Flow, ct_state, match
+from nvapps.core.pieces import Pieces, Service
+from nvapps.core.reconcile import Desired, Piece
+from nvapps.core.topology import Chassis
+from nvapps.l2.flows import ARP, ARP_REQUEST, TO_ASKER, arp_reply
+from nvapps.model.loadbalancer import LoadBalancer, Member, Pool
+from nvapps.model.network import ROUTER_INTERFACE
+from nvapps.pipeline import Priority, Reg, Table
+
+if TYPE_CHECKING:
+    from nvapps.logical.view import LogicalView
+
+IPV4 = 0x0800
+PROTOCOLS = {"TCP": 6, "UDP": 17}
+L4_DST = {6: "tcp_dst", 17: "udp_dst"}
+AFTER_LB = pipeline.next_stage("lb_from_vm")
+AFTER_UNNAT = pipeline.next_stage("lb_to_vm")
+
+
+@dataclass(frozen=True)
+class Balancer:
+    """A load balancer as its flows need it: the VIP, the networks whose ports reach it (with the MAC the
+    VIP has for them: its own on its network, the router's elsewhere), its listeners and the MAC towards
+    each member from each of those networks."""
+
+    vip: str
+    vip_mac: str
+    vip_key: int
+    clients: tuple[tuple[int, str], ...]                # (network key, the VIP's MAC there)
+    listeners: tuple[tuple[int, int, int], ...]         # (IP protocol, port, the pool's group id)
+    towards: tuple[tuple[int, str, str], ...]           # (network key, member address, MAC to send it to)
+
+
+@dataclass(frozen=True)
+class PoolGroup:
+    """A pool's select group: each member that takes connections, with its weight."""
+
+    group_id: int
+    members: tuple[tuple[str, int, int], ...]           # (address, port, weight)
+
+
+@dataclass(frozen=True)
+class LbView:
+    """What every chassis's load balancing is computed from."""
+
+    balancers: tuple[Balancer, ...]
+    pools: dict[int, PoolGroup]
+    local_keys: dict[str, frozenset[int]]               # chassis -> networks of its ports
+
+
+def pool_group_id(pool: Pool) -> int:
+    return pipeline.group_id(pipeline.AppId.LB, pool.key)
+
+
+def read(model: Any, view: "LogicalView", previous: LbView | None) -> LbView:
+    """The load balancers that are up with their listeners, default pools and members that are up."""
+    lbs: list[LoadBalancer] = [lb for lb in model.list("loadbalancer") if lb.admin_state_up and lb.vip_port_id]
+    pools = {p.id: p for p in model.list("pool")}
+    members_of: dict[str, list[Member]] = {}
+    for m in model.list("member"):
+        members_of.setdefault(m.pool_id, []).append(m)
+    groups = {}
+    for pool in pools.values():
+        up = tuple(sorted((m.address, m.protocol_port, m.weight) for m in members_of.get(pool.id, ())
+                          if m.admin_state_up and m.weight > 0)) if pool.admin_state_up else ()
+        groups[pool_group_id(pool)] = PoolGroup(pool_group_id(pool), up)
+    keys = {n.id: n.key for n in model.networks() if n.admin_state_up}
+    balancers = []
+    for lb in lbs:
+        vip_port = model.find("port", lb.vip_port_id)
+        if vip_port is None or lb.vip_network_id not in keys:
+            continue
+        vip_key = keys[lb.vip_network_id]
+        routers = {i.port.device_id for i in view.members_of(vip_key).interfaces}
+        router_macs = {i.network_key: i.port.mac_address for i in view.interfaces
+                       if i.port.device_id in routers and i.port.device_owner == ROUTER_INTERFACE}
+        clients = {vip_key: vip_port.mac_address, **{k: mac for k, mac in router_macs.items() if k != vip_key}}
+        listeners = tuple(sorted(
+            (PROTOCOLS[li.protocol], li.protocol_port, pool_group_id(pools[li.default_pool_id]))
+            for li in model.list("listener", {"loadbalancer_id": [lb.id]})
+            if li.admin_state_up and li.default_pool_id in pools))
+        addresses = {a for li in listeners for a, _, _ in groups[li[2]].members}
+        towards = []
+        for key in sorted(clients):
+            macs = {ip: b.port.mac_address for b in view.members_of(key).ports for ip in b.port.ip_addresses}
+            for address in sorted(addresses):
+                mac = macs.get(address) or router_macs.get(key)
+                if mac is not None:
+                    towards.append((key, address, mac))
+        balancers.append(Balancer(lb.vip_address or "", vip_port.mac_address, vip_key,
+                                  tuple(sorted(clients.items())), listeners, tuple(towards)))
+    local = {name: frozenset(b.network_key for b in ports) for name, ports in view.local.items()}
+    return LbView(tuple(balancers), groups, local)
+
+
+def chassis_lb(here: Chassis, view: LbView, pieces: Pieces | None = None) -> Desired:
+    """The load balancing of the clients on chassis `here`: for each balancer its local client networks."""
+    pieces = pieces or Pieces(pipeline.AppId.LB)
+    local = view.local_keys.get(here.name, frozenset())
+    out: dict[Hashable, Piece] = {}
+    groups: dict[int, ofp.Group] = {}
+    for b in view.balancers:
+        keys = tuple(k for k, _ in b.clients if k in local)
+        if not keys:
+            continue
+        out["balancer", b.vip_key, b.vip] = pieces.get(("balancer", b, keys), lambda b=b, k=keys: _balancer(b, k))
+        for _, _, gid in b.listeners:
+            pool = view.pools[gid]
+            groups[gid] = pieces.group(("pool", pool), lambda p=pool: _select_group(p))
+    if out:
+        out["chassis"] = pieces.get(("chassis",), _chassis_flows)
+    return Desired(out, groups)
+
+
+def _chassis_flows() -> list[Flow]:
+    """What came from another chassis was balanced at its source; what the tables below do not claim goes on."""
+    return [
+        Flow(Table.LB_FROM_VM, Priority.OVERRIDE, match(**{Reg.IN_PORT: pipeline.REMOTE_PORT_KEY}), goto=AFTER_LB),
+        Flow(Table.LB_SELECT, Priority.FALLBACK, goto=Table.LB_DELIVER),
+        Flow(Table.LB_DELIVER, Priority.FALLBACK, goto=AFTER_LB),
+        Flow(Table.LB_UNNAT, Priority.FALLBACK, goto=AFTER_UNNAT),
+    ]
+
+
+def _balancer(b: Balancer, keys: tuple[int, ...]) -> list[Flow]:
+    """One balancer for the clients on networks `keys`."""
+    flows = []
+    macs = dict(b.clients)
+    for key in keys:
+        zone = (ofp.SetField(Reg.CT_ZONE, pipeline.lb_zone(key)),)
+        net = dict(metadata=key)
+        if key == b.vip_key:
+            flows.append(Flow(Table.LB_FROM_VM, Priority.SPECIFIC,
+                              match(**net, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=b.vip),
+                              actions=arp_reply(b.vip_mac, b.vip, TO_ASKER)))
+        for proto, port, gid in b.listeners:
+            to_vip = dict(**net, eth_type=IPV4, ip_proto=proto, ipv4_dst=b.vip, **{L4_DST[proto]: port})
+            flows += [
+                Flow(Table.LB_FROM_VM, Priority.SPECIFIC, match(**to_vip),
+                     actions=(*zone, ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_SELECT))),
+                Flow(Table.LB_SELECT, Priority.SPECIFIC, match(**to_vip, ct_state=ct_state("+new+trk")),
+                     actions=(ofp.GroupAction(gid),)),
+            ]
+        flows += [Flow(Table.LB_DELIVER, Priority.SPECIFIC, match(**net, eth_type=IPV4, ipv4_dst=address),
+                       actions=(ofp.SetField("eth_dst", mac),), goto=AFTER_LB)
+                  for k, address, mac in b.towards if k == key]
+        flows += [
+            Flow(Table.LB_TO_VM, Priority.SPECIFIC, match(**net, eth_type=IPV4),
+                 actions=(*zone, ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_UNNAT))),
+            Flow(Table.LB_UNNAT, Priority.SPECIFIC,
+                 match(**net, eth_type=IPV4, ipv4_src=b.vip, ct_state=ct_state("+trk+rpl")),
+                 actions=(ofp.SetField("eth_src", macs[key]),), goto=AFTER_UNNAT),
+        ]
+    return flows
+
+
+def _select_group(pool: PoolGroup) -> ofp.Group:
+    """Each member a bucket of its weight: commit the new connection translated to the member."""
+    return ofp.Group(pool.group_id, "select", tuple(
+        ofp.Bucket((ofp.Ct(zone_reg=Reg.CT_ZONE, commit=True, nat=ofp.Nat("dst", address, (port, port)),
+                           table=Table.LB_DELIVER),), weight=weight)
+        for address, port, weight in pool.members))
+
+
+SERVICE = Service(pipeline.AppId.LB, read, chassis_lb)

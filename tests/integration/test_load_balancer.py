@@ -1,0 +1,107 @@
+"""Load balancing with real packets: connections to a VIP spread over its members by weight, on the client's
+chassis; replies come back from the VIP; members behind the router and on the other switch; UDP; two
+tenants with the same VIP and members stay apart.
+
+Tenants a and b each have subnets 10.0.1.0/24 and 10.0.2.0/24 on their router, hosts <t><s><n> (subnet s,
+10.0.s.(10+n); n odd on s1, even on s2). The VIP is on subnet 1; members a12 (s2), a13 (s1) and a22 (s2,
+behind the router) each run a server that answers with its name.
+"""
+from __future__ import annotations
+
+import json
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from nvapps.lab.net import background, wait_listening
+from topologies.tenants import host_ip
+
+HOSTS_PER_SWITCH = 2
+SUBNETS = 2
+APPS = ("nvapps.lb.app", "nvapps.acl.app", "nvapps.l3.app", "nvapps.l2.app")
+HERE = Path(__file__).parent
+MEMBERS = {"a12": (1, 2), "a13": (1, 3), "a22": (2, 2)}       # host -> (subnet, n)
+PORT, CONNECTIONS = 8080, 300
+SPREAD = 0.35           # allowed deviation from a member's share, for 3 equal weights
+
+
+def wait_active(api, lb_id: str, timeout: float = 15.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while (lb := api.get("loadbalancer", lb_id))["provisioning_status"] != "ACTIVE":
+        assert time.monotonic() < deadline, lb
+        time.sleep(0.1)
+    return lb
+
+
+@pytest.fixture(scope="module")
+def servers(lab):
+    with ExitStack() as stack:
+        for tenant in "ab":
+            for host in MEMBERS:
+                name = f"{tenant}{host[1:]}"
+                stack.enter_context(background(lab.host(name), f"/usr/bin/python3 {HERE / 'name_server.py'} "
+                                                                f"{name} {PORT}"))
+                wait_listening(lab.host(name), PORT)
+        yield
+
+
+def balancer(lab, tenant: str, protocol: str = "TCP", weights: dict[str, int] | None = None,
+             listen: int = 80) -> dict:
+    """A load balancer of `tenant` on its subnet 1, a listener on `listen` and a pool of the three members."""
+    api, project = lab.api, f"tenant-{tenant}"
+    subnet = lab.tenants[tenant].subnets[1]
+    lb = api.create("loadbalancer", vip_subnet_id=subnet["id"], project_id=project)
+    listener = api.create("listener", loadbalancer_id=lb["id"], protocol=protocol, protocol_port=listen,
+                          project_id=project)
+    pool = api.create("pool", listener_id=listener["id"], protocol=protocol, lb_algorithm="ROUND_ROBIN",
+                      project_id=project)
+    for host, (subnet_index, n) in MEMBERS.items():
+        api.create("member", parent_id=pool["id"], address=host_ip(n, subnet_index), protocol_port=PORT,
+                   weight=(weights or {}).get(host, 1), project_id=project)
+    return wait_active(api, lb["id"])
+
+
+def spread(lab, client: str, vip: str, protocol: str = "tcp", listen: int = 80,
+           count: int = CONNECTIONS) -> dict[str, int]:
+    out = lab.host(client).cmd(f"/usr/bin/python3 {HERE / 'lb_client.py'} {protocol} {vip} {listen} {count}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_connections_to_the_vip_spread_over_every_member_from_any_client(lab, servers):
+    lb = balancer(lab, "a")
+    for client in ("a11", "a14", "a21"):        # the VIP's network on s1 and s2, and behind the router
+        seen = spread(lab, client, lb["vip_address"])
+        assert set(seen) == {"a12", "a13", "a22"}, (client, seen)
+        for name, count in seen.items():      # OVS's dp_hash table quantises 3 equal buckets (5/5/6 of 16 slots)
+            assert abs(count - CONNECTIONS / 3) <= SPREAD * CONNECTIONS / 3, (client, seen)
+    lab.api.delete("loadbalancer", lb["id"], cascade=True)
+
+
+def test_weights_share_the_connections(lab, servers):
+    lb = balancer(lab, "a", weights={"a12": 1, "a13": 1, "a22": 2}, listen=81)
+    seen = spread(lab, "a11", lb["vip_address"], listen=81, count=400)
+    assert set(seen) == {"a12", "a13", "a22"}, seen
+    for name, share in (("a12", 0.25), ("a13", 0.25), ("a22", 0.5)):
+        assert abs(seen[name] - 400 * share) <= 0.2 * 400 * share, seen
+    lab.api.delete("loadbalancer", lb["id"], cascade=True)
+
+
+def test_udp_datagrams_are_balanced_and_answered_from_the_vip(lab, servers):
+    lb = balancer(lab, "a", protocol="UDP", listen=53)
+    seen = spread(lab, "a11", lb["vip_address"], "udp", 53, count=60)
+    assert "-" not in seen and set(seen) <= {"a12", "a13", "a22"}, seen     # every datagram answered, by a member
+    lab.api.delete("loadbalancer", lb["id"], cascade=True)
+
+
+def test_two_tenants_with_the_same_vip_and_members_stay_apart(lab, servers):
+    a, b = balancer(lab, "a", listen=82), balancer(lab, "b", listen=82)
+    assert a["vip_address"] == b["vip_address"]
+    assert set(spread(lab, "a11", a["vip_address"], listen=82, count=30)) <= {"a12", "a13", "a22"}
+    assert set(spread(lab, "b11", b["vip_address"], listen=82, count=30)) <= {"b12", "b13", "b22"}
+    lab.api.delete("loadbalancer", b["id"], cascade=True)
+    time.sleep(0.5)
+    assert spread(lab, "b11", b["vip_address"], listen=82, count=3) == {"-": 3}     # b's flows went
+    assert set(spread(lab, "a11", a["vip_address"], listen=82, count=30)) <= {"a12", "a13", "a22"}
+    lab.api.delete("loadbalancer", a["id"], cascade=True)
