@@ -24,6 +24,7 @@ class Table(IntEnum):
                           # ARP for VIPs answered; to a VIP:port -> ct(nat) in the client network's LB zone
     LB_SELECT = 17        # new connections -> the pool's select group (ct commit, nat to a member)
     LB_DELIVER = 18       # translated -> the member's MAC (or the router's), on to L2
+    LB_SOURCE = 19        # SOURCE_IP pools: the link the source address hashed to -> ct commit, nat to its member
     L2_CONTROL = 20       # the edge control plane: ARP answered in flows, DHCP to the controller
     L2_LEARN = 21         # learn() unknown source MACs
     L2_LOOKUP = 22        # destination MAC -> logical out-port, or flood
@@ -95,6 +96,7 @@ class Reg:
     IN_PORT = "reg14"      # logical ingress port key
     OUT_PORT = "reg15"     # logical egress port key
     CT_ZONE = "reg13"      # conntrack zone (low 16 bits)
+    LB_LINK = "reg11"      # LB: the link a SOURCE_IP pool's hash of the source address chose
     REMOTE_CHASSIS = "reg12"  # towards another chassis: its tunnel endpoint (underlay IPv4; 0 over the trunk)
 
 
@@ -244,7 +246,8 @@ TABLES: dict[Table, TableSpec] = {
     **_acl("acl_from_vm", Table.ACL_FROM_VM, Table.NACL_FROM_VM, Table.SG_FROM_VM_CT, Table.SG_FROM_VM_STATE,
            Table.SG_FROM_VM_RULES, Table.SG_FROM_VM_COMMIT),
     Table.LB_FROM_VM: _spec({AppId.LB}, {Table.LB_SELECT, next_stage("lb_from_vm"), Table.EGRESS}),
-    Table.LB_SELECT: _spec({AppId.LB}, {Table.LB_DELIVER}),
+    Table.LB_SELECT: _spec({AppId.LB}, {Table.LB_DELIVER, Table.LB_SOURCE}),
+    Table.LB_SOURCE: _spec({AppId.LB}, {Table.LB_DELIVER}),
     Table.LB_DELIVER: _spec({AppId.LB}, {next_stage("lb_from_vm")}),
     Table.L2_CONTROL: _spec({AppId.L2, AppId.DHCP}, {Table.L2_LEARN, Table.EGRESS}),
     Table.L2_LEARN: _spec({AppId.L2}, {Table.L2_LOOKUP}, learns={Table.L2_LEARNED}),

@@ -54,6 +54,7 @@ GROUP_TYPES = {"all": 0, "select": 1, "indirect": 2, "ff": 3}
 
 NX_VENDOR_ID = 0x00002320
 NXAST_REG_MOVE = 6
+NXAST_MULTIPATH = 10
 NXAST_RESUBMIT_TABLE = 14
 NXAST_LEARN = 16
 NXAST_CONJUNCTION = 34
@@ -385,6 +386,21 @@ class Learn(Action):
         length = _pad8(len(raw))
         raw += bytes(length - len(raw))
         return raw[:2] + struct.pack("!H", length) + raw[4:]
+
+
+@dataclass(frozen=True)
+class Multipath(Action):
+    """Nicira multipath: hash the packet's source IPv4 address and pick one of `links` links by highest random
+    weight (the same source, the same link while the links are the same), into register `dst`."""
+
+    links: int
+    dst: str
+
+    def _encode(self) -> bytes:
+        nw_src, hrw = 4, 2                   # NX_HASH_FIELDS_NW_SRC, NX_MP_ALG_HRW
+        field = FIELDS[self.dst]
+        return _nx_header(NXAST_MULTIPATH, 32) + struct.pack(
+            "!HH2xHHI2xHI", nw_src, 0, hrw, self.links - 1, 0, field.width * 8 - 1, field.header())
 
 
 def _nx_header(subtype: int, length: int) -> bytes:

@@ -10,6 +10,7 @@ Chassis with no port on a network that reaches the VIP hold nothing of it.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -45,16 +46,23 @@ class Balancer:
     vip_mac: str
     vip_key: int
     clients: tuple[tuple[int, str], ...]                # (network key, the VIP's MAC there)
-    listeners: tuple[tuple[int, int, int], ...]         # (IP protocol, port, the pool's group id)
+    listeners: tuple[tuple[int, int, int, bool], ...]   # (IP protocol, port, the pool's group id, by source)
     towards: tuple[tuple[int, str, str], ...]           # (network key, member address, MAC to send it to)
 
 
 @dataclass(frozen=True)
 class PoolGroup:
-    """A pool's select group: each member that takes connections, with its weight."""
+    """A pool's members that take connections, with their weights: a select group (ROUND_ROBIN), or links
+    chosen by the source address's hash (SOURCE_IP)."""
 
     group_id: int
     members: tuple[tuple[str, int, int], ...]           # (address, port, weight)
+    by_source: bool = False
+
+    def links(self) -> list[tuple[str, int]]:
+        """SOURCE_IP: each member as many links as its weight (reduced by the weights' common divisor)."""
+        unit = math.gcd(*(w for _, _, w in self.members)) if self.members else 1
+        return [(address, port) for address, port, w in self.members for _ in range(w // unit)]
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,7 @@ def read(model: Any, view: "LogicalView", previous: LbView | None) -> LbView:
     for pool in pools.values():
         up = tuple(sorted((m.address, m.protocol_port, m.weight) for m in members_of.get(pool.id, ())
                           if m.admin_state_up and m.weight > 0)) if pool.admin_state_up else ()
-        groups[pool_group_id(pool)] = PoolGroup(pool_group_id(pool), up)
+        groups[pool_group_id(pool)] = PoolGroup(pool_group_id(pool), up, pool.lb_algorithm == "SOURCE_IP")
     keys = {n.id: n.key for n in model.networks() if n.admin_state_up}
     balancers = []
     for lb in lbs:
@@ -94,10 +102,11 @@ def read(model: Any, view: "LogicalView", previous: LbView | None) -> LbView:
                        if i.port.device_id in routers and i.port.device_owner == ROUTER_INTERFACE}
         clients = {vip_key: vip_port.mac_address, **{k: mac for k, mac in router_macs.items() if k != vip_key}}
         listeners = tuple(sorted(
-            (PROTOCOLS[li.protocol], li.protocol_port, pool_group_id(pools[li.default_pool_id]))
+            (PROTOCOLS[li.protocol], li.protocol_port, pool_group_id(pools[li.default_pool_id]),
+             pools[li.default_pool_id].lb_algorithm == "SOURCE_IP")
             for li in model.list("listener", {"loadbalancer_id": [lb.id]})
             if li.admin_state_up and li.default_pool_id in pools))
-        addresses = {a for li in listeners for a, _, _ in groups[li[2]].members}
+        addresses = {a for _, _, gid, _ in listeners for a, _, _ in groups[gid].members}
         towards = []
         for key in sorted(clients):
             macs = {ip: b.port.mac_address for b in view.members_of(key).ports for ip in b.port.ip_addresses}
@@ -122,9 +131,14 @@ def chassis_lb(here: Chassis, view: LbView, pieces: Pieces | None = None) -> Des
         if not keys:
             continue
         out["balancer", b.vip_key, b.vip] = pieces.get(("balancer", b, keys), lambda b=b, k=keys: _balancer(b, k))
-        for _, _, gid in b.listeners:
+        for proto, port, gid, by_source in b.listeners:
             pool = view.pools[gid]
-            groups[gid] = pieces.group(("pool", pool), lambda p=pool: _select_group(p))
+            if by_source:
+                out["source", b.vip_key, b.vip, proto, port] = pieces.get(
+                    ("source", b.vip, proto, port, pool, keys),
+                    lambda b=b, pr=proto, po=port, p=pool, k=keys: _source_flows(b, pr, po, p, k))
+            else:
+                groups[gid] = pieces.group(("pool", pool), lambda p=pool: _select_group(p))
     if out:
         out["chassis"] = pieces.get(("chassis",), _chassis_flows)
     return Desired(out, groups)
@@ -151,14 +165,13 @@ def _balancer(b: Balancer, keys: tuple[int, ...]) -> list[Flow]:
             flows.append(Flow(Table.LB_FROM_VM, Priority.SPECIFIC,
                               match(**net, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=b.vip),
                               actions=arp_reply(b.vip_mac, b.vip, TO_ASKER)))
-        for proto, port, gid in b.listeners:
-            to_vip = dict(**net, eth_type=IPV4, ip_proto=proto, ipv4_dst=b.vip, **{L4_DST[proto]: port})
-            flows += [
-                Flow(Table.LB_FROM_VM, Priority.SPECIFIC, match(**to_vip),
-                     actions=(*zone, ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_SELECT))),
-                Flow(Table.LB_SELECT, Priority.SPECIFIC, match(**to_vip, ct_state=ct_state("+new+trk")),
-                     actions=(ofp.GroupAction(gid),)),
-            ]
+        for proto, port, gid, by_source in b.listeners:
+            to_vip = _to_vip(b, key, proto, port)
+            flows.append(Flow(Table.LB_FROM_VM, Priority.SPECIFIC, match(**to_vip),
+                              actions=(*zone, ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_SELECT))))
+            if not by_source:
+                flows.append(Flow(Table.LB_SELECT, Priority.SPECIFIC, match(**to_vip, ct_state=ct_state("+new+trk")),
+                                  actions=(ofp.GroupAction(gid),)))
         flows += [Flow(Table.LB_DELIVER, Priority.SPECIFIC, match(**net, eth_type=IPV4, ipv4_dst=address),
                        actions=(ofp.SetField("eth_dst", mac),), goto=AFTER_LB)
                   for k, address, mac in b.towards if k == key]
@@ -172,11 +185,36 @@ def _balancer(b: Balancer, keys: tuple[int, ...]) -> list[Flow]:
     return flows
 
 
+def _to_vip(b: Balancer, key: int, proto: int, port: int) -> dict:
+    """The match of packets from network `key` to a listener of `b`."""
+    return dict(metadata=key, eth_type=IPV4, ip_proto=proto, ipv4_dst=b.vip, **{L4_DST[proto]: port})
+
+
+def _source_flows(b: Balancer, proto: int, port: int, pool: PoolGroup, keys: tuple[int, ...]) -> list[Flow]:
+    """A SOURCE_IP pool: a new connection's source address picks a link (highest random weight: the same
+    source, the same member while the members are the same), the link's member gets the connection."""
+    links = pool.links()
+    flows = []
+    for key in keys:
+        to_vip = _to_vip(b, key, proto, port)
+        new = match(**to_vip, ct_state=ct_state("+new+trk"))
+        flows.append(Flow(Table.LB_SELECT, Priority.SPECIFIC, new, actions=(ofp.Multipath(len(links), Reg.LB_LINK),),
+                          goto=Table.LB_SOURCE) if links else Flow(Table.LB_SELECT, Priority.SPECIFIC, new))
+        flows += [Flow(Table.LB_SOURCE, Priority.SPECIFIC, match(**to_vip, **{Reg.LB_LINK: i}),
+                       actions=(_commit(address, member_port),))
+                  for i, (address, member_port) in enumerate(links)]
+    return flows
+
+
+def _commit(address: str, port: int) -> ofp.Ct:
+    """Commit the new connection translated to member `address`:`port`, on to delivery."""
+    return ofp.Ct(zone_reg=Reg.CT_ZONE, commit=True, nat=ofp.Nat("dst", address, (port, port)), table=Table.LB_DELIVER)
+
+
 def _select_group(pool: PoolGroup) -> ofp.Group:
     """Each member a bucket of its weight: commit the new connection translated to the member."""
     return ofp.Group(pool.group_id, "select", tuple(
-        ofp.Bucket((ofp.Ct(zone_reg=Reg.CT_ZONE, commit=True, nat=ofp.Nat("dst", address, (port, port)),
-                           table=Table.LB_DELIVER),), weight=weight)
+        ofp.Bucket((_commit(address, port),), weight=weight)
         for address, port, weight in pool.members))
 
 

@@ -48,14 +48,14 @@ def servers(lab):
 
 
 def balancer(lab, tenant: str, protocol: str = "TCP", weights: dict[str, int] | None = None,
-             listen: int = 80) -> dict:
+             listen: int = 80, algorithm: str = "ROUND_ROBIN") -> dict:
     """A load balancer of `tenant` on its subnet 1, a listener on `listen` and a pool of the three members."""
     api, project = lab.api, f"tenant-{tenant}"
     subnet = lab.tenants[tenant].subnets[1]
     lb = api.create("loadbalancer", vip_subnet_id=subnet["id"], project_id=project)
     listener = api.create("listener", loadbalancer_id=lb["id"], protocol=protocol, protocol_port=listen,
                           project_id=project)
-    pool = api.create("pool", listener_id=listener["id"], protocol=protocol, lb_algorithm="ROUND_ROBIN",
+    pool = api.create("pool", listener_id=listener["id"], protocol=protocol, lb_algorithm=algorithm,
                       project_id=project)
     for host, (subnet_index, n) in MEMBERS.items():
         api.create("member", parent_id=pool["id"], address=host_ip(n, subnet_index), protocol_port=PORT,
@@ -85,6 +85,17 @@ def test_weights_share_the_connections(lab, servers):
     assert set(seen) == {"a12", "a13", "a22"}, seen
     for name, share in (("a12", 0.25), ("a13", 0.25), ("a22", 0.5)):
         assert abs(seen[name] - 400 * share) <= 0.2 * 400 * share, seen
+    lab.api.delete("loadbalancer", lb["id"], cascade=True)
+
+
+def test_source_ip_keeps_each_client_on_one_member(lab, servers):
+    lb = balancer(lab, "a", listen=83, algorithm="SOURCE_IP")
+    chosen = set()
+    for client in ("a11", "a14", "a21", "a23", "a24"):
+        seen = spread(lab, client, lb["vip_address"], listen=83, count=20)
+        assert len(seen) == 1 and "-" not in seen, (client, seen)
+        chosen |= set(seen)
+    assert len(chosen) >= 2, chosen         # five sources do not all hash to one of three members
     lab.api.delete("loadbalancer", lb["id"], cascade=True)
 
 

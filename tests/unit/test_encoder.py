@@ -27,7 +27,7 @@ EXAMPLES: list[ofp.Action] = [
     ofp.Ct(zone=0xC001, commit=True, nat=ofp.Nat("src", "172.16.0.100", (1024, 65535)), table=Table.NAT_EGRESS),
     ofp.Ct(zone=0xC001, nat=ofp.Nat(), table=Table.NAT_DNAT),
     ofp.Ct(zone=0xC001, commit=True, nat=ofp.Nat("dst", "10.0.0.5"), table=Table.L3_INPUT),
-    ofp.CtClear(),
+    ofp.CtClear(), ofp.Multipath(5, "reg11"),
 ]
 
 
@@ -41,7 +41,7 @@ def test_every_kind_of_action_reads_back_identically_in_os_ken():
     for action in EXAMPLES:
         names |= set(check_flow(ofp.Flow(Table.L2_LOOKUP, Priority.SPECIFIC, ofp.match(reg14=1), (action,))))
     assert {"NXActionNAT", "NXActionLearn", "NXActionCT", "NXActionConjunction", "NXActionRegMove",
-            "NXActionResubmitTable", "NXActionCTClear"} <= names
+            "NXActionResubmitTable", "NXActionCTClear", "NXActionMultipath"} <= names
     check_flow(ofp.Flow(Table.L2_CONTROL, Priority.SPECIFIC, ofp.match(eth_type=0x0800, ip_proto=17, udp_dst=67),
                         (ofp.Output(ofp.OFPP_CONTROLLER),), meter=8, write_metadata=(5, 0xFFFFFFFF),
                         goto=Table.L2_LEARN))

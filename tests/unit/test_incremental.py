@@ -129,7 +129,8 @@ class Changer:
         proto = self.rng.choice(["TCP", "UDP"])
         li = self.model.create("listener", {"loadbalancer_id": lb.id, "protocol": proto,
                                             "protocol_port": self.rng.randint(1, 100)}, ctx)
-        self.model.create("pool", {"listener_id": li.id, "protocol": proto, "lb_algorithm": "ROUND_ROBIN"}, ctx)
+        self.model.create("pool", {"listener_id": li.id, "protocol": proto,
+                                   "lb_algorithm": self.rng.choice(["ROUND_ROBIN", "SOURCE_IP"])}, ctx)
         return lb.id
 
     def member(self, ctx) -> str:
