@@ -174,6 +174,9 @@ def int_range(low: int, high: int, nullable: bool = False) -> Check:
     return check_int
 
 
+check_l4_port = int_range(1, 65535)       # a TCP/UDP port
+
+
 def list_of(check: Check, min_items: int = 0) -> Check:
     """A check for a list (of at least `min_items`) whose items each pass `check`."""
     schema = {"type": "array", "items": schema_of(check), **({"minItems": min_items} if min_items else {})}

@@ -7,13 +7,11 @@ it. A member's subnet, like every reference in a request, must be the caller's (
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import netaddr
 
-from nvapps.model import ipam
 from nvapps.model.base import Change, Resource, Rules, resource
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict
@@ -21,6 +19,7 @@ from nvapps.model.fields import (
     attr,
     check_bool,
     check_ipv4,
+    check_l4_port,
     check_str,
     check_uuid,
     either,
@@ -29,7 +28,8 @@ from nvapps.model.fields import (
     one_of,
     with_schema,
 )
-from nvapps.model.network import LOADBALANCER_VIP, ROUTER_INTERFACE, Network, Port, Subnet, new_port_key
+from nvapps.model.network import LOADBALANCER_VIP, ROUTER_INTERFACE, Network, Subnet
+from nvapps.model.router import service_port
 
 if TYPE_CHECKING:
     from nvapps.model.service import Model
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 PROTOCOLS = ("TCP", "UDP")
 ALGORITHMS = ("ROUND_ROBIN", "SOURCE_IP")
 MONITOR_TYPES = ("TCP", "HTTP", "PING", "UDP-CONNECT")
-check_l4_port = int_range(1, 65535)
 
 
 @with_schema({"type": "string", "pattern": "^[1-5][0-9][0-9](-[1-5][0-9][0-9]|(,[1-5][0-9][0-9])*)$"})
@@ -59,7 +58,17 @@ def check_url_path(value: Any) -> str:
 
 
 @resource
-class LoadBalancer(Resource):
+class Balancing(Resource):
+    """What every object of a load balancer's tree has: an administrative state, and Octavia's provisioning
+    and operating statuses (shown live by the REST app)."""
+
+    admin_state_up: bool = attr(check_bool, default=True)
+    provisioning_status: str = attr(create=False, update=False, default="PENDING_CREATE")
+    operating_status: str = attr(create=False, update=False, default="OFFLINE")
+
+
+@resource
+class LoadBalancer(Balancing):
     """A virtual IP on a tenant subnet, balanced by the listeners and pools of its project."""
 
     KIND: ClassVar[str] = "loadbalancer"
@@ -70,14 +79,11 @@ class LoadBalancer(Resource):
     vip_network_id: str | None = attr(nullable(check_uuid), update=False, default=None)
     vip_address: str | None = attr(nullable(check_ipv4), update=False, default=None)
     vip_port_id: str | None = attr(create=False, update=False, default=None)
-    admin_state_up: bool = attr(check_bool, default=True)
     provider: str = attr(one_of("nvapps"), update=False, default="nvapps")
-    provisioning_status: str = attr(create=False, update=False, default="PENDING_CREATE")
-    operating_status: str = attr(create=False, update=False, default="OFFLINE")
 
 
 @resource
-class Listener(Resource):
+class Listener(Balancing):
     """A protocol and port on a load balancer's VIP, handed to its default pool."""
 
     KIND: ClassVar[str] = "listener"
@@ -88,13 +94,10 @@ class Listener(Resource):
     protocol_port: int = attr(check_l4_port, update=False, required=True, default=0)
     default_pool_id: str | None = attr(nullable(check_uuid), default=None)
     connection_limit: int = attr(int_range(-1, 1 << 31), default=-1)
-    admin_state_up: bool = attr(check_bool, default=True)
-    provisioning_status: str = attr(create=False, update=False, default="PENDING_CREATE")
-    operating_status: str = attr(create=False, update=False, default="OFFLINE")
 
 
 @resource
-class Pool(Resource):
+class Pool(Balancing):
     """Members that share a load balancer's connections by an algorithm."""
 
     KIND: ClassVar[str] = "pool"
@@ -106,14 +109,11 @@ class Pool(Resource):
     protocol: str = attr(one_of(*PROTOCOLS), update=False, required=True, default="")
     lb_algorithm: str = attr(one_of(*ALGORITHMS), required=True, default="")
     session_persistence: None = attr(one_of(None), default=None)
-    admin_state_up: bool = attr(check_bool, default=True)
-    provisioning_status: str = attr(create=False, update=False, default="PENDING_CREATE")
-    operating_status: str = attr(create=False, update=False, default="OFFLINE")
     key: int = attr(create=False, update=False, internal=True, default=0)
 
 
 @resource
-class Member(Resource):
+class Member(Balancing):
     """An address and port that takes a pool's connections, in proportion to its weight (0: none)."""
 
     KIND: ClassVar[str] = "member"
@@ -128,13 +128,10 @@ class Member(Resource):
     backup: bool = attr(one_of(False), default=False)
     monitor_address: str | None = attr(nullable(check_ipv4), default=None)
     monitor_port: int | None = attr(int_range(1, 65535, nullable=True), default=None)
-    admin_state_up: bool = attr(check_bool, default=True)
-    provisioning_status: str = attr(create=False, update=False, default="PENDING_CREATE")
-    operating_status: str = attr(create=False, update=False, default="OFFLINE")
 
 
 @resource
-class HealthMonitor(Resource):
+class HealthMonitor(Balancing):
     """How a pool's members are checked: every `delay` s, answered within `timeout` s; down after
     `max_retries_down` failures in a row, up again after `max_retries` successes."""
 
@@ -150,9 +147,6 @@ class HealthMonitor(Resource):
     http_method: str = attr(one_of("GET"), default="GET")
     url_path: str = attr(check_url_path, default="/")
     expected_codes: str = attr(check_codes, default="200")
-    admin_state_up: bool = attr(check_bool, default=True)
-    provisioning_status: str = attr(create=False, update=False, default="PENDING_CREATE")
-    operating_status: str = attr(create=False, update=False, default="OFFLINE")
 
 
 # ---- what each object's rules read ----
@@ -224,18 +218,12 @@ def prepare_loadbalancer(model: "Model", lb: LoadBalancer, old: LoadBalancer | N
     if net.external:
         raise BadRequest(f"Network {net.id} is external: a VIP goes on a tenant subnet (a floating IP brings it "
                          f"outside)")
-    others = model.list("port", {"network_id": [net.id]})
-    used = {(ip["subnet_id"], ip["ip_address"]) for p in others for ip in p.fixed_ips or []}
     wanted = [{"subnet_id": sub.id, **({"ip_address": lb.vip_address} if lb.vip_address else {})}]
-    ips = ipam.resolve_ips(wanted, {sub.id: sub}, used, net.id, may_use_gateway=False)
-    port = Port(id=str(uuid.uuid4()), project_id=lb.project_id,
-                network_id=net.id, fixed_ips=ips, name=f"loadbalancer-{lb.id}",
-                mac_address=ipam.new_mac({p.mac_address for p in others}), device_id=lb.id,
-                device_owner=LOADBALANCER_VIP, security_groups=[], port_security_enabled=False,
-                key=new_port_key(model))
-    lb = replace(lb, vip_subnet_id=sub.id, vip_network_id=net.id, vip_address=ips[0]["ip_address"],
+    port, changes = service_port(model, net, lb.id, LOADBALANCER_VIP, lb.project_id, wanted,
+                                 name=f"loadbalancer-{lb.id}")
+    lb = replace(lb, vip_subnet_id=sub.id, vip_network_id=net.id, vip_address=port.fixed_ips[0]["ip_address"],
                  vip_port_id=port.id)
-    return lb, [Change("port", None, port)]
+    return lb, changes
 
 
 def deleting_loadbalancer(model: "Model", lb: LoadBalancer, ctx: Context) -> list[Change]:

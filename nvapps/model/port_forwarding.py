@@ -10,13 +10,11 @@ import netaddr
 from nvapps.model.base import Change, Resource, Rules, resource
 from nvapps.model.context import Context
 from nvapps.model.errors import Conflict, NotFound
-from nvapps.model.fields import attr, check_ip, check_uuid, int_range, one_of
+from nvapps.model.fields import attr, check_ip, check_l4_port, check_uuid, one_of
 from nvapps.model.router import FloatingIP, router_for
 
 if TYPE_CHECKING:
     from nvapps.model.service import Model
-
-check_l4_port = int_range(1, 65535)
 
 
 @resource

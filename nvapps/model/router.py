@@ -100,7 +100,7 @@ def prepare_router(model: "Model", router: Router, old: Router | None, ctx: Cont
         extra += [Change("port", p, None) for p in gw_ports]
         if new_gw:
             net = _external_network(model, new_gw["network_id"], ctx)
-            port, port_changes = _new_port(model, net, router.id, ROUTER_GATEWAY, "",
+            port, port_changes = service_port(model, net, router.id, ROUTER_GATEWAY, "",
                                            new_gw.get("external_fixed_ips"), [p.id for p in gw_ports])
             extra += port_changes
             router = replace(router, external_gateway_info={
@@ -135,9 +135,10 @@ def _check_routes(model: "Model", router: Router) -> None:
                              "InvalidRoutes")
 
 
-def _new_port(model: "Model", net: Network, device_id: str, owner: str, project_id: str,
-              fixed_ips: list | None, ignoring: list[str] = ()) -> tuple[Port, list[Change]]:
-    """A router- or floating-IP-owned port on `net`, allocated like any port (ignoring ports being replaced)."""
+def service_port(model: "Model", net: Network, device_id: str, owner: str, project_id: str,
+                 fixed_ips: list | None, ignoring: list[str] = (), name: str = "") -> tuple[Port, list[Change]]:
+    """A port owned by a router, a floating IP or a load balancer on `net`, allocated like any port (ignoring
+    ports being replaced)."""
     subnets = {s.id: s for s in model.list("subnet", {"network_id": [net.id]})}
     others = [p for p in model.list("port", {"network_id": [net.id]}) if p.id not in ignoring]
     used = {(ip["subnet_id"], ip["ip_address"]) for p in others for ip in p.fixed_ips or []}
@@ -146,7 +147,7 @@ def _new_port(model: "Model", net: Network, device_id: str, owner: str, project_
            if fixed_ips else ipam.auto_ips(v4, used))
     if not ips:
         raise Conflict(f"Network {net.id} has no IPv4 subnet to allocate an address from")
-    port = Port(id=str(uuid.uuid4()), project_id=project_id, network_id=net.id, fixed_ips=ips,
+    port = Port(id=str(uuid.uuid4()), project_id=project_id, network_id=net.id, fixed_ips=ips, name=name,
                 mac_address=ipam.new_mac({p.mac_address for p in others}), device_id=device_id,
                 device_owner=owner, security_groups=[], port_security_enabled=False, key=new_port_key(model))
     return port, [Change("port", None, port)]
@@ -185,7 +186,7 @@ def add_interface(model: "Model", router: Router, body: Any, ctx: Context) -> tu
         if sub.gateway_ip is None:
             raise Conflict(f"Bad router request: Subnet {sub.id} does not have a gateway IP.")
         net = model.get("network", sub.network_id, ctx)
-        port, changes = _new_port(model, net, router.id, ROUTER_INTERFACE, router.project_id,
+        port, changes = service_port(model, net, router.id, ROUTER_INTERFACE, router.project_id,
                                   [{"subnet_id": sub.id, "ip_address": sub.gateway_ip}])
         new_subnets = [sub]
     else:
@@ -244,7 +245,7 @@ def prepare_floatingip(model: "Model", fip: FloatingIP, old: FloatingIP | None, 
         net = _external_network(model, fip.floating_network_id, ctx)
         wanted = [{k: v for k, v in (("subnet_id", fip.subnet_id), ("ip_address", fip.floating_ip_address or None))
                    if v}] if fip.subnet_id or fip.floating_ip_address else None
-        port, changes = _new_port(model, net, fip.id, FLOATINGIP, "", wanted)
+        port, changes = service_port(model, net, fip.id, FLOATINGIP, "", wanted)
         fip = replace(fip, floating_ip_address=port.fixed_ips[0]["ip_address"],
                       subnet_id=port.fixed_ips[0]["subnet_id"])
     forwarded = bool(old and model.list("port_forwarding", {"floatingip_id": [fip.id]}))
