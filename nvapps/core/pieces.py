@@ -63,12 +63,7 @@ class Pieces:
         full = ("value", key, *map(id, same))
         entry = self._store.get(full)
         if entry is None:
-            outer, self._recording = self._recording, []
-            try:
-                computed = compute()
-            finally:
-                keys, self._recording = self._recording, outer
-            entry = self._store[full] = (computed, keys, same)
+            entry = self._store[full] = (*self._recorded(compute), same)
         recording = self._recording if self._recording is not None else self._loose
         recording.append(full)
         recording.extend(entry[1])
@@ -81,14 +76,18 @@ class Pieces:
         if memo is not None and len(memo.inputs) == len(inputs) and \
                 all(a is b or a == b for a, b in zip(memo.inputs, inputs)):
             return memo.desired
-        outer, self._recording = self._recording, []
-        try:
-            desired = build()
-        finally:
-            keys, self._recording = self._recording, outer
+        desired, keys = self._recorded(build)
         self._memos[name] = _Memo(inputs, desired, keys)
         self.built += 1
         return desired
+
+    def _recorded(self, build: Callable[[], Any]) -> tuple[Any, list[Hashable]]:
+        """What `build` returns, and the keys of the pieces and values it used."""
+        outer, self._recording = self._recording, []
+        try:
+            return build(), self._recording
+        finally:
+            self._recording = outer
 
     def _kept(self, key: Hashable, build: Callable[[], Any]) -> Any:
         value = self._store.get(key)
