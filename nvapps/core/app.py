@@ -256,7 +256,11 @@ class CoreApp(app_manager.OSKenApp):
 
     def packet_out(self, chassis: Chassis, port: int, data: bytes) -> None:
         """Send `data` out of OpenFlow port `port` of the switch."""
-        self._datapath(chassis).send(ofp.packet_out(data, (ofp.Output(port),), xid=next(self._xids)))
+        self.inject(chassis, data, (ofp.Output(port),))
+
+    def inject(self, chassis: Chassis, data: bytes, actions: tuple[ofp.Action, ...]) -> None:
+        """Run `data` through `actions` on the switch (from the controller)."""
+        self._datapath(chassis).send(ofp.packet_out(data, actions, xid=next(self._xids)))
 
     def ct_flush(self, chassis: Chassis, zone: int, orig: ofp.CtTuple | None = None,
                  reply: ofp.CtTuple | None = None, ip_proto: int = 0) -> None:

@@ -287,13 +287,13 @@ class SetField(Action):
     """Set a field or register (OXM/NXM set_field)."""
 
     field: str
-    value: int
+    value: int | str        # a MAC or an IP address may be given as text; kept as an int
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", FIELDS[self.field].parse(self.value))   # canonical: an int
 
     def _encode(self) -> bytes:
-        oxm = encode_oxm(self.field, self.value)
+        oxm = encode_oxm(self.field, int(self.value))
         length = _pad8(4 + len(oxm))
         return struct.pack("!HH", 25, length) + oxm + bytes(length - 4 - len(oxm))
 

@@ -1,18 +1,119 @@
 """The load balancer os-ken app: `osken-manager nvapps.lb.app nvapps.l2.app` balances TCP/UDP connections to
-VIPs on the clients' chassis (nvapps.lb.flows)."""
+VIPs on the clients' chassis (nvapps.lb.flows) and checks the members' health (nvapps.lb.health): probes go
+out by packet-out on each member's chassis, answers come back by metered packet-in, and a member that fails
+its checks leaves its pool's buckets until it passes them again."""
 from __future__ import annotations
 
-from os_ken.base import app_manager
+import logging
+import time
+from typing import Any
 
+from os_ken.base import app_manager
+from os_ken.lib import hub
+
+from nvapps import pipeline
+from nvapps.core import ofp
+from nvapps.core.app import SwitchError
+from nvapps.core.events import EventPacketIn
 from nvapps.core.service import ServiceApp
-from nvapps.lb import flows
+from nvapps.core.topology import Chassis
+from nvapps.lb import flows, probes
+from nvapps.lb.health import Checker, Send
+from nvapps.model.loadbalancer import HealthMonitor, Listener, LoadBalancer, Member, Pool
+from nvapps.pipeline import Reg, Table
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
 app_manager.require_app("nvapps.l2.app")
 
+LOG = logging.getLogger(__name__)
+
+ANSWER_RATE_PPS = 1000  # probe answers the controller takes per second and switch, at most
+IDLE_TICK = 1.0         # seconds the health timer sleeps when no check is due sooner
+
 
 class LoadBalancerApp(ServiceApp):
-    """Load balancers: VIP translation to pool members at the client's edge, and back for replies."""
+    """Load balancers: VIP translation to pool members at the client's edge, and back for replies; members'
+    health checks."""
 
     SERVICE = flows.SERVICE
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name = "nvlb"
+        self.health = Checker()
+        self._timer = hub.Event()
+
+    def start(self):
+        thread = super().start()
+        self.threads.append(hub.spawn(self._health_loop))
+        return thread
+
+    def snapshot(self) -> Any:
+        """The reading, without the members that failed their checks; the checker follows its targets."""
+        self.reading = flows.read(self.model, self.view(), self.reading, self.health.down())
+        if self.health.watch(self.reading.targets, time.monotonic()):
+            self._wake.set()
+        self._timer.set()
+        return self.reading
+
+    def setup(self, chassis: Chassis) -> None:
+        self.core.ensure_meter(chassis, pipeline.app_meter(self.APP_ID), ANSWER_RATE_PPS)
+
+    def packet_in(self, ev: EventPacketIn) -> None:
+        answer = probes.parse(ev.data)
+        if answer is not None:
+            self._after(*self.health.answer(answer, time.monotonic()))
+
+    def operating_status(self, obj: Any) -> str | None:
+        """Octavia's operating status of a monitored object: members ONLINE or ERROR; a pool ERROR when all
+        its monitored members are, DEGRADED when some are; a listener as its pool; a load balancer ERROR when
+        all its pools are, DEGRADED when any is not ONLINE (None: nothing monitored)."""
+        if isinstance(obj, Member):
+            return self.health.status(obj.id)
+        if isinstance(obj, Pool):
+            found = [s for m in self.model.list("member", {"pool_id": [obj.id]})
+                     if (s := self.health.status(m.id)) is not None]
+            if not found:
+                return None
+            return "ERROR" if all(s == "ERROR" for s in found) else "DEGRADED" if "ERROR" in found else "ONLINE"
+        if isinstance(obj, Listener):
+            pool = self.model.find("pool", obj.default_pool_id or "")
+            return self.operating_status(pool) if pool is not None else None
+        if isinstance(obj, LoadBalancer):
+            found = [s for p in self.model.list("pool", {"loadbalancer_id": [obj.id]})
+                     if (s := self.operating_status(p)) is not None]
+            if not found:
+                return None
+            return "ERROR" if all(s == "ERROR" for s in found) else "ONLINE" if set(found) == {"ONLINE"} \
+                else "DEGRADED"
+        if isinstance(obj, HealthMonitor):
+            return "ONLINE"
+        return None
+
+    def _health_loop(self) -> None:
+        """Send the checks that are due, count the ones not answered in time."""
+        while self.is_active:
+            due = self.health.next_time()
+            self._timer.wait(timeout=IDLE_TICK if due is None else max(0.0, min(IDLE_TICK, due - time.monotonic())))
+            self._timer.clear()
+            try:
+                self._after(*self.health.tick(time.monotonic()))
+            except Exception:
+                LOG.exception("health checks failed")
+
+    def _after(self, sends: list[Send], changed: bool) -> None:
+        """Send probes (through the member's conntrack zone, so its answers are replies to the member's
+        security groups); a member that went up or down changes its pool's flows."""
+        for target, frame in sends:
+            chassis = self.core.chassis.get(target.chassis or "")
+            if chassis is None:
+                continue
+            actions = (ofp.Ct(zone=pipeline.port_zone(target.port_key), commit=True),
+                       ofp.SetField(Reg.OUT_PORT, target.port_key), ofp.Resubmit(Table.EGRESS))
+            try:
+                self.core.inject(chassis, frame, actions)
+            except SwitchError as exc:
+                LOG.debug("health probe to %s not sent: %s", target.path.address, exc)
+        if changed:
+            self._wake.set()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from nvapps import pipeline
@@ -22,7 +23,10 @@ from nvapps.core.pieces import Pieces, Service
 from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import ARP, ARP_REQUEST, TO_ASKER, arp_reply
-from nvapps.model.loadbalancer import LoadBalancer, Member, Pool
+from nvapps.lb import probes
+from nvapps.lb.health import Target
+from nvapps.logical.ports import BoundPort
+from nvapps.model.loadbalancer import HealthMonitor, LoadBalancer, Member, Pool
 from nvapps.model.network import ROUTER_INTERFACE
 from nvapps.pipeline import Priority, Reg, Table
 
@@ -72,34 +76,38 @@ class LbView:
     balancers: tuple[Balancer, ...]
     pools: dict[int, PoolGroup]
     local_keys: dict[str, frozenset[int]]               # chassis -> networks of its ports
+    targets: dict[str, Target]                          # monitored member id -> how it is checked
 
 
 def pool_group_id(pool: Pool) -> int:
     return pipeline.group_id(pipeline.AppId.LB, pool.key)
 
 
-def read(model: Any, view: "LogicalView", previous: LbView | None) -> LbView:
-    """The load balancers that are up with their listeners, default pools and members that are up."""
+def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozenset[str] = frozenset()) -> LbView:
+    """The load balancers that are up with their listeners, default pools and members that are up and have
+    not failed their health checks (`down`), and how each monitored member is checked."""
     lbs: list[LoadBalancer] = [lb for lb in model.list("loadbalancer") if lb.admin_state_up and lb.vip_port_id]
     pools = {p.id: p for p in model.list("pool")}
     members_of: dict[str, list[Member]] = {}
     for m in model.list("member"):
         members_of.setdefault(m.pool_id, []).append(m)
+    monitors: dict[str, HealthMonitor] = {hm.pool_id: hm for hm in model.list("healthmonitor") if hm.admin_state_up}
     groups = {}
     for pool in pools.values():
         up = tuple(sorted((m.address, m.protocol_port, m.weight) for m in members_of.get(pool.id, ())
-                          if m.admin_state_up and m.weight > 0)) if pool.admin_state_up else ()
+                          if m.admin_state_up and m.weight > 0 and m.id not in down)) if pool.admin_state_up else ()
         groups[pool_group_id(pool)] = PoolGroup(pool_group_id(pool), up, pool.lb_algorithm == "SOURCE_IP")
     keys = {n.id: n.key for n in model.networks() if n.admin_state_up}
-    balancers = []
+    balancers, targets = [], {}
     for lb in lbs:
         vip_port = model.find("port", lb.vip_port_id)
         if vip_port is None or lb.vip_network_id not in keys:
             continue
         vip_key = keys[lb.vip_network_id]
         routers = {i.port.device_id for i in view.members_of(vip_key).interfaces}
-        router_macs = {i.network_key: i.port.mac_address for i in view.interfaces
-                       if i.port.device_id in routers and i.port.device_owner == ROUTER_INTERFACE}
+        router_ports = {i.network_key: i.port for i in view.interfaces
+                        if i.port.device_id in routers and i.port.device_owner == ROUTER_INTERFACE}
+        router_macs = {k: p.mac_address for k, p in router_ports.items()}
         clients = {vip_key: vip_port.mac_address, **{k: mac for k, mac in router_macs.items() if k != vip_key}}
         listeners = tuple(sorted(
             (PROTOCOLS[li.protocol], li.protocol_port, pool_group_id(pools[li.default_pool_id]),
@@ -107,17 +115,42 @@ def read(model: Any, view: "LogicalView", previous: LbView | None) -> LbView:
             for li in model.list("listener", {"loadbalancer_id": [lb.id]})
             if li.admin_state_up and li.default_pool_id in pools))
         addresses = {a for _, _, gid, _ in listeners for a, _, _ in groups[gid].members}
+        located: dict[str, BoundPort] = {}
         towards = []
         for key in sorted(clients):
-            macs = {ip: b.port.mac_address for b in view.members_of(key).ports for ip in b.port.ip_addresses}
+            on_key = {ip: b for b in view.members_of(key).ports for ip in b.port.ip_addresses}
+            located.update(on_key)
             for address in sorted(addresses):
-                mac = macs.get(address) or router_macs.get(key)
+                mac = on_key[address].port.mac_address if address in on_key else router_macs.get(key)
                 if mac is not None:
                     towards.append((key, address, mac))
-        balancers.append(Balancer(lb.vip_address or "", vip_port.mac_address, vip_key,
+        vip = lb.vip_address or ""
+        for pool in pools.values():
+            monitor = monitors.get(pool.id)
+            if pool.loadbalancer_id != lb.id or monitor is None or not pool.admin_state_up:
+                continue
+            for m in members_of.get(pool.id, ()):
+                if m.admin_state_up:
+                    targets[m.id] = _target(m, monitor, located.get(m.monitor_address or m.address), vip_key,
+                                            (vip, vip_port.mac_address), router_ports)
+        balancers.append(Balancer(vip, vip_port.mac_address, vip_key,
                                   tuple(sorted(clients.items())), listeners, tuple(towards)))
     local = {name: frozenset(b.network_key for b in ports) for name, ports in view.local.items()}
-    return LbView(tuple(balancers), groups, local)
+    return LbView(tuple(balancers), groups, local, targets)
+
+
+def _target(m: Member, hm: HealthMonitor, port: BoundPort | None, vip_key: int, vip: tuple[str, str],
+            router_ports: dict[int, Any]) -> Target:
+    """How member `m` is checked: from the VIP on the VIP's network, from the router's interface elsewhere."""
+    source, source_mac = vip
+    if port is not None and port.network_key != vip_key and port.network_key in router_ports:
+        interface = router_ports[port.network_key]
+        source, source_mac = interface.ip_addresses[0], interface.mac_address
+    path = probes.Path(port.port.mac_address if port else "00:00:00:00:00:00", m.monitor_address or m.address,
+                       m.monitor_port or m.protocol_port, source_mac, source)
+    return Target(m.id, hm.type, path, hm.delay, hm.timeout, hm.max_retries, hm.max_retries_down, hm.url_path,
+                  hm.expected_codes, port.chassis if port is not None else None,
+                  port.port.key if port is not None else 0)
 
 
 def chassis_lb(here: Chassis, view: LbView, pieces: Pieces | None = None) -> Desired:
@@ -130,18 +163,39 @@ def chassis_lb(here: Chassis, view: LbView, pieces: Pieces | None = None) -> Des
         keys = tuple(k for k, _ in b.clients if k in local)
         if not keys:
             continue
-        out["balancer", b.vip_key, b.vip] = pieces.get(("balancer", b, keys), lambda b=b, k=keys: _balancer(b, k))
+        out["balancer", b.vip_key, b.vip] = pieces.get(("balancer", b, keys), partial(_balancer, b, keys))
         for proto, port, gid, by_source in b.listeners:
             pool = view.pools[gid]
             if by_source:
                 out["source", b.vip_key, b.vip, proto, port] = pieces.get(
                     ("source", b.vip, proto, port, pool, keys),
-                    lambda b=b, pr=proto, po=port, p=pool, k=keys: _source_flows(b, pr, po, p, k))
+                    partial(_source_flows, b, proto, port, pool, keys))
             else:
-                groups[gid] = pieces.group(("pool", pool), lambda p=pool: _select_group(p))
+                groups[gid] = pieces.group(("pool", pool), partial(_select_group, pool))
+    for target in view.targets.values():
+        if target.chassis == here.name:     # members checked alike (one port, two pools) share their flow
+            answered = _answered(target)
+            out["monitor", answered] = pieces.get(("monitor", answered), partial(_answers, *answered))
     if out:
         out["chassis"] = pieces.get(("chassis",), _chassis_flows)
     return Desired(out, groups)
+
+
+def _answered(target: Target) -> tuple[int, str, str, int, int]:
+    """What the answers to a member's probes are told apart by: its port, address, the probes' source, and
+    TCP's member port or the ICMP type of the answer (PING: echo reply, UDP-CONNECT: unreachable)."""
+    path = target.path
+    what = path.port if target.kind in ("TCP", "HTTP") else 0 if target.kind == "PING" else 3
+    return target.port_key, path.address, path.source, probes.TCP if target.kind in ("TCP", "HTTP") else probes.ICMP, what
+
+
+def _answers(port_key: int, address: str, source: str, proto: int, what: int) -> list[Flow]:
+    """The member's answers to its health probes go to the controller (metered), not on."""
+    fields: dict[str, int | str | tuple[int | str, int]] = {
+        Reg.IN_PORT: port_key, "eth_type": IPV4, "ipv4_src": address, "ipv4_dst": source, "ip_proto": proto}
+    fields.update(dict(tcp_src=what, tcp_dst=probes.PROBE_PORTS) if proto == probes.TCP else dict(icmpv4_type=what))
+    return [Flow(Table.LB_FROM_VM, Priority.OVERRIDE, match(**fields), actions=(ofp.PUNT,),
+                 meter=pipeline.app_meter(pipeline.AppId.LB))]
 
 
 def _chassis_flows() -> list[Flow]:

@@ -77,16 +77,17 @@ class RestApp(app_manager.OSKenApp):
     def _lb_status(self, core, obj: Resource) -> dict:
         """Octavia's statuses: ACTIVE once the load balancer app has installed, on every connected chassis,
         the flows of the object's load balancer as it is now (PENDING_CREATE/UPDATE until then); operating
-        ONLINE while administratively up (OFFLINE if not), members NO_MONITOR (health checks come with the
-        monitor app)."""
+        OFFLINE when administratively down, else what the members' health checks say (members without a
+        monitor NO_MONITOR, the others ONLINE)."""
         root = loadbalancer.root_of(self.model, obj)
         changed = self._models.lb_changed.get(root or "", 0)
         synced = "lb" in core.services and all(
             stats.generation.get("lb", (-1, -1))[0] >= changed for stats in core.stats.values())
         provisioning = "ACTIVE" if synced else "PENDING_CREATE" if obj.revision_number <= 1 else "PENDING_UPDATE"
-        operating = "ONLINE" if getattr(obj, "admin_state_up", True) else "OFFLINE"
-        if obj.KIND == "member" and operating == "ONLINE":
-            operating = "NO_MONITOR"
+        balancer = app_manager.lookup_service_brick("nvlb")
+        operating = "OFFLINE" if not getattr(obj, "admin_state_up", True) else \
+            (balancer.operating_status(obj) if balancer is not None else None) or \
+            ("NO_MONITOR" if obj.KIND == "member" else "ONLINE")
         return {"provisioning_status": provisioning, "operating_status": operating}
 
     def _switch_status(self, core, ch: Chassis | None) -> dict:

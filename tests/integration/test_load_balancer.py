@@ -1,6 +1,6 @@
 """Load balancing with real packets: connections to a VIP spread over its members by weight, on the client's
 chassis; replies come back from the VIP; members behind the router and on the other switch; UDP; two
-tenants with the same VIP and members stay apart.
+tenants with the same VIP and members stay apart; health checks take a dead member out and bring it back.
 
 Tenants a and b each have subnets 10.0.1.0/24 and 10.0.2.0/24 on their router, hosts <t><s><n> (subnet s,
 10.0.s.(10+n); n odd on s1, even on s2). The VIP is on subnet 1; members a12 (s2), a13 (s1) and a22 (s2,
@@ -48,7 +48,8 @@ def servers(lab):
 
 
 def balancer(lab, tenant: str, protocol: str = "TCP", weights: dict[str, int] | None = None,
-             listen: int = 80, algorithm: str = "ROUND_ROBIN") -> dict:
+             listen: int = 80, algorithm: str = "ROUND_ROBIN", member_port: int = PORT,
+             monitor: dict | None = None) -> dict:
     """A load balancer of `tenant` on its subnet 1, a listener on `listen` and a pool of the three members."""
     api, project = lab.api, f"tenant-{tenant}"
     subnet = lab.tenants[tenant].subnets[1]
@@ -58,8 +59,10 @@ def balancer(lab, tenant: str, protocol: str = "TCP", weights: dict[str, int] | 
     pool = api.create("pool", listener_id=listener["id"], protocol=protocol, lb_algorithm=algorithm,
                       project_id=project)
     for host, (subnet_index, n) in MEMBERS.items():
-        api.create("member", parent_id=pool["id"], address=host_ip(n, subnet_index), protocol_port=PORT,
+        api.create("member", parent_id=pool["id"], address=host_ip(n, subnet_index), protocol_port=member_port,
                    weight=(weights or {}).get(host, 1), project_id=project)
+    if monitor is not None:
+        api.create("healthmonitor", pool_id=pool["id"], project_id=project, **monitor)
     return wait_active(api, lb["id"])
 
 
@@ -116,3 +119,71 @@ def test_two_tenants_with_the_same_vip_and_members_stay_apart(lab, servers):
     assert spread(lab, "b11", b["vip_address"], listen=82, count=3) == {"-": 3}     # b's flows went
     assert set(spread(lab, "a11", a["vip_address"], listen=82, count=30)) <= {"a12", "a13", "a22"}
     lab.api.delete("loadbalancer", a["id"], cascade=True)
+
+
+CHECK = dict(type="TCP", delay=1, timeout=1, max_retries=2, max_retries_down=2)
+DETECTION = CHECK["delay"] * (CHECK["max_retries_down"] + 1)     # the issue's bound: delay x retries (+1 delay)
+
+
+def statuses(api, lb: dict) -> dict[str, str]:
+    """The operating status of the load balancer ("lb"), its pool ("pool") and each member, by host name."""
+    pool = api.list("pool", loadbalancer_id=lb["id"])[0]
+    names = {host_ip(n, s): host for host, (s, n) in MEMBERS.items()}
+    out = {names[m["address"]]: m["operating_status"] for m in api.list("member", parent_id=pool["id"])}
+    return {**out, "lb": api.get("loadbalancer", lb["id"])["operating_status"], "pool": pool["operating_status"]}
+
+
+def wait_statuses(api, lb: dict, want: dict[str, str], within: float) -> float:
+    """Seconds until the statuses include `want` (AssertionError after `within` s)."""
+    start = time.monotonic()
+    while True:
+        now = statuses(api, lb)
+        if {k: v for k, v in now.items() if k in want} == want:
+            return time.monotonic() - start
+        assert time.monotonic() - start < within, (want, now)
+        time.sleep(0.1)
+
+
+def test_a_member_that_stops_answering_its_checks_gets_no_new_connections_until_it_recovers(lab):
+    api, port = lab.api, PORT + 1
+    with ExitStack() as stack:
+        def serve(host: str) -> ExitStack:
+            server = stack.enter_context(ExitStack())
+            server.enter_context(background(lab.host(host), f"/usr/bin/python3 {HERE / 'name_server.py'} {host} {port}"))
+            wait_listening(lab.host(host), port)
+            return server
+        servers = {host: serve(host) for host in MEMBERS}
+        lb = balancer(lab, "a", listen=84, member_port=port, monitor=CHECK)
+        time.sleep(3 * CHECK["delay"])      # checks answered: everything stays up (a22 is checked across the router)
+        assert statuses(api, lb) == {"a12": "ONLINE", "a13": "ONLINE", "a22": "ONLINE", "lb": "ONLINE",
+                                     "pool": "ONLINE"}
+        servers["a12"].close()                                  # its server dies (the host still answers)
+        took = wait_statuses(api, lb, {"a12": "ERROR", "a13": "ONLINE", "lb": "DEGRADED", "pool": "DEGRADED"},
+                             within=DETECTION + 1)
+        assert took <= DETECTION + 1, took
+        time.sleep(0.5)
+        seen = spread(lab, "a11", lb["vip_address"], listen=84, count=60)
+        assert set(seen) == {"a13", "a22"}, seen                 # none lost, none to a12
+        servers["a12"] = serve("a12")
+        wait_statuses(api, lb, {"a12": "ONLINE", "lb": "ONLINE", "pool": "ONLINE"},
+                      within=CHECK["delay"] * (CHECK["max_retries"] + 1) + 1)
+        time.sleep(0.5)
+        assert set(spread(lab, "a21", lb["vip_address"], listen=84, count=60)) == {"a12", "a13", "a22"}
+        api.delete("loadbalancer", lb["id"], cascade=True)
+
+
+def test_http_checks_read_the_status_code_and_ping_checks_the_host(lab):
+    api, port = lab.api, PORT + 2
+    with ExitStack() as stack:
+        for host in MEMBERS:                # python's http.server: 200 for /, 404 for what is not in /tmp
+            stack.enter_context(background(lab.host(host), f"/usr/bin/python3 -m http.server {port} -d /tmp"))
+            wait_listening(lab.host(host), port)
+        good = balancer(lab, "a", listen=85, member_port=port, monitor=dict(CHECK, type="HTTP", url_path="/"))
+        bad = balancer(lab, "a", listen=86, member_port=port,
+                       monitor=dict(CHECK, type="HTTP", url_path="/no-such-page", expected_codes="200-204"))
+        pinged = balancer(lab, "a", listen=87, member_port=port, monitor=dict(CHECK, type="PING"))
+        wait_statuses(api, bad, {"a12": "ERROR", "a13": "ERROR", "a22": "ERROR", "lb": "ERROR"}, within=DETECTION + 1)
+        assert statuses(api, good)["lb"] == "ONLINE" and statuses(api, pinged)["lb"] == "ONLINE"
+        assert spread(lab, "a11", bad["vip_address"], listen=86, count=3) == {"-": 3}     # no member to take it
+        for lb in (good, bad, pinged):
+            api.delete("loadbalancer", lb["id"], cascade=True)

@@ -21,6 +21,7 @@ NAMES = ("hv1", "hv2", "hv3")
 VM_PORTS = range(10, 40)
 UPLINKS = [Uplink("hv1", "physnet1", "up1"), Uplink("hv2", "physnet1", "up1")]
 SEEDS = [int(s) for s in os.environ.get("SEEDS", "").split(",") if s] or range(4)
+MONITORS = ("TCP", "HTTP", "PING", "UDP-CONNECT")
 STEPS = 125         # x 4 seeds: 500 changes
 
 
@@ -121,7 +122,7 @@ class Changer:
         return p.id
 
     def balancer(self, ctx) -> str:
-        """A load balancer on one of the tenant's subnets, with a listener and its pool."""
+        """A load balancer on one of the tenant's subnets, with a listener and its pool (checked, or not)."""
         sub = self.pick("subnet", ctx)
         if sub is None:
             return self.network(ctx)
@@ -129,8 +130,11 @@ class Changer:
         proto = self.rng.choice(["TCP", "UDP"])
         li = self.model.create("listener", {"loadbalancer_id": lb.id, "protocol": proto,
                                             "protocol_port": self.rng.randint(1, 100)}, ctx)
-        self.model.create("pool", {"listener_id": li.id, "protocol": proto,
-                                   "lb_algorithm": self.rng.choice(["ROUND_ROBIN", "SOURCE_IP"])}, ctx)
+        pool = self.model.create("pool", {"listener_id": li.id, "protocol": proto,
+                                          "lb_algorithm": self.rng.choice(["ROUND_ROBIN", "SOURCE_IP"])}, ctx)
+        if li.protocol_port % 2:        # half of them, drawing nothing more from rng (seeds keep their clouds)
+            self.model.create("healthmonitor", {"pool_id": pool.id, "delay": 5, "timeout": 3, "max_retries": 2,
+                                                "type": MONITORS[li.protocol_port // 2 % len(MONITORS)]}, ctx)
         return lb.id
 
     def member(self, ctx) -> str:
