@@ -96,6 +96,7 @@ class Reg:
     IN_PORT = "reg14"      # logical ingress port key
     OUT_PORT = "reg15"     # logical egress port key
     CT_ZONE = "reg13"      # conntrack zone (low 16 bits)
+    LB_VIP = "reg10"       # LB: the VIP a connection was addressed to (a member that chose itself: hairpin)
     LB_LINK = "reg11"      # LB: the link a SOURCE_IP pool's hash of the source address chose
     REMOTE_CHASSIS = "reg12"  # towards another chassis: its tunnel endpoint (underlay IPv4; 0 over the trunk)
 
@@ -110,9 +111,11 @@ MAX_ROUTER_KEY = 0x1FFF
 
 # Conntrack zones are 16 bits: a port's zone is its key (security groups track each port's connections
 # apart); routers (NAT) get the zones above, and then each network's load balancing (clients' connections
-# to VIPs, translated on the client's chassis).
+# to VIPs, translated on the client's chassis) and its hairpin (a member's connection to its own VIP that
+# chose the member itself, its source translated to the VIP).
 ROUTER_ZONE_BASE = 0xC000
 LB_ZONE_BASE = 0xE000
+HAIRPIN_ZONE_BASE = 0xF000
 
 
 def port_zone(port_key: int) -> int:
@@ -126,6 +129,12 @@ def router_zone(router_key: int) -> int:
 def lb_zone(network_key: int) -> int:
     """The conntrack zone where clients on network `network_key` have their connections to VIPs."""
     return LB_ZONE_BASE | network_key
+
+
+def hairpin_zone(network_key: int) -> int:
+    """The conntrack zone where members on network `network_key` that reached themselves through a VIP get
+    the VIP as their peer's address."""
+    return HAIRPIN_ZONE_BASE | network_key
 
 # Network keys are also the segmentation id on the wire: a VLAN id on the inter-chassis link now, the
 # VNI on overlay tunnels later. 4094 is the link's limit until the overlay replaces it.
@@ -147,6 +156,7 @@ class Priority(IntEnum):
     CONJUNCTIVE = 50       # ACL: clauses of conjunctive matches (remote security groups)
     SPECIFIC = 100         # per-port and per-network flows; flows written by learn()
     OVERRIDE = 150         # exceptions to SPECIFIC flows (e.g. no ARP answer to the address's owner)
+    CONTROL = 160          # what the controller takes before any exception (health probes' answers)
     BROADCAST = 200        # L2: multicast/broadcast -> the network's flood group
     ROUTE = 1000           # L3 routing: ROUTE + 2 x prefix length (+1 connected), longest prefix wins
     TTL_EXPIRED = 2000     # L3: TTL 0/1 -> drop / ICMP time exceeded

@@ -388,19 +388,25 @@ class Learn(Action):
         return raw[:2] + struct.pack("!H", length) + raw[4:]
 
 
+HASH_NW_SRC = 4                 # NX_HASH_FIELDS_NW_SRC: the source IPv4 address
+HASH_L3L4_UDP = 3               # NX_HASH_FIELDS_SYMMETRIC_L3L4_UDP: addresses, protocol and TCP/UDP ports
+
+
 @dataclass(frozen=True)
 class Multipath(Action):
-    """Nicira multipath: hash the packet's source IPv4 address and pick one of `links` links by highest random
-    weight (the same source, the same link while the links are the same), into register `dst`."""
+    """Nicira multipath: hash the packet's `fields` (by default its source IPv4 address) and pick one of
+    `links` links by highest random weight (the same hash, the same link while the links are the same),
+    into register `dst`."""
 
     links: int
     dst: str
+    fields: int = HASH_NW_SRC
 
     def _encode(self) -> bytes:
-        nw_src, hrw = 4, 2                   # NX_HASH_FIELDS_NW_SRC, NX_MP_ALG_HRW
+        hrw = 2                              # NX_MP_ALG_HRW
         field = FIELDS[self.dst]
         return _nx_header(NXAST_MULTIPATH, 32) + struct.pack(
-            "!HH2xHHI2xHI", nw_src, 0, hrw, self.links - 1, 0, field.width * 8 - 1, field.header())
+            "!HH2xHHI2xHI", self.fields, 0, hrw, self.links - 1, 0, field.width * 8 - 1, field.header())
 
 
 def _nx_header(subtype: int, length: int) -> bytes:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import netaddr
+
 from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, ct_state, match
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 IPV4 = 0x0800
 PROTOCOLS = {"TCP": 6, "UDP": 17}
 L4_DST = {6: "tcp_dst", 17: "udp_dst"}
+L4_SRC = {6: "tcp_src", 17: "udp_src"}
+HAIRPIN_PORTS = (1024, 65279)       # a hairpin's source port on the VIP: never one of health probes' (65280-)
 AFTER_LB = pipeline.next_stage("lb_from_vm")
 AFTER_UNNAT = pipeline.next_stage("lb_to_vm")
 
@@ -50,21 +54,22 @@ class Balancer:
     vip_mac: str
     vip_key: int
     clients: tuple[tuple[int, str], ...]                # (network key, the VIP's MAC there)
-    listeners: tuple[tuple[int, int, int, bool], ...]   # (IP protocol, port, the pool's group id, by source)
+    listeners: tuple[tuple[int, int, int, int], ...]    # (IP protocol, port, the pool's group id, its hashing)
     towards: tuple[tuple[int, str, str], ...]           # (network key, member address, MAC to send it to)
+    on: tuple[tuple[int, str, str, int], ...] = ()      # members on those networks: (key, address, MAC, port key)
+    interfaces: tuple[tuple[int, int], ...] = ()        # the VIP's router on those networks: (key, its port key)
 
 
 @dataclass(frozen=True)
 class PoolGroup:
-    """A pool's members that take connections, with their weights: a select group (ROUND_ROBIN), or links
-    chosen by the source address's hash (SOURCE_IP)."""
+    """A pool's members that take connections, with their weights: a select group, or links chosen by a hash
+    of the packet (`hashed`)."""
 
     group_id: int
     members: tuple[tuple[str, int, int], ...]           # (address, port, weight)
-    by_source: bool = False
 
     def links(self) -> list[tuple[str, int]]:
-        """SOURCE_IP: each member as many links as its weight (reduced by the weights' common divisor)."""
+        """Each member as many links as its weight (reduced by the weights' common divisor)."""
         unit = math.gcd(*(w for _, _, w in self.members)) if self.members else 1
         return [(address, port) for address, port, w in self.members for _ in range(w // unit)]
 
@@ -96,7 +101,7 @@ def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozens
     for pool in pools.values():
         up = tuple(sorted((m.address, m.protocol_port, m.weight) for m in members_of.get(pool.id, ())
                           if m.admin_state_up and m.weight > 0 and m.id not in down)) if pool.admin_state_up else ()
-        groups[pool_group_id(pool)] = PoolGroup(pool_group_id(pool), up, pool.lb_algorithm == "SOURCE_IP")
+        groups[pool_group_id(pool)] = PoolGroup(pool_group_id(pool), up)
     keys = {n.id: n.key for n in model.networks() if n.admin_state_up}
     balancers, targets = [], {}
     for lb in lbs:
@@ -111,12 +116,13 @@ def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozens
         clients = {vip_key: vip_port.mac_address, **{k: mac for k, mac in router_macs.items() if k != vip_key}}
         listeners = tuple(sorted(
             (PROTOCOLS[li.protocol], li.protocol_port, pool_group_id(pools[li.default_pool_id]),
-             pools[li.default_pool_id].lb_algorithm == "SOURCE_IP")
+             _hashing(pools[li.default_pool_id]))
             for li in model.list("listener", {"loadbalancer_id": [lb.id]})
             if li.admin_state_up and li.default_pool_id in pools))
         addresses = {a for _, _, gid, _ in listeners for a, _, _ in groups[gid].members}
         located: dict[str, BoundPort] = {}
-        towards = []
+        towards: list[tuple[int, str, str]] = []
+        on: list[tuple[int, str, str, int]] = []
         for key in sorted(clients):
             on_key = {ip: b for b in view.members_of(key).ports for ip in b.port.ip_addresses}
             located.update(on_key)
@@ -124,6 +130,9 @@ def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozens
                 mac = on_key[address].port.mac_address if address in on_key else router_macs.get(key)
                 if mac is not None:
                     towards.append((key, address, mac))
+                if address in on_key:
+                    member = on_key[address].port
+                    on.append((key, address, member.mac_address, member.key))
         vip = lb.vip_address or ""
         for pool in pools.values():
             monitor = monitors.get(pool.id)
@@ -134,7 +143,8 @@ def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozens
                     targets[m.id] = _target(m, monitor, located.get(m.monitor_address or m.address), vip_key,
                                             (vip, vip_port.mac_address), router_ports)
         balancers.append(Balancer(vip, vip_port.mac_address, vip_key,
-                                  tuple(sorted(clients.items())), listeners, tuple(towards)))
+                                  tuple(sorted(clients.items())), listeners, tuple(towards), tuple(on),
+                                  tuple(sorted((k, p.key) for k, p in router_ports.items()))))
     local = {name: frozenset(b.network_key for b in ports) for name, ports in view.local.items()}
     return LbView(tuple(balancers), groups, local, targets)
 
@@ -164,14 +174,23 @@ def chassis_lb(here: Chassis, view: LbView, pieces: Pieces | None = None) -> Des
         if not keys:
             continue
         out["balancer", b.vip_key, b.vip] = pieces.get(("balancer", b, keys), partial(_balancer, b, keys))
-        for proto, port, gid, by_source in b.listeners:
+        for proto, port, gid, hashing in b.listeners:
             pool = view.pools[gid]
-            if by_source:
-                out["source", b.vip_key, b.vip, proto, port] = pieces.get(
-                    ("source", b.vip, proto, port, pool, keys),
-                    partial(_source_flows, b, proto, port, pool, keys))
+            if hashing:
+                out["hashed", b.vip_key, b.vip, proto, port] = pieces.get(
+                    ("hashed", b.vip, proto, port, pool, keys, hashing),
+                    partial(_hashed_flows, b, proto, port, pool, keys, hashing))
             else:
                 groups[gid] = pieces.group(("pool", pool), partial(_select_group, pool))
+        hairpins = _hairpins(b, keys, view.pools)
+        if hairpins:
+            out["hairpin", b.vip_key, b.vip] = pieces.get(("hairpin", b.vip, hairpins), partial(_hairpin, b.vip, hairpins))
+        for key, interface in b.interfaces:
+            if key in keys:
+                out["to router", key] = pieces.get(("to router", key, interface), partial(_to_router, key, interface))
+        for key, address, *_ in hairpins:
+            out["hairpin reply", key, address] = pieces.get(("hairpin reply", key, address),
+                                                            partial(_hairpin_reply, key, address))
     for target in view.targets.values():
         if target.chassis == here.name:     # members checked alike (one port, two pools) share their flow
             answered = _answered(target)
@@ -194,7 +213,7 @@ def _answers(port_key: int, address: str, source: str, proto: int, what: int) ->
     fields: dict[str, int | str | tuple[int | str, int]] = {
         Reg.IN_PORT: port_key, "eth_type": IPV4, "ipv4_src": address, "ipv4_dst": source, "ip_proto": proto}
     fields.update(dict(tcp_src=what, tcp_dst=probes.PROBE_PORTS) if proto == probes.TCP else dict(icmpv4_type=what))
-    return [Flow(Table.LB_FROM_VM, Priority.OVERRIDE, match(**fields), actions=(ofp.PUNT,),
+    return [Flow(Table.LB_FROM_VM, Priority.CONTROL, match(**fields), actions=(ofp.PUNT,),
                  meter=pipeline.app_meter(pipeline.AppId.LB))]
 
 
@@ -219,11 +238,12 @@ def _balancer(b: Balancer, keys: tuple[int, ...]) -> list[Flow]:
             flows.append(Flow(Table.LB_FROM_VM, Priority.SPECIFIC,
                               match(**net, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=b.vip),
                               actions=arp_reply(b.vip_mac, b.vip, TO_ASKER)))
-        for proto, port, gid, by_source in b.listeners:
+        for proto, port, gid, hashing in b.listeners:
             to_vip = _to_vip(b, key, proto, port)
             flows.append(Flow(Table.LB_FROM_VM, Priority.SPECIFIC, match(**to_vip),
-                              actions=(*zone, ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_SELECT))))
-            if not by_source:
+                              actions=(*zone, ofp.SetField(Reg.LB_VIP, _int(b.vip)),
+                                       ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_SELECT))))
+            if not hashing:
                 flows.append(Flow(Table.LB_SELECT, Priority.SPECIFIC, match(**to_vip, ct_state=ct_state("+new+trk")),
                                   actions=(ofp.GroupAction(gid),)))
         flows += [Flow(Table.LB_DELIVER, Priority.SPECIFIC, match(**net, eth_type=IPV4, ipv4_dst=address),
@@ -239,20 +259,83 @@ def _balancer(b: Balancer, keys: tuple[int, ...]) -> list[Flow]:
     return flows
 
 
+Hairpin = tuple[tuple[int, str, str, int, int, int], ...]     # (key, address, MAC, port key, protocol, member port)
+
+
+def _hairpins(b: Balancer, keys: tuple[int, ...], pools: dict[int, PoolGroup]) -> Hairpin:
+    """The members of `b` on the client networks `keys` that may reach themselves through the VIP."""
+    on = {(key, address): (mac, port_key) for key, address, mac, port_key in b.on if key in keys}
+    return tuple(sorted({(key, address, *on[key, address], proto, member_port)
+                         for proto, _, gid, _ in b.listeners for address, member_port, _ in pools[gid].members
+                         for key in keys if (key, address) in on}))
+
+
+def _hairpin(vip: str, hairpins: Hairpin) -> list[Flow]:
+    """A member that reached itself through VIP `vip` gets the connection from the VIP (its source translated
+    in the network's hairpin zone, so its reply comes back here) and out of its own port; its replies go to
+    the hairpin zone, then (table 17, `_hairpin_reply`) to the load balancing zone."""
+    flows: dict[tuple, Flow] = {}
+    for key, address, mac, port_key, proto, member_port in hairpins:
+        net = dict(metadata=key, eth_type=IPV4)
+        hairpin = (ofp.SetField(Reg.CT_ZONE, pipeline.hairpin_zone(key)),)
+        flows[18, key, address] = Flow(
+            Table.LB_DELIVER, Priority.OVERRIDE, match(**net, **{Reg.LB_VIP: _int(vip)}, ipv4_src=address, ipv4_dst=address),
+            actions=(ofp.SetField("eth_dst", mac), ofp.SetField("nx_in_port", 0), *hairpin,
+                     ofp.Ct(zone_reg=Reg.CT_ZONE, commit=True, nat=ofp.Nat("src", vip, HAIRPIN_PORTS), table=AFTER_LB)))
+        flows[16, key, address, proto, member_port] = Flow(
+            Table.LB_FROM_VM, Priority.OVERRIDE,
+            match(**net, **{Reg.IN_PORT: port_key}, ipv4_src=address, ipv4_dst=vip, ip_proto=proto,
+                  **{L4_SRC[proto]: member_port}),
+            actions=(*hairpin, ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_SELECT)))
+        flows[50, key, address] = Flow(Table.LB_TO_VM, Priority.OVERRIDE, match(**net, ipv4_src=vip, ipv4_dst=address),
+                                       goto=AFTER_UNNAT)
+    return list(flows.values())
+
+
+def _to_router(key: int, interface: int) -> list[Flow]:
+    """Packets from network `key` into its router need no translation back (a reply reaches its client in the
+    client's network), and each conntrack pass costs one of the datapath's few recirculations."""
+    return [Flow(Table.LB_TO_VM, Priority.OVERRIDE, match(metadata=key, **{Reg.OUT_PORT: interface}), goto=AFTER_UNNAT)]
+
+
+def _hairpin_reply(key: int, address: str) -> list[Flow]:
+    """A hairpin reply, given its member back as destination by the hairpin zone, gets the VIP back as its
+    source in the load balancing zone (whichever VIP it was: one flow per member)."""
+    return [Flow(Table.LB_SELECT, Priority.OVERRIDE,
+                 match(metadata=key, eth_type=IPV4, ipv4_src=address, ipv4_dst=address, ct_state=ct_state("+trk+rpl")),
+                 actions=(ofp.SetField("nx_in_port", 0), ofp.SetField(Reg.CT_ZONE, pipeline.lb_zone(key)),
+                          ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_DELIVER)))]
+
+
+def _int(ip: str) -> int:
+    """An IPv4 address as a register holds it."""
+    return int(netaddr.IPAddress(ip))
+
+
 def _to_vip(b: Balancer, key: int, proto: int, port: int) -> dict:
     """The match of packets from network `key` to a listener of `b`."""
     return dict(metadata=key, eth_type=IPV4, ip_proto=proto, ipv4_dst=b.vip, **{L4_DST[proto]: port})
 
 
-def _source_flows(b: Balancer, proto: int, port: int, pool: PoolGroup, keys: tuple[int, ...]) -> list[Flow]:
-    """A SOURCE_IP pool: a new connection's source address picks a link (highest random weight: the same
-    source, the same member while the members are the same), the link's member gets the connection."""
+def _hashing(pool: Pool) -> int:
+    """How a pool's new connections pick a member: by the source address (SOURCE_IP), by the flow's
+    addresses and ports (UDP: OVS's select groups leave UDP ports out of their hash), or the pool's select
+    group (0)."""
+    if pool.lb_algorithm == "SOURCE_IP":
+        return ofp.HASH_NW_SRC
+    return ofp.HASH_L3L4_UDP if pool.protocol == "UDP" else 0
+
+
+def _hashed_flows(b: Balancer, proto: int, port: int, pool: PoolGroup, keys: tuple[int, ...],
+                  fields: int) -> list[Flow]:
+    """A pool whose new connections are hashed on `fields` to a link (highest random weight: the same hash,
+    the same member while the members are the same); the link's member gets the connection."""
     links = pool.links()
     flows = []
     for key in keys:
         to_vip = _to_vip(b, key, proto, port)
         new = match(**to_vip, ct_state=ct_state("+new+trk"))
-        flows.append(Flow(Table.LB_SELECT, Priority.SPECIFIC, new, actions=(ofp.Multipath(len(links), Reg.LB_LINK),),
+        flows.append(Flow(Table.LB_SELECT, Priority.SPECIFIC, new, actions=(ofp.Multipath(len(links), Reg.LB_LINK, fields),),
                           goto=Table.LB_SOURCE) if links else Flow(Table.LB_SELECT, Priority.SPECIFIC, new))
         flows += [Flow(Table.LB_SOURCE, Priority.SPECIFIC, match(**to_vip, **{Reg.LB_LINK: i}),
                        actions=(_commit(address, member_port),))

@@ -30,6 +30,7 @@ from nvapps.model.fields import (
 )
 from nvapps.model.network import LOADBALANCER_VIP, ROUTER_INTERFACE, Network, Subnet
 from nvapps.model.router import service_port
+from nvapps.model.security import default_group
 
 if TYPE_CHECKING:
     from nvapps.model.service import Model
@@ -221,6 +222,9 @@ def prepare_loadbalancer(model: "Model", lb: LoadBalancer, old: LoadBalancer | N
     wanted = [{"subnet_id": sub.id, **({"ip_address": lb.vip_address} if lb.vip_address else {})}]
     port, changes = service_port(model, net, lb.id, LOADBALANCER_VIP, lb.project_id, wanted,
                                  name=f"loadbalancer-{lb.id}")
+    group, made = default_group(model, lb.project_id)     # members in it accept their hairpin from the VIP
+    port = replace(port, security_groups=[group.id], port_security_enabled=True)
+    changes = made + [Change("port", None, port)]
     lb = replace(lb, vip_subnet_id=sub.id, vip_network_id=net.id, vip_address=port.fixed_ips[0]["ip_address"],
                  vip_port_id=port.id)
     return lb, changes

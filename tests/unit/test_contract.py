@@ -49,7 +49,9 @@ def test_conntrack_zones_of_ports_routers_and_load_balancing_never_meet():
     ports = range(1, pipeline.MAX_PORT_KEY + 1)
     routers = {pipeline.router_zone(k) for k in range(1, pipeline.MAX_ROUTER_KEY + 1)}
     balancing = {pipeline.lb_zone(k) for k in range(1, pipeline.MAX_NETWORK_KEY + 1)}
-    assert max(ports) < min(routers) and max(routers) < min(balancing) and max(balancing) <= 0xFFFF
+    hairpins = {pipeline.hairpin_zone(k) for k in range(1, pipeline.MAX_NETWORK_KEY + 1)}
+    assert max(ports) < min(routers) and max(routers) < min(balancing) and max(balancing) < min(hairpins)
+    assert max(hairpins) <= 0xFFFF
 
 
 VM = ofp.match(reg14=1)

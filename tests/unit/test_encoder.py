@@ -27,7 +27,7 @@ EXAMPLES: list[ofp.Action] = [
     ofp.Ct(zone=0xC001, commit=True, nat=ofp.Nat("src", "172.16.0.100", (1024, 65535)), table=Table.NAT_EGRESS),
     ofp.Ct(zone=0xC001, nat=ofp.Nat(), table=Table.NAT_DNAT),
     ofp.Ct(zone=0xC001, commit=True, nat=ofp.Nat("dst", "10.0.0.5"), table=Table.L3_INPUT),
-    ofp.CtClear(), ofp.Multipath(5, "reg11"),
+    ofp.CtClear(), ofp.Multipath(5, "reg11"), ofp.Multipath(3, "reg11", ofp.HASH_L3L4_UDP),
 ]
 
 
