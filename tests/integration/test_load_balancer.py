@@ -8,31 +8,22 @@ behind the router) each run a server that answers with its name.
 """
 from __future__ import annotations
 
-import json
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 
 from nvapps.lab.net import background, wait_listening
+from tests.integration import lbkit
+from tests.integration.lbkit import HERE, PORT, spread, wait_active
 from topologies.tenants import host_ip
 
 HOSTS_PER_SWITCH = 2
 SUBNETS = 2
 APPS = ("nvapps.lb.app", "nvapps.acl.app", "nvapps.l3.app", "nvapps.l2.app")
-HERE = Path(__file__).parent
 MEMBERS = {"a12": (1, 2), "a13": (1, 3), "a22": (2, 2)}       # host -> (subnet, n)
-PORT, CONNECTIONS = 8080, 300
+CONNECTIONS = 300
 SPREAD = 0.35           # allowed deviation from a member's share, for 3 equal weights
-
-
-def wait_active(api, lb_id: str, timeout: float = 15.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while (lb := api.get("loadbalancer", lb_id))["provisioning_status"] != "ACTIVE":
-        assert time.monotonic() < deadline, lb
-        time.sleep(0.1)
-    return lb
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +55,6 @@ def balancer(lab, tenant: str, protocol: str = "TCP", weights: dict[str, int] | 
     if monitor is not None:
         api.create("healthmonitor", pool_id=pool["id"], project_id=project, **monitor)
     return wait_active(api, lb["id"])
-
-
-def spread(lab, client: str, vip: str, protocol: str = "tcp", listen: int = 80,
-           count: int = CONNECTIONS) -> dict[str, int]:
-    out = lab.host(client).cmd(f"/usr/bin/python3 {HERE / 'lb_client.py'} {protocol} {vip} {listen} {count}")
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_connections_to_the_vip_spread_over_every_member_from_any_client(lab, servers):
@@ -138,21 +123,11 @@ DETECTION = CHECK["delay"] * (CHECK["max_retries_down"] + 1)     # the issue's b
 
 def statuses(api, lb: dict) -> dict[str, str]:
     """The operating status of the load balancer ("lb"), its pool ("pool") and each member, by host name."""
-    pool = api.list("pool", loadbalancer_id=lb["id"])[0]
-    names = {host_ip(n, s): host for host, (s, n) in MEMBERS.items()}
-    out = {names[m["address"]]: m["operating_status"] for m in api.list("member", parent_id=pool["id"])}
-    return {**out, "lb": api.get("loadbalancer", lb["id"])["operating_status"], "pool": pool["operating_status"]}
+    return lbkit.statuses(api, lb, {host_ip(n, s): host for host, (s, n) in MEMBERS.items()})
 
 
 def wait_statuses(api, lb: dict, want: dict[str, str], within: float) -> float:
-    """Seconds until the statuses include `want` (AssertionError after `within` s)."""
-    start = time.monotonic()
-    while True:
-        now = statuses(api, lb)
-        if {k: v for k, v in now.items() if k in want} == want:
-            return time.monotonic() - start
-        assert time.monotonic() - start < within, (want, now)
-        time.sleep(0.1)
+    return lbkit.wait_statuses(api, lb, {host_ip(n, s): host for host, (s, n) in MEMBERS.items()}, want, within)
 
 
 def test_a_member_that_stops_answering_its_checks_gets_no_new_connections_until_it_recovers(lab):
