@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import itertools
 import logging
+import struct
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from os_ken.base import app_manager
 from os_ken.controller import ofp_event
 from os_ken.controller.controller import Datapath
 from os_ken.controller.handler import CONFIG_DISPATCHER, DEAD_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
 from os_ken.lib import hub
-from os_ken.ofproto import ofproto_v1_3
+from os_ken.ofproto import ofproto_v1_3, ofproto_v1_3_parser
 
 from nvapps import config, pipeline
 from nvapps.core import lazystats, ofp
@@ -228,6 +229,21 @@ class CoreApp(app_manager.OSKenApp):
                   for gid, entry in ofp.group_desc_entries(ofp.multipart_body(buf)[2]).items()
                   if pipeline.app_of_group(gid) == app}
         return Held(cookies, groups)
+
+    def flows_of(self, chassis: Chassis, app: pipeline.AppId) -> list[Any]:
+        """`app`'s static flows on the switch now, as os-ken parses them (table_id, priority, match,
+        packet_count, byte_count): for readings of counters, not for reconciliation."""
+        dp = self._datapath(chassis)
+        xid = next(self._xids)
+        prefix = pipeline.app_cookie(app)
+        pending = self._await(dp, xid, ofp.flow_stats_request(xid, prefix, pipeline.COOKIE_STATIC_MASK))
+        out = []
+        for buf in pending.replies:
+            body, offset = ofp.multipart_body(buf)[2], 0
+            while offset + 56 <= len(body):
+                out.append(ofproto_v1_3_parser.OFPFlowStats.parser(body, offset))
+                offset += struct.unpack_from("!H", body, offset)[0]
+        return out
 
     def apply(self, chassis: Chassis, changes: Changes) -> None:
         """Send `changes` to the switch as one atomic, ordered bundle and wait until it is in."""

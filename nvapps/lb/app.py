@@ -19,8 +19,8 @@ from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.lb import flows, probes
 from nvapps.lb.health import Checker, Send
-from nvapps.model.loadbalancer import HealthMonitor, Listener, LoadBalancer, Member, Pool
-from nvapps.pipeline import Reg, Table
+from nvapps.model.loadbalancer import STATS, HealthMonitor, Listener, LoadBalancer, Member, Pool
+from nvapps.pipeline import Priority, Reg, Table
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -90,6 +90,39 @@ class LoadBalancerApp(ServiceApp):
         if isinstance(obj, HealthMonitor):
             return "ONLINE"
         return None
+
+    def statistics(self, obj: LoadBalancer | Listener) -> dict[str, int]:
+        """Octavia's statistics of a load balancer or listener, summed over every connected chassis from its
+        flows' counters: bytes from clients to the VIP (table 16), from the VIP back to them (table 51), new
+        connections (table 17). Active connections are not counted (conntrack is not read over OpenFlow)."""
+        totals = dict.fromkeys(STATS, 0)
+        lb = obj if isinstance(obj, LoadBalancer) else self.model.find("loadbalancer", obj.loadbalancer_id)
+        reading: flows.LbView | None = self.reading
+        if lb is None or reading is None:
+            return totals
+        port = obj.protocol_port if isinstance(obj, Listener) else None
+        network = self.model.find("network", lb.vip_network_id or "")
+        clients = {k for b in reading.balancers if network is not None and (b.vip_key, b.vip) == (
+            network.key, lb.vip_address) for k, _ in b.clients}
+        for chassis in list(self.core.chassis.values()):
+            try:
+                entries = self.core.flows_of(chassis, self.APP_ID)
+            except SwitchError:
+                continue
+            for entry in entries:
+                fields = dict(entry.match.items())
+                if fields.get("metadata") not in clients or (port is not None and port not in (
+                        fields.get("tcp_dst"), fields.get("udp_dst"), fields.get("tcp_src"), fields.get("udp_src"))):
+                    continue
+                table, vip = entry.table_id, lb.vip_address
+                if table == Table.LB_FROM_VM and entry.priority == Priority.SPECIFIC and fields.get("ipv4_dst") == vip \
+                        and fields.get("ip_proto"):
+                    totals["bytes_in"] += entry.byte_count
+                elif table == Table.LB_SELECT and fields.get("ipv4_dst") == vip and "ct_state" in fields:
+                    totals["total_connections"] += entry.packet_count
+                elif table == Table.LB_UNNAT and fields.get("ipv4_src") == vip:
+                    totals["bytes_out"] += entry.byte_count
+        return totals
 
     def _health_loop(self) -> None:
         """Send the checks that are due, count the ones not answered in time."""

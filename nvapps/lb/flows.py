@@ -249,13 +249,13 @@ def _balancer(b: Balancer, keys: tuple[int, ...]) -> list[Flow]:
         flows += [Flow(Table.LB_DELIVER, Priority.SPECIFIC, match(**net, eth_type=IPV4, ipv4_dst=address),
                        actions=(ofp.SetField("eth_dst", mac),), goto=AFTER_LB)
                   for k, address, mac in b.towards if k == key]
-        flows += [
-            Flow(Table.LB_TO_VM, Priority.SPECIFIC, match(**net, eth_type=IPV4),
-                 actions=(*zone, ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_UNNAT))),
-            Flow(Table.LB_UNNAT, Priority.SPECIFIC,
-                 match(**net, eth_type=IPV4, ipv4_src=b.vip, ct_state=ct_state("+trk+rpl")),
-                 actions=(ofp.SetField("eth_src", macs[key]),), goto=AFTER_UNNAT),
-        ]
+        flows.append(Flow(Table.LB_TO_VM, Priority.SPECIFIC, match(**net, eth_type=IPV4),
+                          actions=(*zone, ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_UNNAT))))
+        flows += [Flow(Table.LB_UNNAT, Priority.SPECIFIC,      # per listener: its counters are its bytes out
+                       match(**net, eth_type=IPV4, ipv4_src=b.vip, ip_proto=proto, **{L4_SRC[proto]: port},
+                             ct_state=ct_state("+trk+rpl")),
+                       actions=(ofp.SetField("eth_src", macs[key]),), goto=AFTER_UNNAT)
+                  for proto, port, _, _ in b.listeners]
     return flows
 
 

@@ -166,6 +166,9 @@ def root_of(model: "Model", obj: Resource) -> str | None:
 
 
 KINDS = ("loadbalancer", "listener", "pool", "member", "healthmonitor")
+# Live readings of an object (GET /v2.0/lbaas/<collection>/{id}/<reading>), and Octavia's statistics
+READINGS = (("lbaas/loadbalancers", "stats"), ("lbaas/listeners", "stats"))
+STATS = ("active_connections", "bytes_in", "bytes_out", "request_errors", "total_connections")
 
 
 def listeners_of(model: "Model", lb_id: str) -> list[Listener]:

@@ -37,7 +37,7 @@ class RestApp(app_manager.OSKenApp):
         thread = super().start()
         self._models = app_manager.lookup_service_brick("nvmodel")
         self.model: Model = self._models.model
-        self.api = RestAPI(self.model, self._authenticator, self._live_status)
+        self.api = RestAPI(self.model, self._authenticator, self._live_status, self._live_reading)
         try:
             serve_forever = server.serve(self._listen, self.api)
         except OSError as exc:
@@ -73,6 +73,11 @@ class RestApp(app_manager.OSKenApp):
         if obj.KIND in loadbalancer.KINDS:
             return self._lb_status(core, obj)
         return {}
+
+    def _live_reading(self, obj: Resource, name: str) -> dict:
+        """Octavia's statistics, read from the load balancer app's flows (zeros without that app)."""
+        balancer = app_manager.lookup_service_brick("nvlb")
+        return {name: balancer.statistics(obj) if balancer is not None else dict.fromkeys(loadbalancer.STATS, 0)}
 
     def _lb_status(self, core, obj: Resource) -> dict:
         """Octavia's statuses: ACTIVE once the load balancer app has installed, on every connected chassis,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from nvapps.model.base import api_fields, api_name
 from nvapps.model.fields import schema_of
+from nvapps.model.loadbalancer import READINGS, STATS
 from nvapps.model.network import FLAT
 from nvapps.model.service import ACTIONS, KINDS
 from nvapps.rest.wsgi import EXTENSIONS, json_key
@@ -137,6 +138,14 @@ def document(server_url: str = "", tenant_network_type: str | None = None) -> di
             "requestBody": {"required": True, "content": _json(body)},
             "responses": {"200": {"description": "interface info"},
                           **_error_responses("400", "401", "403", "404", "409", "413")}}}
+    for collection, name in READINGS:
+        stats = {"type": "object", "properties": {key: {"type": "integer"} for key in STATS}}
+        paths[f"/v2.0/{collection}/{{id}}/{name}"] = {"get": {
+            "summary": f"{name} of a {json_key(collection)[:-1]}",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": name, "content": _json(
+                {"type": "object", "properties": {name: stats}, "required": [name]})},
+                **_error_responses("401", "403", "404")}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "nvapps REST API (Neutron v2.0 shapes)", "version": "2.0"},

@@ -15,6 +15,7 @@ from nvapps.model.base import Resource
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Forbidden, ModelError, NotFound
 from nvapps.model.fields import check_uuid
+from nvapps.model.loadbalancer import READINGS, STATS
 from nvapps.model.service import ACTIONS, KINDS, Model, check_filters
 from nvapps.rest.auth import Authenticator, NoAuth, Unauthorized
 
@@ -40,9 +41,11 @@ EXTENSIONS = [
 ]
 
 StatusOf = Callable[[Resource], dict]
+ReadingOf = Callable[[Resource, str], dict]     # (object, reading name) -> the reading's body
 # The methods each kind of path takes (HEAD wherever GET: the same answer without its body).
 ALLOWED = {"versions": {"GET"}, "resources": {"GET"}, "openapi": {"GET"}, "extensions": {"GET"},
-           "collection": {"GET", "POST"}, "member": {"GET", "PUT", "DELETE"}, "member_action": {"PUT"}}
+           "collection": {"GET", "POST"}, "member": {"GET", "PUT", "DELETE"}, "member_action": {"PUT"},
+           "reading": {"GET"}}
 
 
 def verb(req: webob.Request) -> str:
@@ -69,10 +72,12 @@ def neutron_error(status: int, type_: str, message: str) -> webob.Response:
 class RestAPI:
     """Routes /v2.0/<collection>[/<id>[/<action>]] to the model, as the authenticated project sees it."""
 
-    def __init__(self, model: Model, auth: Authenticator | None = None, live_status: StatusOf | None = None) -> None:
+    def __init__(self, model: Model, auth: Authenticator | None = None, live_status: StatusOf | None = None,
+                 live_reading: ReadingOf | None = None) -> None:
         self.model = model
         self.auth = auth or NoAuth(model.default_project)
         self.live_status = live_status or (lambda obj: {})
+        self.live_reading = live_reading or (lambda obj, name: {name: dict.fromkeys(STATS, 0)})
         self.mapper = build_mapper()
 
     @webob.dec.wsgify
@@ -168,6 +173,12 @@ class RestAPI:
         return webob.Response(json_body=self.model.action(COLLECTIONS[collection], obj_id, name,
                                                           self._body(req, None), ctx))
 
+    def _reading(self, req: webob.Request, ctx: Context, collection: str, obj_id: str,
+                 reading: str) -> webob.Response:
+        """A live reading of an object the caller sees (Octavia's statistics)."""
+        obj = self.model.get(COLLECTIONS[collection], obj_id, ctx)
+        return webob.Response(json_body=self.live_reading(obj, reading))
+
     # ---- helpers ----
 
     def _body(self, req: webob.Request, kind: str | None) -> Any:
@@ -214,6 +225,9 @@ def build_mapper() -> routes.Mapper:
         m.connect("/v2.0/{collection}/{obj_id}" + suffix, action="member", requirements={"collection": names})
         m.connect("/v2.0/{collection}/{obj_id}/{name}" + suffix, action="member_action",
                   requirements={"collection": "routers", "name": actions})
+        for collection, name in READINGS:
+            m.connect(f"/v2.0/{collection}/{{obj_id}}/{name}" + suffix, action="reading", collection=collection,
+                      reading=name)
         for parent, collection in CHILDREN:
             base = f"/v2.0/{parent}/{{parent_id}}/{collection}"
             m.connect(base + suffix, action="collection", parent=parent, collection=collection)

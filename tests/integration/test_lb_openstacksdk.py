@@ -1,4 +1,5 @@
 """Load balancers driven by an unmodified openstacksdk (`conn.load_balancer`): create, wait ACTIVE, update, list,
+statistics,
 cascade delete; bad input refused."""
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ def test_the_whole_lifecycle(alice):
     assert alice.load_balancer.get_member(member, pool).weight == 5
     assert alice.load_balancer.get_health_monitor(monitor.id).url_path == "/health"
     assert [x.name for x in alice.load_balancer.load_balancers()] == ["front"]
+    stats = alice.load_balancer.get_load_balancer_statistics(lb.id)
+    assert (stats.total_connections, stats.bytes_in, stats.bytes_out) == (0, 0, 0)     # no switch, no traffic
+    assert alice.load_balancer.get_listener_statistics(listener.id).active_connections == 0
     with pytest.raises(exceptions.BadRequestException):
         alice.load_balancer.create_member(pool, address="192.168.1.1", protocol_port=8080)
     with pytest.raises(exceptions.ConflictException):

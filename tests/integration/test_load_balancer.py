@@ -73,6 +73,16 @@ def test_weights_share_the_connections(lab, servers):
     assert set(seen) == {"a12", "a13", "a22"}, seen
     for name, share in (("a12", 0.25), ("a13", 0.25), ("a22", 0.5)):
         assert abs(seen[name] - 400 * share) <= 0.2 * 400 * share, seen
+    deadline = time.monotonic() + 5         # OVS adds the datapath's counters to the flows' about once a second
+    while (stats := lab.api.request("GET", f"/v2.0/lbaas/loadbalancers/{lb['id']}/stats")[1]["stats"])[
+            "total_connections"] < 400 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.5)
+    stats = lab.api.request("GET", f"/v2.0/lbaas/loadbalancers/{lb['id']}/stats")[1]["stats"]
+    assert 400 <= stats["total_connections"] <= 440, stats         # new connections (a SYN sent again counts again)
+    assert stats["bytes_in"] > 400 * 200 and stats["bytes_out"] > 400 * 140, stats   # SYN, ACK, FIN / SYN-ACK, name
+    listener = lab.api.list("listener", loadbalancer_id=lb["id"])[0]
+    assert lab.api.request("GET", f"/v2.0/lbaas/listeners/{listener['id']}/stats")[1]["stats"] == stats
     lab.api.delete("loadbalancer", lb["id"], cascade=True)
 
 
