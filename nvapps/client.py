@@ -1,6 +1,7 @@
 """A minimal client of the nvapps REST API (Neutron v2.0 shapes), on the standard library only (nvctl, lab, tests)."""
 from __future__ import annotations
 
+import builtins
 import json
 import urllib.error
 import urllib.request
@@ -85,5 +86,5 @@ class Client:
         """A member action, e.g. action("router", rid, "add_router_interface", subnet_id=...)."""
         return self.request("PUT", f"/v2.0/{COLLECTIONS[kind]}/{obj_id}/{name}", body)[1]
 
-    def chassis(self) -> list[dict]:
+    def chassis(self) -> builtins.list[dict]:
         return self.request("GET", "/v2.0/chassis")[1]["chassis"]

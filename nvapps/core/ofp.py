@@ -207,7 +207,7 @@ MatchItem = tuple[str, int, int | None]  # (field name, value, mask or None)
 _ORDER = {name: (f.oxm_class != _OXM_BASIC, f.oxm_class, f.number) for name, f in FIELDS.items()}
 
 
-def match(**fields: int | str | tuple[int | str, int]) -> tuple[MatchItem, ...]:
+def match(**fields: int | str | tuple[int | str, int | str]) -> tuple[MatchItem, ...]:
     """A canonical match: fields in OXM order, values as ints, `(value, mask)` tuples for masks."""
     items: list[MatchItem] = []
     for name, value in fields.items():

@@ -30,9 +30,10 @@ class DhcpApp(ServiceApp):
         if request is None or self.reading is None:
             return
         view: flows.DhcpView = self.reading
-        port = next((b.port for b in view.local.get(ev.chassis.name, ()) if b.location.ofport == ev.in_port), None)
+        port = next((b.port for b in view.local.get(ev.chassis.name, ())
+                     if b.location is not None and b.location.ofport == ev.in_port), None)
         network = self.model.find("network", port.network_id) if port is not None else None
-        if network is None:
+        if port is None or network is None:
             return
         lease = flows.lease_for(port, network, view.subnets, self.model.ports())
         answer = reply(request, lease) if lease is not None else None

@@ -1,7 +1,9 @@
 """Pure functions: which DHCP requests a chassis sends to the controller, and each port's lease."""
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import netaddr
@@ -10,7 +12,7 @@ from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service
-from nvapps.core.reconcile import Desired
+from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis
 from nvapps.dhcp.server import Lease
 from nvapps.logical.ports import BoundPort
@@ -54,10 +56,10 @@ def chassis_dhcp(here: Chassis, view: DhcpView, pieces: Pieces | None = None) ->
     local = view.local.get(here.name, ())
 
     def build() -> Desired:
-        out = {}
+        out: dict[Hashable, Piece] = {}
         for b in local:
             subnets = tuple(view.subnets.get(ip["subnet_id"]) for ip in b.port.fixed_ips or [])
-            out[b.port.id] = pieces.get((b, subnets), lambda b=b: _request_flows(b, view.subnets))
+            out[b.port.id] = pieces.get((b, subnets), partial(_request_flows, b, view.subnets))
         return Desired(out)
     return pieces.chassis(here.name, (local, view.subnets), build)
 

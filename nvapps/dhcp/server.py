@@ -48,8 +48,8 @@ def _option(message: dhcp.dhcp, tag: int) -> bytes | None:
 
 def reply(request: dhcp.dhcp, lease: Lease) -> bytes | None:
     """The frame answering `request` for `lease`: OFFER to DISCOVER, ACK or NAK to REQUEST, else None."""
-    kind = _option(request, OPT_MSG_TYPE)
-    kind = kind[0] if kind else None
+    option = _option(request, OPT_MSG_TYPE)
+    kind = option[0] if option else None
     if kind == DISCOVER:
         answer = OFFER
     elif kind == REQUEST:

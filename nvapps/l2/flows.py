@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from nvapps import pipeline
@@ -48,16 +49,17 @@ def chassis_l2(here: Chassis, view: "LogicalView", pieces: Pieces | None = None)
 
 def _l2_state(here: str, trunk: int | None, linked: bool, local: tuple[BoundPort, ...],
               networks: tuple["Members", ...], view: "LogicalView", pieces: Pieces) -> Desired:
-    out = {("chassis", linked): pieces.get(("chassis", linked), lambda: _chassis_flows(linked)),
-           **pieces.value(("local", local), lambda: {("port", b.port.id): pieces.get(
-               ("port", b), lambda b=b: _local_port_flows(b)) for b in local})}
+    out: dict[Hashable, Piece] = {
+        ("chassis", linked): pieces.get(("chassis", linked), partial(_chassis_flows, linked)),
+        **pieces.value(("local", local), lambda: {("port", b.port.id): pieces.get(
+            ("port", b), partial(_local_port_flows, b)) for b in local})}
     groups = []
     fabric = view.fabric if linked else None
     for members in networks:
         out.update(pieces.value(("network", members, here, trunk, fabric),
-                                lambda m=members: _network_pieces(m, here, trunk, fabric, pieces)))
+                                partial(_network_pieces, members, here, trunk, fabric, pieces)))
         groups.append(pieces.group(("flood", members, here, fabric),
-                                   lambda m=members: _flood_group(m, here, fabric.ips if fabric else None)))
+                                   partial(_flood_group, members, here, fabric.ips if fabric else None)))
     return Desired(out, {g.group_id: g for g in groups})
 
 
@@ -67,14 +69,15 @@ def _network_pieces(members: "Members", here: str, trunk: int | None, fabric: "E
     reached from here, else those on this chassis) with, on another chassis, the way there, as a piece of
     its own (shared by every chassis), so a port joining builds its own pieces only."""
     key = members.key
-    out = {("network", key): pieces.get(("network", key, trunk), lambda: _network_flows(key, trunk))}
+    out: dict[Hashable, Piece] = {("network", key): pieces.get(("network", key, trunk),
+                                                                 partial(_network_flows, key, trunk))}
     for b in members.ports + members.interfaces:
         if b.location is not None and b.chassis != here:
             if fabric is None:
                 continue
             ip = fabric.ips.get(b.chassis, 0)
-            out["remote", b.port.id] = pieces.get(("remote", b, ip), lambda b=b, ip=ip: [_remote_flow(b, ip)])
-        out["member", b.port.id] = pieces.get(("member", b), lambda b=b: _member_flows(b) + _arp_responder(b))
+            out["remote", b.port.id] = pieces.get(("remote", b, ip), partial(_remote_flows, b, ip))
+        out["member", b.port.id] = pieces.get(("member", b), partial(_member_and_arp_flows, b))
     return out
 
 
@@ -93,17 +96,18 @@ def _chassis_flows(linked: bool) -> list[Flow]:
     return flows
 
 
-def _remote_flow(b: BoundPort, ip: int) -> Flow:
+def _remote_flows(b: BoundPort, ip: int) -> list[Flow]:
     """A port on another chassis is reached through that chassis's tunnel endpoint `ip`."""
-    return Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}),
-                actions=(ofp.SetField(Reg.REMOTE_CHASSIS, ip),), goto=Table.EGRESS_REMOTE)
+    return [Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}),
+                 actions=(ofp.SetField(Reg.REMOTE_CHASSIS, ip),), goto=Table.EGRESS_REMOTE)]
 
 
 def _local_port_flows(b: BoundPort) -> list[Flow]:
     """Classify the port's traffic into its network, and deliver to it (a VLAN port: tagged on its interface);
     the port's own ARP for its addresses (probing them) is not answered."""
+    assert b.location is not None and b.location.ofport is not None, b     # a local port has its interface
     ofport, vlan = b.location.ofport, b.port.vlan
-    into = (ofp.SetField(Reg.IN_PORT, b.port.key),)
+    into: tuple[ofp.Action, ...] = (ofp.SetField(Reg.IN_PORT, b.port.key),)
     out: tuple[ofp.Action, ...] = (ofp.Output(ofport),)
     match_in = match(in_port=ofport)
     if vlan:
@@ -116,6 +120,10 @@ def _local_port_flows(b: BoundPort) -> list[Flow]:
         Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}), actions=out),
     ] + [Flow(Table.L2_CONTROL, Priority.OVERRIDE, match(**_arp_request(b, ip), **{Reg.IN_PORT: b.port.key}),
               goto=Table.L2_LEARN) for ip in _ipv4(b)]
+
+
+def _member_and_arp_flows(b: BoundPort) -> list[Flow]:
+    return _member_flows(b) + _arp_responder(b)
 
 
 def _member_flows(b: BoundPort) -> list[Flow]:
@@ -201,7 +209,7 @@ def _flood_group(members: "Members", here: str, endpoints: dict[str, int] | None
     """Every local port of the network, and (`endpoints` of the chassis reached from here) each other chassis
     with ports on it (by tunnel endpoint; one bucket over the inter-chassis link); each copy goes through the
     to-VM stages with its out-port set, so security applies to flooded packets too."""
-    key, local = members.key, [b for b in members.ports if b.location.chassis == here]
+    key, local = members.key, [b for b in members.ports if b.chassis == here]
     remote = sorted({endpoints.get(c, 0) for c in members.chassis if c != here}) if endpoints is not None else []
     buckets = [ofp.Bucket((_to_port(k), ofp.Resubmit(TO_VM_STAGE))) for k in sorted(b.port.key for b in local)]
     buckets += [ofp.Bucket((_to_port(pipeline.REMOTE_PORT_KEY), ofp.SetField(Reg.REMOTE_CHASSIS, ip),

@@ -11,6 +11,7 @@ L3_NEIGHBOR hands them to the NAT stage; elsewhere they go to that chassis un-ro
 from __future__ import annotations
 
 from collections.abc import Hashable
+from functools import partial
 from typing import TYPE_CHECKING
 
 import netaddr
@@ -52,11 +53,11 @@ def _l3_state(here: str, routers: tuple[RouterView, ...], gateways: tuple[bool, 
               pieces: Pieces) -> Desired:
     out: dict[Hashable, Piece] = {}
     for rv, gateway_here in zip(routers, gateways):
-        out["router", rv.router.id] = pieces.get(("router", rv, gateway_here), lambda rv=rv: router_flows(rv, here))
+        out["router", rv.router.id] = pieces.get(("router", rv, gateway_here), partial(router_flows, rv, here))
         for i in rv.interfaces:
             members = view.members_of(i.network_key)
             out.update(pieces.value(("neighbors", rv.metadata, i, members),
-                                    lambda rv=rv, i=i, m=members: _neighbor_pieces(rv, i, m.ports, pieces)))
+                                    partial(_neighbor_pieces, rv, i, members.ports, pieces)))
     return Desired(out)
 
 
@@ -66,7 +67,7 @@ def _neighbor_pieces(view: RouterView, i: Interface, ports: tuple[BoundPort, ...
     builds its own only)."""
     cidr = netaddr.IPNetwork(i.subnet.cidr)
     return {("neighbor", i.port.id, i.subnet.id, b.port.id): pieces.get(
-        ("neighbor", view.metadata, i, b), lambda b=b: _neighbors(view, i, cidr, b)) for b in ports}
+        ("neighbor", view.metadata, i, b), partial(_neighbors, view, i, cidr, b)) for b in ports}
 
 
 def router_flows(view: RouterView, here: str) -> list[Flow]:

@@ -1,6 +1,7 @@
 """The one way tenant objects change: validate against the whole model, store atomically, then notify."""
 from __future__ import annotations
 
+import builtins
 import itertools
 import logging
 import threading
@@ -203,7 +204,7 @@ class Model:
             raise Forbidden(f"{KINDS[kind].__name__} {obj_id} belongs to another project")
         return obj
 
-    def _commit(self, changes: list[Change]) -> list[Change]:
+    def _commit(self, changes: builtins.list[Change]) -> builtins.list[Change]:
         changes = [c if c.new is None else replace(c, new=replace(c.new, revision_number=revision(c.old) + 1))
                    for c in changes]
         with self.store.transaction() as tx:
@@ -224,13 +225,13 @@ class Model:
 
     # ---- typed reads for the apps ----
 
-    def networks(self) -> list[network.Network]:
+    def networks(self) -> builtins.list[network.Network]:
         return self.list("network")
 
-    def subnets(self) -> list[network.Subnet]:
+    def subnets(self) -> builtins.list[network.Subnet]:
         return self.list("subnet")
 
-    def ports(self) -> list[network.Port]:
+    def ports(self) -> builtins.list[network.Port]:
         return self.list("port")
 
 

@@ -16,7 +16,7 @@ ERRORS = {"400": "bad input", "401": "no or bad token", "403": "not allowed for 
 _IDS = {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}}}}
 
 # Attributes the API shows that come from related objects rather than the object's own fields.
-DERIVED = {"security_group": {"security_group_rules": {"type": "array", "items": {
+DERIVED: dict[str, dict[str, dict]] = {"security_group": {"security_group_rules": {"type": "array", "items": {
     "$ref": "#/components/schemas/SecurityGroupRule"}}},
     "chassis": {name: {"description": f"live switch status: {name}"} for name in (
         "connected", "datapath_id", "interfaces", "trunk_ofport", "uplinks", "tunnel_ports", "gateway_routers",

@@ -92,7 +92,7 @@ class _Protocol(eventlet.wsgi.HttpProtocol):
 
     def setup(self) -> None:
         super().setup()
-        self.wfile = _NeutronErrors(self.wfile)
+        self.wfile = _NeutronErrors(self.wfile)  # type: ignore[has-type]  # set by the base class's setup()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """A malformed request line (the standard library's error page otherwise)."""

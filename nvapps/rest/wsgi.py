@@ -142,7 +142,7 @@ class RestAPI:
             filters = {k: req.GET.getall(k) for k in req.GET if k not in PAGING}
             check_filters(kind, filters)
             if parent:
-                filters[KINDS[kind].PARENT[1]] = [self.model.get(COLLECTIONS[parent], parent_id, ctx).id]
+                filters[_parent_field(kind)] = [self.model.get(COLLECTIONS[parent], parent_id or "", ctx).id]
             if kind == "security_group":
                 self.model.ensure_defaults(ctx)
             objs = self.model.list(kind, filters, ctx)
@@ -158,7 +158,7 @@ class RestAPI:
                 parent_id: str | None = None) -> webob.Response:
         kind = CHILDREN[parent, collection] if parent else COLLECTIONS[collection]
         obj = self.model.get(kind, obj_id, ctx)
-        if parent and getattr(obj, KINDS[kind].PARENT[1]) != parent_id:
+        if parent and getattr(obj, _parent_field(kind)) != parent_id:
             raise NotFound(f"{KINDS[kind].__name__} {obj_id} could not be found.", f"{KINDS[kind].__name__}NotFound")
         if verb(req) == "GET":
             return webob.Response(json_body={kind: self._show(obj, req, ctx)})
@@ -233,6 +233,13 @@ def build_mapper() -> routes.Mapper:
             m.connect(base + suffix, action="collection", parent=parent, collection=collection)
             m.connect(base + "/{obj_id}" + suffix, action="member", parent=parent, collection=collection)
     return m
+
+
+def _parent_field(kind: str) -> str:
+    """The field of a sub-resource that holds its parent's id."""
+    parent = KINDS[kind].PARENT
+    assert parent is not None, kind
+    return parent[1]
 
 
 def _flag(req: webob.Request, name: str) -> bool:
