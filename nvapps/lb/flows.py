@@ -56,7 +56,8 @@ class Balancer:
     clients: tuple[tuple[int, str], ...]                # (network key, the VIP's MAC there)
     listeners: tuple[tuple[int, int, int, int], ...]    # (IP protocol, port, the pool's group id, its hashing)
     towards: tuple[tuple[int, str, str], ...]           # (network key, member address, MAC to send it to)
-    on: tuple[tuple[int, str, str, int], ...] = ()      # members on those networks: (key, address, MAC, port key)
+    on: tuple[tuple[int, str, str, int, str], ...] = ()  # members on those networks: key, address, MAC, port
+                                                         # key, chassis
     interfaces: tuple[tuple[int, int], ...] = ()        # the VIP's router on those networks: (key, its port key)
 
 
@@ -122,7 +123,7 @@ def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozens
         addresses = {a for _, _, gid, _ in listeners for a, _, _ in groups[gid].members}
         located: dict[str, BoundPort] = {}
         towards: list[tuple[int, str, str]] = []
-        on: list[tuple[int, str, str, int]] = []
+        on: list[tuple[int, str, str, int, str]] = []
         for key in sorted(clients):
             on_key = {ip: b for b in view.members_of(key).ports for ip in b.port.ip_addresses}
             located.update(on_key)
@@ -132,7 +133,7 @@ def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozens
                     towards.append((key, address, mac))
                 if address in on_key:
                     member = on_key[address].port
-                    on.append((key, address, member.mac_address, member.key))
+                    on.append((key, address, member.mac_address, member.key, on_key[address].chassis))
         vip = lb.vip_address or ""
         for pool in pools.values():
             monitor = monitors.get(pool.id)
@@ -182,7 +183,7 @@ def chassis_lb(here: Chassis, view: LbView, pieces: Pieces | None = None) -> Des
                     partial(_hashed_flows, b, proto, port, pool, keys, hashing))
             else:
                 groups[gid] = pieces.group(("pool", pool), partial(_select_group, pool))
-        hairpins = _hairpins(b, keys, view.pools)
+        hairpins = _hairpins(b, keys, view.pools, here.name)
         if hairpins:
             out["hairpin", b.vip_key, b.vip] = pieces.get(("hairpin", b.vip, hairpins), partial(_hairpin, b.vip, hairpins))
         for key, interface in b.interfaces:
@@ -262,9 +263,11 @@ def _balancer(b: Balancer, keys: tuple[int, ...]) -> list[Flow]:
 Hairpin = tuple[tuple[int, str, str, int, int, int], ...]     # (key, address, MAC, port key, protocol, member port)
 
 
-def _hairpins(b: Balancer, keys: tuple[int, ...], pools: dict[int, PoolGroup]) -> Hairpin:
-    """The members of `b` on the client networks `keys` that may reach themselves through the VIP."""
-    on = {(key, address): (mac, port_key) for key, address, mac, port_key in b.on if key in keys}
+def _hairpins(b: Balancer, keys: tuple[int, ...], pools: dict[int, PoolGroup], here: str) -> Hairpin:
+    """The members of `b` on chassis `here` (on its client networks `keys`) that may reach themselves
+    through the VIP."""
+    on = {(key, address): (mac, port_key) for key, address, mac, port_key, chassis in b.on
+          if key in keys and chassis == here}
     return tuple(sorted({(key, address, *on[key, address], proto, member_port)
                          for proto, _, gid, _ in b.listeners for address, member_port, _ in pools[gid].members
                          for key in keys if (key, address) in on}))

@@ -2,6 +2,7 @@
 back, and what that does to its pool's flows."""
 from __future__ import annotations
 
+import netaddr
 from os_ken.lib.packet import ethernet, icmp, ipv4, packet, tcp, udp
 
 from nvapps import pipeline
@@ -188,3 +189,15 @@ def test_a_member_that_failed_its_checks_leaves_the_buckets_and_its_answers_go_t
     desired = flows.chassis_lb(chassis["hv1"], down, Pieces(pipeline.AppId.LB))
     assert len(desired.groups[gid].buckets) == 1            # still probed, no longer balanced to
     assert set(down.targets) == set(ids)
+
+
+def test_a_members_hairpin_flows_are_on_its_own_chassis_only():
+    model, ports, _, _ = monitored_cloud()
+    chassis = switches()
+    reading = flows.read(model, logical_view(model, fabric(chassis, model.list("chassis")), []), None)
+    for name, port in (("hv1", ports[0]), ("hv2", ports[1])):
+        desired = flows.chassis_lb(chassis[name], reading, Pieces(pipeline.AppId.LB))
+        hairpins = [f for f in desired.flows.values()
+                    if f.table == pipeline.Table.LB_DELIVER and f.priority == pipeline.Priority.OVERRIDE]
+        assert [dict((n, v) for n, v, _ in f.match)["ipv4_src"] for f in hairpins] == \
+            [int(netaddr.IPAddress(port.fixed_ips[0]["ip_address"]))], name
