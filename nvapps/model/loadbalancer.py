@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import netaddr
 
@@ -167,7 +167,7 @@ def root_of(model: "Model", obj: Resource) -> str | None:
 
 KINDS = ("loadbalancer", "listener", "pool", "member", "healthmonitor")
 # Live readings of an object (GET /v2.0/lbaas/<collection>/{id}/<reading>), and Octavia's statistics
-READINGS = (("lbaas/loadbalancers", "stats"), ("lbaas/listeners", "stats"))
+READINGS = (("lbaas/loadbalancers", "stats"), ("lbaas/listeners", "stats"), ("lbaas/loadbalancers", "status"))
 STATS = ("active_connections", "bytes_in", "bytes_out", "request_errors", "total_connections")
 
 
@@ -185,6 +185,28 @@ def members_of(model: "Model", pool_id: str) -> list[Member]:
 
 def monitor_of(model: "Model", pool_id: str) -> HealthMonitor | None:
     return next(iter(model.list("healthmonitor", {"pool_id": [pool_id]})), None)
+
+
+def status_tree(model: "Model", lb: LoadBalancer, live: Callable[[Resource], dict]) -> dict:
+    """Octavia's status tree of a load balancer: it, its listeners, each one's pool with its monitor and
+    members, with their statuses (`live` gives them as shown now)."""
+    def node(obj: Balancing, **more: Any) -> dict:
+        shown = {"provisioning_status": obj.provisioning_status, "operating_status": obj.operating_status,
+                 **live(obj)}
+        return {"id": obj.id, "name": obj.name, "provisioning_status": shown["provisioning_status"],
+                "operating_status": shown["operating_status"], **more}
+
+    def pool_node(pool: Pool) -> dict:
+        monitor = monitor_of(model, pool.id)
+        return node(pool, health_monitor=node(monitor, type=monitor.type) if monitor is not None else {},
+                    members=[node(m, address=m.address, protocol_port=m.protocol_port)
+                             for m in members_of(model, pool.id)])
+
+    listeners = []
+    for li in listeners_of(model, lb.id):
+        pool = model.find("pool", li.default_pool_id or "")
+        listeners.append(node(li, pools=[pool_node(pool)] if pool is not None else []))
+    return {"loadbalancer": node(lb, listeners=listeners)}
 
 
 def reachable_subnets(model: "Model", vip_network_id: str) -> list[Subnet]:

@@ -139,12 +139,15 @@ def document(server_url: str = "", tenant_network_type: str | None = None) -> di
             "responses": {"200": {"description": "interface info"},
                           **_error_responses("400", "401", "403", "404", "409", "413")}}}
     for collection, name in READINGS:
-        stats = {"type": "object", "properties": {key: {"type": "integer"} for key in STATS}}
+        stats = {"type": "object", "properties": {key: {"type": "integer"} for key in STATS}} if name == "stats" \
+            else {"type": "object", "description": "the load balancer, its listeners, pools, monitors and members: "
+                                                   "id, name, provisioning_status, operating_status"}
+        key = "stats" if name == "stats" else "statuses"
         paths[f"/v2.0/{collection}/{{id}}/{name}"] = {"get": {
             "summary": f"{name} of a {json_key(collection)[:-1]}",
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {"200": {"description": name, "content": _json(
-                {"type": "object", "properties": {name: stats}, "required": [name]})},
+                {"type": "object", "properties": {key: stats}, "required": [key]})},
                 **_error_responses("401", "403", "404")}}}
     return {
         "openapi": "3.1.0",

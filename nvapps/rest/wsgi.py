@@ -15,7 +15,7 @@ from nvapps.model.base import Resource
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Forbidden, ModelError, NotFound
 from nvapps.model.fields import check_uuid
-from nvapps.model.loadbalancer import READINGS, STATS
+from nvapps.model.loadbalancer import READINGS, STATS, LoadBalancer, status_tree
 from nvapps.model.service import ACTIONS, KINDS, Model, check_filters
 from nvapps.rest.auth import Authenticator, NoAuth, Unauthorized
 
@@ -175,8 +175,11 @@ class RestAPI:
 
     def _reading(self, req: webob.Request, ctx: Context, collection: str, obj_id: str,
                  reading: str) -> webob.Response:
-        """A live reading of an object the caller sees (Octavia's statistics)."""
+        """A live reading of an object the caller sees (Octavia's statistics and status tree)."""
         obj = self.model.get(COLLECTIONS[collection], obj_id, ctx)
+        if reading == "status":         # the tree of a load balancer's statuses, as its objects show them
+            assert isinstance(obj, LoadBalancer)
+            return webob.Response(json_body={"statuses": status_tree(self.model, obj, self.live_status)})
         return webob.Response(json_body=self.live_reading(obj, reading))
 
     # ---- helpers ----

@@ -159,6 +159,9 @@ def test_a_member_that_stops_answering_its_checks_gets_no_new_connections_until_
         took = wait_statuses(api, lb, {"a12": "ERROR", "a13": "ONLINE", "lb": "DEGRADED", "pool": "DEGRADED"},
                              within=DETECTION + 1)
         assert took <= DETECTION + 1, took
+        tree = api.request("GET", f"/v2.0/lbaas/loadbalancers/{lb['id']}/status")[1]["statuses"]["loadbalancer"]
+        members = {m["address"]: m["operating_status"] for m in tree["listeners"][0]["pools"][0]["members"]}
+        assert tree["operating_status"] == "DEGRADED" and members[host_ip(2, 1)] == "ERROR", tree
         time.sleep(0.5)
         seen = spread(lab, "a11", lb["vip_address"], listen=84, count=60)
         assert set(seen) == {"a13", "a22"}, seen                 # none lost, none to a12

@@ -142,3 +142,19 @@ def test_another_project_neither_sees_nor_uses_a_load_balancer(api, cloud):
         "loadbalancer_id": lb["id"], "protocol": "TCP", "protocol_port": 81}})[0] == 404
     same = balancer(api, cloud, "bob")[0]          # the same VIP subnet range, apart
     assert same["vip_address"] == lb["vip_address"]
+
+
+def test_the_status_tree_shows_the_load_balancer_its_listeners_pools_monitor_and_members(api, cloud):
+    lb, li, pool = balancer(api, cloud)
+    member = ok(api, "POST", f"{LB}/pools/{pool['id']}/members", "alice",
+                {"member": {"address": "10.0.0.4", "protocol_port": 80, "admin_state_up": False}})["member"]
+    monitor = ok(api, "POST", f"{LB}/healthmonitors", "alice", {"healthmonitor": {
+        "pool_id": pool["id"], "type": "PING", "delay": 2, "timeout": 1, "max_retries": 1}})["healthmonitor"]
+    tree = ok(api, "GET", f"{LB}/loadbalancers/{lb['id']}/status", "alice")["statuses"]["loadbalancer"]
+    assert tree["id"] == lb["id"] and [x["id"] for x in tree["listeners"]] == [li["id"]]
+    (shown_pool,) = tree["listeners"][0]["pools"]
+    assert shown_pool["id"] == pool["id"] and shown_pool["health_monitor"]["id"] == monitor["id"]
+    assert shown_pool["health_monitor"]["type"] == "PING"
+    assert [(m["id"], m["address"], m["operating_status"]) for m in shown_pool["members"]] == \
+        [(member["id"], "10.0.0.4", member["operating_status"])]
+    assert call(api, "GET", f"{LB}/loadbalancers/{lb['id']}/status", "bob")[0] == 404
