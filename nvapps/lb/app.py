@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from os_ken.base import app_manager
@@ -19,7 +20,7 @@ from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.lb import flows, probes
 from nvapps.lb.health import Checker, Send
-from nvapps.model.loadbalancer import STATS, HealthMonitor, Listener, LoadBalancer, Member, Pool
+from nvapps.model.loadbalancer import HealthMonitor, Listener, LoadBalancer, Member, Pool, no_stats
 from nvapps.pipeline import Priority, Reg, Table
 
 app_manager.require_app("nvapps.core.app")
@@ -72,21 +73,12 @@ class LoadBalancerApp(ServiceApp):
         if isinstance(obj, Member):
             return self.health.status(obj.id)
         if isinstance(obj, Pool):
-            found = [s for m in self.model.list("member", {"pool_id": [obj.id]})
-                     if (s := self.health.status(m.id)) is not None]
-            if not found:
-                return None
-            return "ERROR" if all(s == "ERROR" for s in found) else "DEGRADED" if "ERROR" in found else "ONLINE"
+            return _overall(self.health.status(m.id) for m in self.model.list("member", {"pool_id": [obj.id]}))
         if isinstance(obj, Listener):
             pool = self.model.find("pool", obj.default_pool_id or "")
             return self.operating_status(pool) if pool is not None else None
         if isinstance(obj, LoadBalancer):
-            found = [s for p in self.model.list("pool", {"loadbalancer_id": [obj.id]})
-                     if (s := self.operating_status(p)) is not None]
-            if not found:
-                return None
-            return "ERROR" if all(s == "ERROR" for s in found) else "ONLINE" if set(found) == {"ONLINE"} \
-                else "DEGRADED"
+            return _overall(self.operating_status(p) for p in self.model.list("pool", {"loadbalancer_id": [obj.id]}))
         if isinstance(obj, HealthMonitor):
             return "ONLINE"
         return None
@@ -95,12 +87,12 @@ class LoadBalancerApp(ServiceApp):
         """Octavia's statistics of a load balancer or listener, summed over every connected chassis from its
         flows' counters: bytes from clients to the VIP (table 16), from the VIP back to them (table 51), new
         connections (table 17). Active connections are not counted (conntrack is not read over OpenFlow)."""
-        totals = dict.fromkeys(STATS, 0)
+        totals = no_stats()
         lb = obj if isinstance(obj, LoadBalancer) else self.model.find("loadbalancer", obj.loadbalancer_id)
         reading: flows.LbView | None = self.reading
         if lb is None or reading is None:
             return totals
-        port = obj.protocol_port if isinstance(obj, Listener) else None
+        port, vip = obj.protocol_port if isinstance(obj, Listener) else None, lb.vip_address
         network = self.model.find("network", lb.vip_network_id or "")
         clients = {k for b in reading.balancers if network is not None and (b.vip_key, b.vip) == (
             network.key, lb.vip_address) for k, _ in b.clients}
@@ -114,7 +106,7 @@ class LoadBalancerApp(ServiceApp):
                 if fields.get("metadata") not in clients or (port is not None and port not in (
                         fields.get("tcp_dst"), fields.get("udp_dst"), fields.get("tcp_src"), fields.get("udp_src"))):
                     continue
-                table, vip = entry.table_id, lb.vip_address
+                table = entry.table_id
                 if table == Table.LB_FROM_VM and entry.priority == Priority.SPECIFIC and fields.get("ipv4_dst") == vip \
                         and fields.get("ip_proto"):
                     totals["bytes_in"] += entry.byte_count
@@ -150,3 +142,12 @@ class LoadBalancerApp(ServiceApp):
                 LOG.debug("health probe to %s not sent: %s", target.path.address, exc)
         if changed:
             self._wake.set()
+
+
+def _overall(statuses: Iterable[str | None]) -> str | None:
+    """The status of what holds monitored parts: ERROR when all are, ONLINE when all are, else DEGRADED
+    (None: no part is monitored)."""
+    found = {s for s in statuses if s is not None}
+    if not found:
+        return None
+    return "ERROR" if found == {"ERROR"} else "ONLINE" if found == {"ONLINE"} else "DEGRADED"

@@ -39,6 +39,7 @@ class _Probe:
     probe: int                  # our source port, or the echo id
     isn: int
     deadline: float
+    answered_by: tuple[int, str, str, int] = (0, "", "", 0)   # the key its answers are found by
     request: bytes = b""        # HTTP: the GET, once the handshake is done
 
 
@@ -148,7 +149,8 @@ class Checker:
             proto, frame = probes.UDP, probes.datagram(path, probe.probe)
         else:
             proto, frame = probes.TCP, probes.tcp_segment(path, probe.probe, probe.isn, SYN)
-        self._pending[(proto, path.address, path.source, probe.probe)] = target.member_id
+        probe.answered_by = (proto, path.address, path.source, probe.probe)
+        self._pending[probe.answered_by] = target.member_id
         return [(target, frame)] if target.chassis is not None else []
 
     def _reset(self, probe: _Probe, seq: int) -> Send:
@@ -171,9 +173,7 @@ class Checker:
 
     def _forget_probe(self, state: _State) -> None:
         if state.probe is not None:
-            path = state.target.path
-            for proto in (probes.TCP, probes.ICMP, probes.UDP):
-                self._pending.pop((proto, path.address, path.source, state.probe.probe), None)
+            self._pending.pop(state.probe.answered_by, None)
             state.probe = None
 
     def _timer(self, when: float, member_id: str) -> None:

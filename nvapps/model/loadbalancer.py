@@ -171,6 +171,11 @@ READINGS = (("lbaas/loadbalancers", "stats"), ("lbaas/listeners", "stats"), ("lb
 STATS = ("active_connections", "bytes_in", "bytes_out", "request_errors", "total_connections")
 
 
+def no_stats() -> dict[str, int]:
+    """Octavia's statistics of nothing counted."""
+    return dict.fromkeys(STATS, 0)
+
+
 def listeners_of(model: "Model", lb_id: str) -> list[Listener]:
     return model.list("listener", {"loadbalancer_id": [lb_id]})
 

@@ -77,7 +77,7 @@ class RestApp(app_manager.OSKenApp):
     def _live_reading(self, obj: Resource, name: str) -> dict:
         """Octavia's statistics, read from the load balancer app's flows (zeros without that app)."""
         balancer = app_manager.lookup_service_brick("nvlb")
-        return {name: balancer.statistics(obj) if balancer is not None else dict.fromkeys(loadbalancer.STATS, 0)}
+        return {name: balancer.statistics(obj) if balancer is not None else loadbalancer.no_stats()}
 
     def _lb_status(self, core, obj: Resource) -> dict:
         """Octavia's statuses: ACTIVE once the load balancer app has installed, on every connected chassis,

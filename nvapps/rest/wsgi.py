@@ -15,7 +15,7 @@ from nvapps.model.base import Resource
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Forbidden, ModelError, NotFound
 from nvapps.model.fields import check_uuid
-from nvapps.model.loadbalancer import READINGS, STATS, LoadBalancer, status_tree
+from nvapps.model.loadbalancer import READINGS, LoadBalancer, no_stats, status_tree
 from nvapps.model.service import ACTIONS, KINDS, Model, check_filters
 from nvapps.rest.auth import Authenticator, NoAuth, Unauthorized
 
@@ -77,7 +77,7 @@ class RestAPI:
         self.model = model
         self.auth = auth or NoAuth(model.default_project)
         self.live_status = live_status or (lambda obj: {})
-        self.live_reading = live_reading or (lambda obj, name: {name: dict.fromkeys(STATS, 0)})
+        self.live_reading = live_reading or (lambda obj, name: {name: no_stats()})
         self.mapper = build_mapper()
 
     @webob.dec.wsgify
