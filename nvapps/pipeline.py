@@ -107,13 +107,15 @@ METADATA_MASK = 0xFFFFFFFF
 # link now, tunnels later) both as ingress (packets that arrived from it) and as egress (learned MACs).
 MAX_PORT_KEY = 0xBFFF
 REMOTE_PORT_KEY = 0xFFFFFFFE
-MAX_ROUTER_KEY = 0x1FFF
+MAX_ROUTER_KEY = 0xFFF
 
 # Conntrack zones are 16 bits: a port's zone is its key (security groups track each port's connections
-# apart); routers (NAT) get the zones above, and then each network's load balancing (clients' connections
-# to VIPs, translated on the client's chassis) and its hairpin (a member's connection to its own VIP that
-# chose the member itself, its source translated to the VIP).
+# apart); routers get the zones above, for their NAT and for the load balancing of connections that reach a
+# VIP through them (from a floating IP, on their gateway chassis), and then each network's load balancing
+# (clients' connections to VIPs, translated on the client's chassis) and its hairpin (a member's connection
+# to its own VIP that chose the member itself, its source translated to the VIP).
 ROUTER_ZONE_BASE = 0xC000
+ROUTER_LB_ZONE_BASE = 0xD000
 LB_ZONE_BASE = 0xE000
 HAIRPIN_ZONE_BASE = 0xF000
 
@@ -124,6 +126,12 @@ def port_zone(port_key: int) -> int:
 
 def router_zone(router_key: int) -> int:
     return ROUTER_ZONE_BASE | router_key
+
+
+def router_lb_zone(router_key: int) -> int:
+    """The conntrack zone where connections that router `router_key` brought to a VIP (from a floating IP)
+    are balanced, on its gateway chassis."""
+    return ROUTER_LB_ZONE_BASE | router_key
 
 
 def lb_zone(network_key: int) -> int:
@@ -156,6 +164,7 @@ class Priority(IntEnum):
     CONJUNCTIVE = 50       # ACL: clauses of conjunctive matches (remote security groups)
     SPECIFIC = 100         # per-port and per-network flows; flows written by learn()
     OVERRIDE = 150         # exceptions to SPECIFIC flows (e.g. no ARP answer to the address's owner)
+    REPLY = 155            # LB: a member's reply to a connection balanced on the way in (from a floating IP)
     CONTROL = 160          # what the controller takes before any exception (health probes' answers)
     BROADCAST = 200        # L2: multicast/broadcast -> the network's flood group
     ROUTE = 1000           # L3 routing: ROUTE + 2 x prefix length (+1 connected), longest prefix wins
@@ -266,7 +275,7 @@ TABLES: dict[Table, TableSpec] = {
     Table.L2_UNKNOWN: _spec({AppId.L2}, {next_stage("l2")}),
     Table.L3_INPUT: _spec({AppId.L3}, {Table.L3_ROUTING}),
     Table.L3_ROUTING: _spec({AppId.L3}, {Table.L3_NEIGHBOR, Table.EGRESS}),
-    Table.L3_NEIGHBOR: _spec({AppId.L3}, {Table.L2_LOOKUP, Table.NAT_SNAT}),
+    Table.L3_NEIGHBOR: _spec({AppId.L3}, {Table.L2_LOOKUP, Table.NAT_SNAT, Table.LB_FROM_VM}),
     Table.NAT_UPLINK_IN: _spec({AppId.NAT}, {Table.NAT_DNAT}),
     Table.NAT_DNAT: _spec({AppId.NAT}, {Table.L3_INPUT}),
     Table.NAT_SNAT: _spec({AppId.NAT}, {Table.NAT_SNAT_COMMIT}),

@@ -28,7 +28,7 @@ from nvapps.model.network import Port
 from nvapps.pipeline import Priority, Reg, Table
 
 if TYPE_CHECKING:
-    from nvapps.logical.view import LogicalView
+    from nvapps.logical.view import LogicalView, Members
 
 IPV4 = 0x0800
 ICMP = 1
@@ -57,17 +57,18 @@ def _l3_state(here: str, routers: tuple[RouterView, ...], gateways: tuple[bool, 
         for i in rv.interfaces:
             members = view.members_of(i.network_key)
             out.update(pieces.value(("neighbors", rv.metadata, i, members),
-                                    partial(_neighbor_pieces, rv, i, members.ports, pieces)))
+                                    partial(_neighbor_pieces, rv, i, members, pieces)))
     return Desired(out)
 
 
-def _neighbor_pieces(view: RouterView, i: Interface, ports: tuple[BoundPort, ...],
-                     pieces: Pieces) -> dict[Hashable, Piece]:
+def _neighbor_pieces(view: RouterView, i: Interface, members: "Members", pieces: Pieces) -> dict[Hashable, Piece]:
     """The next hops behind interface `i`, each port of its network a piece of its own (so a port joining
-    builds its own only)."""
+    builds its own only): ports, and load balancers' VIPs (handed to load balancing, as if sent from the
+    router's interface)."""
     cidr = netaddr.IPNetwork(i.subnet.cidr)
     return {("neighbor", i.port.id, i.subnet.id, b.port.id): pieces.get(
-        ("neighbor", view.metadata, i, b), partial(_neighbors, view, i, cidr, b)) for b in ports}
+        ("neighbor", view.metadata, i, b, into), partial(_neighbors, view, i, cidr, b, into))
+        for ports, into in ((members.ports, Table.L2_LOOKUP), (members.vips, Table.LB_FROM_VM)) for b in ports}
 
 
 def router_flows(view: RouterView, here: str) -> list[Flow]:
@@ -96,9 +97,9 @@ def router_flows(view: RouterView, here: str) -> list[Flow]:
     return flows + _gateway_flows(view, outside, here)
 
 
-def _neighbors(view: RouterView, i: Interface, cidr: netaddr.IPNetwork, b: BoundPort) -> list[Flow]:
-    """A next hop behind interface `i`: port `b`'s addresses on the interface's subnet."""
-    return [_neighbor(view.metadata, i, b.port, ip) for ip in b.port.ip_addresses
+def _neighbors(view: RouterView, i: Interface, cidr: netaddr.IPNetwork, b: BoundPort, into: Table) -> list[Flow]:
+    """A next hop behind interface `i`: port `b`'s addresses on the interface's subnet, handed to `into`."""
+    return [_neighbor(view.metadata, i, b.port, ip, into) for ip in b.port.ip_addresses
             if ":" not in ip and netaddr.IPAddress(ip) in cidr]
 
 
@@ -183,13 +184,13 @@ def _to(dest: netaddr.IPNetwork) -> dict:
     return {"ipv4_dst": (str(dest.network), str(dest.netmask))} if dest.prefixlen else {}
 
 
-def _neighbor(meta: int, i: Interface, port: Port, ip: str) -> Flow:
-    """Next hop `ip` (a known port): MACs rewritten, into the port's network at L2 lookup."""
+def _neighbor(meta: int, i: Interface, port: Port, ip: str, into: Table) -> Flow:
+    """Next hop `ip` (a known port): MACs rewritten, into the port's network at `into` (L2 lookup)."""
     return Flow(Table.L3_NEIGHBOR, Priority.SPECIFIC, match(metadata=meta, **{Reg.NEXT_HOP: _int(ip)}),
                 actions=(ofp.SetField("eth_src", i.port.mac_address), ofp.SetField("eth_dst", port.mac_address),
                          ofp.SetField(Reg.IN_PORT, i.port.key), ofp.SetField(Reg.OUT_PORT, 0),
                          ofp.SetField("nx_in_port", 0),     # the router sends it: it may go back where it came from
-                         ofp.SetField("metadata", i.network_key), ofp.Resubmit(Table.L2_LOOKUP)))
+                         ofp.SetField("metadata", i.network_key), ofp.Resubmit(into)))
 
 
 def _int(ip: str) -> int:

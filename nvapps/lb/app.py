@@ -21,7 +21,7 @@ from nvapps.core.topology import Chassis
 from nvapps.lb import flows, probes
 from nvapps.lb.health import Checker, Send
 from nvapps.model.loadbalancer import HealthMonitor, Listener, LoadBalancer, Member, Pool, no_stats
-from nvapps.pipeline import Priority, Reg, Table
+from nvapps.pipeline import Reg, Table
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -107,8 +107,7 @@ class LoadBalancerApp(ServiceApp):
                         fields.get("tcp_dst"), fields.get("udp_dst"), fields.get("tcp_src"), fields.get("udp_src"))):
                     continue
                 table = entry.table_id
-                if table == Table.LB_FROM_VM and entry.priority == Priority.SPECIFIC and fields.get("ipv4_dst") == vip \
-                        and fields.get("ip_proto"):
+                if table == Table.LB_FROM_VM and fields.get("ipv4_dst") == vip and ("tcp_dst" in fields or "udp_dst" in fields):
                     totals["bytes_in"] += entry.byte_count
                 elif table == Table.LB_SELECT and fields.get("ipv4_dst") == vip and "ct_state" in fields:
                     totals["total_connections"] += entry.packet_count

@@ -33,6 +33,7 @@ from nvapps.model.network import ROUTER_INTERFACE
 from nvapps.pipeline import Priority, Reg, Table
 
 if TYPE_CHECKING:
+    from nvapps.logical.routers import RouterView
     from nvapps.logical.view import LogicalView
 
 IPV4 = 0x0800
@@ -59,6 +60,20 @@ class Balancer:
     on: tuple[tuple[int, str, str, int, str], ...] = ()  # members on those networks: key, address, MAC, port
                                                          # key, chassis
     interfaces: tuple[tuple[int, int], ...] = ()        # the VIP's router on those networks: (key, its port key)
+    entries: tuple["Entry", ...] = ()                    # routers that bring it connections from floating IPs
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A router that brings connections to a VIP from outside (a floating IP of the VIP's port): they are
+    balanced on its gateway chassis, in the router's load balancing zone, and the members' replies are given
+    the VIP back there as they enter the router."""
+
+    chassis: str
+    zone: int
+    interface: int                                      # the router's port key on the VIP's network
+    replies: tuple[tuple[int, int, str, int, int], ...]  # (a member's network key, the router's port key
+                                                         # there, the member's address, protocol, port)
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,10 @@ def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozens
                           if m.admin_state_up and m.weight > 0 and m.id not in down)) if pool.admin_state_up else ()
         groups[pool_group_id(pool)] = PoolGroup(pool_group_id(pool), up)
     keys = {n.id: n.key for n in model.networks() if n.admin_state_up}
+    floating: dict[str, set[str]] = {}
+    for fip in model.list("floatingip"):
+        if fip.port_id and fip.router_id:
+            floating.setdefault(fip.port_id, set()).add(fip.router_id)
     balancers, targets = [], {}
     for lb in lbs:
         vip_port = model.find("port", lb.vip_port_id)
@@ -143,11 +162,30 @@ def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozens
                 if m.admin_state_up:
                     targets[m.id] = _target(m, monitor, located.get(m.monitor_address or m.address), vip_key,
                                             (vip, vip_port.mac_address), router_ports)
+        served = sorted({(address, proto, port) for pool in pools.values() if pool.loadbalancer_id == lb.id
+                         and pool.admin_state_up for m in members_of.get(pool.id, ()) if m.admin_state_up
+                         for address, proto, port in [(m.address, PROTOCOLS[pool.protocol], m.protocol_port)]})
+        entries = tuple(_entry(rv, vip_key, served, located) for rv in view.routers
+                        if rv.router.id in floating.get(vip_port.id, ()) and rv.gateway is not None
+                        and rv.gateway.chassis is not None)
         balancers.append(Balancer(vip, vip_port.mac_address, vip_key,
                                   tuple(sorted(clients.items())), listeners, tuple(towards), tuple(on),
-                                  tuple(sorted((k, p.key) for k, p in router_ports.items()))))
+                                  tuple(sorted((k, p.key) for k, p in router_ports.items())),
+                                  tuple(e for e in entries if e is not None)))
     local = {name: frozenset(b.network_key for b in ports) for name, ports in view.local.items()}
     return LbView(tuple(balancers), groups, local, targets)
+
+
+def _entry(rv: "RouterView", vip_key: int, served: list[tuple[str, int, int]],
+           located: dict[str, BoundPort]) -> Entry | None:
+    """Router `rv` as an entry to a VIP on network `vip_key` (its members `served`: address, protocol,
+    port), if it has an interface there."""
+    ports = {i.network_key: i.port.key for i in rv.interfaces}
+    if vip_key not in ports or rv.gateway is None or rv.gateway.chassis is None:
+        return None
+    replies = tuple((located[a].network_key, ports[located[a].network_key], a, proto, port)
+                    for a, proto, port in served if a in located and located[a].network_key in ports)
+    return Entry(rv.gateway.chassis, pipeline.router_lb_zone(rv.router.key), ports[vip_key], replies)
 
 
 def _target(m: Member, hm: HealthMonitor, port: BoundPort | None, vip_key: int, vip: tuple[str, str],
@@ -172,15 +210,20 @@ def chassis_lb(here: Chassis, view: LbView, pieces: Pieces | None = None) -> Des
     groups: dict[int, ofp.Group] = {}
     for b in view.balancers:
         keys = tuple(k for k, _ in b.clients if k in local)
-        if not keys:
+        entries = tuple(e for e in b.entries if e.chassis == here.name)
+        if not keys and not entries:
             continue
-        out["balancer", b.vip_key, b.vip] = pieces.get(("balancer", b, keys), partial(_balancer, b, keys))
+        if keys:
+            out["balancer", b.vip_key, b.vip] = pieces.get(("balancer", b, keys), partial(_balancer, b, keys))
+        if entries:
+            out["entries", b.vip_key, b.vip] = pieces.get(("entries", b, entries), partial(_entries, b, entries))
+        selecting = tuple(sorted(set(keys) | ({b.vip_key} if entries else set())))
         for proto, port, gid, hashing in b.listeners:
             pool = view.pools[gid]
             if hashing:
                 out["hashed", b.vip_key, b.vip, proto, port] = pieces.get(
-                    ("hashed", b.vip, proto, port, pool, keys, hashing),
-                    partial(_hashed_flows, b, proto, port, pool, keys, hashing))
+                    ("hashed", b.vip, proto, port, pool, selecting, hashing),
+                    partial(_hashed_flows, b, proto, port, pool, selecting, hashing))
             else:
                 groups[gid] = pieces.group(("pool", pool), partial(_select_group, pool))
         hairpins = _hairpins(b, keys, view.pools, here.name)
@@ -239,24 +282,57 @@ def _balancer(b: Balancer, keys: tuple[int, ...]) -> list[Flow]:
             flows.append(Flow(Table.LB_FROM_VM, Priority.SPECIFIC,
                               match(**net, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=b.vip),
                               actions=arp_reply(b.vip_mac, b.vip, TO_ASKER)))
-        for proto, port, gid, hashing in b.listeners:
-            to_vip = _to_vip(b, key, proto, port)
-            flows.append(Flow(Table.LB_FROM_VM, Priority.SPECIFIC, match(**to_vip),
-                              actions=(*zone, ofp.SetField(Reg.LB_VIP, _int(b.vip)),
-                                       ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_SELECT))))
-            if not hashing:
-                flows.append(Flow(Table.LB_SELECT, Priority.SPECIFIC, match(**to_vip, ct_state=ct_state("+new+trk")),
-                                  actions=(ofp.GroupAction(gid),)))
-        flows += [Flow(Table.LB_DELIVER, Priority.SPECIFIC, match(**net, eth_type=IPV4, ipv4_dst=address),
-                       actions=(ofp.SetField("eth_dst", mac),), goto=AFTER_LB)
-                  for k, address, mac in b.towards if k == key]
-        flows.append(Flow(Table.LB_TO_VM, Priority.SPECIFIC, match(**net, eth_type=IPV4),
+        flows += [Flow(Table.LB_FROM_VM, Priority.SPECIFIC, match(**_to_vip(b, key, proto, port)),
+                       actions=(*zone, *_balance(b))) for proto, port, _, _ in b.listeners]
+        flows += _select_and_deliver(b, key)
+        # what this pass balanced (reg10 set) needs no translation back: it is not a reply
+        flows.append(Flow(Table.LB_TO_VM, Priority.SPECIFIC, match(**net, eth_type=IPV4, **{Reg.LB_VIP: 0}),
                           actions=(*zone, ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_UNNAT))))
         flows += [Flow(Table.LB_UNNAT, Priority.SPECIFIC,      # per listener: its counters are its bytes out
                        match(**net, eth_type=IPV4, ipv4_src=b.vip, ip_proto=proto, **{L4_SRC[proto]: port},
                              ct_state=ct_state("+trk+rpl")),
                        actions=(ofp.SetField("eth_src", macs[key]),), goto=AFTER_UNNAT)
                   for proto, port, _, _ in b.listeners]
+    return flows
+
+
+def _balance(b: Balancer) -> tuple[ofp.Action, ...]:
+    """In the zone reg13 names: an existing connection keeps its member, a new one is selected (table 17)."""
+    return ofp.SetField(Reg.LB_VIP, _int(b.vip)), ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_SELECT)
+
+
+def _select_and_deliver(b: Balancer, key: int) -> list[Flow]:
+    """Packets to `b`'s listeners from network `key`: new connections to the pool's group (hashed pools:
+    `_hashed_flows`), and each member's MAC as seen from `key`; anything else to the VIP is dropped."""
+    net = dict(metadata=key, eth_type=IPV4)
+    flows = [Flow(Table.LB_SELECT, Priority.SPECIFIC, match(**_to_vip(b, key, proto, port), ct_state=ct_state("+new+trk")),
+                  actions=(ofp.GroupAction(gid),)) for proto, port, gid, hashing in b.listeners if not hashing]
+    flows += [Flow(Table.LB_DELIVER, Priority.SPECIFIC, match(**net, ipv4_dst=address),
+                   actions=(ofp.SetField("eth_dst", mac),), goto=AFTER_LB)
+              for k, address, mac in b.towards if k == key]
+    return flows + [Flow(Table.LB_FROM_VM, Priority.FALLBACK, match(**net, ipv4_dst=b.vip))]
+
+
+def _entries(b: Balancer, entries: tuple[Entry, ...]) -> list[Flow]:
+    """Connections that routers bring to `b` from floating IPs (handed over by L3 as from the router's
+    interface on the VIP's network), balanced in each router's zone; the members' replies get the VIP back
+    in that zone as they enter the router (before its NAT gives them the floating IP)."""
+    flows = _select_and_deliver(b, b.vip_key)
+    for e in entries:
+        zone = ofp.SetField(Reg.CT_ZONE, e.zone)
+        flows += [Flow(Table.LB_FROM_VM, Priority.OVERRIDE,
+                       match(**_to_vip(b, b.vip_key, proto, port), **{Reg.IN_PORT: e.interface}),
+                       actions=(zone, *_balance(b))) for proto, port, _, _ in b.listeners]
+        flows += [Flow(Table.LB_TO_VM, Priority.REPLY,
+                       match(metadata=key, **{Reg.OUT_PORT: interface}, eth_type=IPV4, ipv4_src=address,
+                             ip_proto=proto, **{L4_SRC[proto]: port}),
+                       actions=(zone, ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_UNNAT)))
+                  for key, interface, address, proto, port in e.replies]
+        flows += [Flow(Table.LB_UNNAT, Priority.OVERRIDE,      # per listener: its counters are its bytes out
+                       match(metadata=key, **{Reg.OUT_PORT: interface}, eth_type=IPV4, ipv4_src=b.vip,
+                             ip_proto=proto, **{L4_SRC[proto]: port}, ct_state=ct_state("+trk+rpl")),
+                       goto=AFTER_UNNAT)
+                  for key, interface in sorted({(k, i) for k, i, *_ in e.replies}) for proto, port, _, _ in b.listeners]
     return flows
 
 

@@ -51,8 +51,9 @@ def bound_by_id(networks: list[Network], ports: list[Port], chassis: dict[str, C
     return out
 
 
-def router_interfaces(networks: list[Network], ports: list[Port]) -> list[BoundPort]:
-    """Router interface ports: distributed, present on every chassis that has their network (location None)."""
+def router_interfaces(networks: list[Network], ports: list[Port], owner: str = ROUTER_INTERFACE) -> list[BoundPort]:
+    """Router interface ports (or other distributed ports of `owner`, such as VIPs): present on every chassis
+    that has their network (location None)."""
     keys = {n.id: n.key for n in networks if n.admin_state_up}
     return [BoundPort(p, keys[p.network_id], None) for p in ports
-            if p.device_owner == ROUTER_INTERFACE and p.network_id in keys]
+            if p.device_owner == owner and p.network_id in keys]

@@ -16,23 +16,24 @@ from nvapps.logical.gateways import router_gateways
 from nvapps.logical.ports import BoundPort, bound_by_id, router_interfaces
 from nvapps.logical.presence import Presence, presence
 from nvapps.logical.routers import RouterView, router_views
-from nvapps.model.network import Network, Port, Subnet
+from nvapps.model.network import LOADBALANCER_VIP, Network, Port, Subnet
 from nvapps.model.router import Router
 from nvapps.model.service import Model
 
 
 @dataclass(frozen=True, eq=False)
 class Members:
-    """One network's bound ports and router interfaces, and the chassis its ports are on; the same object
-    while they are unchanged (compared, and cached by, identity)."""
+    """One network's bound ports, router interfaces and load balancers' VIPs, and the chassis its ports are
+    on; the same object while they are unchanged (compared, and cached by, identity)."""
 
     key: int
     ports: tuple[BoundPort, ...]
     interfaces: tuple[BoundPort, ...]
     chassis: frozenset[str]
+    vips: tuple[BoundPort, ...] = ()
 
-    def same(self, ports: tuple[BoundPort, ...], interfaces: tuple[BoundPort, ...]) -> bool:
-        return self.ports == ports and self.interfaces == interfaces
+    def same(self, ports: tuple[BoundPort, ...], interfaces: tuple[BoundPort, ...], vips: tuple[BoundPort, ...]) -> bool:
+        return self.ports == ports and self.interfaces == interfaces and self.vips == vips
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,22 +90,26 @@ def build_view(networks: list[Network], ports: list[Port], subnets: list[Subnet]
     if previous is not None:
         interfaces = _reused(interfaces, previous.interfaces)
     up = {v.router.id for v in views}
-    by_network: dict[int, list[BoundPort]] = defaultdict(list)
-    for b in bound:
-        by_network[b.network_key].append(b)
-    ifaces_by_network: dict[int, list[BoundPort]] = defaultdict(list)
-    for i in interfaces:
-        ifaces_by_network[i.network_key].append(i)
+    by_network, ifaces_by_network, vips_by_network = _by_network(bound), _by_network(interfaces), \
+        _by_network([v for v in router_interfaces(networks, ports, LOADBALANCER_VIP) if v.port.admin_state_up])
     members = {}
     for key in by_network.keys() | ifaces_by_network.keys():
         ports_of, ifaces_of = tuple(by_network.get(key, ())), tuple(ifaces_by_network.get(key, ()))
+        vips_of = tuple(vips_by_network.get(key, ()))
         old = previous.members.get(key) if previous is not None else None
-        members[key] = old if old is not None and old.same(ports_of, ifaces_of) else \
-            Members(key, ports_of, ifaces_of, frozenset(b.chassis for b in ports_of))
+        members[key] = old if old is not None and old.same(ports_of, ifaces_of, vips_of) else \
+            Members(key, ports_of, ifaces_of, frozenset(b.chassis for b in ports_of), vips_of)
     tunnels = tuple((c.name, c.tunnel_type, c.tunnel_ip) for c in chassis.values())
     fabric = previous.fabric if previous is not None and previous.fabric.tunnels == tunnels else Endpoints(tunnels)
     return LogicalView(bound, interfaces, views, presence(bound, interfaces, gateways, up), chassis, members,
                        by_chassis(bound, previous.local if previous is not None else {}), fabric, placed)
+
+
+def _by_network(ports: list[BoundPort]) -> dict[int, list[BoundPort]]:
+    by: dict[int, list[BoundPort]] = defaultdict(list)
+    for b in ports:
+        by[b.network_key].append(b)
+    return by
 
 
 def by_chassis(bound: list[BoundPort], previous: dict[str, tuple[BoundPort, ...]]) -> dict[str, tuple[BoundPort, ...]]:

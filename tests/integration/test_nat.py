@@ -17,40 +17,20 @@ import pytest
 
 from nvapps.lab.net import background, capture, listen, ping, send, wait_listening, wait_ping
 from nvapps.lab.ovs import dump_flows
-from nvapps.lab.scenarios import create_external
 from nvapps.pipeline import AppId, Table
-from topologies.tenants import EXTERNAL_CIDR, INTERNET_GATEWAY, INTERNET_HOST, host_ip
+from tests.integration.natkit import SETTLE, floating_ip, open_edge
+from topologies.tenants import INTERNET_GATEWAY, INTERNET_HOST, host_ip
 
 HOSTS_PER_SWITCH = 1
 SUBNETS = 2
 INTERNET = True
 APPS = ("nvapps.nat.app", "nvapps.acl.app", "nvapps.l3.app", "nvapps.l2.app")
 PEER_ECHO = Path(__file__).with_name("peer_echo.py")
-SETTLE = 0.5
 
 
 @pytest.fixture(scope="module")
 def edge(lab):
-    """The external network, both routers' gateways on it, and each tenant's default group open to it."""
-    ext, sub = create_external(lab.api)
-    gateways = {}
-    for name, tenant in lab.tenants.items():
-        router = lab.api.update("router", tenant.router["id"], external_gateway_info={"network_id": ext["id"]})
-        gateways[name] = router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
-        default = lab.api.list("security_group", project_id=tenant.name, name="default")[0]
-        for prefix in (EXTERNAL_CIDR, f"{INTERNET_HOST}/32"):
-            lab.api.create("security_group_rule", security_group_id=default["id"], direction="ingress",
-                           ethertype="IPv4", remote_ip_prefix=prefix, project_id=tenant.name)
-    time.sleep(SETTLE)
-    for host in ("a11", "b11"):
-        wait_ping(lab.host(host), INTERNET_GATEWAY)
-    return ext, gateways
-
-
-def floating_ip(lab, ext: dict, tenant: str, host: str | None = None) -> dict:
-    port_id = lab.tenants[tenant].ports[host]["id"] if host else None
-    return lab.api.create("floatingip", floating_network_id=ext["id"], port_id=port_id,
-                          project_id=f"tenant-{tenant}")
+    return open_edge(lab)
 
 
 def gateway_chassis(lab, tenant: str) -> str:

@@ -48,9 +48,10 @@ def test_every_apps_flows_and_groups_on_whole_chassis_keep_the_contract(seed):
 def test_conntrack_zones_of_ports_routers_and_load_balancing_never_meet():
     ports = range(1, pipeline.MAX_PORT_KEY + 1)
     routers = {pipeline.router_zone(k) for k in range(1, pipeline.MAX_ROUTER_KEY + 1)}
+    routed = {pipeline.router_lb_zone(k) for k in range(1, pipeline.MAX_ROUTER_KEY + 1)}
     balancing = {pipeline.lb_zone(k) for k in range(1, pipeline.MAX_NETWORK_KEY + 1)}
     hairpins = {pipeline.hairpin_zone(k) for k in range(1, pipeline.MAX_NETWORK_KEY + 1)}
-    assert max(ports) < min(routers) and max(routers) < min(balancing) and max(balancing) < min(hairpins)
+    assert max(ports) < min(routers) and max(routers) < min(routed) and max(routed) < min(balancing) and max(balancing) < min(hairpins)
     assert max(hairpins) <= 0xFFFF
 
 
