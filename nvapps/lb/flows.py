@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import netaddr
 
 from nvapps import pipeline
+from nvapps.acl.matches import address_match
+from nvapps.acl.port_security import allowed_pairs
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, ct_state, match
 from nvapps.core.pieces import Pieces, Service
@@ -29,7 +31,8 @@ from nvapps.lb import probes
 from nvapps.lb.health import Target
 from nvapps.logical.ports import BoundPort
 from nvapps.model.loadbalancer import HealthMonitor, LoadBalancer, Member, Pool
-from nvapps.model.network import ROUTER_INTERFACE
+from nvapps.model.network import ROUTER_INTERFACE, Port
+from nvapps.model.security import protocol_number
 from nvapps.pipeline import Priority, Reg, Table
 
 if TYPE_CHECKING:
@@ -61,6 +64,8 @@ class Balancer:
                                                          # key, chassis
     interfaces: tuple[tuple[int, int], ...] = ()        # the VIP's router on those networks: (key, its port key)
     entries: tuple["Entry", ...] = ()                    # routers that bring it connections from floating IPs
+    admitted: tuple[tuple[int, int, tuple[str, ...]], ...] = ()  # listeners (protocol, port) the VIP port's
+                                                         # security groups open to these sources only
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozens
     for fip in model.list("floatingip"):
         if fip.port_id and fip.router_id:
             floating.setdefault(fip.port_id, set()).add(fip.router_id)
+    grouped = _group_members(model) if any(lb.vip_sg_ids is not None for lb in lbs) else {}
     balancers, targets = [], {}
     for lb in lbs:
         vip_port = model.find("port", lb.vip_port_id)
@@ -165,15 +171,48 @@ def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozens
         served = sorted({(address, proto, port) for pool in pools.values() if pool.loadbalancer_id == lb.id
                          and pool.admin_state_up for m in members_of.get(pool.id, ()) if m.admin_state_up
                          for address, proto, port in [(m.address, PROTOCOLS[pool.protocol], m.protocol_port)]})
+        admitted = _admitted(model, vip_port, [(proto, port) for proto, port, _, _ in listeners], grouped) \
+            if lb.vip_sg_ids is not None else ()
         entries = tuple(_entry(rv, vip_key, served, located) for rv in view.routers
                         if rv.router.id in floating.get(vip_port.id, ()) and rv.gateway is not None
                         and rv.gateway.chassis is not None)
         balancers.append(Balancer(vip, vip_port.mac_address, vip_key,
                                   tuple(sorted(clients.items())), listeners, tuple(towards), tuple(on),
                                   tuple(sorted((k, p.key) for k, p in router_ports.items())),
-                                  tuple(e for e in entries if e is not None)))
+                                  tuple(e for e in entries if e is not None), admitted))
     local = {name: frozenset(b.network_key for b in ports) for name, ports in view.local.items()}
     return LbView(tuple(balancers), groups, local, targets)
+
+
+def _group_members(model: Any) -> dict[str, list[str]]:
+    """Each security group's member addresses (fixed IPs and allowed address pairs, IPv4)."""
+    out: dict[str, list[str]] = {}
+    for port in model.ports():
+        for gid in port.security_groups or ():
+            out.setdefault(gid, []).extend(a for _, a in allowed_pairs(port) if ":" not in a)
+    return out
+
+
+def _admitted(model: Any, vip_port: Port, listeners: list[tuple[int, int]],
+              grouped: dict[str, list[str]]) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
+    """The listeners that the VIP port's security groups (the load balancer's vip_sg_ids) open to some sources
+    only, with those sources (as few prefixes as cover them): an ingress IPv4 rule admits a listener when its
+    protocol and port range cover it, from its prefix or its remote group's members."""
+    rules = [r for gid in vip_port.security_groups or () for r in model.list("security_group_rule",
+                                                                          {"security_group_id": [gid]})
+             if r.direction == "ingress" and r.ethertype == "IPv4"]
+    out = []
+    for proto, port in listeners:
+        sources: list[str] = []
+        for r in rules:
+            if protocol_number(r.protocol) not in (None, proto) or not (
+                    (r.port_range_min or 0) <= port <= (65535 if r.port_range_max is None else r.port_range_max)):
+                continue
+            sources += grouped.get(r.remote_group_id, []) if r.remote_group_id else [r.remote_ip_prefix or "0.0.0.0/0"]
+        merged = netaddr.cidr_merge(sources)
+        if not any(net.prefixlen == 0 for net in merged):
+            out.append((proto, port, tuple(str(net) for net in merged)))
+    return tuple(out)
 
 
 def _entry(rv: "RouterView", vip_key: int, served: list[tuple[str, int, int]],
@@ -282,8 +321,9 @@ def _balancer(b: Balancer, keys: tuple[int, ...]) -> list[Flow]:
             flows.append(Flow(Table.LB_FROM_VM, Priority.SPECIFIC,
                               match(**net, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=b.vip),
                               actions=arp_reply(b.vip_mac, b.vip, TO_ASKER)))
-        flows += [Flow(Table.LB_FROM_VM, Priority.SPECIFIC, match(**_to_vip(b, key, proto, port)),
-                       actions=(*zone, *_balance(b))) for proto, port, _, _ in b.listeners]
+        flows += [Flow(Table.LB_FROM_VM, Priority.SPECIFIC, match(**_to_vip(b, key, proto, port), **source),
+                       actions=(*zone, *_balance(b))) for proto, port, _, _ in b.listeners
+                  for source in _sources(b, proto, port)]
         flows += _select_and_deliver(b, key)
         # what this pass balanced (reg10 set) needs no translation back: it is not a reply
         flows.append(Flow(Table.LB_TO_VM, Priority.SPECIFIC, match(**net, eth_type=IPV4, **{Reg.LB_VIP: 0}),
@@ -294,6 +334,15 @@ def _balancer(b: Balancer, keys: tuple[int, ...]) -> list[Flow]:
                        actions=(ofp.SetField("eth_src", macs[key]),), goto=AFTER_UNNAT)
                   for proto, port, _, _ in b.listeners]
     return flows
+
+
+def _sources(b: Balancer, proto: int, port: int) -> list[dict]:
+    """The source matches of connections the VIP port's security groups admit to a listener (the VIP drops
+    the others)."""
+    for p, listen, prefixes in b.admitted:
+        if (p, listen) == (proto, port):
+            return [{"ipv4_src": address_match(prefix)} for prefix in prefixes]
+    return [{}]
 
 
 def _balance(b: Balancer) -> tuple[ofp.Action, ...]:
@@ -321,8 +370,9 @@ def _entries(b: Balancer, entries: tuple[Entry, ...]) -> list[Flow]:
     for e in entries:
         zone = ofp.SetField(Reg.CT_ZONE, e.zone)
         flows += [Flow(Table.LB_FROM_VM, Priority.OVERRIDE,
-                       match(**_to_vip(b, b.vip_key, proto, port), **{Reg.IN_PORT: e.interface}),
-                       actions=(zone, *_balance(b))) for proto, port, _, _ in b.listeners]
+                       match(**_to_vip(b, b.vip_key, proto, port), **{Reg.IN_PORT: e.interface}, **source),
+                       actions=(zone, *_balance(b))) for proto, port, _, _ in b.listeners
+                  for source in _sources(b, proto, port)]
         flows += [Flow(Table.LB_TO_VM, Priority.REPLY,
                        match(metadata=key, **{Reg.OUT_PORT: interface}, eth_type=IPV4, ipv4_src=address,
                              ip_proto=proto, **{L4_SRC[proto]: port}),

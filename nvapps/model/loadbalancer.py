@@ -24,11 +24,12 @@ from nvapps.model.fields import (
     check_uuid,
     either,
     int_range,
+    list_of,
     nullable,
     one_of,
     with_schema,
 )
-from nvapps.model.network import LOADBALANCER_VIP, ROUTER_INTERFACE, Network, Subnet
+from nvapps.model.network import LOADBALANCER_VIP, ROUTER_INTERFACE, Network, Subnet, disassociated
 from nvapps.model.router import service_port
 from nvapps.model.security import default_group
 
@@ -80,6 +81,7 @@ class LoadBalancer(Balancing):
     vip_network_id: str | None = attr(nullable(check_uuid), update=False, default=None)
     vip_address: str | None = attr(nullable(check_ipv4), update=False, default=None)
     vip_port_id: str | None = attr(create=False, update=False, default=None)
+    vip_sg_ids: list | None = attr(nullable(list_of(check_uuid)), update=False, default=None)
     provider: str = attr(one_of("nvapps"), update=False, default="nvapps")
 
 
@@ -252,8 +254,12 @@ def prepare_loadbalancer(model: "Model", lb: LoadBalancer, old: LoadBalancer | N
     wanted = [{"subnet_id": sub.id, **({"ip_address": lb.vip_address} if lb.vip_address else {})}]
     port, changes = service_port(model, net, lb.id, LOADBALANCER_VIP, lb.project_id, wanted,
                                  name=f"loadbalancer-{lb.id}")
-    group, made = default_group(model, lb.project_id)     # members in it accept their hairpin from the VIP
-    port = replace(port, security_groups=[group.id], port_security_enabled=True)
+    if lb.vip_sg_ids is None:       # as Octavia: listeners open to all; members in the group accept their
+        group, made = default_group(model, lb.project_id)                        # hairpin from the VIP
+        groups = [group.id]
+    else:                           # the caller's groups decide who reaches the VIP (Octavia's vip_sg_ids)
+        made, groups = [], [model.owned("security_group", gid, ctx).id for gid in dict.fromkeys(lb.vip_sg_ids)]
+    port = replace(port, security_groups=groups, port_security_enabled=True)
     changes = made + [Change("port", None, port)]
     lb = replace(lb, vip_subnet_id=sub.id, vip_network_id=net.id, vip_address=port.fixed_ips[0]["ip_address"],
                  vip_port_id=port.id)
@@ -277,7 +283,8 @@ def cascading_loadbalancer(model: "Model", lb: LoadBalancer, ctx: Context) -> li
 
 def _without(model: "Model", lb: LoadBalancer) -> list[Change]:
     vip = model.find("port", lb.vip_port_id or "")
-    return [Change("loadbalancer", lb, None)] + ([Change("port", vip, None)] if vip is not None else [])
+    return [Change("loadbalancer", lb, None)] + ([Change("port", vip, None), *disassociated(model, vip)]
+                                                 if vip is not None else [])
 
 
 def prepare_listener(model: "Model", li: Listener, old: Listener | None, ctx: Context):

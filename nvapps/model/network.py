@@ -373,10 +373,14 @@ def deleting_port(model: "Model", port: Port, ctx: Context) -> list[Change]:
         raise Conflict(f"Port {port.id} cannot be deleted directly via the port API: has device owner "
                        f"{port.device_owner}.", "L3PortInUse")
     from nvapps.model.port_forwarding import released
-    fips = [Change("floatingip", f, replace(f, port_id=None, fixed_ip_address=None, router_id=None, status="DOWN"))
-            for f in model.list("floatingip", {"port_id": [port.id]})]
     forwardings = released(model.list("port_forwarding", {"internal_port_id": [port.id]}), model)
-    return [*forwardings, Change("port", port, None), *fips]
+    return [*forwardings, Change("port", port, None), *disassociated(model, port)]
+
+
+def disassociated(model: "Model", port: Port) -> list[Change]:
+    """The floating IPs of a port being deleted, left without it."""
+    return [Change("floatingip", f, replace(f, port_id=None, fixed_ip_address=None, router_id=None, status="DOWN"))
+            for f in model.list("floatingip", {"port_id": [port.id]})]
 
 
 RULES = [

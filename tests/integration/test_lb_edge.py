@@ -17,7 +17,7 @@ import pytest
 from nvapps.lab.net import background, wait_listening
 from tests.integration.lbkit import HERE, PORT, spread, wait_active
 from tests.integration.natkit import SETTLE, floating_ip, open_edge
-from topologies.tenants import host_ip
+from topologies.tenants import INTERNET_GATEWAY, host_ip
 
 HOSTS_PER_SWITCH = 1
 SUBNETS = 2
@@ -29,10 +29,15 @@ SPREAD = 0.35
 
 
 @pytest.fixture(scope="module")
-def exposed(lab):
+def ext(lab):
+    """The external network, both tenants' gateways on it."""
+    return open_edge(lab)[0]
+
+
+@pytest.fixture(scope="module")
+def exposed(lab, ext):
     """Each tenant's load balancer (TCP 80 and UDP 53 to its members' name servers) with a floating IP:
     tenant -> (load balancer, floating IP address)."""
-    ext, _ = open_edge(lab)
     out = {}
     with ExitStack() as stack:
         for tenant in "ab":
@@ -83,3 +88,35 @@ def test_inside_clients_still_reach_the_vip_while_it_has_a_floating_ip(lab, expo
     lb, _ = exposed["a"]
     counts = spread(lab, "a11", lb["vip_address"], count=60)
     assert set(counts) == {"a" + host for host in MEMBERS}, counts
+
+
+def test_a_vip_with_its_own_security_groups_admits_what_their_ingress_rules_admit(lab, ext, exposed):
+    api, project, subnet = lab.api, "tenant-a", lab.tenants["a"].subnets[1]
+    group = api.create("security_group", name="vip", project_id=project)
+    lb = api.create("loadbalancer", vip_subnet_id=subnet["id"], vip_sg_ids=[group["id"]], project_id=project)
+    listener = api.create("listener", loadbalancer_id=lb["id"], protocol="TCP", protocol_port=80, project_id=project)
+    pool = api.create("pool", listener_id=listener["id"], protocol="TCP", lb_algorithm="ROUND_ROBIN",
+                      project_id=project)
+    for subnet_index, n in MEMBERS.values():
+        api.create("member", parent_id=pool["id"], address=host_ip(n, subnet_index), protocol_port=PORT,
+                   project_id=project)
+    lb = wait_active(api, lb["id"])
+    fip = floating_ip(lab, ext, "a", port_id=lb["vip_port_id"])
+    try:
+        time.sleep(SETTLE)
+        nobody = {"-": 2}
+        address = fip["floating_ip_address"]
+        assert spread(lab, "inet", address, count=2) == nobody      # a new group admits nothing
+        assert spread(lab, "a11", lb["vip_address"], count=2) == nobody
+        rule = api.create("security_group_rule", security_group_id=group["id"], direction="ingress",
+                          ethertype="IPv4", protocol="tcp", port_range_min=80, port_range_max=80,
+                          remote_ip_prefix=f"{INTERNET_GATEWAY}/32", project_id=project)
+        time.sleep(SETTLE)
+        assert set(spread(lab, "inet", address, count=30)) == {"a" + host for host in MEMBERS}
+        assert spread(lab, "a11", lb["vip_address"], count=2) == nobody     # still not an inside client
+        api.delete("security_group_rule", rule["id"])
+        time.sleep(SETTLE)
+        assert spread(lab, "inet", address, count=2) == nobody
+    finally:
+        api.delete("loadbalancer", lb["id"], cascade=True)
+    assert api.get("floatingip", fip["id"])["port_id"] is None            # the VIP port went with its LB

@@ -158,3 +158,21 @@ def test_the_status_tree_shows_the_load_balancer_its_listeners_pools_monitor_and
     assert [(m["id"], m["address"], m["operating_status"]) for m in shown_pool["members"]] == \
         [(member["id"], "10.0.0.4", member["operating_status"])]
     assert call(api, "GET", f"{LB}/loadbalancers/{lb['id']}/status", "bob")[0] == 404
+
+
+def test_vip_sg_ids_give_the_vip_port_groups_of_the_caller_s_project_only(api, cloud):
+    mine, theirs = (ok(api, "POST", "/v2.0/security-groups", token, {"security_group": {"name": "vip"}})
+                    ["security_group"] for token in ("alice", "bob"))
+    create = f"{LB}/loadbalancers"
+    before = everything(api)
+    for ids, status in (([theirs["id"]], 404), ([mine["id"], theirs["id"]], 404), ("all", 400), (["vip"], 400)):
+        got, answer = call(api, "POST", create, "alice", {"loadbalancer": {"vip_subnet_id": cloud["a0"]["id"],
+                                                                           "vip_sg_ids": ids}})
+        assert got == status and "NeutronError" in answer, (ids, got, answer)
+        assert everything(api) == before, ids
+    lb = ok(api, "POST", create, "alice", {"loadbalancer": {"vip_subnet_id": cloud["a0"]["id"],
+                                                            "vip_sg_ids": [mine["id"]]}})["loadbalancer"]
+    assert lb["vip_sg_ids"] == [mine["id"]]
+    assert ok(api, "GET", f"/v2.0/ports/{lb['vip_port_id']}", "alice")["port"]["security_groups"] == [mine["id"]]
+    assert call(api, "DELETE", f"/v2.0/security-groups/{mine['id']}", "alice")[0] == 409     # the VIP uses it
+    assert call(api, "PUT", f"{create}/{lb['id']}", "alice", {"loadbalancer": {"vip_sg_ids": []}})[0] == 400

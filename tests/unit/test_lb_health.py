@@ -201,3 +201,40 @@ def test_a_members_hairpin_flows_are_on_its_own_chassis_only():
                     if f.table == pipeline.Table.LB_DELIVER and f.priority == pipeline.Priority.OVERRIDE]
         assert [dict((n, v) for n, v, _ in f.match)["ipv4_src"] for f in hairpins] == \
             [int(netaddr.IPAddress(port.fixed_ips[0]["ip_address"]))], name
+
+
+def listener_sources(model, vip: str) -> list[object]:
+    """The sources table 16 on hv1 balances to `vip`:80 from (None: any)."""
+    hosts = switches()
+    reading = flows.read(model, logical_view(model, fabric(hosts, model.list("chassis")), []), None)
+    desired = flows.chassis_lb(hosts["hv1"], reading, Pieces(pipeline.AppId.LB))
+    fields = [{n: (v, m) if n == "ipv4_src" else v for n, v, m in f.match} for f in desired.flows.values()
+              if f.table == pipeline.Table.LB_FROM_VM and f.priority == pipeline.Priority.SPECIFIC and f.actions]
+    return sorted((f.get("ipv4_src") for f in fields
+                   if f.get("tcp_dst") == 80 and f.get("ipv4_dst") == int(netaddr.IPAddress(vip))), key=str)
+
+
+def test_the_vip_admits_what_the_ingress_rules_of_its_vip_sg_ids_admit_and_anyone_without_them():
+    model, ports, _, _ = monitored_cloud()
+    first = model.list("loadbalancer")[0].vip_address
+    assert listener_sources(model, first) == [None]      # as Octavia: the listener is open
+    ctx = admin_for("t")
+    group, web = (model.create("security_group", {"name": name}, ctx) for name in ("vip", "web"))
+    for prefix, protocol, low in (("203.0.113.0/25", "tcp", 80), ("203.0.113.128/25", None, None),
+                                  ("198.51.100.0/24", "udp", None), ("192.0.2.0/24", "tcp", 81)):
+        model.create("security_group_rule", {"security_group_id": group.id, "direction": "ingress",
+                                             "remote_ip_prefix": prefix, "protocol": protocol,
+                                             "port_range_min": low, "port_range_max": low}, ctx)
+    model.create("security_group_rule", {"security_group_id": group.id, "direction": "ingress",
+                                         "remote_group_id": web.id}, ctx)
+    model.update("port", ports[1].id, {"security_groups": [web.id]}, ctx)
+    sub = model.list("subnet")[0]
+    lb = model.create("loadbalancer", {"vip_subnet_id": sub.id, "vip_sg_ids": [group.id]}, ctx)
+    li = model.create("listener", {"loadbalancer_id": lb.id, "protocol": "TCP", "protocol_port": 80}, ctx)
+    pool = model.create("pool", {"listener_id": li.id, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"}, ctx)
+    model.create("member", {"address": ports[0].fixed_ips[0]["ip_address"], "protocol_port": 8080}, ctx,
+                 parent_id=pool.id)
+    web_member = int(netaddr.IPAddress(ports[1].fixed_ips[0]["ip_address"]))
+    merged = netaddr.IPNetwork("203.0.113.0/24")
+    assert listener_sources(model, lb.vip_address) == [(web_member, None), (int(merged.network), int(merged.netmask))]
+    assert listener_sources(model, first) == [None]
