@@ -27,6 +27,8 @@ OPTS = [
                help="how tenant networks cross between chassis: vlan (the inter-chassis link) or a tunnel type"),
     cfg.IntOpt("underlay-mtu", default=1500, min=1280, max=9216,
                help="the MTU of the network between chassis; tenant networks get it minus the tunnel overhead"),
+    cfg.FloatOpt("stats-interval", default=10.0, min=0.2,
+                 help="seconds between two polls of every switch's port counters (for GET /metrics)"),
     cfg.StrOpt("default-project", default="default",
                help="project_id given to objects created without one"),
     cfg.StrOpt("auth-file", default=None,

@@ -173,6 +173,23 @@ class Priority(IntEnum):
     ROUTER_ECHO = 2002     # L3: ICMP echo to the router's addresses is answered in flows
 
 
+# Where packets stop, by reason (GET /metrics counts them): the flows that end packets in these tables, and
+# L3's "no route" flow (the packet goes to the controller for an ICMP error, and no further). Each is read
+# with one flow-stats request per app (its table group), `DROPPING`.
+DROP_REASONS: dict[int, str] = {
+    Table.PORT_SECURITY: "port_security", Table.NACL_FROM_VM: "network_acl", Table.NACL_TO_VM: "network_acl",
+    **{t: "security_group" for t in (Table.SG_FROM_VM_STATE, Table.SG_FROM_VM_RULES, Table.SG_TO_VM_STATE,
+                                     Table.SG_TO_VM_RULES)}}
+NO_ROUTE = (Table.L3_ROUTING, Priority.ROUTE - 1)
+
+
+def drop_reason(table: int, priority: int, ends: bool) -> str | None:
+    """Why a flow's packets were dropped (None: they went on)."""
+    if (table, priority) == NO_ROUTE:
+        return "no_route"
+    return DROP_REASONS.get(table) if ends else None
+
+
 # Network ACLs: position p (0 runs first) becomes priority NACL_BASE + MAX_ACL_POSITION - p.
 MAX_ACL_POSITION = 60000
 NACL_BASE = 200
@@ -194,6 +211,9 @@ class AppId(IntEnum):
     OVERLAY = 0x07
     DHCP = 0x08
 
+
+# The apps whose flows drop packets, and the one table each is read from (None: every table of its group).
+DROPPING: tuple[tuple[AppId, Table | None], ...] = ((AppId.ACL, None), (AppId.L3, Table.L3_ROUTING))
 
 # Cookie layout: [app id: 8 bits][learned: 1 bit][content digest: 55 bits]
 COOKIE_APP_SHIFT = 56

@@ -64,6 +64,8 @@ def stage_flows(d: Direction) -> list[Flow]:
         flows += [
             Flow(d.rules, Priority.FALLBACK, match(eth_type=eth_type, ct_state=ct_state("+trk+est")),
                  actions=(ofp.Ct(**zone, commit=True, exec=(ofp.SetField("ct_mark", BLOCKED),)),)),
+            # a new connection no rule allows: dropped by a flow (not a table miss), so its counters show it
+            Flow(d.rules, Priority.FALLBACK, match(eth_type=eth_type, ct_state=ct_state("+trk+new"))),
             Flow(d.commit, Priority.SPECIFIC, match(eth_type=eth_type, ct_state=ct_state("+trk+new")),
                  actions=(ofp.Ct(**zone, commit=True),), goto=d.accept),
         ]

@@ -54,6 +54,21 @@ class SwitchStats:
     generation: dict = field(default_factory=dict)  # per app: (model, topology) generations its flows are from
     interfaces_at: int = 0                          # the topology generation when the interfaces last changed
     flows: dict = field(default_factory=dict)       # static flows each app holds on the switch now
+    packet_ins_by_app: dict = field(default_factory=dict)   # packet-ins by the app id of their flow's cookie
+    ports: dict = field(default_factory=dict)       # OpenFlow port -> PortCounters, as last polled
+    drops: dict = field(default_factory=dict)       # packets dropped by reason (pipeline.drop_reason), polled
+
+
+@dataclass(frozen=True)
+class PortCounters:
+    """One switch port's counters, as the switch sees them (rx: what the port's host sent)."""
+
+    rx_packets: int
+    tx_packets: int
+    rx_bytes: int
+    tx_bytes: int
+    rx_dropped: int
+    tx_dropped: int
 
 
 class _Pending:
@@ -90,6 +105,11 @@ class CoreApp(app_manager.OSKenApp):
         self._pending: dict[int, _Pending] = {}
         self._port_desc: dict[int, list] = {}
         self._stage_defaults = FlowSync(pipeline.AppId.CORE, self)
+
+    def start(self):
+        thread = super().start()
+        self.threads.append(hub.spawn(self._poll_counters))
+        return thread
 
     # ---- switch life cycle ----
 
@@ -171,6 +191,41 @@ class CoreApp(app_manager.OSKenApp):
             if not ev.msg.flags & ofp.OFPMPF_REPLY_MORE:
                 pending.done.set()
 
+    @set_ev_cls(ofp_event.EventOFPPortStatsReply, MAIN_DISPATCHER)
+    def _port_stats_reply(self, ev) -> None:
+        stats = self.stats.get(ev.msg.datapath.id)
+        if stats is not None:
+            stats.ports.update({p.port_no: PortCounters(p.rx_packets, p.tx_packets, p.rx_bytes, p.tx_bytes,
+                                                        p.rx_dropped, p.tx_dropped)
+                                for p in ev.msg.body if p.port_no < OFPP_MAX})
+
+    def _poll_counters(self) -> None:
+        """Every --nvapps-stats-interval seconds, every switch's port counters (one request per switch) and
+        dropped packets by reason (one flow-stats request per app that drops, read from the reply's bytes)."""
+        while self.is_active:
+            for dp in list(self.datapaths.values()):
+                dp.send_msg(dp.ofproto_parser.OFPPortStatsRequest(dp, 0, dp.ofproto.OFPP_ANY))
+            for chassis in list(self.chassis.values()):
+                try:
+                    self.stats[chassis.dpid].drops = self._drops(chassis)
+                except (SwitchError, KeyError) as exc:
+                    LOG.debug("counting drops on %s failed: %s", chassis.name, exc)
+            hub.sleep(config.settings().stats_interval)
+
+    def _drops(self, chassis: Chassis) -> dict[str, int]:
+        """Packets the switch dropped, by reason."""
+        dp, drops = self._datapath(chassis), dict.fromkeys(sorted(set(pipeline.DROP_REASONS.values()) | {"no_route"}), 0)
+        for app, table in pipeline.DROPPING:
+            xid = next(self._xids)
+            request = ofp.flow_stats_request(xid, pipeline.app_cookie(app), pipeline.COOKIE_STATIC_MASK,
+                                             ofp.OFPTT_ALL if table is None else table)
+            for buf in self._await(dp, xid, request).replies:
+                for table_id, priority, packets, ends in ofp.flow_stats_ends(ofp.multipart_body(buf)[2]):
+                    reason = pipeline.drop_reason(table_id, priority, ends)
+                    if reason is not None:
+                        drops[reason] += packets
+        return drops
+
     @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
     def _barrier_reply(self, ev) -> None:
         pending = self._pending.get(ev.msg.xid)
@@ -198,6 +253,8 @@ class CoreApp(app_manager.OSKenApp):
         if stats is None or chassis is None:
             return
         stats.packet_ins += 1
+        app = msg.cookie >> pipeline.COOKIE_APP_SHIFT
+        stats.packet_ins_by_app[app] = stats.packet_ins_by_app.get(app, 0) + 1
         self.send_event_to_observers(EventPacketIn(
             chassis, msg.cookie >> pipeline.COOKIE_APP_SHIFT, msg.cookie, msg.match.get("in_port", 0),
             bytes(msg.data), dict(msg.match.items())))

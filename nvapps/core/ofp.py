@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -53,6 +54,7 @@ OFPCML_NO_BUFFER = 0xFFFF
 GROUP_TYPES = {"all": 0, "select": 1, "indirect": 2, "ff": 3}
 
 NX_VENDOR_ID = 0x00002320
+OFPIT_GOTO_TABLE, OFPIT_WRITE_METADATA, OFPIT_APPLY_ACTIONS, OFPIT_METER = 1, 2, 4, 6
 NXAST_REG_MOVE = 6
 NXAST_MULTIPATH = 10
 NXAST_RESUBMIT_TABLE = 14
@@ -511,14 +513,14 @@ class Flow:
     def _encode(self) -> bytes:
         instructions = b""
         if self.meter is not None:
-            instructions += struct.pack("!HHI", 6, 8, self.meter)
+            instructions += struct.pack("!HHI", OFPIT_METER, 8, self.meter)
         if self.actions:
             acts = encode_actions(self.actions)
-            instructions += struct.pack("!HH4x", 4, 8 + len(acts)) + acts
+            instructions += struct.pack("!HH4x", OFPIT_APPLY_ACTIONS, 8 + len(acts)) + acts
         if self.write_metadata is not None:
-            instructions += struct.pack("!HH4xQQ", 2, 24, *self.write_metadata)
+            instructions += struct.pack("!HH4xQQ", OFPIT_WRITE_METADATA, 24, *self.write_metadata)
         if self.goto is not None:
-            instructions += struct.pack("!HHB3x", 1, 8, self.goto)
+            instructions += struct.pack("!HHB3x", OFPIT_GOTO_TABLE, 8, self.goto)
         return struct.pack("!BH", self.table, self.priority) + encode_match(self.match) + instructions
 
     def body(self) -> bytes:
@@ -665,9 +667,9 @@ def barrier(xid: int) -> bytes:
     return struct.pack("!BBHI", OFP_VERSION, OFPT_BARRIER_REQUEST, 8, xid)
 
 
-def flow_stats_request(xid: int, cookie: int, cookie_mask: int) -> bytes:
-    """Multipart FLOW request for all tables, filtered by cookie."""
-    body = struct.pack("!B3xII4xQQ", OFPTT_ALL, OFPP_ANY, OFPG_ANY, cookie, cookie_mask) + encode_match(())
+def flow_stats_request(xid: int, cookie: int, cookie_mask: int, table: int = OFPTT_ALL) -> bytes:
+    """Multipart FLOW request for all tables (or one), filtered by cookie."""
+    body = struct.pack("!B3xII4xQQ", table, OFPP_ANY, OFPG_ANY, cookie, cookie_mask) + encode_match(())
     return struct.pack("!BBHIHH4x", OFP_VERSION, OFPT_MULTIPART_REQUEST, 16 + len(body), xid,
                        OFPMP_FLOW, 0) + body
 
@@ -694,6 +696,31 @@ def flow_stats_cookies(body: bytes) -> list[tuple[int, int]]:
         out.append((cookie, packets))
         offset += length
     return out
+
+
+def flow_stats_ends(body: bytes) -> Iterator[tuple[int, int, int, bool]]:
+    """(table, priority, packet_count, ends) of each flow in a FLOW multipart reply body, read from the bytes:
+    `ends` when the flow is where its packets stop (no instruction, or only a ct() that does not recirculate)."""
+    offset = 0
+    while offset + 56 <= len(body):
+        length, table = struct.unpack_from("!HB", body, offset)
+        priority = struct.unpack_from("!H", body, offset + 12)[0]
+        packets = struct.unpack_from("!Q", body, offset + 32)[0]
+        match_len = struct.unpack_from("!H", body, offset + 50)[0]
+        yield table, priority, packets, _ends(body[offset + 48 + (match_len + 7) // 8 * 8:offset + length])
+        offset += length
+
+
+def _ends(instructions: bytes) -> bool:
+    if not instructions:
+        return True
+    kind, length = struct.unpack_from("!HH", instructions, 0)
+    actions = instructions[8:length]
+    if kind != OFPIT_APPLY_ACTIONS or length != len(instructions) or len(actions) < 24:
+        return False
+    atype, alen, vendor, subtype = struct.unpack_from("!HHIH", actions, 0)
+    return (atype, alen, vendor, subtype) == (0xFFFF, len(actions), NX_VENDOR_ID, NXAST_CT) and \
+        actions[18] == NX_CT_RECIRC_NONE
 
 
 def group_desc_entries(body: bytes) -> dict[int, tuple[int, bytes]]:

@@ -151,12 +151,14 @@ class Lab:
 
 @contextmanager
 def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, rest_port: int | None = None,
-                apps: tuple[str, ...] = ("nvapps.l2.app",)) -> Iterator[Lab]:
-    """Start OVS (if needed), the controller and `topo`, create its tenants; stop exactly those on exit."""
+                apps: tuple[str, ...] = ("nvapps.l2.app",), flags: tuple[str, ...] = ()) -> Iterator[Lab]:
+    """Start OVS (if needed), the controller (with more command-line `flags`) and `topo`, create its tenants;
+    stop exactly those on exit."""
     ensure_ovs()
     switches = topo.chassis
     controller = Controller(workdir, apps=apps, trunks=topo.trunks(), uplinks=topo.uplinks(),
                             of_port=of_port, rest_port=rest_port)
+    controller.extra_args += list(flags)
     if topo.overlay:
         controller.extra_args += ["--nvapps-tenant-network-type", topo.overlay,
                                   "--nvapps-underlay-mtu", str(UNDERLAY_MTU)]

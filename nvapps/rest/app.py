@@ -16,6 +16,7 @@ from nvapps.model.network import Port
 from nvapps.model.service import Model
 from nvapps.rest import server
 from nvapps.rest.auth import Authenticator, NoAuth, TokenFile
+from nvapps.rest.metrics import Metrics
 from nvapps.rest.wsgi import RestAPI
 
 LOG = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ class RestApp(app_manager.OSKenApp):
         thread = super().start()
         self._models = app_manager.lookup_service_brick("nvmodel")
         self.model: Model = self._models.model
-        self.api = RestAPI(self.model, self._authenticator, self._live_status, self._live_reading)
+        self.api = RestAPI(self.model, self._authenticator, self._live_status, self._live_reading,
+                           Metrics(self.model, self._core))
         try:
             serve_forever = server.serve(self._listen, self.api)
         except OSError as exc:

@@ -84,6 +84,10 @@ def document(server_url: str = "", tenant_network_type: str | None = None) -> di
                                   "responses": {"200": {"description": "OpenAPI 3"}}}},
         "/v2.0/extensions": {"get": {"summary": "extensions: " + ", ".join(a for a, _ in EXTENSIONS),
                                      "responses": {"200": {"description": "extensions"}, **_error_responses("401")}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics (admins; the token as X-Auth-Token or a bearer)",
+                             "responses": {"200": {"description": "the text exposition format",
+                                                   "content": {"text/plain": {"schema": {"type": "string"}}}},
+                                           **_error_responses("401", "403")}}},
     }
     for kind, cls in KINDS.items():
         name = cls.__name__

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any, Callable
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from nvapps.model.fields import check_uuid
 from nvapps.model.loadbalancer import READINGS, LoadBalancer, no_stats, status_tree
 from nvapps.model.service import ACTIONS, KINDS, Model, check_filters
 from nvapps.rest.auth import Authenticator, NoAuth, Unauthorized
+from nvapps.rest.metrics import CONTENT_TYPE, Metrics
 
 LOG = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ ReadingOf = Callable[[Resource, str], dict]     # (object, reading name) -> the 
 # The methods each kind of path takes (HEAD wherever GET: the same answer without its body).
 ALLOWED = {"versions": {"GET"}, "resources": {"GET"}, "openapi": {"GET"}, "extensions": {"GET"},
            "collection": {"GET", "POST"}, "member": {"GET", "PUT", "DELETE"}, "member_action": {"PUT"},
-           "reading": {"GET"}}
+           "reading": {"GET"}, "metrics": {"GET"}}
 
 
 def verb(req: webob.Request) -> str:
@@ -56,6 +58,12 @@ def verb(req: webob.Request) -> str:
 def _normal(path: str) -> bool:
     """Whether a path has no empty, "." or ".." segment (those are not served as some other path)."""
     return not any(seg in ("", ".", "..") for seg in path.split("/")[1:-1]) and not path.endswith(("/.", "/.."))
+
+
+def _token(req: webob.Request) -> str | None:
+    """The request's token: X-Auth-Token, or an Authorization bearer (what Prometheus sends)."""
+    scheme, _, credentials = req.headers.get("Authorization", "").partition(" ")
+    return req.headers.get("X-Auth-Token") or (credentials.strip() if scheme.lower() == "bearer" else None)
 
 
 def json_key(collection: str) -> str:
@@ -73,8 +81,9 @@ class RestAPI:
     """Routes /v2.0/<collection>[/<id>[/<action>]] to the model, as the authenticated project sees it."""
 
     def __init__(self, model: Model, auth: Authenticator | None = None, live_status: StatusOf | None = None,
-                 live_reading: ReadingOf | None = None) -> None:
+                 live_reading: ReadingOf | None = None, metrics: Metrics | None = None) -> None:
         self.model = model
+        self.metrics = metrics
         self.auth = auth or NoAuth(model.default_project)
         self.live_status = live_status or (lambda obj: {})
         self.live_reading = live_reading or (lambda obj, name: {name: no_stats()})
@@ -82,6 +91,13 @@ class RestAPI:
 
     @webob.dec.wsgify
     def __call__(self, req: webob.Request) -> webob.Response:
+        start = time.perf_counter()
+        response = self._respond(req)
+        if self.metrics is not None:
+            self.metrics.observe(verb(req), response.status_code, time.perf_counter() - start)
+        return response
+
+    def _respond(self, req: webob.Request) -> webob.Response:
         try:
             route = self.mapper.match(environ=req.environ) if _normal(req.path_info) else None
             if route is None:
@@ -94,7 +110,7 @@ class RestAPI:
                 return error
             if action in ("versions", "resources", "openapi"):
                 return getattr(self, f"_{action}")(req)
-            ctx = self.auth.context(req.headers.get("X-Auth-Token"), req.headers.get("X-Project-Id"))
+            ctx = self.auth.context(_token(req), req.headers.get("X-Project-Id"))
             kind = COLLECTIONS.get(route.get("collection"))
             if kind and KINDS[kind].ADMIN_ONLY and not ctx.is_admin:
                 raise Forbidden(f"Only admins see or change {route['collection']}")
@@ -129,6 +145,13 @@ class RestAPI:
         return webob.Response(json_body=document(req.host_url, self.model.tenant_networks.type))
 
     # ---- authenticated ----
+
+    def _metrics(self, req: webob.Request, ctx: Context) -> webob.Response:
+        if not ctx.is_admin:
+            raise Forbidden("Only admins read the metrics")
+        if self.metrics is None:
+            raise NotFound("no metrics here")
+        return webob.Response(body=self.metrics.render(), content_type=CONTENT_TYPE, charset=None)
 
     def _extensions(self, req: webob.Request, ctx: Context) -> webob.Response:
         return webob.Response(json_body={"extensions": [
@@ -223,6 +246,7 @@ def build_mapper() -> routes.Mapper:
     m.connect("/v2.0/", action="resources")
     m.connect("/openapi.json", action="openapi")
     m.connect("/v2.0/extensions", action="extensions")
+    m.connect("/metrics", action="metrics")
     for suffix in ("", ".json"):
         m.connect("/v2.0/{collection}" + suffix, action="collection", requirements={"collection": names})
         m.connect("/v2.0/{collection}/{obj_id}" + suffix, action="member", requirements={"collection": names})

@@ -22,14 +22,15 @@ def lab(ovs, tmp_path_factory, request):
     a1..a4, b1..b4), SUBNETS (default 1; more make a router per tenant), INTERNET (default False: uplinks to
     a physical network with host inet), OVERLAY (a tunnel type: SWITCHES chassis hv1.. joined by tunnels
     instead of two switches and a trunk), VLANS (a legacy VLAN segment behind the last switch), PLACEMENT
-    (round-robin, default, or asymmetric: topologies.tenants) and APPS (default the L2 app)."""
+    (round-robin, default, or asymmetric: topologies.tenants), APPS (default the L2 app) and FLAGS (more
+    controller options)."""
     module = request.module
     topo = TenantsTopo(switches=getattr(module, "SWITCHES", 2), hosts=getattr(module, "HOSTS_PER_SWITCH", 2),
                        subnets=getattr(module, "SUBNETS", 1), internet=getattr(module, "INTERNET", False),
                        overlay=getattr(module, "OVERLAY", ""), vlans=getattr(module, "VLANS", False),
                        placement=getattr(module, "PLACEMENT", "round-robin"))
     with tenants_lab(topo, tmp_path_factory.mktemp(module.__name__.split(".")[-1]),
-                     apps=getattr(module, "APPS", ("nvapps.l2.app",))) as running:
+                     apps=getattr(module, "APPS", ("nvapps.l2.app",)), flags=getattr(module, "FLAGS", ())) as running:
         yield running
 
 

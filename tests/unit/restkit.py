@@ -7,6 +7,7 @@ import webob
 
 from nvapps.model.service import KINDS, Model
 from nvapps.rest.auth import TokenFile
+from nvapps.rest.metrics import Metrics
 from nvapps.rest.wsgi import RestAPI, json_key
 from nvapps.store.sqlite import SQLiteStore
 
@@ -18,11 +19,12 @@ TOKENS = {"tokens": [{"token": "adm", "project_id": "admin", "role": "admin"},
 def token_api(tmp_path) -> RestAPI:
     path = tmp_path / "tokens.json"
     path.write_text(json.dumps(TOKENS))
-    return RestAPI(Model(SQLiteStore(":memory:")), TokenFile.load(str(path)))
+    model = Model(SQLiteStore(":memory:"))
+    return RestAPI(model, TokenFile.load(str(path)), metrics=Metrics(model, lambda: None))
 
 
 def call(api, method: str, path: str, token: str | None = None, body=None, raw: bytes | None = None):
-    """(status, JSON answer or None) of one request, with `token` if given and a JSON (or `raw`) body."""
+    """(status, JSON answer, text or None) of one request, with `token` if given and a JSON (or `raw`) body."""
     req = webob.Request.blank(path, method=method)
     if token:
         req.headers["X-Auth-Token"] = token
@@ -30,7 +32,8 @@ def call(api, method: str, path: str, token: str | None = None, body=None, raw: 
         req.body = raw if raw is not None else json.dumps(body).encode()
         req.content_type = "application/json"
     resp = req.get_response(api)
-    return resp.status_int, (resp.json if resp.body else None)
+    return resp.status_int, (resp.json if resp.body and resp.content_type == "application/json" else
+                             resp.text if resp.body else None)
 
 
 def ok(api, method: str, path: str, token: str = "adm", body=None) -> dict:

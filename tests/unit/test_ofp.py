@@ -154,3 +154,27 @@ def test_ct_flush_is_byte_for_byte_what_ovs_ofctl_sends():
     assert ofp.ct_flush(0xC001, reply=ofp.CtTuple(dst="10.9.0.2"), xid=2).hex() == (  # '' 'ct_nw_dst=10.9.0.2'
         "04040040000000020000232000000020000000000000000000010020000000000001001400000000000000000000ffff"
         "0a0900020000000000020008c0010000")
+
+
+def _stats_entry(table: int, priority: int, packets: int, instructions: bytes, match=(("reg14", 5, None),)) -> bytes:
+    """One entry of a FLOW multipart reply, as a switch sends it."""
+    body = ofp.encode_match(match) + instructions
+    return struct.pack("!HBxIIHHHH4xQQQ", 48 + len(body), table, 1, 2, priority, 0, 0, 0, 7, packets, 0) + body
+
+
+def test_flow_stats_tell_the_flows_where_packets_stop_from_the_bytes():
+    def actions(*acts) -> bytes:
+        encoded = b"".join(a.encode() for a in acts)
+        return struct.pack("!HH4x", ofp.OFPIT_APPLY_ACTIONS, 8 + len(encoded)) + encoded
+    goto = struct.pack("!HHB3x", ofp.OFPIT_GOTO_TABLE, 8, 20)
+    blocked = ofp.Ct(zone_reg="reg13", commit=True, exec=(ofp.SetField("ct_mark", 1),))
+    body = b"".join([
+        _stats_entry(5, 10, 3, b""),                                     # drop
+        _stats_entry(14, 10, 4, actions(blocked)),                       # commit as blocked, and stop
+        _stats_entry(12, 100, 5, actions(ofp.Ct(zone_reg="reg13", table=13))),     # on to table 13
+        _stats_entry(14, 100, 6, goto),
+        _stats_entry(16, 160, 7, actions(ofp.PUNT)),
+        _stats_entry(14, 100, 8, actions(blocked) + goto, match=()),
+    ])
+    assert list(ofp.flow_stats_ends(body)) == [(5, 10, 3, True), (14, 10, 4, True), (12, 100, 5, False),
+                                               (14, 100, 6, False), (16, 160, 7, False), (14, 100, 8, False)]

@@ -1,0 +1,58 @@
+"""GET /metrics: Prometheus's text format for admins only; the model's objects, the switches, what was sent
+to them, their ports' counters labelled with the port's project, network and chassis, and REST requests."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import webob
+from prometheus_client.parser import text_string_to_metric_families
+
+from nvapps.core.app import PortCounters, SwitchStats
+from nvapps.core.topology import Chassis, Interface
+from nvapps.rest.metrics import Metrics
+from tests.unit.restkit import call, ok, token_api
+
+
+def scrape(api, header: tuple[str, str] = ("X-Auth-Token", "adm")) -> dict[tuple, float]:
+    """(sample name, labels...) -> value."""
+    req = webob.Request.blank("/metrics")
+    req.headers[header[0]] = header[1]
+    resp = req.get_response(api)
+    assert resp.status_int == 200 and resp.content_type == "text/plain", resp.body
+    return {(s.name, *sorted(s.labels.items())): s.value
+            for family in text_string_to_metric_families(resp.text) for s in family.samples}
+
+
+def test_metrics_are_for_admins_with_a_token_or_a_bearer(tmp_path):
+    api = token_api(tmp_path)
+    assert call(api, "GET", "/metrics")[0] == 401
+    assert call(api, "GET", "/metrics", "alice")[0] == 403
+    assert scrape(api, ("Authorization", "Bearer adm"))
+
+
+def test_the_model_switches_ports_and_requests_are_counted(tmp_path):
+    api = token_api(tmp_path)
+    hv1 = Chassis("hv1", 1, {"vm1": Interface("vm1", 5, True)}, frozenset(), {}, {})
+    stats = SwitchStats(flow_mods=40, group_mods=2, packet_ins=3, packet_ins_by_app={3: 2, 8: 1},
+                        ports={5: PortCounters(10, 20, 1000, 2000, 1, 0)})
+    core = SimpleNamespace(chassis={"hv1": hv1}, stats={1: stats})
+    api.metrics = Metrics(api.model, lambda: core)
+    net = ok(api, "POST", "/v2.0/networks", "alice", {"network": {"name": "n"}})["network"]
+    port = ok(api, "POST", "/v2.0/ports", "adm", {"port": {"network_id": net["id"], "project_id": "pa",
+                                                         "binding:host_id": "hv1",
+                                                         "binding:profile": {"interface_name": "vm1"}}})["port"]
+    ok(api, "POST", "/v2.0/ports", "alice", {"port": {"network_id": net["id"]}})        # unbound: no counters
+    call(api, "GET", "/v2.0/nothing", "alice")
+    got = scrape(api)
+    assert got["nvapps_objects", ("kind", "port")] == 2 and got["nvapps_objects", ("kind", "network")] == 1
+    assert got["nvapps_switches_connected",] == 1
+    assert got["nvapps_flow_mods_total", ("chassis", "hv1")] == 40
+    assert got["nvapps_packet_ins_total", ("app", "l3"), ("chassis", "hv1")] == 2
+    assert got["nvapps_packet_ins_total", ("app", "dhcp"), ("chassis", "hv1")] == 1
+    labels = (("chassis", "hv1"), ("network", net["id"]), ("port", port["id"]), ("project", "pa"))
+    assert got[("nvapps_port_rx_packets_total", *labels)] == 10
+    assert got[("nvapps_port_tx_bytes_total", *labels)] == 2000
+    assert len([k for k in got if k[0] == "nvapps_port_rx_packets_total"]) == 1
+    assert got["nvapps_rest_requests_total", ("method", "GET"), ("status", "404")] == 1
+    assert got["nvapps_rest_requests_total", ("method", "POST"), ("status", "201")] == 3
+    assert got["nvapps_rest_request_duration_seconds_count", ("method", "POST")] == 3
