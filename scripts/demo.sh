@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, then run the controller with the demo topology: two tenants, same subnets, routed and isolated.
+# Set up, then run the controller with the demo cloud and show every service with real packets (OK/FAIL).
 # --stay keeps the controller, REST API (127.0.0.1:9696) and topology running.
 set -euo pipefail
 cd "$(dirname "$0")/.."

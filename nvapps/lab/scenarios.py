@@ -17,6 +17,7 @@ from topologies.chassis import UNDERLAY_MTU
 from topologies.tenants import (
     EXTERNAL_CIDR,
     INTERNET_GATEWAY,
+    INTERNET_HOST,
     PHYSNET,
     TenantsTopo,
     host_ip,
@@ -85,6 +86,22 @@ def create_external(client: Client) -> tuple[dict, dict]:
     sub = client.create("subnet", network_id=net["id"], ip_version=4, cidr=EXTERNAL_CIDR, gateway_ip=INTERNET_GATEWAY,
                         allocation_pools=[{"start": "172.16.0.100", "end": "172.16.0.199"}], name="public-v4")
     return net, sub
+
+
+def open_edge(client: Client, tenants: dict[str, Tenant]) -> tuple[dict, dict[str, str]]:
+    """The external network, every tenant router's gateway on it, and each tenant's default group open to it
+    and to the internet host beyond: the network and each tenant's gateway address."""
+    ext, _ = create_external(client)
+    gateways = {}
+    for name, tenant in tenants.items():
+        assert tenant.router is not None, f"tenant {name} has no router"
+        router = client.update("router", tenant.router["id"], external_gateway_info={"network_id": ext["id"]})
+        gateways[name] = router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
+        default = client.list("security_group", project_id=tenant.name, name="default")[0]
+        for prefix in (EXTERNAL_CIDR, f"{INTERNET_HOST}/32"):
+            client.create("security_group_rule", security_group_id=default["id"], direction="ingress",
+                          ethertype="IPv4", remote_ip_prefix=prefix, project_id=tenant.name)
+    return ext, gateways
 
 
 @dataclass

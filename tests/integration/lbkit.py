@@ -5,7 +5,7 @@ import json
 import time
 from pathlib import Path
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[2] / "nvapps" / "lab"     # the lab hosts' scripts
 PORT = 8080             # the members' name servers
 
 

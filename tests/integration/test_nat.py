@@ -25,7 +25,7 @@ HOSTS_PER_SWITCH = 1
 SUBNETS = 2
 INTERNET = True
 APPS = ("nvapps.nat.app", "nvapps.acl.app", "nvapps.l3.app", "nvapps.l2.app")
-PEER_ECHO = Path(__file__).with_name("peer_echo.py")
+PEER_ECHO = Path(__file__).resolve().parents[2] / "nvapps" / "lab" / "peer_echo.py"
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 port; prints how many answers each server name gave (JSON), and "-" for those that got none. Answers must
 come from ADDRESS:PORT (the VIP), never from a member's own address.
 
-Run on a test host: `python3 lb_client.py tcp|udp ADDRESS PORT N`.
+Run on a lab host: `python3 lb_client.py tcp|udp ADDRESS PORT N`.
 """
 import collections
 import json

@@ -1,6 +1,6 @@
 """A TCP and UDP server for load balancer tests: every connection or datagram gets back the server's name.
 
-Run on a test host: `python3 name_server.py NAME PORT`.
+Run on a lab host: `python3 name_server.py NAME PORT`.
 """
 import socketserver
 import sys

@@ -1,6 +1,6 @@
 """A TCP server for NAT tests: each connection gets back the address and port the server saw it from.
 
-Run on a test host: `python3 peer_echo.py PORT HOLD`. Connections are served at the same time (a thread
+Run on a lab host: `python3 peer_echo.py PORT HOLD`. Connections are served at the same time (a thread
 each); every one is held HOLD seconds before the answer, so clients started together overlap.
 """
 import socketserver

@@ -1,0 +1,163 @@
+"""What the demo shows with real packets, a line each: every tenant reaches all its hosts (across subnets and
+switches) and none of another's; DHCP; a security group that opens TCP 80 and not 81; SNAT to the internet
+host; a floating IP inbound; a load balancer's VIP, from inside and through a floating IP."""
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from nvapps.lab.net import background, capture, dhcp_lease, listen, send, tcp_reaches, wait_listening, wait_ping
+from nvapps.lab.reach import reach_matrix, tenant_hosts
+from nvapps.lab.scenarios import Lab, open_edge
+from topologies.tenants import INTERNET_GATEWAY, INTERNET_HOST, host_ip
+
+PINGS = 3
+SETTLE = 0.5            # seconds for a change to reach the switches
+TOOLS = Path(__file__).parent
+NAME_PORT = 8080        # the members' name servers
+CONNECTIONS = 30
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One thing shown: whether it worked, and what it was."""
+
+    ok: bool
+    what: str
+
+    def line(self) -> str:
+        return f"{'OK  ' if self.ok else 'FAIL'} {self.what}"
+
+
+def everything(lab: Lab, workdir: Path) -> Iterator[Shown]:
+    """Each check in turn (a check that raises is shown failed, and the next one runs)."""
+    for tenant in lab.topo.tenants:
+        yield _checked(f"tenant {tenant}", lambda t=tenant: _reach(lab, t))
+    client, server = _hosts(lab, "a")
+    yield _checked("DHCP", lambda: _dhcp(lab, client, workdir))
+    yield _checked("security group", lambda: _web(lab, client, server))
+    ext, gateways = open_edge(lab.api, lab.tenants)
+    time.sleep(SETTLE)
+    wait_ping(lab.host(client), INTERNET_GATEWAY, timeout=10)
+    yield _checked("SNAT", lambda: _snat(lab, client, gateways["a"]))
+    yield _checked("floating IP", lambda: _floating(lab, ext, server))
+    yield _checked("load balancer", lambda: _balanced(lab, ext, client))
+
+
+def _checked(what: str, check: Callable[[], Shown]) -> Shown:
+    try:
+        return check()
+    except Exception as exc:        # a demo shows what failed and goes on
+        return Shown(False, f"{what}: {type(exc).__name__}: {exc}")
+
+
+def _hosts(lab: Lab, tenant: str) -> tuple[str, str]:
+    """A client on the tenant's first subnet and a server on another (so that reaching it is routed)."""
+    att = lab.topo.attachments
+    hosts = tenant_hosts(lab, tenant)
+    client = next(h for h in hosts if att[h].subnet == lab.topo.subnets[0])
+    return client, next(h for h in hosts if att[h].subnet != att[client].subnet)
+
+
+def _ip(lab: Lab, host: str) -> str:
+    att = lab.topo.attachments[host]
+    return host_ip(att.n, att.subnet)
+
+
+def _reach(lab: Lab, tenant: str) -> Shown:
+    pairs = reach_matrix(lab, tenant, PINGS)
+    good = [p for p in pairs if p.ok and p.replies == PINGS]
+    switches = {lab.topo.attachments[h].switch for h in tenant_hosts(lab, tenant)}
+    return Shown(len(good) == len(pairs), f"tenant {tenant}: {len(good)}/{len(pairs)} pairs of its hosts reach each "
+                 f"other by ping and TCP ({sum(p.routed for p in pairs)} routed, over {len(switches)} switches); "
+                 f"other tenants saw {sum(p.leaked for p in pairs)} of their packets")
+
+
+def _dhcp(lab: Lab, host: str, workdir: Path) -> Shown:
+    lease = dhcp_lease(lab.host(host), workdir / f"lease-{host}")
+    want = _ip(lab, host)
+    return Shown(lease.get("ip") == want, f"DHCP: {host} leased {lease.get('ip')}/{lease.get('mask')} "
+                                          f"(router {lease.get('router')}, MTU {lease.get('mtu')})")
+
+
+def _web(lab: Lab, client: str, server: str) -> Shown:
+    api, project = lab.api, lab.tenants["a"].name
+    web = api.create("security_group", name="web", project_id=project)
+    api.create("security_group_rule", security_group_id=web["id"], direction="ingress", ethertype="IPv4",
+               protocol="tcp", port_range_min=80, port_range_max=80, project_id=project)
+    port = lab.tenants["a"].ports[server]
+    api.update("port", port["id"], security_groups=[web["id"]])
+    try:
+        time.sleep(SETTLE)
+        src, dst, ip = lab.host(client), lab.host(server), _ip(lab, server)
+        allowed, refused = tcp_reaches(src, dst, ip, 80), not tcp_reaches(src, dst, ip, 81)
+    finally:
+        api.update("port", port["id"], security_groups=port["security_groups"])
+    return Shown(allowed and refused, f"security group web on {server} (only TCP 80 in): from {client}, port 80 "
+                                      f"{'reached' if allowed else 'NOT reached'}, 81 "
+                                      f"{'refused' if refused else 'NOT refused'}")
+
+
+def _snat(lab: Lab, client: str, gateway: str) -> Shown:
+    inet = lab.host("inet")
+    with capture(inet, "tcp dst port 7000 and tcp[tcpflags] & tcp-syn != 0") as seen, listen(inet, 7000) as got:
+        send(lab.host(client), INTERNET_HOST, 7000, "outbound")
+    sources = {m.group(1) for line in seen.lines if (m := re.search(r"(\d+\.\d+\.\d+\.\d+)\.\d+ > ", line))}
+    return Shown("outbound" in got.text and sources == {gateway},
+                 f"SNAT: {client} reached the internet host {INTERNET_HOST}, which saw it come from "
+                 f"{', '.join(sorted(sources)) or 'nothing'} (the router's gateway {gateway})")
+
+
+def _floating(lab: Lab, ext: dict, server: str) -> Shown:
+    port = lab.tenants["a"].ports[server]
+    fip = lab.api.create("floatingip", floating_network_id=ext["id"], port_id=port["id"],
+                         project_id=lab.tenants["a"].name)["floating_ip_address"]
+    time.sleep(SETTLE)
+    with listen(lab.host(server), 7100) as got:
+        send(lab.host("inet"), fip, 7100, "inbound")
+    return Shown("inbound" in got.text, f"floating IP {fip} -> {server} ({_ip(lab, server)}): the internet host's "
+                                        f"connection {'arrived' if 'inbound' in got.text else 'did NOT arrive'}")
+
+
+def _balanced(lab: Lab, ext: dict, client: str) -> Shown:
+    api, tenant = lab.api, lab.tenants["a"]
+    members = tenant_hosts(lab, "a")            # the client too: its own connections may come back to it
+    lb = api.create("loadbalancer", vip_subnet_id=tenant.subnets[lab.topo.subnets[0]]["id"], project_id=tenant.name)
+    listener = api.create("listener", loadbalancer_id=lb["id"], protocol="TCP", protocol_port=80,
+                          project_id=tenant.name)
+    pool = api.create("pool", listener_id=listener["id"], protocol="TCP", lb_algorithm="ROUND_ROBIN",
+                      project_id=tenant.name)
+    for host in members:
+        api.create("member", parent_id=pool["id"], address=_ip(lab, host), protocol_port=NAME_PORT,
+                   project_id=tenant.name)
+    deadline = time.monotonic() + 15
+    while (lb := api.get("loadbalancer", lb["id"]))["provisioning_status"] != "ACTIVE":
+        assert time.monotonic() < deadline, "the load balancer never became ACTIVE"
+        time.sleep(0.1)
+    fip = api.create("floatingip", floating_network_id=ext["id"], port_id=lb["vip_port_id"],
+                     project_id=tenant.name)["floating_ip_address"]
+    with ExitStack() as stack:
+        for host in members:
+            stack.enter_context(background(lab.host(host), f"/usr/bin/python3 {TOOLS / 'name_server.py'} {host} "
+                                                           f"{NAME_PORT}"))
+            wait_listening(lab.host(host), NAME_PORT)
+        time.sleep(SETTLE)
+        inside, outside = _spread(lab, client, lb["vip_address"]), _spread(lab, "inet", fip)
+    ok = all(set(counts) == set(members) for counts in (inside, outside))
+    return Shown(ok, f"load balancer {lb['vip_address']}:80 over {', '.join(members)}: {CONNECTIONS} connections "
+                     f"from {client} answered by {_counts(inside)}, {CONNECTIONS} from the internet through "
+                     f"floating IP {fip} by {_counts(outside)}")
+
+
+def _spread(lab: Lab, host: str, address: str) -> dict[str, int]:
+    out = lab.host(host).cmd(f"/usr/bin/python3 {TOOLS / 'lb_client.py'} tcp {address} 80 {CONNECTIONS}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return " ".join(f"{name}:{n}" for name, n in sorted(counts.items()))
