@@ -9,8 +9,10 @@ pieces that read what changed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from nvapps import pipeline
 from nvapps.acl.directions import DIRECTIONS, FROM_VM, TO_VM
@@ -90,22 +92,23 @@ class AclView:
         for acl in acls:
             if acl.network_id in network_keys:
                 by_network[network_keys[acl.network_id]].append(acl)
-        policies, memberships = {}, {}
+        policies: dict[str, Policy] = {}
+        memberships: dict[str, GroupMembers] = {}
         for gid, group in by_id.items():
             policy = Policy(group, tuple((r, by_id.get(r.remote_group_id) if r.remote_group_id else None)
                                          for r in by_group.get(gid, ())))
             old = previous.policies.get(gid) if previous is not None else None
-            policies[gid] = old if policy.same(old) else policy
+            policies[gid] = old if old is not None and policy.same(old) else policy
             membership = GroupMembers(group, tuple(members.get(gid, ())))
             was = previous.members.get(gid) if previous is not None else None
-            memberships[gid] = was if membership.same(was) else membership
+            memberships[gid] = was if was is not None and membership.same(was) else membership
         local = by_chassis(bound, previous.local if previous is not None else {})
         acls_of = {k: tuple(v) for k, v in by_network.items()}
         if previous is not None:
             policies = _same_or(policies, previous.policies)
             acls_of = previous.acls if previous.acls == acls_of else acls_of
-        kept = previous is not None and policies is previous.policies
-        remotes = {name: previous.remotes[name] if kept and previous.local.get(name) is ports_of
+        kept = previous if previous is not None and policies is previous.policies else None
+        remotes = {name: kept.remotes[name] if kept is not None and kept.local.get(name) is ports_of
                    else _remote_groups(ports_of, policies) for name, ports_of in local.items()}
         return cls(local, policies, memberships, acls_of, remotes)
 
@@ -148,15 +151,15 @@ def _local_pieces(local: tuple[BoundPort, ...], view: AclView, pieces: Pieces) -
     out: dict[Hashable, Piece] = {("stages",): pieces.get(("stages",), _stage_piece)}
     for b in local:
         secured = b.port.port_security_enabled and bool(b.port.security_groups)
-        out["port", b.port.id] = pieces.get(("port", b, secured), lambda b=b, s=secured: _port_piece(b, s))
+        out["port", b.port.id] = pieces.get(("port", b, secured), partial(_port_piece, b, secured))
         policies = tuple(view.policies[g] for g in b.port.security_groups or [] if g in view.policies) \
             if secured else ()
         if policies:
             out["rules", b.port.id] = pieces.get(("rules", b.port.key, policies),
-                                                 lambda k=b.port.key, p=policies: _rules_piece(k, p))
+                                                 partial(_rules_piece, b.port.key, policies))
     for key in {b.network_key for b in local}:
         acls = view.acls.get(key, ())
-        out["nacl", key] = pieces.get(("nacl", key, acls), lambda k=key, a=acls: network_acl_flows(k, a))
+        out["nacl", key] = pieces.get(("nacl", key, acls), partial(network_acl_flows, key, acls))
     return out
 
 
@@ -186,16 +189,21 @@ def _members_pieces(refs: tuple[tuple[GroupMembers, str, str], ...], pieces: Pie
     for members, direction, ethertype in refs:
         d = FROM_VM if direction == FROM_VM.name else TO_VM
         out["conjunction", members.group.id, direction, ethertype] = pieces.get(
-            ("conjunction", members.group, d.name, ethertype), lambda g=members.group, d=d, e=ethertype: [
-                conjunction_flow(g, d, e)])
+            ("conjunction", members.group, d.name, ethertype), partial(_listed, conjunction_flow, members.group, d,
+                                                                       ethertype))
         of_group = pieces.value(("clauses", members, d.name, ethertype),
-                                lambda m=members, d=d, e=ethertype: member_clauses(m.group, d, e, m.ports))
+                                partial(member_clauses, members.group, d, ethertype, members.ports))
         for member, clause in of_group.items():
             clauses[member].append(clause)
     for member, of in clauses.items():
         key = ("member", member, *of)
-        out["member", member] = pieces.get(key, lambda m=member, c=of: [member_flow(m, c)])
+        out["member", member] = pieces.get(key, partial(_listed, member_flow, member, of))
     return out
+
+
+def _listed(build: Callable[..., Flow], *args: Any) -> list[Flow]:
+    """One flow as a piece's list."""
+    return [build(*args)]
 
 
 SERVICE = Service(pipeline.AppId.ACL, acl_view, chassis_acl)

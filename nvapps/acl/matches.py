@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import product
+from typing import Any
 
 import netaddr
 
@@ -14,7 +15,7 @@ _ICMP_FIELDS = {"IPv4": ("icmpv4_type", "icmpv4_code"), "IPv6": ("icmpv6_type", 
 _ADDRESS_FIELDS = {"IPv4": ("ipv4_src", "ipv4_dst"), "IPv6": ("ipv6_src", "ipv6_dst")}
 
 Range = tuple[int | None, int | None]
-MatchFields = dict[str, object]
+MatchFields = dict[str, Any]
 
 
 def range_masks(low: int, high: int, bits: int = 16) -> list[int | tuple[int, int]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import partial
 from typing import NamedTuple
 
 from nvapps import pipeline
@@ -48,7 +49,7 @@ def conj_id(group: SecurityGroup, d: Direction, ethertype: str) -> int:
 
 def stage_flows(d: Direction) -> list[Flow]:
     """A direction's conntrack machinery, the same for every port."""
-    zone = dict(zone_reg=Reg.CT_ZONE)
+    ct = partial(ofp.Ct, zone_reg=Reg.CT_ZONE)
     flows = [
         Flow(d.ct, Priority.FALLBACK, goto=d.accept),     # not IP, or not a secured port
         *(Flow(d.ct, Priority.OVERRIDE, match(eth_type=0x86DD, ip_proto=58, icmpv6_type=t), goto=d.accept)
@@ -63,11 +64,11 @@ def stage_flows(d: Direction) -> list[Flow]:
     for eth_type in ETH_TYPES.values():      # ct() needs an IP match
         flows += [
             Flow(d.rules, Priority.FALLBACK, match(eth_type=eth_type, ct_state=ct_state("+trk+est")),
-                 actions=(ofp.Ct(**zone, commit=True, exec=(ofp.SetField("ct_mark", BLOCKED),)),)),
+                 actions=(ct(commit=True, exec=(ofp.SetField("ct_mark", BLOCKED),)),)),
             # a new connection no rule allows: dropped by a flow (not a table miss), so its counters show it
             Flow(d.rules, Priority.FALLBACK, match(eth_type=eth_type, ct_state=ct_state("+trk+new"))),
             Flow(d.commit, Priority.SPECIFIC, match(eth_type=eth_type, ct_state=ct_state("+trk+new")),
-                 actions=(ofp.Ct(**zone, commit=True),), goto=d.accept),
+                 actions=(ct(commit=True),), goto=d.accept),
         ]
     if d is FROM_VM:     # DHCP requests reach the edge's DHCP server whatever the egress rules say
         flows.append(Flow(d.ct, Priority.OVERRIDE, match(eth_type=0x0800, ip_proto=17, udp_src=68, udp_dst=67),
@@ -110,9 +111,10 @@ def member_clauses(group: SecurityGroup, d: Direction, ethertype: str,
 
 def member_flow(member: Member, clauses: Iterable[ofp.Conjunction]) -> Flow:
     """One member address, in clause 1 of each of `clauses` (every remote group matched here that has it)."""
+    ordered: list[ofp.Conjunction] = sorted(set(clauses), key=_conjunction_order)
     return Flow(member.table, Priority.CONJUNCTIVE, match(eth_type=ETH_TYPES[member.ethertype],
                                                          **{member.field: address_match(member.address)}),
-                actions=tuple(sorted(set(clauses), key=lambda a: (a.id, a.clause))))
+                actions=tuple(ordered))
 
 
 def conjunction_flow(group: SecurityGroup, d: Direction, ethertype: str) -> Flow:
@@ -132,9 +134,12 @@ def merge_conjunctions(flows: list[Flow]) -> list[Flow]:
             out.append(same[0])
             continue
         actions = [a for f in same for a in f.actions]
-        if not all(isinstance(a, ofp.Conjunction) for a in actions) or any(f.goto is not None for f in same):
+        conjunctions = sorted({a for a in actions if isinstance(a, ofp.Conjunction)}, key=_conjunction_order)
+        if len(conjunctions) < len(set(actions)) or any(f.goto is not None for f in same):
             raise ValueError(f"conflicting flows for one match in table {table}: {same}")
-        conjunctions = sorted(set(actions), key=lambda a: (a.id, a.clause))
         out.append(Flow(table, priority, m, actions=tuple(conjunctions)))
     return out
 
+
+def _conjunction_order(c: ofp.Conjunction) -> tuple[int, int]:
+    return c.id, c.clause

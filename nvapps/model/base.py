@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar, dataclass_transform
 
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Forbidden
@@ -83,10 +83,14 @@ class Resource:
         return replace(self, **parse_body(type(self), body, "update", ctx))
 
 
-def resource(cls: type) -> type:
+R = TypeVar("R")
+
+
+@dataclass_transform(field_specifiers=(attr,))
+def resource(cls: type[R]) -> type[R]:
     """A tenant object class: a dataclass, equal by value, hashed as Resource is (dataclass would unset it)."""
     cls = dataclass(cls)
-    cls.__hash__ = Resource.__hash__  # type: ignore[assignment]
+    cls.__hash__ = Resource.__hash__  # type: ignore[assignment,method-assign]
     return cls
 
 

@@ -19,6 +19,8 @@ from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import ARP
 from nvapps.model.base import Change
+from nvapps.model.port_forwarding import PortForwarding
+from nvapps.model.router import FloatingIP
 from nvapps.nat import flows
 from nvapps.nat.flows import PROTOCOLS
 
@@ -66,16 +68,17 @@ class NatApp(ServiceApp):
     def noticed(self, changes: list[Change]) -> None:
         """A floating IP that lost or changed its port, or a port forwarding that went or changed: the
         connections it allowed are cleared once its flows are gone."""
-        fips_before = {c.old.id: c.old for c in changes if c.kind == "floatingip" and c.old is not None}
+        fips_before = {c.old.id: c.old for c in changes if isinstance(c.old, FloatingIP)}
         for c in changes:
-            if c.kind == "floatingip" and c.old is not None and c.old.port_id and c.old.router_id and (
-                    c.new is None or (c.new.port_id, c.new.fixed_ip_address) != (c.old.port_id, c.old.fixed_ip_address)):
-                self._flush_for(c.old.floating_network_id, c.old.router_id, c.old.floating_ip_address)
-            elif c.kind == "port_forwarding" and c.old is not None and c.new != c.old:
-                fip = fips_before.get(c.old.floatingip_id) or self.model.find("floatingip", c.old.floatingip_id)
+            old, new = c.old, c.new
+            if isinstance(old, FloatingIP) and old.port_id and old.router_id and (
+                    not isinstance(new, FloatingIP) or (new.port_id, new.fixed_ip_address) != (old.port_id, old.fixed_ip_address)):
+                self._flush_for(old.floating_network_id, old.router_id, old.floating_ip_address)
+            elif isinstance(old, PortForwarding) and new != old:
+                fip: FloatingIP | None = fips_before.get(old.floatingip_id) or self.model.find("floatingip", old.floatingip_id)
                 if fip is not None and fip.router_id:
                     self._flush_for(fip.floating_network_id, fip.router_id, fip.floating_ip_address,
-                                    PROTOCOLS[c.old.protocol][0], c.old.external_port)
+                                    PROTOCOLS[old.protocol][0], old.external_port)
 
     def _flush_for(self, network_id: str, router_id: str, address: str, ip_proto: int = 0,
                    port: int | None = None) -> None:
@@ -96,7 +99,7 @@ class NatApp(ServiceApp):
             hub.spawn_after(FLUSH_AGAIN_AFTER, self._flush, chassis, flushes)
         active = {}
         for r in snapshot.routers:
-            gw = r.view.gateway
+            gw = r.gateway
             if gw.chassis == chassis.name:
                 for ip in [gw.ip] + [f.address for f in r.floating]:
                     active[r.view.router.id, ip, gw.port.mac_address] = (gw, ip)
@@ -127,7 +130,7 @@ class NatApp(ServiceApp):
         if not hop or frame is None:
             return
         for r in self.reading.routers if self.reading else ():
-            gw = r.view.gateway
+            gw = r.gateway
             if gw.port.mac_address == frame.src and gw.chassis == ev.chassis.name:
                 ofport = ev.chassis.uplink_ofport(gw.physnet)
                 if ofport is not None:

@@ -11,8 +11,10 @@ the packet to the controller, which asks for it.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import netaddr
 
@@ -20,10 +22,11 @@ from nvapps import pipeline
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service
-from nvapps.core.reconcile import Desired
+from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import ARP, ARP_REQUEST, arp_reply
 from nvapps.l3.flows import IPV4
+from nvapps.logical.gateways import Gateway
 from nvapps.logical.routers import RouterView
 from nvapps.model.port_forwarding import PortForwarding
 from nvapps.model.service import Model
@@ -58,6 +61,12 @@ class NatRouter:
     @property
     def zone(self) -> int:
         return pipeline.router_zone(self.view.router.key)
+
+    @property
+    def gateway(self) -> Gateway:
+        """The router's gateway (a NAT router has one)."""
+        assert self.view.gateway is not None
+        return self.view.gateway
 
 
 @dataclass(frozen=True)
@@ -98,14 +107,14 @@ def chassis_nat(here: Chassis, view: NatView, pieces: Pieces | None = None) -> D
     """The uplink flows of every external network with an uplink here, and the NAT flows of every router
     whose gateway is active here (a piece each)."""
     pieces = pieces or Pieces(pipeline.AppId.NAT)
-    out = {}
+    out: dict[Hashable, Piece] = {}
     for ext in view.externals:
         ofport = here.uplink_ofport(ext.physnet)
         if ofport is not None:
-            out["uplink", ext.key] = pieces.get(("uplink", ext, ofport), lambda e=ext, o=ofport: uplink_flows(e, o))
+            out["uplink", ext.key] = pieces.get(("uplink", ext, ofport), partial(uplink_flows, ext, ofport))
     for r in view.routers:
-        if r.view.gateway.chassis == here.name:
-            out["router", r.view.router.id] = pieces.get(("router", r), lambda r=r: router_nat_flows(r))
+        if r.gateway.chassis == here.name:
+            out["router", r.view.router.id] = pieces.get(("router", r), partial(router_nat_flows, r))
     return Desired(out)
 
 
@@ -129,16 +138,16 @@ def uplink_flows(ext: External, ofport: int) -> list[Flow]:
 
 def router_nat_flows(r: NatRouter) -> list[Flow]:
     """The router's external addresses answered and translated on its gateway chassis."""
-    gw, meta = r.view.gateway, r.view.metadata
-    ct = dict(zone=r.zone)
+    gw, meta = r.gateway, r.view.metadata
+    ct = partial(ofp.Ct, zone=r.zone)
     flows = [
         Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC, match(metadata=gw.network_key, eth_type=IPV4,
                                                            eth_dst=gw.port.mac_address),
              actions=(ofp.SetField("metadata", meta), ofp.SetField(Reg.IN_PORT, gw.port.key),
-                      ofp.Ct(**ct, nat=ofp.Nat(), table=Table.NAT_DNAT))),
+                      ct(nat=ofp.Nat(), table=Table.NAT_DNAT))),
         Flow(Table.NAT_DNAT, Priority.FALLBACK, match(metadata=meta), actions=(ofp.Resubmit(Table.L3_INPUT),)),
         Flow(Table.NAT_SNAT, Priority.SPECIFIC, match(metadata=meta, eth_type=IPV4),
-             actions=(ofp.Ct(**ct, nat=ofp.Nat(), table=Table.NAT_SNAT_COMMIT),)),
+             actions=(ct(nat=ofp.Nat(), table=Table.NAT_SNAT_COMMIT),)),
         Flow(Table.NAT_SNAT_COMMIT, Priority.FALLBACK, match(metadata=meta), goto=Table.NAT_EGRESS),
         Flow(Table.NAT_EGRESS, Priority.SPECIFIC, match(metadata=meta),
              actions=(ofp.SetField("eth_src", gw.port.mac_address), ofp.SetField("metadata", gw.network_key),
@@ -152,7 +161,7 @@ def router_nat_flows(r: NatRouter) -> list[Flow]:
     if gw.enable_snat:
         flows += [Flow(Table.NAT_SNAT_COMMIT, Priority.SPECIFIC,
                        match(metadata=meta, eth_type=IPV4, ct_state=NEW, ipv4_src=_prefix(i.subnet.cidr)),
-                       actions=(ofp.Ct(**ct, commit=True, nat=ofp.Nat("src", gw.ip, SNAT_PORTS),
+                       actions=(ct(commit=True, nat=ofp.Nat("src", gw.ip, SNAT_PORTS),
                                        table=Table.NAT_EGRESS),))
                   for i in r.view.interfaces]
     for f in r.floating:
@@ -161,16 +170,16 @@ def router_nat_flows(r: NatRouter) -> list[Flow]:
 
 
 def _floating_flows(r: NatRouter, f: Floating) -> list[Flow]:
-    meta, ct = r.view.metadata, dict(zone=r.zone, commit=True)
-    new_to = dict(metadata=meta, eth_type=IPV4, ct_state=NEW, ipv4_dst=f.address)
+    meta, ct = r.view.metadata, partial(ofp.Ct, zone=r.zone, commit=True)
+    new_to: dict[str, Any] = dict(metadata=meta, eth_type=IPV4, ct_state=NEW, ipv4_dst=f.address)
     flows = []
     if f.fixed is not None:
         flows += [
             Flow(Table.NAT_DNAT, Priority.SPECIFIC, match(**new_to),
-                 actions=(ofp.Ct(**ct, nat=ofp.Nat("dst", f.fixed), table=Table.L3_INPUT),)),
+                 actions=(ct(nat=ofp.Nat("dst", f.fixed), table=Table.L3_INPUT),)),
             Flow(Table.NAT_SNAT_COMMIT, Priority.OVERRIDE,
                  match(metadata=meta, eth_type=IPV4, ct_state=NEW, ipv4_src=f.fixed),
-                 actions=(ofp.Ct(**ct, nat=ofp.Nat("src", f.address), table=Table.NAT_EGRESS),)),
+                 actions=(ct(nat=ofp.Nat("src", f.address), table=Table.NAT_EGRESS),)),
         ]
     else:   # only its forwarded ports lead inside
         flows.append(Flow(Table.NAT_DNAT, Priority.SPECIFIC, match(**new_to)))
@@ -178,7 +187,7 @@ def _floating_flows(r: NatRouter, f: Floating) -> list[Flow]:
         proto, port_field = PROTOCOLS[pf.protocol]
         flows.append(Flow(Table.NAT_DNAT, Priority.OVERRIDE,
                           match(**new_to, ip_proto=proto, **{port_field: pf.external_port}),
-                          actions=(ofp.Ct(**ct, nat=ofp.Nat("dst", pf.internal_ip_address,
+                          actions=(ct(nat=ofp.Nat("dst", pf.internal_ip_address,
                                                             (pf.internal_port, pf.internal_port)),
                                           table=Table.L3_INPUT),)))
     return flows
