@@ -91,10 +91,13 @@ def _switch_counters(core: Any) -> Iterator[Metric]:
 
 
 def _port_counters(core: Any, model: Model) -> Iterator[Metric]:
-    """Each bound port's counters on its chassis, as last polled."""
+    """Each bound port's counters on its chassis, as last polled (not a port bound to a VLAN of an interface:
+    the interface's counters are all its VLANs')."""
     families = {name: CounterMetricFamily(f"nvapps_port_{name}", text, labels=PORT_LABELS)
                 for name, text in PORT_COUNTERS}
     for port in model.ports():
+        if port.vlan is not None:
+            continue
         loc = locate(port.host_id, port.interface_name, core.chassis)
         if loc is None or loc.ofport is None:
             continue

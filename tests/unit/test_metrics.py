@@ -32,9 +32,9 @@ def test_metrics_are_for_admins_with_a_token_or_a_bearer(tmp_path):
 
 def test_the_model_switches_ports_and_requests_are_counted(tmp_path):
     api = token_api(tmp_path)
-    hv1 = Chassis("hv1", 1, {"vm1": Interface("vm1", 5, True)}, frozenset(), {}, {})
+    hv1 = Chassis("hv1", 1, {"vm1": Interface("vm1", 5, True), "vm2": Interface("vm2", 6, True)}, frozenset(), {}, {})
     stats = SwitchStats(flow_mods=40, group_mods=2, packet_ins=3, packet_ins_by_app={3: 2, 8: 1},
-                        ports={5: PortCounters(10, 20, 1000, 2000, 1, 0)})
+                        ports={5: PortCounters(10, 20, 1000, 2000, 1, 0), 6: PortCounters(1, 1, 1, 1, 0, 0)})
     core = SimpleNamespace(chassis={"hv1": hv1}, stats={1: stats})
     api.metrics = Metrics(api.model, lambda: core)
     net = ok(api, "POST", "/v2.0/networks", "alice", {"network": {"name": "n"}})["network"]
@@ -42,9 +42,12 @@ def test_the_model_switches_ports_and_requests_are_counted(tmp_path):
                                                          "binding:host_id": "hv1",
                                                          "binding:profile": {"interface_name": "vm1"}}})["port"]
     ok(api, "POST", "/v2.0/ports", "alice", {"port": {"network_id": net["id"]}})        # unbound: no counters
+    ok(api, "POST", "/v2.0/ports", "adm", {"port": {"network_id": net["id"], "project_id": "pa",     # a VLAN of
+                                                    "binding:host_id": "hv1",                    # vm2: none
+                                                    "binding:profile": {"interface_name": "vm2", "vlan": 7}}})
     call(api, "GET", "/v2.0/nothing", "alice")
     got = scrape(api)
-    assert got["nvapps_objects", ("kind", "port")] == 2 and got["nvapps_objects", ("kind", "network")] == 1
+    assert got["nvapps_objects", ("kind", "port")] == 3 and got["nvapps_objects", ("kind", "network")] == 1
     assert got["nvapps_switches_connected",] == 1
     assert got["nvapps_flow_mods_total", ("chassis", "hv1")] == 40
     assert got["nvapps_packet_ins_total", ("app", "l3"), ("chassis", "hv1")] == 2
@@ -54,5 +57,5 @@ def test_the_model_switches_ports_and_requests_are_counted(tmp_path):
     assert got[("nvapps_port_tx_bytes_total", *labels)] == 2000
     assert len([k for k in got if k[0] == "nvapps_port_rx_packets_total"]) == 1
     assert got["nvapps_rest_requests_total", ("method", "GET"), ("status", "404")] == 1
-    assert got["nvapps_rest_requests_total", ("method", "POST"), ("status", "201")] == 3
-    assert got["nvapps_rest_request_duration_seconds_count", ("method", "POST")] == 3
+    assert got["nvapps_rest_requests_total", ("method", "POST"), ("status", "201")] == 4
+    assert got["nvapps_rest_request_duration_seconds_count", ("method", "POST")] == 4
