@@ -10,7 +10,7 @@ import socket
 import sys
 
 PROTOCOL, ADDRESS, PORT, COUNT = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-seen = collections.Counter()
+seen: collections.Counter[str] = collections.Counter()
 for _ in range(COUNT):
     kind = socket.SOCK_STREAM if PROTOCOL == "tcp" else socket.SOCK_DGRAM
     with socket.socket(socket.AF_INET, kind) as s:

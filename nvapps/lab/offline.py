@@ -4,6 +4,7 @@ tables kept as the switch would hold them, incrementally (kept pieces, update())
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +61,7 @@ class Round:
 class OfflineControlPlane:
     """The services of `services` on `chassis` (name -> Chassis, connected), computing from `model`."""
 
-    def __init__(self, model: Model, chassis: dict[str, Chassis], uplinks: list[Uplink] = (),
+    def __init__(self, model: Model, chassis: dict[str, Chassis], uplinks: Sequence[Uplink] = (),
                  services: tuple[Service, ...] = SERVICES, incremental: bool = True) -> None:
         self.model, self.chassis, self.uplinks = model, chassis, list(uplinks)
         self.services, self.incremental = services, incremental

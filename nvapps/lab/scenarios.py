@@ -5,7 +5,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from mininet.net import Mininet
 
@@ -47,6 +47,11 @@ class Tenant:
         return next(iter(self.subnets.values()))
 
 
+def binding(host: str, interface: str) -> dict[str, Any]:
+    """A port's binding attributes: bound to `interface` on chassis `host`."""
+    return {"binding:host_id": host, "binding:profile": {"interface_name": interface}}
+
+
 def bind_host(client: Client, topo: TenantsTopo, network: dict, subnet: dict, host: str) -> dict:
     """Create the port of Mininet host `host` (its MAC and IP), bound to its switch interface."""
     att = topo.attachments[host]
@@ -54,7 +59,7 @@ def bind_host(client: Client, topo: TenantsTopo, network: dict, subnet: dict, ho
         "port", network_id=network["id"], project_id=network["project_id"], name=host,
         mac_address=host_mac(topo.tenants.index(att.tenant) + 1, att.n, att.subnet),
         fixed_ips=[{"subnet_id": subnet["id"], "ip_address": host_ip(att.n, att.subnet)}],
-        **{"binding:host_id": att.switch, "binding:profile": {"interface_name": att.interface}})
+        **binding(att.switch, att.interface))
 
 
 def create_tenants(client: Client, topo: TenantsTopo) -> dict[str, Tenant]:
@@ -82,7 +87,8 @@ def create_tenants(client: Client, topo: TenantsTopo) -> dict[str, Tenant]:
 
 def create_external(client: Client) -> tuple[dict, dict]:
     """The admin's external network on the topology's physical network (172.16.0.0/24, inet as gateway)."""
-    net = client.create("network", name="public", **{"router:external": True, "provider:physical_network": PHYSNET})
+    external: dict[str, Any] = {"router:external": True, "provider:physical_network": PHYSNET}
+    net = client.create("network", name="public", **external)
     sub = client.create("subnet", network_id=net["id"], ip_version=4, cidr=EXTERNAL_CIDR, gateway_ip=INTERNET_GATEWAY,
                         allocation_pools=[{"start": "172.16.0.100", "end": "172.16.0.199"}], name="public-v4")
     return net, sub
@@ -140,12 +146,11 @@ class Lab:
         node.cmd(f"ip link set {old_nic} down; ip link set {nic} address {port['mac_address']}; "
                  f"ip addr add {host_ip(att.n, att.subnet)}/24 dev {nic}; ip link set {nic} up; "
                  f"ethtool -K {nic} tx off >/dev/null 2>&1; {route.format(nic=nic)}")
-        self.api.update("port", port["id"], **{"binding:host_id": switch, "binding:profile": {"interface_name": new_port}})
+        self.api.update("port", port["id"], **binding(switch, new_port))
         try:
             yield new_port
         finally:
-            self.api.update("port", port["id"], **{"binding:host_id": att.switch,
-                                                    "binding:profile": {"interface_name": att.interface}})
+            self.api.update("port", port["id"], **binding(att.switch, att.interface))
             node.cmd(f"ip link set {nic} down; ip link set {old_nic} up; {route.format(nic=old_nic)}")
             sw.detach(link.intf2)
 

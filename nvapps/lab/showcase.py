@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from nvapps.lab.net import background, capture, dhcp_lease, listen, send, tcp_reaches, wait_listening, wait_ping
@@ -37,7 +38,7 @@ class Shown:
 def everything(lab: Lab, workdir: Path) -> Iterator[Shown]:
     """Each check in turn (a check that raises is shown failed, and the next one runs)."""
     for tenant in lab.topo.tenants:
-        yield _checked(f"tenant {tenant}", lambda t=tenant: _reach(lab, t))
+        yield _checked(f"tenant {tenant}", partial(_reach, lab, tenant))
     client, server = _hosts(lab, "a")
     yield _checked("DHCP", lambda: _dhcp(lab, client, workdir))
     yield _checked("security group", lambda: _web(lab, client, server))

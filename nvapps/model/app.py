@@ -44,12 +44,12 @@ class ModelApp(app_manager.OSKenApp):
     def _committed(self, changes: list[Change]) -> None:
         for c in changes:
             if c.kind in loadbalancer.KINDS:
-                root = loadbalancer.root_of(self.model, c.new or c.old)
+                root = loadbalancer.root_of(self.model, c.obj)
                 if root is not None:
                     self.lb_changed[root] = self.model.generation
             if c.kind == "port":
                 if c.new is None:
-                    self.port_changed.pop(c.old.id, None)
+                    self.port_changed.pop(c.obj.id, None)
                 else:
                     self.port_changed[c.new.id] = self.model.generation
         self.send_event_to_observers(EventModelChanged(changes))

@@ -3,14 +3,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar, dataclass_transform
+from typing import Any, Callable, ClassVar, TypeVar, dataclass_transform
 
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Forbidden
 from nvapps.model.fields import attr, check_str, check_uuid
-
-if TYPE_CHECKING:
-    from nvapps.model.service import Model
 
 
 def hash_once(obj: Any, identity: Callable[[], tuple]) -> int:
@@ -132,9 +129,17 @@ class Change:
     old: Resource | None
     new: Resource | None
 
+    @property
+    def obj(self) -> Resource:
+        """The object as the change leaves it, or as it was when deleted."""
+        obj = self.new if self.new is not None else self.old
+        assert obj is not None, "a change has an object"
+        return obj
 
-Prepare = Callable[["Model", Resource, "Resource | None", Context], tuple[Resource, list[Change]]]
-Deleting = Callable[["Model", Resource, Context], list[Change]]
+
+# Each kind's rules take its own class (a Network, a Port...): typed by position and result only.
+Prepare = Callable[..., tuple[Any, list[Change]]]      # (model, new, old or None, context) -> (new, changes)
+Deleting = Callable[..., list[Change]]                 # (model, object, context) -> what else changes
 
 
 @dataclass(frozen=True)
@@ -144,5 +149,5 @@ class Rules:
     cls: type[Resource]
     prepare: Prepare
     deleting: Deleting
-    show: Callable[["Model", Resource], dict] = lambda model, obj: {}
+    show: Callable[..., dict] = lambda model, obj: {}     # (model, object) -> what it derives from others
     cascade: Deleting | None = None     # DELETE ?cascade=true: what goes with the object (None: no cascade)

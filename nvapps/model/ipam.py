@@ -102,7 +102,7 @@ def resolve_ips(requested: list[dict], subnets: dict[str, "Subnet"], used: set[t
                 raise Conflict(f"No more IP addresses available for subnet {sub.id}.", "IpAddressGenerationFailure")
         hosts = host_range(netaddr.IPNetwork(sub.cidr))
         addr = netaddr.IPAddress(ip)
-        if addr.version != sub.ip_version or not hosts[0] <= int(addr) <= hosts[1] \
+        if addr.version != sub.ip_version or hosts is None or not hosts[0] <= int(addr) <= hosts[1] \
                 or (ip == sub.gateway_ip and not may_use_gateway):
             raise Conflict(f"IP address {ip} is not a valid IP for the specified subnet.", "InvalidIpForSubnet")
         if (sub.id, ip) in taken:

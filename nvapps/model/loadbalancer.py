@@ -261,8 +261,8 @@ def prepare_loadbalancer(model: "Model", lb: LoadBalancer, old: LoadBalancer | N
         made, groups = [], [model.owned("security_group", gid, ctx).id for gid in dict.fromkeys(lb.vip_sg_ids)]
     port = replace(port, security_groups=groups, port_security_enabled=True)
     changes = made + [Change("port", None, port)]
-    lb = replace(lb, vip_subnet_id=sub.id, vip_network_id=net.id, vip_address=port.fixed_ips[0]["ip_address"],
-                 vip_port_id=port.id)
+    lb = replace(lb, vip_subnet_id=sub.id, vip_network_id=net.id,
+                 vip_address=(port.fixed_ips or [{}])[0]["ip_address"], vip_port_id=port.id)
     return lb, changes
 
 
@@ -353,9 +353,9 @@ def prepare_member(model: "Model", member: Member, old: Member | None, ctx: Cont
     lb: LoadBalancer = model.get("loadbalancer", pool.loadbalancer_id or "")
     address = netaddr.IPAddress(member.address)
     if member.subnet_id is not None:
-        sub: Subnet = model.owned("subnet", member.subnet_id, ctx)
-        if address not in netaddr.IPNetwork(sub.cidr):
-            raise BadRequest(f"Member address {member.address} is not on subnet {sub.id} ({sub.cidr})")
+        named: Subnet = model.owned("subnet", member.subnet_id, ctx)
+        if address not in netaddr.IPNetwork(named.cidr):
+            raise BadRequest(f"Member address {member.address} is not on subnet {named.id} ({named.cidr})")
     reachable = reachable_subnets(model, lb.vip_network_id or "")
     sub = next((s for s in reachable if address in netaddr.IPNetwork(s.cidr)
                 and member.subnet_id in (None, s.id)), None)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -202,7 +203,7 @@ def _provider(model: "Model", net: Network) -> Network:
     if kind != FLAT and net.physical_network:
         raise BadRequest(f"provider:physical_network needs provider:network_type {FLAT}", "InvalidInput")
     if kind == FLAT:
-        holder = next((n.id for n in model.list("network", {"provider:physical_network": [net.physical_network]})), None)
+        holder = next((n.id for n in model.list("network", {"provider:physical_network": [net.physical_network or ""]})), None)
         if holder is not None:
             raise Conflict(f"Unable to create the flat network. Physical network {net.physical_network} is in "
                            f"use by network {holder}.", "FlatNetworkInUse")
@@ -309,7 +310,7 @@ def _check_device(port: Port, old: Port | None, ctx: Context) -> bool:
     only with their service's operations, and only admins give or take any other network:* owner. True
     when `port` is a service's port (of which PUT changed only SERVICE_FIELDS)."""
     before = old.device_owner if old is not None else ""
-    if before in SERVICE_OWNED:
+    if old is not None and before in SERVICE_OWNED:
         changed = [f.name for f in fields(port)
                    if f.name not in SERVICE_FIELDS and getattr(port, f.name) != getattr(old, f.name)]
         if changed:
@@ -339,7 +340,7 @@ def check_binding_free(model: "Model", host_id: str, interface: str | None, vlan
                            f"{f' (VLAN {p.vlan})' if p.vlan else ''}.", "PortBindingConflict")
 
 
-def new_port_key(model: "Model", taken: set[int] = frozenset()) -> int:
+def new_port_key(model: "Model", taken: Iterable[int] = ()) -> int:
     """A logical port key no port has, nor one of `taken` (409 when they are all taken)."""
     key = model.next_key({p.key for p in model.list("port")} | set(taken), pipeline.MAX_PORT_KEY)
     if key is None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -136,7 +137,7 @@ def _check_routes(model: "Model", router: Router) -> None:
 
 
 def service_port(model: "Model", net: Network, device_id: str, owner: str, project_id: str,
-                 fixed_ips: list | None, ignoring: list[str] = (), name: str = "") -> tuple[Port, list[Change]]:
+                 fixed_ips: list | None, ignoring: Sequence[str] = (), name: str = "") -> tuple[Port, list[Change]]:
     """A port owned by a router, a floating IP or a load balancer on `net`, allocated like any port (ignoring
     ports being replaced)."""
     subnets = {s.id: s for s in model.list("subnet", {"network_id": [net.id]})}
@@ -190,7 +191,7 @@ def add_interface(model: "Model", router: Router, body: Any, ctx: Context) -> tu
                                   [{"subnet_id": sub.id, "ip_address": sub.gateway_ip}])
         new_subnets = [sub]
     else:
-        port = model.get("port", port_id, ctx)
+        port = model.get("port", port_id or "", ctx)
         if port.device_owner or port.device_id:
             raise Conflict(f"Unable to complete operation on port {port.id}: it is in use by "
                            f"{port.device_owner or port.device_id}.", "PortInUse")
@@ -246,8 +247,8 @@ def prepare_floatingip(model: "Model", fip: FloatingIP, old: FloatingIP | None, 
         wanted = [{k: v for k, v in (("subnet_id", fip.subnet_id), ("ip_address", fip.floating_ip_address or None))
                    if v}] if fip.subnet_id or fip.floating_ip_address else None
         port, changes = service_port(model, net, fip.id, FLOATINGIP, "", wanted)
-        fip = replace(fip, floating_ip_address=port.fixed_ips[0]["ip_address"],
-                      subnet_id=port.fixed_ips[0]["subnet_id"])
+        first = port.fixed_ips[0] if port.fixed_ips else {}
+        fip = replace(fip, floating_ip_address=first["ip_address"], subnet_id=first["subnet_id"])
     forwarded = bool(old and model.list("port_forwarding", {"floatingip_id": [fip.id]}))
     if fip.port_id is None:
         if forwarded:     # its port forwardings keep it on their router
@@ -261,7 +262,7 @@ def prepare_floatingip(model: "Model", fip: FloatingIP, old: FloatingIP | None, 
 
 def _associate(model: "Model", fip: FloatingIP, ctx: Context) -> FloatingIP:
     """The floating IP bound to its port's fixed IPv4, through a router with a gateway on its network."""
-    port = model.get("port", fip.port_id, ctx)
+    port = model.get("port", fip.port_id or "", ctx)
     if port.device_owner.startswith("network:"):
         raise Conflict(f"Port {port.id} is a {port.device_owner} port and cannot have a floating IP")
     v4 = [ip for ip in port.fixed_ips or [] if netaddr.IPAddress(ip["ip_address"]).version == 4]
@@ -306,4 +307,6 @@ RULES = [
     Rules(FloatingIP, prepare_floatingip, deleting_floatingip),
 ]
 
-ACTIONS = {("router", "add_router_interface"): add_interface, ("router", "remove_router_interface"): remove_interface}
+# (kind, action name) -> handler (model, the kind's object, body, context) -> (changes, the answer's body)
+ACTIONS: dict[tuple[str, str], Callable[..., tuple[list[Change], dict]]] = {
+    ("router", "add_router_interface"): add_interface, ("router", "remove_router_interface"): remove_interface}

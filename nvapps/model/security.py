@@ -239,8 +239,9 @@ def prepare_acl(model: "Model", acl: NetworkAcl, old: NetworkAcl | None, ctx: Co
         raise Forbidden(f"Network {net.id} belongs to another project")
     siblings = [a for a in model.list("network_acl", {"network_id": [net.id]}) if a.id != acl.id]
     if acl.position is None:
-        acl = replace(acl, position=max((a.position for a in siblings), default=0) + 10)
-        if acl.position > pipeline.MAX_ACL_POSITION:
+        position = max((a.position for a in siblings), default=0) + 10
+        acl = replace(acl, position=position)
+        if position > pipeline.MAX_ACL_POSITION:
             raise Conflict(f"Network {net.id} has no free ACL position left after its last one; give one",
                            "NetworkAclPositionInUse")
     if any(a.position == acl.position and a.direction == acl.direction for a in siblings):

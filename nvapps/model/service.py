@@ -83,6 +83,7 @@ class Model:
         """The cache (objects, their order and the indexes) after a committed change."""
         objs, order = self._all(kind), self._order[kind]
         if new is None:
+            assert old is not None, "a change has an object"
             objs.pop(old.id, None)
             order.pop(old.id, None)
         else:
@@ -96,11 +97,12 @@ class Model:
             if new is not None:
                 index.setdefault(_as_text(_attribute(new, key)), {})[new.id] = new
 
-    def find(self, kind: str, obj_id: str) -> Resource | None:
-        """The object, whoever owns it, or None. Objects are shared: change them only through the model."""
+    def find(self, kind: str, obj_id: str) -> Any:
+        """The object (of `kind`'s class), whoever owns it, or None. Objects are shared: change them only
+        through the model."""
         return self._all(kind).get(obj_id)
 
-    def get(self, kind: str, obj_id: str, ctx: Context = ADMIN) -> Resource:
+    def get(self, kind: str, obj_id: str, ctx: Context = ADMIN) -> Any:
         """The object if `ctx` may see it; NotFound otherwise (another project's objects do not exist for it)."""
         obj = self.find(kind, obj_id)
         if obj is None or not ctx.can_see(obj):
@@ -156,7 +158,7 @@ class Model:
             if self.find(kind, obj.id) is not None:
                 raise Conflict(f"{kind} {obj.id} already exists")
             obj, extra = RULES[kind].prepare(self, obj, None, ctx)
-            return self._commit([Change(kind, None, obj), *extra])[0].new
+            return self._commit([Change(kind, None, obj), *extra])[0].obj
 
     def update(self, kind: str, obj_id: str, body: Any, ctx: Context = ADMIN) -> Resource:
         """The object with a PUT body applied. A body whose every value is valid but that, with what the
@@ -168,7 +170,7 @@ class Model:
                 obj, extra = RULES[kind].prepare(self, new, old, ctx)
             except BadRequest as exc:
                 raise Conflict(exc.message, exc.type) from None
-            return self._commit([Change(kind, old, obj), *extra])[0].new
+            return self._commit([Change(kind, old, obj), *extra])[0].obj
 
     def delete(self, kind: str, obj_id: str, ctx: Context = ADMIN, cascade: bool = False) -> None:
         """Delete the object; `cascade` (kinds that have it): with everything that belongs to it."""
@@ -210,7 +212,7 @@ class Model:
         with self.store.transaction() as tx:
             for c in changes:
                 if c.new is None:
-                    tx.delete(c.kind, c.old.id)
+                    tx.delete(c.kind, c.obj.id)
                 else:
                     tx.put(c.kind, c.new.id, c.new.to_store())
         for c in changes:          # the store committed: the cache follows
