@@ -42,12 +42,12 @@ def check_pools(sub: "Subnet", hosts: tuple[int, int]) -> None:
         start, end = int(first), int(last)
         if not hosts[0] <= start <= end <= hosts[1]:
             raise BadRequest(f"The allocation pool {pool['start']}-{pool['end']} spans beyond the subnet "
-                             f"cidr {sub.cidr} or is reversed.")
+                             f"cidr {sub.cidr} or is reversed.", "OutOfBoundsAllocationPool")
         spans.append((start, end))
     spans.sort()
     for (_, end_a), (start_b, _) in pairwise(spans):
         if start_b <= end_a:
-            raise BadRequest("Found overlapping allocation pools")
+            raise BadRequest("Found overlapping allocation pools", "OverlappingAllocationPools")
     if sub.gateway_ip is not None:
         gw = int(netaddr.IPAddress(sub.gateway_ip))
         if any(a <= gw <= b for a, b in spans):

@@ -1,0 +1,100 @@
+"""The model's refusals that keep tenants and addresses apart, each with Neutron's error type, and what the
+model does when the same request is fine: overlapping or misplaced pools, a router's gateway address, another
+project's network or group, ports on external networks, subnets in use and deleted, addresses asked by
+subnet alone."""
+from __future__ import annotations
+
+import pytest
+
+from nvapps.model.context import Context
+from nvapps.model.errors import ModelError
+from nvapps.model.service import Model
+from nvapps.store.sqlite import SQLiteStore
+
+ADMIN, ALICE, BOB = Context("admin", is_admin=True), Context("pa"), Context("pb")
+
+
+@pytest.fixture
+def model(tmp_path):
+    m = Model(SQLiteStore(str(tmp_path / "db.sqlite")))
+    yield m
+    m.store.close()
+
+
+def refused(model: Model, status: int, type_: str, call, *args) -> None:
+    """`call(*args)` fails with this status and Neutron type, and stores nothing."""
+    before = {k: [o.to_store() for o in model.list(k)] for k in ("network", "subnet", "port", "router")}
+    with pytest.raises(ModelError) as caught:
+        call(*args)
+    assert (caught.value.status, caught.value.type) == (status, type_), caught.value.message
+    assert {k: [o.to_store() for o in model.list(k)] for k in before} == before
+
+
+def network(model: Model, ctx: Context, cidr: str = "10.0.0.0/24", **attrs):
+    net = model.create("network", {"name": "n", **attrs}, ctx)
+    return net, model.create("subnet", {"network_id": net.id, "cidr": cidr, "ip_version": 4}, ctx)
+
+
+def test_pools_must_not_overlap_nor_hold_the_gateway_nor_leave_the_subnet(model):
+    net = model.create("network", {"name": "n"}, ALICE)
+    body = {"network_id": net.id, "cidr": "10.0.0.0/24", "ip_version": 4}
+    pools = [{"start": "10.0.0.10", "end": "10.0.0.20"}, {"start": "10.0.0.20", "end": "10.0.0.30"}]
+    refused(model, 400, "OverlappingAllocationPools", model.create, "subnet", {**body, "allocation_pools": pools}, ALICE)
+    refused(model, 409, "GatewayConflictWithAllocationPools", model.create, "subnet",
+            {**body, "allocation_pools": [{"start": "10.0.0.1", "end": "10.0.0.9"}]}, ALICE)
+    refused(model, 400, "OutOfBoundsAllocationPool", model.create, "subnet",
+            {**body, "allocation_pools": [{"start": "10.0.0.200", "end": "10.0.1.5"}]}, ALICE)
+    sub = model.create("subnet", {**body, "allocation_pools": pools[:1]}, ALICE)      # touching is fine
+    assert sub.allocation_pools == pools[:1]
+    assert model.create("port", {"network_id": net.id}, ALICE).ip_addresses == ["10.0.0.10"]
+
+
+def test_a_router_s_address_is_its_subnet_s_gateway_until_the_interface_goes(model):
+    net = model.create("network", {"name": "n"}, ALICE)
+    sub = model.create("subnet", {"network_id": net.id, "cidr": "10.0.0.0/24", "ip_version": 4,
+                                  "allocation_pools": [{"start": "10.0.0.10", "end": "10.0.0.100"}]}, ALICE)
+    router = model.create("router", {"name": "r"}, ALICE)
+    model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, ALICE)
+    refused(model, 409, "GatewayIpInUse", model.update, "subnet", sub.id, {"gateway_ip": "10.0.0.254"}, ALICE)
+    refused(model, 409, "SubnetInUse", model.delete, "subnet", sub.id, ALICE)
+    model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, ALICE)
+    assert model.update("subnet", sub.id, {"gateway_ip": "10.0.0.254"}, ALICE).gateway_ip == "10.0.0.254"
+
+
+def test_a_subnet_without_ports_is_deleted_and_leaves_its_network_s_list(model):
+    net, sub = network(model, ALICE)
+    other = model.create("subnet", {"network_id": net.id, "cidr": "10.0.1.0/24", "ip_version": 4}, ALICE)
+    model.delete("subnet", sub.id, ALICE)
+    assert model.get("network", net.id, ALICE).subnets == [other.id] and model.find("subnet", sub.id) is None
+
+
+def test_another_project_s_network_and_groups_are_not_for_my_ports(model):
+    theirs, _ = network(model, BOB)
+    shared, _ = network(model, ADMIN, shared=True)
+    mine, _ = network(model, ALICE)
+    group = model.create("security_group", {"name": "bobs"}, BOB)
+    refused(model, 404, "NetworkNotFound", model.create, "port", {"network_id": theirs.id}, ALICE)
+    refused(model, 403, "PolicyNotAuthorized", model.create, "subnet",
+            {"network_id": shared.id, "cidr": "10.9.0.0/24", "ip_version": 4}, ALICE)
+    refused(model, 404, "SecurityGroupNotFound", model.create, "port",
+            {"network_id": mine.id, "security_groups": [group.id]}, ALICE)
+    assert model.create("port", {"network_id": shared.id}, ALICE).project_id == "pa"    # shared: fine
+
+
+def test_only_admins_put_ports_on_external_networks(model):
+    ext, _ = network(model, ADMIN, "172.24.4.0/24", **{"router:external": True})
+    refused(model, 403, "PolicyNotAuthorized", model.create, "port", {"network_id": ext.id, "project_id": "pa"},
+            ALICE)
+    assert model.create("port", {"network_id": ext.id, "project_id": "pa"}, ADMIN).ip_addresses == ["172.24.4.2"]
+
+
+def test_an_address_asked_by_subnet_alone_comes_from_that_subnet(model):
+    net, first = network(model, ALICE)
+    second = model.create("subnet", {"network_id": net.id, "cidr": "10.0.1.0/24", "ip_version": 4}, ALICE)
+    port = model.create("port", {"network_id": net.id, "fixed_ips": [{"subnet_id": second.id}]}, ALICE)
+    assert port.fixed_ips == [{"subnet_id": second.id, "ip_address": "10.0.1.2"}]
+    refused(model, 409, "IpAddressAlreadyAllocated", model.create, "port",
+            {"network_id": net.id, "fixed_ips": [{"subnet_id": second.id, "ip_address": "10.0.1.2"}]}, ALICE)
+    refused(model, 409, "MacAddressInUse", model.create, "port",
+            {"network_id": net.id, "mac_address": port.mac_address}, ALICE)
+    assert first.id not in {ip["subnet_id"] for ip in port.fixed_ips}
