@@ -33,8 +33,22 @@ LOG = logging.getLogger(__name__)
 
 KINDS = {"network", "subnet", "port", "router", "floatingip", "port_forwarding"}
 PUNT_RATE_PPS = 50      # next hops the controller resolves per second and switch, at most
-FLUSH_AGAIN_AFTER = 0.5  # seconds: the datapath's cached flows are revalidated by then
+DIRECTION = {pipeline.Table.NAT_UPLINK_IN: "ipv4_dst", pipeline.Table.NAT_EGRESS: "ipv4_src"}  # a floating IP's
+FLUSH_AGAIN_AFTER = 0.5                                                    # flows: to it (rx), from it (tx)  # seconds: the datapath's cached flows are revalidated by then
 BROADCAST = "ff:ff:ff:ff:ff:ff"
+
+
+@dataclass(frozen=True)
+class FloatingCounters:
+    """A floating IP's traffic on its router's gateway chassis: packets and bytes to it from outside (rx)
+    and from it to outside (tx)."""
+
+    floating: flows.Floating
+    chassis: str
+    rx_packets: int
+    rx_bytes: int
+    tx_packets: int
+    tx_bytes: int
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,7 @@ class NatApp(ServiceApp):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.name = "nvnat"
         self._owed: dict[str, list[Flush]] = defaultdict(list)     # conntrack flushes by chassis, until synced
         self._announced: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
 
@@ -121,6 +136,31 @@ class NatApp(ServiceApp):
             LOG.warning("clearing connections on %s failed: %s", chassis.name, exc)
             return False
         return True
+
+    def floating_counters(self) -> list[FloatingCounters]:
+        """Each floating IP's traffic, from the counters of its own flows (tables 40 and 44) on its router's
+        gateway chassis: one flow-stats request per gateway chassis."""
+        by_chassis: dict[str, list[flows.NatRouter]] = defaultdict(list)
+        for r in self.reading.routers if self.reading else ():
+            if r.gateway.chassis is not None and r.floating:
+                by_chassis[r.gateway.chassis].append(r)
+        out = []
+        for name, routers in by_chassis.items():
+            chassis = self.core.chassis.get(name)
+            try:
+                entries = self.core.flows_of(chassis, self.APP_ID) if chassis is not None else []
+            except SwitchError:
+                continue
+            counted = {}
+            for e in entries:
+                if e.priority == pipeline.Priority.OVERRIDE and e.table_id in DIRECTION:
+                    field = DIRECTION[e.table_id]
+                    counted[e.match.get(field), field] = (e.packet_count, e.byte_count)
+            for r in routers:
+                for f in r.floating:
+                    rx, tx = counted.get((f.address, "ipv4_dst"), (0, 0)), counted.get((f.address, "ipv4_src"), (0, 0))
+                    out.append(FloatingCounters(f, name, *rx, *tx))
+        return out
 
     def packet_in(self, ev: EventPacketIn) -> None:
         """A packet routed out to a next hop whose MAC is unknown: ask for it on the uplink (the reply

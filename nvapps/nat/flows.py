@@ -49,6 +49,8 @@ class Floating:
     address: str
     fixed: str | None
     forwards: tuple[PortForwarding, ...] = ()
+    fip_id: str = ""
+    project: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def nat_view(model: Model, view: "LogicalView", previous: NatView | None) -> Nat
         if fip.router_id and (fip.port_id or forwards[fip.id]):
             floating[fip.router_id].append(Floating(fip.floating_ip_address,
                                                     fip.fixed_ip_address if fip.port_id else None,
-                                                    tuple(forwards[fip.id])))
+                                                    tuple(forwards[fip.id]), fip.id, fip.project_id))
     routers = [NatRouter(v, tuple(floating[v.router.id])) for v in view.routers if v.gateway is not None]
     externals = [External(n.key, n.physical_network) for n in model.networks()
                  if n.external and n.physical_network and n.admin_state_up]
@@ -140,20 +142,22 @@ def router_nat_flows(r: NatRouter) -> list[Flow]:
     """The router's external addresses answered and translated on its gateway chassis."""
     gw, meta = r.gateway, r.view.metadata
     ct = partial(ofp.Ct, zone=r.zone)
+    inbound: dict[str, Any] = dict(metadata=gw.network_key, eth_type=IPV4, eth_dst=gw.port.mac_address)
+    entry = (ofp.SetField("metadata", meta), ofp.SetField(Reg.IN_PORT, gw.port.key), ct(nat=ofp.Nat(), table=Table.NAT_DNAT))
+    egress = (ofp.SetField("eth_src", gw.port.mac_address), ofp.SetField("metadata", gw.network_key),
+              ofp.SetField("eth_dst", UNRESOLVED), ofp.Resubmit(Table.NAT_MAC_BINDING))
     flows = [
-        Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC, match(metadata=gw.network_key, eth_type=IPV4,
-                                                           eth_dst=gw.port.mac_address),
-             actions=(ofp.SetField("metadata", meta), ofp.SetField(Reg.IN_PORT, gw.port.key),
-                      ct(nat=ofp.Nat(), table=Table.NAT_DNAT))),
+        Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC, match(**inbound), actions=entry),
         Flow(Table.NAT_DNAT, Priority.FALLBACK, match(metadata=meta), actions=(ofp.Resubmit(Table.L3_INPUT),)),
         Flow(Table.NAT_SNAT, Priority.SPECIFIC, match(metadata=meta, eth_type=IPV4),
              actions=(ct(nat=ofp.Nat(), table=Table.NAT_SNAT_COMMIT),)),
         Flow(Table.NAT_SNAT_COMMIT, Priority.FALLBACK, match(metadata=meta), goto=Table.NAT_EGRESS),
-        Flow(Table.NAT_EGRESS, Priority.SPECIFIC, match(metadata=meta),
-             actions=(ofp.SetField("eth_src", gw.port.mac_address), ofp.SetField("metadata", gw.network_key),
-                      ofp.SetField("eth_dst", UNRESOLVED), ofp.Resubmit(Table.NAT_MAC_BINDING)),
-             goto=Table.NAT_TO_UPLINK),
+        Flow(Table.NAT_EGRESS, Priority.SPECIFIC, match(metadata=meta), actions=egress, goto=Table.NAT_TO_UPLINK),
     ]
+    for f in r.floating:       # the same, by flows of its own: their counters are the floating IP's traffic
+        flows += [Flow(Table.NAT_UPLINK_IN, Priority.OVERRIDE, match(**inbound, ipv4_dst=f.address), actions=entry),
+                  Flow(Table.NAT_EGRESS, Priority.OVERRIDE, match(metadata=meta, eth_type=IPV4, ipv4_src=f.address),
+                       actions=egress, goto=Table.NAT_TO_UPLINK)]
     answered = [gw.ip] + [f.address for f in r.floating]
     flows += [Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC,
                    match(metadata=gw.network_key, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=ip),

@@ -39,7 +39,7 @@ class RestApp(app_manager.OSKenApp):
         self._models = app_manager.lookup_service_brick("nvmodel")
         self.model: Model = self._models.model
         self.api = RestAPI(self.model, self._authenticator, self._live_status, self._live_reading,
-                           Metrics(self.model, self._core))
+                           Metrics(self.model, self._core, self._floating))
         try:
             serve_forever = server.serve(self._listen, self.api)
         except OSError as exc:
@@ -48,6 +48,11 @@ class RestApp(app_manager.OSKenApp):
         self.threads.append(hub.spawn(serve_forever))
         LOG.info("nvapps REST API on http://%s:%d/v2.0/ (database %s)", *self._listen, config.settings().db_path)
         return thread
+
+    def _floating(self) -> list:
+        """The floating IPs' traffic, if the NAT app runs here."""
+        nat = app_manager.lookup_service_brick("nvnat")
+        return nat.floating_counters() if nat is not None else []
 
     def _core(self):
         return app_manager.lookup_service_brick("nvcore")

@@ -23,18 +23,23 @@ PORT_COUNTERS = (("rx_packets", "packets the switch received from the port (its 
                  ("rx_dropped", "packets from the port the switch dropped at its interface"),
                  ("tx_dropped", "packets to the port the switch dropped at its interface"))
 PORT_LABELS = ["project", "network", "port", "chassis"]
+FLOATING_COUNTERS = (("rx_packets", "packets from outside to the floating IP"),
+                     ("rx_bytes", "bytes from outside to the floating IP"),
+                     ("tx_packets", "packets from the floating IP to outside"),
+                     ("tx_bytes", "bytes from the floating IP to outside"))
+FLOATING_LABELS = ["project", "floatingip", "address", "chassis"]
 
 
 class Metrics:
     """The controller's metrics: REST requests are counted as they are answered, the rest read at scrape."""
 
-    def __init__(self, model: Model, core: Callable[[], Any]) -> None:
+    def __init__(self, model: Model, core: Callable[[], Any], floating: Callable[[], list] = list) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self._requests = Counter("nvapps_rest_requests", "REST requests answered, by method and status",
                                  ["method", "status"], registry=self.registry)
         self._latency = Histogram("nvapps_rest_request_duration_seconds", "Time to answer a REST request",
                                   ["method"], registry=self.registry)
-        self.registry.register(_Controller(model, core))
+        self.registry.register(_Controller(model, core, floating))
 
     def observe(self, method: str, status: int, seconds: float) -> None:
         """One REST request answered."""
@@ -49,8 +54,8 @@ class Metrics:
 class _Controller:
     """Model, switches and ports, read when scraped."""
 
-    def __init__(self, model: Model, core: Callable[[], Any]) -> None:
-        self.model, self.core = model, core
+    def __init__(self, model: Model, core: Callable[[], Any], floating: Callable[[], list]) -> None:
+        self.model, self.core, self.floating = model, core, floating
 
     def collect(self) -> Iterator[Metric]:
         objects = GaugeMetricFamily("nvapps_objects", "Tenant objects in the model, by kind", labels=["kind"])
@@ -64,6 +69,7 @@ class _Controller:
                                 value=len(core.chassis))
         yield from _switch_counters(core)
         yield from _port_counters(core, self.model)
+        yield from _floating_counters(self.floating())
 
 
 def _switch_counters(core: Any) -> Iterator[Metric]:
@@ -108,6 +114,17 @@ def _port_counters(core: Any, model: Model) -> Iterator[Metric]:
         labels = [port.project_id, port.network_id, port.id, loc.chassis]
         for name, family in families.items():
             family.add_metric(labels, getattr(counters, name))
+    yield from families.values()
+
+
+def _floating_counters(counters: list) -> Iterator[Metric]:
+    """Each floating IP's traffic (nvapps.nat.app.FloatingCounters), read when scraped."""
+    families = {name: CounterMetricFamily(f"nvapps_floatingip_{name}", text, labels=FLOATING_LABELS)
+                for name, text in FLOATING_COUNTERS}
+    for c in counters:
+        labels = [c.floating.project, c.floating.fip_id, c.floating.address, c.chassis]
+        for name, family in families.items():
+            family.add_metric(labels, getattr(c, name))
     yield from families.values()
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import subprocess
 import time
+import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from nvapps.lab.controller import ADMIN_TOKEN
 from nvapps.lab.net import background, capture, listen, ping, send, wait_listening, wait_ping
 from nvapps.lab.ovs import dump_flows
 from nvapps.pipeline import AppId, Table
@@ -79,6 +82,36 @@ def test_a_floating_ip_reaches_its_port_which_sees_the_real_source_and_answers_f
         with capture(inet, "icmp") as outside:
             assert ping(a22, INTERNET_HOST, count=2) == 2
         assert outside.count == 4 and all(address in line for line in outside.lines), outside.lines
+    finally:
+        lab.api.delete("floatingip", fip["id"])
+
+
+def floating_counters(lab, address: str) -> dict[str, float]:
+    """The floating IP's counters in GET /metrics (rx_packets, rx_bytes, tx_packets, tx_bytes)."""
+    request = urllib.request.Request(f"{lab.controller.url}/metrics", headers={"X-Auth-Token": ADMIN_TOKEN})
+    with urllib.request.urlopen(request) as answer:
+        text = answer.read().decode()
+    return {s.name.removeprefix("nvapps_floatingip_").removesuffix("_total"): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples
+            if s.name.startswith("nvapps_floatingip_") and s.labels.get("address") == address}
+
+
+def test_a_floating_ip_s_traffic_is_metered_in_both_directions(lab, edge):
+    ext, _ = edge
+    fip = floating_ip(lab, ext, "b", "b22")
+    try:
+        time.sleep(SETTLE)
+        address = fip["floating_ip_address"]
+        before = floating_counters(lab, address)
+        assert set(before) == {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes"}, before
+        assert ping(lab.host("inet"), address, count=5) == 5
+        deadline = time.monotonic() + 5          # flow counters reach OpenFlow within a second or so
+        while True:
+            grown = {k: v - before[k] for k, v in floating_counters(lab, address).items()}
+            if grown["rx_packets"] >= 5 and grown["tx_packets"] >= 5 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert grown["rx_packets"] >= 5 and grown["tx_packets"] >= 5 and grown["rx_bytes"] >= 5 * 98, grown
     finally:
         lab.api.delete("floatingip", fip["id"])
 

@@ -9,6 +9,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from nvapps.core.app import PortCounters, SwitchStats
 from nvapps.core.topology import Chassis, Interface
+from nvapps.nat.app import FloatingCounters
+from nvapps.nat.flows import Floating
 from nvapps.rest.metrics import Metrics
 from tests.unit.restkit import call, ok, token_api
 
@@ -59,3 +61,14 @@ def test_the_model_switches_ports_and_requests_are_counted(tmp_path):
     assert got["nvapps_rest_requests_total", ("method", "GET"), ("status", "404")] == 1
     assert got["nvapps_rest_requests_total", ("method", "POST"), ("status", "201")] == 4
     assert got["nvapps_rest_request_duration_seconds_count", ("method", "POST")] == 4
+
+
+def test_each_floating_ip_s_traffic_is_labelled_with_its_project_id_address_and_chassis(tmp_path):
+    api = token_api(tmp_path)
+    fip = Floating("172.16.0.105", "10.0.0.3", (), "f1", "pa")
+    api.metrics = Metrics(api.model, lambda: SimpleNamespace(chassis={}, stats={}),
+                          lambda: [FloatingCounters(fip, "s2", 3, 294, 4, 392)])
+    got = scrape(api)
+    labels = (("address", "172.16.0.105"), ("chassis", "s2"), ("floatingip", "f1"), ("project", "pa"))
+    assert [got[(f"nvapps_floatingip_{name}_total", *labels)] for name in ("rx_packets", "rx_bytes", "tx_packets",
+                                                                          "tx_bytes")] == [3, 294, 4, 392]
