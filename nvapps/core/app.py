@@ -57,6 +57,8 @@ class SwitchStats:
     packet_ins_by_app: dict = field(default_factory=dict)   # packet-ins by the app id of their flow's cookie
     ports: dict = field(default_factory=dict)       # OpenFlow port -> PortCounters, as last polled
     drops: dict = field(default_factory=dict)       # packets dropped by reason (pipeline.drop_reason), polled
+    app_flow_mods: dict = field(default_factory=dict)   # flow mods sent, by app
+    sync_seconds: dict = field(default_factory=dict)    # seconds spent diffing and sending, by app
 
 
 @dataclass(frozen=True)

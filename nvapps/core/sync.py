@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from nvapps import pipeline
@@ -24,21 +25,34 @@ class FlowSync:
 
     def reconcile(self, chassis: Chassis, desired: Desired) -> None:
         """Read what the switch holds of this app's, then send only the difference (on (re)connect)."""
+        start = time.monotonic()
         changes = diff(desired, self.core.read_back(chassis, self.app))
         self._send(chassis, changes)
         installed = self._installed[chassis.dpid] = Installed.of(desired)
         self._count(chassis, installed)
+        seconds = self._spent(chassis, changes, start)
         self.core.stats[chassis.dpid].last_sync[self.app.name.lower()] = {
             "flow_mods": changes.flow_mods, "group_mods": changes.group_mods,
-            "flows": len(installed.holders), "groups": len(desired.groups)}
+            "flows": len(installed.holders), "groups": len(desired.groups), "seconds": round(seconds, 6)}
 
     def update(self, chassis: Chassis, desired: Desired) -> None:
         """Send what changed since the last sync (of a switch this app knows: see knows())."""
+        start = time.monotonic()
         installed = self._installed[chassis.dpid]
         changes = update(desired, installed)
         self._send(chassis, changes)
         installed.apply(desired, changes)
         self._count(chassis, installed)
+        self._spent(chassis, changes, start)
+
+    def _spent(self, chassis: Chassis, changes: Changes, start: float) -> float:
+        """Count a sync's flow mods and the seconds it took (diff and send) for this app; the seconds."""
+        seconds = time.monotonic() - start
+        stats = self.core.stats[chassis.dpid]
+        name = self.app.name.lower()
+        stats.app_flow_mods[name] = stats.app_flow_mods.get(name, 0) + changes.flow_mods
+        stats.sync_seconds[name] = stats.sync_seconds.get(name, 0.0) + seconds
+        return seconds
 
     def knows(self, chassis: Chassis) -> bool:
         """Whether this app has synced `chassis` since it connected (else the next sync reads it back)."""

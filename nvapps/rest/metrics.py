@@ -77,6 +77,11 @@ def _switch_counters(core: Any) -> Iterator[Metric]:
     sent = {name: CounterMetricFamily(f"nvapps_{name}", text, labels=["chassis"]) for name, text in (
         ("flow_mods", "Flow mods sent to the switch"), ("group_mods", "Group mods sent to the switch"),
         ("switch_errors", "OpenFlow errors the switch answered"))}
+    by_app = {name: CounterMetricFamily(f"nvapps_{name}", text, labels=["chassis", "app"]) for name, text in (
+        ("app_flow_mods", "Flow mods an app sent to the switch"),
+        ("sync_seconds", "Seconds an app spent diffing its flows with the switch's and sending the difference"))}
+    reconcile = GaugeMetricFamily("nvapps_reconcile_seconds", "How long an app's last reconciliation with the "
+                                  "switch took (reading its flows back, diffing, sending)", labels=["chassis", "app"])
     dropped = CounterMetricFamily("nvapps_dropped_packets", "Packets the switch dropped, by reason (as last "
                                   "polled)", labels=["chassis", "reason"])
     punted = CounterMetricFamily("nvapps_packet_ins", "Packets the switch sent to the controller, by app",
@@ -91,7 +96,14 @@ def _switch_counters(core: Any) -> Iterator[Metric]:
             punted.add_metric([chassis.name, _app_name(app)], count)
         for reason, count in stats.drops.items():
             dropped.add_metric([chassis.name, reason], count)
+        for name, family in by_app.items():
+            for app, value in sorted(getattr(stats, name).items()):
+                family.add_metric([chassis.name, app], value)
+        for app, last in sorted(stats.last_sync.items()):
+            reconcile.add_metric([chassis.name, app], last.get("seconds", 0.0))
     yield from sent.values()
+    yield from by_app.values()
+    yield reconcile
     yield punted
     yield dropped
 

@@ -36,7 +36,9 @@ def test_the_model_switches_ports_and_requests_are_counted(tmp_path):
     api = token_api(tmp_path)
     hv1 = Chassis("hv1", 1, {"vm1": Interface("vm1", 5, True), "vm2": Interface("vm2", 6, True)}, frozenset(), {}, {})
     stats = SwitchStats(flow_mods=40, group_mods=2, packet_ins=3, packet_ins_by_app={3: 2, 8: 1},
-                        ports={5: PortCounters(10, 20, 1000, 2000, 1, 0), 6: PortCounters(1, 1, 1, 1, 0, 0)})
+                        ports={5: PortCounters(10, 20, 1000, 2000, 1, 0), 6: PortCounters(1, 1, 1, 1, 0, 0)},
+                        app_flow_mods={"l2": 30, "l3": 10}, sync_seconds={"l2": 0.5, "l3": 0.25},
+                        last_sync={"l2": {"flow_mods": 0, "seconds": 0.125}})
     core = SimpleNamespace(chassis={"hv1": hv1}, stats={1: stats})
     api.metrics = Metrics(api.model, lambda: core)
     net = ok(api, "POST", "/v2.0/networks", "alice", {"network": {"name": "n"}})["network"]
@@ -54,6 +56,9 @@ def test_the_model_switches_ports_and_requests_are_counted(tmp_path):
     assert got["nvapps_flow_mods_total", ("chassis", "hv1")] == 40
     assert got["nvapps_packet_ins_total", ("app", "l3"), ("chassis", "hv1")] == 2
     assert got["nvapps_packet_ins_total", ("app", "dhcp"), ("chassis", "hv1")] == 1
+    assert got["nvapps_app_flow_mods_total", ("app", "l3"), ("chassis", "hv1")] == 10
+    assert got["nvapps_sync_seconds_total", ("app", "l2"), ("chassis", "hv1")] == 0.5
+    assert got["nvapps_reconcile_seconds", ("app", "l2"), ("chassis", "hv1")] == 0.125
     labels = (("chassis", "hv1"), ("network", net["id"]), ("port", port["id"]), ("project", "pa"))
     assert got[("nvapps_port_rx_packets_total", *labels)] == 10
     assert got[("nvapps_port_tx_bytes_total", *labels)] == 2000
