@@ -258,7 +258,7 @@ class CoreApp(app_manager.OSKenApp):
         app = msg.cookie >> pipeline.COOKIE_APP_SHIFT
         stats.packet_ins_by_app[app] = stats.packet_ins_by_app.get(app, 0) + 1
         self.send_event_to_observers(EventPacketIn(
-            chassis, msg.cookie >> pipeline.COOKIE_APP_SHIFT, msg.cookie, msg.match.get("in_port", 0),
+            chassis, app, msg.cookie, msg.match.get("in_port", 0),
             bytes(msg.data), dict(msg.match.items())))
 
     def _await(self, dp: Datapath, xid: int, payload: bytes) -> _Pending:

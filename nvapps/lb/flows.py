@@ -174,8 +174,7 @@ def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozens
         admitted = _admitted(model, vip_port, [(proto, port) for proto, port, _, _ in listeners], grouped) \
             if lb.vip_sg_ids is not None else ()
         entries = tuple(_entry(rv, vip_key, served, located) for rv in view.routers
-                        if rv.router.id in floating.get(vip_port.id, ()) and rv.gateway is not None
-                        and rv.gateway.chassis is not None)
+                        if rv.router.id in floating.get(vip_port.id, ()))
         balancers.append(Balancer(vip, vip_port.mac_address, vip_key,
                                   tuple(sorted(clients.items())), listeners, tuple(towards), tuple(on),
                                   tuple(sorted((k, p.key) for k, p in router_ports.items())),

@@ -33,8 +33,9 @@ LOG = logging.getLogger(__name__)
 
 KINDS = {"network", "subnet", "port", "router", "floatingip", "port_forwarding"}
 PUNT_RATE_PPS = 50      # next hops the controller resolves per second and switch, at most
-DIRECTION = {pipeline.Table.NAT_UPLINK_IN: "ipv4_dst", pipeline.Table.NAT_EGRESS: "ipv4_src"}  # a floating IP's
-FLUSH_AGAIN_AFTER = 0.5                                                    # flows: to it (rx), from it (tx)  # seconds: the datapath's cached flows are revalidated by then
+# A floating IP's own flows, by table: the field that holds it (to it: rx, from it: tx).
+DIRECTION = {pipeline.Table.NAT_UPLINK_IN: "ipv4_dst", pipeline.Table.NAT_EGRESS: "ipv4_src"}
+FLUSH_AGAIN_AFTER = 0.5  # seconds: the datapath's cached flows are revalidated by then
 BROADCAST = "ff:ff:ff:ff:ff:ff"
 
 
