@@ -5,6 +5,8 @@
     nvctl router add-interface ID --subnet SUBNET   nvctl chassis list
     nvctl port-forwarding create --floatingip FIP protocol=tcp internal_port_id=PORT internal_ip_address=IP \
           internal_port=22 external_port=2222
+    nvctl trace PORT 'tcp,nw_dst=10.0.2.10,tp_dst=80'      (a packet the port sends, in logical terms)
+    nvctl trace --from-network EXTNET 'tcp,nw_dst=172.16.0.5,tp_dst=22'   (arriving from outside)
 
 Attributes are KEY=VALUE; a VALUE that parses as JSON is taken as JSON (false, 42, '[...]', '{...}').
 Settings: --url (or NVAPPS_URL, default http://127.0.0.1:9696) and --token (or NVAPPS_TOKEN / OS_TOKEN).
@@ -16,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from nvapps.client import COLLECTIONS, PARENTS, ApiError, Client
@@ -78,6 +81,42 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def trace_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nvctl trace", description="Trace a packet through the pipeline: each "
+                                "chassis, table, service and object it meets, and where it ends.")
+    p.add_argument("--url", default=os.environ.get("NVAPPS_URL", "http://127.0.0.1:9696"))
+    p.add_argument("--token", default=os.environ.get("NVAPPS_TOKEN") or os.environ.get("OS_TOKEN"))
+    p.add_argument("--json", action="store_true", help="print the trace as JSON")
+    p.add_argument("--from-network", metavar="NETWORK", help="the packet arrives from this external network")
+    p.add_argument("args", nargs="+", metavar="[PORT] FLOW", help="the sending port (unless --from-network) and "
+                   "the packet in ovs-ofctl syntax, e.g. tcp,nw_dst=10.0.2.10,tp_dst=80")
+    return p
+
+
+def _is_trace(argv: list[str]) -> bool:
+    """Whether the command line's first word (options and their values aside) is `trace`."""
+    words = iter(argv)
+    for word in words:
+        if word in ("--url", "--token", "--filter", "--subnet", "--port", "--floatingip"):
+            next(words, None)
+        elif not word.startswith("-"):
+            return word == "trace"
+    return False
+
+
+def trace(argv: list[str]) -> int:
+    """nvctl trace: print the trace's lines (or JSON)."""
+    words = list(argv)
+    words.remove("trace")
+    opts = trace_parser().parse_args(words)
+    if len(opts.args) != (1 if opts.from_network else 2):
+        print("nvctl: trace takes PORT FLOW, or --from-network NETWORK FLOW", file=sys.stderr)
+        return EXIT_USAGE
+    port = None if opts.from_network else opts.args[0]
+    return _answer(opts.url, lambda: Client(opts.url, opts.token).trace(opts.args[-1], port, opts.from_network),
+                   lambda result: json.dumps(result, indent=2, sort_keys=True) if opts.json else result["text"])
+
+
 def run(opts: argparse.Namespace, client: Client) -> Any:
     """Perform the command; the API's answer (objects, a list, or None)."""
     kind = RESOURCES[opts.resource]
@@ -127,10 +166,19 @@ def _cell(value: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    opts = parser().parse_intermixed_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    if _is_trace(words):
+        return trace(words)
+    opts = parser().parse_intermixed_args(words)
     kind = RESOURCES[opts.resource]
+    return _answer(opts.url, lambda: run(opts, Client(opts.url, opts.token)),
+                   lambda result: render(result, kind, opts.json))
+
+
+def _answer(url: str, call: Callable[[], Any], show: Callable[[Any], str]) -> int:
+    """Make the API call and print what it answered (or why not); the exit code."""
     try:
-        result = run(opts, Client(opts.url, opts.token))
+        result = call()
     except UsageError as exc:
         print(f"nvctl: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -139,9 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nvctl: HTTP {exc.status} {err.get('type', '')}: {err.get('message', exc.body)}", file=sys.stderr)
         return EXIT_API
     except OSError as exc:
-        print(f"nvctl: cannot reach {opts.url}: {exc}", file=sys.stderr)
+        print(f"nvctl: cannot reach {url}: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE
-    out = render(result, kind, opts.json)
+    out = show(result)
     if out:
         print(out)
     return 0

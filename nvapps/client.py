@@ -4,6 +4,7 @@ from __future__ import annotations
 import builtins
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -88,3 +89,9 @@ class Client:
 
     def chassis(self) -> builtins.list[dict]:
         return self.request("GET", "/v2.0/chassis")[1]["chassis"]
+
+    def trace(self, flow: str, port_id: str | None = None, network_id: str | None = None) -> dict:
+        """A packet traced from a port (or arriving on an external network): GET /v2.0/trace."""
+        query = {"flow": flow, **({"port_id": port_id} if port_id else {}),
+                 **({"network_id": network_id} if network_id else {})}
+        return self.request("GET", "/v2.0/trace?" + urllib.parse.urlencode(query))[1]["trace"]

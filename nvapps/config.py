@@ -29,6 +29,9 @@ OPTS = [
                help="the MTU of the network between chassis; tenant networks get it minus the tunnel overhead"),
     cfg.FloatOpt("stats-interval", default=10.0, min=0.2,
                  help="seconds between two polls of every switch's port counters (for GET /metrics)"),
+    cfg.StrOpt("ovs-appctl-target", default="",
+               help="where `ovs-appctl -t` reaches a chassis's ovs-vswitchd for packet traces ({chassis} stands for "
+                    "the chassis name, e.g. /run/ovs-{chassis}/ovs-vswitchd.ctl); empty: the local default one"),
     cfg.StrOpt("default-project", default="default",
                help="project_id given to objects created without one"),
     cfg.StrOpt("auth-file", default=None,
@@ -99,3 +102,9 @@ def tunnel_ports() -> dict[str, str]:
             raise ConfigError(f"--nvapps-tunnel-ports entry {entry!r} is not TYPE:INTERFACE with TYPE vxlan or geneve")
         out[kind] = name
     return out
+
+
+def appctl_target(chassis: str) -> list[str]:
+    """The `ovs-appctl` arguments that reach chassis `chassis`'s ovs-vswitchd."""
+    target = settings().ovs_appctl_target
+    return ["-t", target.replace("{chassis}", chassis)] if target else []

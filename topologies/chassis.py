@@ -26,10 +26,14 @@ TUNNEL_PORTS = {"vxlan0": "vxlan", "geneve0": "geneve"}
 class ChassisNode(Host):
     """A chassis: own OVS (userspace datapath) in its own namespace; `tunnel_ip` on its underlay bridge."""
 
-    def __init__(self, name: str, tunnel_ip: str = "", dpid: int = 0, **params) -> None:
+    def __init__(self, name: str, tunnel_ip: str = "", dpid: int = 0, rundir: str = "", **params) -> None:
+        """`rundir`: where its OVS keeps database, sockets and logs (default: a new temporary directory)."""
         self.tunnel_ip = tunnel_ip
         self.dpid_value = dpid
-        self.rundir = Path(tempfile.mkdtemp(prefix=f"nvchassis-{name}-"))
+        if rundir:
+            shutil.rmtree(rundir, ignore_errors=True)       # what a killed run of the same lab left
+            Path(rundir).mkdir(parents=True)
+        self.rundir = Path(rundir) if rundir else Path(tempfile.mkdtemp(prefix=f"nvchassis-{name}-"))
         self._daemons: list[int] = []
         self._relay: subprocess.Popen | None = None
         self._of_port = 0
@@ -138,6 +142,11 @@ class ChassisNode(Host):
     def vsctl(self, *args: str) -> str:
         return subprocess.run(["ovs-vsctl", f"--db=unix:{self.rundir / 'db.sock'}", *args], check=True,
                               capture_output=True, text=True).stdout
+
+    @staticmethod
+    def appctl_target(rundir: str) -> str:
+        """Where `ovs-appctl -t` reaches the ovs-vswitchd of a chassis whose run directory is `rundir`."""
+        return f"{rundir}/vswitchd.ctl"
 
     @property
     def bridge(self) -> str:

@@ -24,6 +24,6 @@ def network_acl_flows(key: int, acls: tuple[NetworkAcl, ...]) -> list[Flow]:
                           (acl.destination_port_range_min, acl.destination_port_range_max))
         goto = d.ct if acl.action == "allow" else None      # deny: no instructions, the packet drops
         assert acl.position is not None, "a stored ACL has its position"
-        flows += [Flow(d.nacl, nacl_priority(acl.position), match(metadata=key, **m), goto=goto)
-                  for m in traffic.matches()]
+        flows += [Flow(d.nacl, nacl_priority(acl.position), match(metadata=key, **m), goto=goto,
+                       origin=(("network_acl", acl.id),)) for m in traffic.matches()]
     return flows

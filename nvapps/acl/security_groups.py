@@ -92,12 +92,15 @@ def rule_flows(port_key: int, rule: SecurityGroupRule, remote: SecurityGroup | N
                       None if d.remote_is_source else prefix, destination_ports=(rule.port_range_min,
                                                                                  rule.port_range_max))
     me = {d.port_reg: port_key}
+    origin = (("security_group", rule.security_group_id), ("security_group_rule", rule.id))
     if rule.remote_group_id is None:
-        return [Flow(d.rules, Priority.SPECIFIC, match(**me, **m), goto=d.commit) for m in traffic.matches()]
+        return [Flow(d.rules, Priority.SPECIFIC, match(**me, **m), goto=d.commit, origin=origin)
+                for m in traffic.matches()]
     if remote is None:
         return []
     clause = ofp.Conjunction(conj_id(remote, d, rule.ethertype), 2, 2)
-    return [Flow(d.rules, Priority.CONJUNCTIVE, match(**me, **m), actions=(clause,)) for m in traffic.matches()]
+    return [Flow(d.rules, Priority.CONJUNCTIVE, match(**me, **m), actions=(clause,), origin=origin)
+            for m in traffic.matches()]
 
 
 def member_clauses(group: SecurityGroup, d: Direction, ethertype: str,
@@ -119,7 +122,8 @@ def member_flow(member: Member, clauses: Iterable[ofp.Conjunction]) -> Flow:
 
 def conjunction_flow(group: SecurityGroup, d: Direction, ethertype: str) -> Flow:
     """What a remote group's match does once both clauses hold: the packet is allowed."""
-    return Flow(d.rules, Priority.CONJUNCTIVE, match(conj_id=conj_id(group, d, ethertype)), goto=d.commit)
+    return Flow(d.rules, Priority.CONJUNCTIVE, match(conj_id=conj_id(group, d, ethertype)), goto=d.commit,
+                origin=(("remote_group", group.id),))
 
 
 def merge_conjunctions(flows: list[Flow]) -> list[Flow]:
@@ -137,7 +141,8 @@ def merge_conjunctions(flows: list[Flow]) -> list[Flow]:
         conjunctions = sorted({a for a in actions if isinstance(a, ofp.Conjunction)}, key=_conjunction_order)
         if len(conjunctions) < len(set(actions)) or any(f.goto is not None for f in same):
             raise ValueError(f"conflicting flows for one match in table {table}: {same}")
-        out.append(Flow(table, priority, m, actions=tuple(conjunctions)))
+        out.append(Flow(table, priority, m, actions=tuple(conjunctions),
+                        origin=tuple(dict.fromkeys(o for f in same for o in f.origin))))
     return out
 
 

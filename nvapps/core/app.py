@@ -98,6 +98,7 @@ class CoreApp(app_manager.OSKenApp):
         self.datapaths: dict[int, Datapath] = {}
         self.stats: dict[int, SwitchStats] = {}
         self.services: set[str] = set()     # the service apps loaded (names as in SwitchStats)
+        self.syncs: dict[pipeline.AppId, FlowSync] = {}     # each service app's FlowSync (what it installed where)
         self._names = config.chassis_names()
         self._trunks = frozenset(config.settings().trunk_interfaces)
         self.uplinks = config.uplinks()
@@ -148,7 +149,8 @@ class CoreApp(app_manager.OSKenApp):
         name = self._names.get(dp.id, bridge)
         chassis = Chassis(name, dp.id, {}, self._trunks,
                           {u.physnet: u.interface for u in self.uplinks if u.chassis == name},
-                          {kind: port.replace("{chassis}", name) for kind, port in self._tunnel_ports.items()})
+                          {kind: port.replace("{chassis}", name) for kind, port in self._tunnel_ports.items()},
+                          bridge=bridge)
         for p in ports:
             if p.port_no < OFPP_MAX:
                 chassis.interfaces[p.name.decode()] = _interface(p)

@@ -499,6 +499,7 @@ class Flow:
     goto: int | None = None
     write_metadata: tuple[int, int] | None = None   # (value, mask)
     meter: int | None = None                        # rate-limit through this meter first
+    origin: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)  # (kind, id): what it is for
     digest: int | None = field(default=None, init=False, repr=False, compare=False)  # kept by reconcile
     _wire: bytes | None = field(default=None, init=False, repr=False, compare=False)
 

@@ -62,6 +62,7 @@ class ServiceApp(app_manager.OSKenApp):
         self.model, self._views = models.model, models.views
         self.sync = FlowSync(self.APP_ID, self.core)
         self.core.services.add(self.APP_ID.name.lower())
+        self.core.syncs[self.APP_ID] = self.sync
         self.threads.append(hub.spawn(self._sync_loop))
         hub.spawn_after(STARTUP_GRACE, self._wake.set)     # gateways of chassis still away move then
         return thread

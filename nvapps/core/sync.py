@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from nvapps import pipeline
+from nvapps.core import ofp
 from nvapps.core.reconcile import Changes, Desired, Installed, diff, update
 from nvapps.core.topology import Chassis
 
@@ -57,6 +59,17 @@ class FlowSync:
     def knows(self, chassis: Chassis) -> bool:
         """Whether this app has synced `chassis` since it connected (else the next sync reads it back)."""
         return chassis.dpid in self._installed
+
+    def held(self, dpid: int, cookies: set[int]) -> dict[int, tuple[Hashable, ofp.Flow]]:
+        """The piece key and flow of each of `cookies` that this app has installed on switch `dpid`."""
+        installed = self._installed.get(dpid)
+        out: dict[int, tuple[Hashable, ofp.Flow]] = {}
+        for key, piece in (installed.desired.pieces.items() if installed is not None else ()):
+            for cookie in cookies:
+                flow = piece.flows.get(cookie)
+                if flow is not None:
+                    out[cookie] = (key, flow)
+        return out
 
     def forget(self, dpid: int) -> None:
         self._installed.pop(dpid, None)

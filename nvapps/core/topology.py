@@ -40,6 +40,7 @@ class Chassis:
     tunnel_type: str | None = None
     connected: bool = True
     presumed_up: bool = False           # not connected yet, but its uplinks count as up (controller start)
+    bridge: str = ""                    # the OVS bridge's name (its LOCAL port), as ovs-appctl names it
 
     def tunnel_ofport(self, tunnel_type: str | None) -> int | None:
         """The OpenFlow port of this chassis's tunnel port of `tunnel_type`, if it exists."""

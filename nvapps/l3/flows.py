@@ -75,14 +75,15 @@ def router_flows(view: RouterView, here: str) -> list[Flow]:
     """One router's own flows on chassis `here` (its next hops are _neighbors())."""
     meta = view.metadata
     vrf = dict(metadata=meta)
+    me = _router(view)
     flows = [
         Flow(Table.L3_INPUT, Priority.TTL_EXPIRED, match(**vrf, eth_type=IPV4, ip_ttl=1), actions=(PUNT,),
-             meter=pipeline.app_meter(pipeline.AppId.L3)),
-        Flow(Table.L3_INPUT, Priority.TTL_EXPIRED, match(**vrf, eth_type=IPV4, ip_ttl=0)),
-        Flow(Table.L3_INPUT, Priority.FALLBACK, match(**vrf), goto=Table.L3_ROUTING),
+             meter=pipeline.app_meter(pipeline.AppId.L3), origin=me),
+        Flow(Table.L3_INPUT, Priority.TTL_EXPIRED, match(**vrf, eth_type=IPV4, ip_ttl=0), origin=me),
+        Flow(Table.L3_INPUT, Priority.FALLBACK, match(**vrf), goto=Table.L3_ROUTING, origin=me),
         # no route: ICMP net unreachable from the controller
         Flow(Table.L3_ROUTING, Priority.ROUTE - 1, match(**vrf, eth_type=IPV4), actions=(PUNT,),
-             meter=pipeline.app_meter(pipeline.AppId.L3)),
+             meter=pipeline.app_meter(pipeline.AppId.L3), origin=(*me, ("route", "none: ICMP unreachable"))),
     ]
     for i in view.interfaces:
         flows += _interface_flows(view, i)
@@ -93,13 +94,13 @@ def router_flows(view: RouterView, here: str) -> list[Flow]:
             flows.append(Flow(Table.L3_ROUTING, Priority.ROUTE + 2 * dest.prefixlen,
                               match(**vrf, eth_type=IPV4, **_to(dest)),
                               actions=(ofp.DecTtl(), ofp.SetField(Reg.NEXT_HOP, _int(route["nexthop"]))),
-                              goto=Table.L3_NEIGHBOR))
+                              goto=Table.L3_NEIGHBOR, origin=(*me, ("route", f"{dest} via {route['nexthop']}"))))
     return flows + _gateway_flows(view, outside, here)
 
 
 def _neighbors(view: RouterView, i: Interface, cidr: netaddr.IPNetwork, b: BoundPort, into: Table) -> list[Flow]:
     """A next hop behind interface `i`: port `b`'s addresses on the interface's subnet, handed to `into`."""
-    return [_neighbor(view.metadata, i, b.port, ip, into) for ip in b.port.ip_addresses
+    return [_neighbor(view, i, b.port, ip, into) for ip in b.port.ip_addresses
             if ":" not in ip and netaddr.IPAddress(ip) in cidr]
 
 
@@ -110,30 +111,44 @@ def _interface_flows(view: RouterView, i: Interface) -> list[Flow]:
         # back to an earlier table: resubmit (goto_table only goes forward), metadata set as an action
         Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: i.port.key}),
              actions=(ofp.SetField(Reg.IN_PORT, i.port.key), ofp.SetField(Reg.OUT_PORT, 0),
-                      ofp.SetField("metadata", view.metadata), ofp.Resubmit(Table.L3_INPUT))),
+                      ofp.SetField("metadata", view.metadata), ofp.Resubmit(Table.L3_INPUT)),
+             origin=(*_router(view), ("subnet", i.subnet.id))),
         *_own_address(view, i.ip),
-        _connected(view, cidr),
+        _connected(view, i, cidr),
     ]
 
 
 def _own_address(view: RouterView, ip: str) -> list[Flow]:
     """ICMP echo to a router address is answered in place; anything else for it is dropped."""
     vrf = dict(metadata=view.metadata)
+    me = (*_router(view), ("address", ip))
     return [
         Flow(Table.L3_INPUT, Priority.ROUTER_ECHO,
              match(**vrf, eth_type=IPV4, ip_proto=ICMP, icmpv4_type=ECHO_REQUEST, ipv4_dst=ip),
              actions=(ofp.Move("ipv4_src", "ipv4_dst"), ofp.SetField("ipv4_src", ip),
                       ofp.SetField("icmpv4_type", ECHO_REPLY), ofp.SetTtl(REPLY_TTL)),
-             goto=Table.L3_ROUTING),
-        Flow(Table.L3_INPUT, Priority.ROUTER_SELF, match(**vrf, eth_type=IPV4, ipv4_dst=ip)),
+             goto=Table.L3_ROUTING, origin=me),
+        Flow(Table.L3_INPUT, Priority.ROUTER_SELF, match(**vrf, eth_type=IPV4, ipv4_dst=ip), origin=me),
     ]
 
 
-def _connected(view: RouterView, cidr: netaddr.IPNetwork) -> Flow:
+def _connected(view: RouterView, i: Interface, cidr: netaddr.IPNetwork) -> Flow:
     """A connected subnet: the destination itself is the next hop."""
     return Flow(Table.L3_ROUTING, Priority.ROUTE + 2 * cidr.prefixlen + 1,
                 match(metadata=view.metadata, eth_type=IPV4, **_to(cidr)),
-                actions=(ofp.DecTtl(), ofp.Move("ipv4_dst", Reg.NEXT_HOP)), goto=Table.L3_NEIGHBOR)
+                actions=(ofp.DecTtl(), ofp.Move("ipv4_dst", Reg.NEXT_HOP)), goto=Table.L3_NEIGHBOR,
+                origin=(*_router(view), ("route", f"{cidr} connected"), ("subnet", i.subnet.id)))
+
+
+def _router(view: RouterView) -> tuple[tuple[str, str], ...]:
+    """The origin of a router's flows."""
+    return (("router", view.router.id),)
+
+
+def _route(view: RouterView, dest: netaddr.IPNetwork, hop: str | None) -> tuple[tuple[str, str], ...]:
+    """The origin of a route out by the router's gateway."""
+    return (*_router(view), ("route", f"{dest} via {hop or 'the gateway subnet'}"), ("port", view.gateway.port.id)) \
+        if view.gateway is not None else _router(view)
 
 
 def _external_routes(view: RouterView) -> dict[tuple[netaddr.IPNetwork, str | None], int]:
@@ -165,17 +180,18 @@ def _gateway_flows(view: RouterView, routes: dict, here: str) -> list[Flow]:
     if gw.chassis != here:
         return [Flow(Table.L3_ROUTING, priority, match(**vrf, **{Reg.IN_PORT: i.port.key}, **_to(dest)),
                      actions=(ofp.SetField("metadata", i.network_key), ofp.SetField(Reg.OUT_PORT, pipeline.REMOTE_PORT_KEY),
-                              ofp.SetField(Reg.REMOTE_CHASSIS, gw.chassis_ip), ofp.Resubmit(Table.EGRESS)))
-                for (dest, _), priority in routes.items() for i in view.interfaces]
+                              ofp.SetField(Reg.REMOTE_CHASSIS, gw.chassis_ip), ofp.Resubmit(Table.EGRESS)),
+                     origin=(*_route(view, dest, hop), ("chassis", gw.chassis)))
+                for (dest, hop), priority in routes.items() for i in view.interfaces]
     cidr = netaddr.IPNetwork(gw.subnet.cidr)
     flows = _own_address(view, gw.ip)
     for (dest, hop), priority in routes.items():
         to_hop = ofp.Move("ipv4_dst", Reg.NEXT_HOP) if hop is None else ofp.SetField(Reg.NEXT_HOP, _int(hop))
         flows.append(Flow(Table.L3_ROUTING, priority, match(**vrf, **_to(dest)), actions=(ofp.DecTtl(), to_hop),
-                          goto=Table.L3_NEIGHBOR))
+                          goto=Table.L3_NEIGHBOR, origin=_route(view, dest, hop)))
     flows.append(Flow(Table.L3_NEIGHBOR, Priority.FALLBACK,
                       match(metadata=view.metadata, **{Reg.NEXT_HOP: (int(cidr.network), int(cidr.netmask))}),
-                      goto=Table.NAT_SNAT))
+                      goto=Table.NAT_SNAT, origin=(*_router(view), ("port", gw.port.id))))
     return flows
 
 
@@ -184,13 +200,14 @@ def _to(dest: netaddr.IPNetwork) -> dict:
     return {"ipv4_dst": (str(dest.network), str(dest.netmask))} if dest.prefixlen else {}
 
 
-def _neighbor(meta: int, i: Interface, port: Port, ip: str, into: Table) -> Flow:
+def _neighbor(view: RouterView, i: Interface, port: Port, ip: str, into: Table) -> Flow:
     """Next hop `ip` (a known port): MACs rewritten, into the port's network at `into` (L2 lookup)."""
-    return Flow(Table.L3_NEIGHBOR, Priority.SPECIFIC, match(metadata=meta, **{Reg.NEXT_HOP: _int(ip)}),
+    return Flow(Table.L3_NEIGHBOR, Priority.SPECIFIC, match(metadata=view.metadata, **{Reg.NEXT_HOP: _int(ip)}),
                 actions=(ofp.SetField("eth_src", i.port.mac_address), ofp.SetField("eth_dst", port.mac_address),
                          ofp.SetField(Reg.IN_PORT, i.port.key), ofp.SetField(Reg.OUT_PORT, 0),
                          ofp.SetField("nx_in_port", 0),     # the router sends it: it may go back where it came from
-                         ofp.SetField("metadata", i.network_key), ofp.Resubmit(into)))
+                         ofp.SetField("metadata", i.network_key), ofp.Resubmit(into)),
+                origin=(*_router(view), ("next_hop", port.id)))
 
 
 def _int(ip: str) -> int:

@@ -13,7 +13,7 @@ from nvapps.client import Client
 from nvapps.lab.controller import Controller
 from nvapps.lab.net import background, start_net
 from nvapps.lab.ovs import ensure_ovs
-from topologies.chassis import UNDERLAY_MTU
+from topologies.chassis import UNDERLAY_MTU, ChassisNode
 from topologies.tenants import (
     EXTERNAL_CIDR,
     INTERNET_GATEWAY,
@@ -182,8 +182,12 @@ def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, re
                             of_port=of_port, rest_port=rest_port)
     controller.extra_args += list(flags)
     if topo.overlay:
+        rundirs = workdir / "chassis"
+        for name in switches:
+            topo.nodeInfo(name)["rundir"] = str(rundirs / name)
         controller.extra_args += ["--nvapps-tenant-network-type", topo.overlay,
-                                  "--nvapps-underlay-mtu", str(UNDERLAY_MTU)]
+                                  "--nvapps-underlay-mtu", str(UNDERLAY_MTU),
+                                  "--nvapps-ovs-appctl-target", ChassisNode.appctl_target(f"{rundirs}/{{chassis}}")]
     controller.start()
     net = None
     try:

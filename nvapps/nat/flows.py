@@ -142,31 +142,37 @@ def router_nat_flows(r: NatRouter) -> list[Flow]:
     """The router's external addresses answered and translated on its gateway chassis."""
     gw, meta = r.gateway, r.view.metadata
     ct = partial(ofp.Ct, zone=r.zone)
+    me = (("router", r.view.router.id),)
     inbound: dict[str, Any] = dict(metadata=gw.network_key, eth_type=IPV4, eth_dst=gw.port.mac_address)
     entry = (ofp.SetField("metadata", meta), ofp.SetField(Reg.IN_PORT, gw.port.key), ct(nat=ofp.Nat(), table=Table.NAT_DNAT))
     egress = (ofp.SetField("eth_src", gw.port.mac_address), ofp.SetField("metadata", gw.network_key),
               ofp.SetField("eth_dst", UNRESOLVED), ofp.Resubmit(Table.NAT_MAC_BINDING))
     flows = [
-        Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC, match(**inbound), actions=entry),
-        Flow(Table.NAT_DNAT, Priority.FALLBACK, match(metadata=meta), actions=(ofp.Resubmit(Table.L3_INPUT),)),
+        Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC, match(**inbound), actions=entry, origin=(*me, ("port", gw.port.id))),
+        Flow(Table.NAT_DNAT, Priority.FALLBACK, match(metadata=meta), actions=(ofp.Resubmit(Table.L3_INPUT),),
+             origin=me),
         Flow(Table.NAT_SNAT, Priority.SPECIFIC, match(metadata=meta, eth_type=IPV4),
-             actions=(ct(nat=ofp.Nat(), table=Table.NAT_SNAT_COMMIT),)),
-        Flow(Table.NAT_SNAT_COMMIT, Priority.FALLBACK, match(metadata=meta), goto=Table.NAT_EGRESS),
-        Flow(Table.NAT_EGRESS, Priority.SPECIFIC, match(metadata=meta), actions=egress, goto=Table.NAT_TO_UPLINK),
+             actions=(ct(nat=ofp.Nat(), table=Table.NAT_SNAT_COMMIT),), origin=me),
+        Flow(Table.NAT_SNAT_COMMIT, Priority.FALLBACK, match(metadata=meta), goto=Table.NAT_EGRESS, origin=me),
+        Flow(Table.NAT_EGRESS, Priority.SPECIFIC, match(metadata=meta), actions=egress, goto=Table.NAT_TO_UPLINK,
+             origin=(*me, ("port", gw.port.id))),
     ]
     for f in r.floating:       # the same, by flows of its own: their counters are the floating IP's traffic
-        flows += [Flow(Table.NAT_UPLINK_IN, Priority.OVERRIDE, match(**inbound, ipv4_dst=f.address), actions=entry),
+        fip = (*me, ("floatingip", f.fip_id))
+        flows += [Flow(Table.NAT_UPLINK_IN, Priority.OVERRIDE, match(**inbound, ipv4_dst=f.address), actions=entry,
+                       origin=fip),
                   Flow(Table.NAT_EGRESS, Priority.OVERRIDE, match(metadata=meta, eth_type=IPV4, ipv4_src=f.address),
-                       actions=egress, goto=Table.NAT_TO_UPLINK)]
+                       actions=egress, goto=Table.NAT_TO_UPLINK, origin=fip)]
     answered = [gw.ip] + [f.address for f in r.floating]
     flows += [Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC,
                    match(metadata=gw.network_key, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=ip),
-                   actions=arp_reply(gw.port.mac_address, ip)) for ip in answered]
+                   actions=arp_reply(gw.port.mac_address, ip), origin=me) for ip in answered]
     if gw.enable_snat:
         flows += [Flow(Table.NAT_SNAT_COMMIT, Priority.SPECIFIC,
                        match(metadata=meta, eth_type=IPV4, ct_state=NEW, ipv4_src=_prefix(i.subnet.cidr)),
                        actions=(ct(commit=True, nat=ofp.Nat("src", gw.ip, SNAT_PORTS),
-                                       table=Table.NAT_EGRESS),))
+                                       table=Table.NAT_EGRESS),),
+                       origin=(*me, ("snat", f"{i.subnet.cidr} as {gw.ip}"), ("subnet", i.subnet.id)))
                   for i in r.view.interfaces]
     for f in r.floating:
         flows += _floating_flows(r, f)
@@ -176,24 +182,28 @@ def router_nat_flows(r: NatRouter) -> list[Flow]:
 def _floating_flows(r: NatRouter, f: Floating) -> list[Flow]:
     meta, ct = r.view.metadata, partial(ofp.Ct, zone=r.zone, commit=True)
     new_to: dict[str, Any] = dict(metadata=meta, eth_type=IPV4, ct_state=NEW, ipv4_dst=f.address)
+    fip = (("router", r.view.router.id), ("floatingip", f.fip_id))
     flows = []
     if f.fixed is not None:
         flows += [
             Flow(Table.NAT_DNAT, Priority.SPECIFIC, match(**new_to),
-                 actions=(ct(nat=ofp.Nat("dst", f.fixed), table=Table.L3_INPUT),)),
+                 actions=(ct(nat=ofp.Nat("dst", f.fixed), table=Table.L3_INPUT),),
+                 origin=(*fip, ("dnat", f"{f.address} to {f.fixed}"))),
             Flow(Table.NAT_SNAT_COMMIT, Priority.OVERRIDE,
                  match(metadata=meta, eth_type=IPV4, ct_state=NEW, ipv4_src=f.fixed),
-                 actions=(ct(nat=ofp.Nat("src", f.address), table=Table.NAT_EGRESS),)),
+                 actions=(ct(nat=ofp.Nat("src", f.address), table=Table.NAT_EGRESS),),
+                 origin=(*fip, ("snat", f"{f.fixed} as {f.address}"))),
         ]
     else:   # only its forwarded ports lead inside
-        flows.append(Flow(Table.NAT_DNAT, Priority.SPECIFIC, match(**new_to)))
+        flows.append(Flow(Table.NAT_DNAT, Priority.SPECIFIC, match(**new_to), origin=fip))
     for pf in f.forwards:
         proto, port_field = PROTOCOLS[pf.protocol]
         flows.append(Flow(Table.NAT_DNAT, Priority.OVERRIDE,
                           match(**new_to, ip_proto=proto, **{port_field: pf.external_port}),
                           actions=(ct(nat=ofp.Nat("dst", pf.internal_ip_address,
                                                             (pf.internal_port, pf.internal_port)),
-                                          table=Table.L3_INPUT),)))
+                                          table=Table.L3_INPUT),),
+                          origin=(*fip, ("port_forwarding", pf.id))))
     return flows
 
 

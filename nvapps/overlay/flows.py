@@ -48,12 +48,12 @@ def classify_flows(ports: tuple[tuple[str, int | None], ...], networks: frozense
 def egress_flows(ports: dict[str, int | None], others: tuple[tuple[str, str | None, int], ...]) -> list[Flow]:
     """Towards each other chassis (name, tunnel type, tunnel IP): its endpoint, on the port of its type."""
     flows = []
-    for _, kind, ip in others:
+    for name, kind, ip in others:
         port = ports.get(kind) if kind else None
         if ip and port is not None:
             flows.append(Flow(Table.EGRESS_REMOTE, Priority.SPECIFIC, match(**{Reg.REMOTE_CHASSIS: ip}),
                               actions=(ofp.Move("metadata", "tunnel_id"), ofp.SetField("tun_ipv4_dst", ip),
-                                       ofp.Output(port))))
+                                       ofp.Output(port)), origin=(("chassis", name), ("tunnel", kind or ""))))
     return flows
 
 

@@ -12,12 +12,15 @@ from nvapps.logical.gateways import router_gateways
 from nvapps.model import loadbalancer
 from nvapps.model.base import Resource
 from nvapps.model.chassis import RegisteredChassis
+from nvapps.model.context import Context
+from nvapps.model.errors import NotFound
 from nvapps.model.network import Port
 from nvapps.model.service import Model
 from nvapps.rest import server
 from nvapps.rest.auth import Authenticator, NoAuth, TokenFile
 from nvapps.rest.metrics import Metrics
 from nvapps.rest.wsgi import RestAPI
+from nvapps.trace.tracer import Tracer
 
 LOG = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ class RestApp(app_manager.OSKenApp):
         self._models = app_manager.lookup_service_brick("nvmodel")
         self.model: Model = self._models.model
         self.api = RestAPI(self.model, self._authenticator, self._live_status, self._live_reading,
-                           Metrics(self.model, self._core, self._floating))
+                           Metrics(self.model, self._core, self._floating), self._trace)
         try:
             serve_forever = server.serve(self._listen, self.api)
         except OSError as exc:
@@ -53,6 +56,13 @@ class RestApp(app_manager.OSKenApp):
         """The floating IPs' traffic, if the NAT app runs here."""
         nat = app_manager.lookup_service_brick("nvnat")
         return nat.floating_counters() if nat is not None else []
+
+    def _trace(self, ctx: Context, flow: str, port_id: str | None, network_id: str | None) -> dict:
+        """A packet traced on the switches (404 without the switch apps)."""
+        core = self._core()
+        if core is None:
+            raise NotFound("No switches here: packet traces need the switch apps")
+        return Tracer(self.model, core).trace(ctx, flow, port_id=port_id, network_id=network_id)
 
     def _core(self):
         return app_manager.lookup_service_brick("nvcore")

@@ -88,6 +88,17 @@ def document(server_url: str = "", tenant_network_type: str | None = None) -> di
                              "responses": {"200": {"description": "the text exposition format",
                                                    "content": {"text/plain": {"schema": {"type": "string"}}}},
                                            **_error_responses("401", "403")}}},
+        "/v2.0/trace": {"get": {
+            "summary": "a packet traced through the pipeline in logical terms (ofproto/trace on its chassis)",
+            "parameters": [
+                {"name": "flow", "in": "query", "required": True, "schema": {"type": "string"},
+                 "description": "the packet in ovs-ofctl syntax, e.g. tcp,nw_dst=10.0.2.10,tp_dst=80"},
+                {"name": "port_id", "in": "query", "required": False, "schema": {"type": "string"},
+                 "description": "the port that sends it (its MAC and address fill the rest)"},
+                {"name": "network_id", "in": "query", "required": False, "schema": {"type": "string"},
+                 "description": "or the external network it arrives from (to a gateway or floating IP)"}],
+            "responses": {"200": {"description": "the trace: each chassis's steps, the verdicts, as text too"},
+                          **_error_responses("400", "401", "404", "409")}}},
     }
     for kind, cls in KINDS.items():
         name = cls.__name__

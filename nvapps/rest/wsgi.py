@@ -44,10 +44,11 @@ EXTENSIONS = [
 
 StatusOf = Callable[[Resource], dict]
 ReadingOf = Callable[[Resource, str], dict]     # (object, reading name) -> the reading's body
+Tracing = Callable[[Context, str, "str | None", "str | None"], dict]    # (caller, flow, port, network) -> trace
 # The methods each kind of path takes (HEAD wherever GET: the same answer without its body).
 ALLOWED = {"versions": {"GET"}, "resources": {"GET"}, "openapi": {"GET"}, "extensions": {"GET"},
            "collection": {"GET", "POST"}, "member": {"GET", "PUT", "DELETE"}, "member_action": {"PUT"},
-           "reading": {"GET"}, "metrics": {"GET"}}
+           "reading": {"GET"}, "metrics": {"GET"}, "trace": {"GET"}}
 
 
 def verb(req: webob.Request) -> str:
@@ -81,9 +82,11 @@ class RestAPI:
     """Routes /v2.0/<collection>[/<id>[/<action>]] to the model, as the authenticated project sees it."""
 
     def __init__(self, model: Model, auth: Authenticator | None = None, live_status: StatusOf | None = None,
-                 live_reading: ReadingOf | None = None, metrics: Metrics | None = None) -> None:
+                 live_reading: ReadingOf | None = None, metrics: Metrics | None = None,
+                 trace: Tracing | None = None) -> None:
         self.model = model
         self.metrics = metrics
+        self.tracing = trace
         self.auth = auth or NoAuth(model.default_project)
         self.live_status = live_status or (lambda obj: {})
         self.live_reading = live_reading or (lambda obj, name: {name: no_stats()})
@@ -152,6 +155,18 @@ class RestAPI:
         if self.metrics is None:
             raise NotFound("no metrics here")
         return webob.Response(body=self.metrics.render(), content_type=CONTENT_TYPE, charset=None)
+
+    def _trace(self, req: webob.Request, ctx: Context) -> webob.Response:
+        if self.tracing is None:
+            raise NotFound("no packet traces here (no switch app runs)")
+        params = {k: req.GET.getall(k) for k in req.GET}
+        unknown = sorted(set(params) - {"flow", "port_id", "network_id"})
+        if unknown or any(len(v) > 1 for v in params.values()):
+            raise BadRequest(f"A trace takes flow, and port_id or network_id, each once (not {', '.join(unknown)})"
+                             if unknown else "A trace takes each of flow, port_id and network_id once")
+        single = {k: check_uuid(v[0]) if k != "flow" else v[0] for k, v in params.items()}
+        return webob.Response(json_body={"trace": self.tracing(ctx, single.get("flow", ""), single.get("port_id"),
+                                                               single.get("network_id"))})
 
     def _extensions(self, req: webob.Request, ctx: Context) -> webob.Response:
         return webob.Response(json_body={"extensions": [
@@ -247,6 +262,7 @@ def build_mapper() -> routes.Mapper:
     m.connect("/openapi.json", action="openapi")
     m.connect("/v2.0/extensions", action="extensions")
     m.connect("/metrics", action="metrics")
+    m.connect("/v2.0/trace", action="trace")
     for suffix in ("", ".json"):
         m.connect("/v2.0/{collection}" + suffix, action="collection", requirements={"collection": names})
         m.connect("/v2.0/{collection}/{obj_id}" + suffix, action="member", requirements={"collection": names})

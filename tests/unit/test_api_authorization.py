@@ -11,6 +11,8 @@ import pytest
 
 from nvapps.model.service import KINDS
 from nvapps.rest.openapi import document
+from nvapps.trace.tracer import Tracer
+from tests.unit.fakecore import FakeCore
 from tests.unit.restkit import call, everything, ok, token_api
 
 OWNER, OTHER, ADMIN = "alice", "bob", "adm"
@@ -123,6 +125,12 @@ def test_nobody_without_a_token_and_no_other_project_gets_at_anothers_objects(ap
         assert status == 403, (method, real, status, answer)
     elif "{" in path:                # another project's item, sub-collection or action: as if absent
         assert status == 404, (method, real, status, answer)
+    elif path == "/v2.0/trace":      # another project's port cannot be traced: as if absent
+        api.tracing = Tracer(api.model, FakeCore({}, {})).trace
+        for port in (owned["port"]["id"], owned["network"]["id"]):
+            query = f"?port_id={port}&flow=tcp,nw_dst=10.0.0.9"
+            assert call(api, method, real + query, OTHER)[0] == 404
+        assert call(api, method, real + f"?port_id={owned['port']['id']}&flow=tcp,nw_dst=10.0.0.9", OWNER)[0] == 409
     elif method == "GET":            # a list: none of Alice's objects in it
         mine = {o["id"] for o in answer[next(iter(answer))]}
         assert not mine & {o["id"] for k, o in owned.items() if k not in ("external", "bob_network", "bob_subnet")}, \
@@ -142,8 +150,13 @@ def test_nobody_without_a_token_and_no_other_project_gets_at_anothers_objects(ap
 @pytest.mark.parametrize("path, method", operations())
 def test_the_owner_and_an_admin_may_act_and_an_admin_only_collection_is_the_admins(api, owned, path, method, actor):
     real = concrete(path, owned)
+    if path == "/v2.0/trace":       # the port is the owner's, bound nowhere: 409, not as if absent
+        api.tracing = Tracer(api.model, FakeCore({}, {})).trace
+        real += f"?port_id={owned['port']['id']}&flow=tcp,nw_dst=10.0.0.9"
     status, answer = call(api, method, real, actor, body_for(path, method, owned))
-    if actor == OWNER and (path == "/metrics" or path.count("/") >= 2 and path.split("/")[2] in ADMIN_COLLECTIONS):
+    if path == "/v2.0/trace":
+        assert (status, answer["NeutronError"]["type"]) == (409, "PortNotBound")
+    elif actor == OWNER and (path == "/metrics" or path.count("/") >= 2 and path.split("/")[2] in ADMIN_COLLECTIONS):
         assert status == 403, (method, real, answer)
     else:       # allowed: it happens, or the request itself is refused (bad body, in use), never 401/403/404
         assert status not in (401, 403, 404) and status < 500, (method, real, actor, status, answer)

@@ -50,3 +50,21 @@ def test_port_forwardings_go_under_their_floating_ip_with_options_anywhere(capsy
     assert main(["--url", "http://127.0.0.1:9", "port-forwarding", "list"]) == EXIT_USAGE
     assert "--floatingip is required" in capsys.readouterr().err
     assert main(["--url", "http://127.0.0.1:9", "network", "list", "--floatingip", "F"]) == EXIT_USAGE
+
+
+def test_trace_asks_the_api_for_a_ports_packet_or_one_from_outside_and_prints_its_lines(capsys, monkeypatch):
+    from nvapps import cli
+    asked = []
+
+    def trace(self, flow, port_id=None, network_id=None):
+        asked.append((flow, port_id, network_id, self.token))
+        return {"text": "verdict: delivered", "hops": []}
+
+    monkeypatch.setattr(cli.Client, "trace", trace)
+    assert main(["--token", "t", "trace", "p1", "tcp,nw_dst=10.0.0.5,tp_dst=80"]) == 0
+    assert main(["trace", "--from-network", "ext", "tcp,nw_dst=172.16.0.5", "--token", "u"]) == 0
+    assert capsys.readouterr().out == "verdict: delivered\nverdict: delivered\n"
+    assert asked == [("tcp,nw_dst=10.0.0.5,tp_dst=80", "p1", None, "t"), ("tcp,nw_dst=172.16.0.5", None, "ext", "u")]
+    assert main(["trace", "tcp,nw_dst=10.0.0.5"]) == EXIT_USAGE        # no port, no network
+    assert main(["trace", "--from-network", "ext", "p1", "tcp"]) == EXIT_USAGE
+    assert "trace takes PORT FLOW" in capsys.readouterr().err

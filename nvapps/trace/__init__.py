@@ -1,0 +1,1 @@
+"""Packet traces: where a packet goes through the pipeline, in logical terms."""
