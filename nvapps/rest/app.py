@@ -18,6 +18,7 @@ from nvapps.model.network import Port
 from nvapps.model.service import Model
 from nvapps.rest import server
 from nvapps.rest.auth import Authenticator, NoAuth, TokenFile
+from nvapps.rest.counters import counters
 from nvapps.rest.metrics import Metrics
 from nvapps.rest.wsgi import RestAPI
 from nvapps.trace.tracer import Tracer
@@ -42,7 +43,8 @@ class RestApp(app_manager.OSKenApp):
         self._models = app_manager.lookup_service_brick("nvmodel")
         self.model: Model = self._models.model
         self.api = RestAPI(self.model, self._authenticator, self._live_status, self._live_reading,
-                           Metrics(self.model, self._core, self._floating), self._trace)
+                           Metrics(self.model, self._core, self._floating), self._trace,
+                           lambda ctx, project: counters(self.model, self._core(), self._floating, ctx, project))
         try:
             serve_forever = server.serve(self._listen, self.api)
         except OSError as exc:

@@ -10,9 +10,9 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from nvapps.core.topology import locate
 from nvapps.model.service import Model
 from nvapps.pipeline import AppId
+from nvapps.rest.counters import polled_ports
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 COUNTED = ("network", "subnet", "port", "router", "floatingip", "security_group", "loadbalancer")
@@ -113,17 +113,8 @@ def _port_counters(core: Any, model: Model) -> Iterator[Metric]:
     the interface's counters are all its VLANs')."""
     families = {name: CounterMetricFamily(f"nvapps_port_{name}", text, labels=PORT_LABELS)
                 for name, text in PORT_COUNTERS}
-    for port in model.ports():
-        if port.vlan is not None:
-            continue
-        loc = locate(port.host_id, port.interface_name, core.chassis)
-        if loc is None or loc.ofport is None:
-            continue
-        stats = core.stats.get(core.chassis[loc.chassis].dpid)
-        counters = stats.ports.get(loc.ofport) if stats is not None else None
-        if counters is None:
-            continue
-        labels = [port.project_id, port.network_id, port.id, loc.chassis]
+    for port, chassis, counters in polled_ports(core, model.ports()):
+        labels = [port.project_id, port.network_id, port.id, chassis]
         for name, family in families.items():
             family.add_metric(labels, getattr(counters, name))
     yield from families.values()

@@ -88,15 +88,29 @@ def document(server_url: str = "", tenant_network_type: str | None = None) -> di
                              "responses": {"200": {"description": "the text exposition format",
                                                    "content": {"text/plain": {"schema": {"type": "string"}}}},
                                            **_error_responses("401", "403")}}},
+        "/v2.0/counters": {"get": {
+            "summary": "traffic counters of the caller's ports and floating IPs, and bytes in/out per project",
+            "parameters": [{"name": "project_id", "in": "query", "required": False, "schema": {"type": "string"},
+                            "description": "one project's only (members: their own)"}],
+            "responses": {"200": {"description": "ports, floatingips and projects, each a list"},
+                          **_error_responses("400", "401", "403")}}},
+        "/ui/": {"get": {"summary": "the web console (log in with an API token)", "security": [],
+                         "responses": {"200": {"description": "its page"}}}},
+        "/ui/{name}": {"get": {"summary": "the web console's files", "security": [],
+                               "parameters": [{"name": "name", "in": "path", "required": True,
+                                               "schema": {"type": "string"}}],
+                               "responses": {"200": {"description": "a file"}, **_error_responses("404")}}},
         "/v2.0/trace": {"get": {
             "summary": "a packet traced through the pipeline in logical terms (ofproto/trace on its chassis)",
             "parameters": [
                 {"name": "flow", "in": "query", "required": True, "schema": {"type": "string"},
                  "description": "the packet in ovs-ofctl syntax, e.g. tcp,nw_dst=10.0.2.10,tp_dst=80"},
-                {"name": "port_id", "in": "query", "required": False, "schema": {"type": "string"},
+                {"name": "port_id", "in": "query", "required": False, "schema": {"type": "string", "format": "uuid"},
                  "description": "the port that sends it (its MAC and address fill the rest)"},
-                {"name": "network_id", "in": "query", "required": False, "schema": {"type": "string"},
-                 "description": "or the external network it arrives from (to a gateway or floating IP)"}],
+                {"name": "network_id", "in": "query", "required": False,
+                 "schema": {"type": "string", "format": "uuid"},
+                 "description": "or the external network it arrives from (to a gateway or floating IP); exactly "
+                                "one of port_id and network_id"}],
             "responses": {"200": {"description": "the trace: each chassis's steps, the verdicts, as text too"},
                           **_error_responses("400", "401", "404", "409")}}},
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlencode
 
@@ -45,10 +46,14 @@ EXTENSIONS = [
 StatusOf = Callable[[Resource], dict]
 ReadingOf = Callable[[Resource, str], dict]     # (object, reading name) -> the reading's body
 Tracing = Callable[[Context, str, "str | None", "str | None"], dict]    # (caller, flow, port, network) -> trace
+Counting = Callable[[Context, "str | None"], dict]                     # (caller, project or None) -> counters
 # The methods each kind of path takes (HEAD wherever GET: the same answer without its body).
 ALLOWED = {"versions": {"GET"}, "resources": {"GET"}, "openapi": {"GET"}, "extensions": {"GET"},
            "collection": {"GET", "POST"}, "member": {"GET", "PUT", "DELETE"}, "member_action": {"PUT"},
-           "reading": {"GET"}, "metrics": {"GET"}, "trace": {"GET"}}
+           "reading": {"GET"}, "metrics": {"GET"}, "trace": {"GET"}, "counters": {"GET"}, "ui": {"GET"}}
+UI_DIR = Path(__file__).resolve().parent.parent / "ui"       # the web console's files (served under /ui/)
+UI_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml",
+            ".txt": "text/plain"}
 
 
 def verb(req: webob.Request) -> str:
@@ -83,10 +88,11 @@ class RestAPI:
 
     def __init__(self, model: Model, auth: Authenticator | None = None, live_status: StatusOf | None = None,
                  live_reading: ReadingOf | None = None, metrics: Metrics | None = None,
-                 trace: Tracing | None = None) -> None:
+                 trace: Tracing | None = None, counters: Counting | None = None) -> None:
         self.model = model
         self.metrics = metrics
         self.tracing = trace
+        self.counting = counters or (lambda ctx, project: {"ports": [], "floatingips": [], "projects": []})
         self.auth = auth or NoAuth(model.default_project)
         self.live_status = live_status or (lambda obj: {})
         self.live_reading = live_reading or (lambda obj, name: {name: no_stats()})
@@ -111,8 +117,8 @@ class RestAPI:
                 error = neutron_error(405, "HTTPMethodNotAllowed", f"{req.method} is not allowed here; use {allow}")
                 error.headers["Allow"] = allow
                 return error
-            if action in ("versions", "resources", "openapi"):
-                return getattr(self, f"_{action}")(req)
+            if action in ("versions", "resources", "openapi", "ui"):
+                return getattr(self, f"_{action}")(req, **route)
             ctx = self.auth.context(_token(req), req.headers.get("X-Project-Id"))
             kind = COLLECTIONS.get(route.get("collection"))
             if kind and KINDS[kind].ADMIN_ONLY and not ctx.is_admin:
@@ -143,6 +149,20 @@ class RestAPI:
              "links": [{"href": f"{req.host_url}/v2.0/{cls.COLLECTION}", "rel": "self"}]}
             for cls in KINDS.values()]})
 
+    def _ui(self, req: webob.Request, name: str = "") -> webob.Response:
+        """The web console's files (public: what they show comes from the API, with the user's token)."""
+        if not name:
+            if not req.path_info.endswith("/"):
+                return webob.exc.HTTPMovedPermanently(location=req.application_url + "/ui/")
+            name = "index.html"
+        path = UI_DIR / name
+        if path.suffix not in UI_TYPES or not path.is_file():
+            return neutron_error(404, "HTTPNotFound", f"The console has no file {name}.")
+        response = webob.Response(body=path.read_bytes(), content_type=UI_TYPES[path.suffix],
+                                  charset="utf-8" if path.suffix != ".svg" else None)
+        response.cache_control = "no-cache"
+        return response
+
     def _openapi(self, req: webob.Request) -> webob.Response:
         from nvapps.rest.openapi import document
         return webob.Response(json_body=document(req.host_url, self.model.tenant_networks.type))
@@ -155,6 +175,16 @@ class RestAPI:
         if self.metrics is None:
             raise NotFound("no metrics here")
         return webob.Response(body=self.metrics.render(), content_type=CONTENT_TYPE, charset=None)
+
+    def _counters(self, req: webob.Request, ctx: Context) -> webob.Response:
+        unknown = sorted(set(req.GET) - {"project_id"})
+        projects = req.GET.getall("project_id")
+        if unknown or len(projects) > 1:
+            raise BadRequest("Counters take one project_id at most" + (f" (not {', '.join(unknown)})" if unknown else ""))
+        project = projects[0] if projects else None
+        if project is not None and not ctx.is_admin and project != ctx.project_id:
+            raise Forbidden("Members read their own project's counters only")
+        return webob.Response(json_body={"counters": self.counting(ctx, project)})
 
     def _trace(self, req: webob.Request, ctx: Context) -> webob.Response:
         if self.tracing is None:
@@ -263,6 +293,10 @@ def build_mapper() -> routes.Mapper:
     m.connect("/v2.0/extensions", action="extensions")
     m.connect("/metrics", action="metrics")
     m.connect("/v2.0/trace", action="trace")
+    m.connect("/v2.0/counters", action="counters")
+    m.connect("/ui", action="ui")
+    m.connect("/ui/", action="ui")
+    m.connect("/ui/{name}", action="ui", requirements={"name": r"[A-Za-z0-9_-][A-Za-z0-9._-]*"})
     for suffix in ("", ".json"):
         m.connect("/v2.0/{collection}" + suffix, action="collection", requirements={"collection": names})
         m.connect("/v2.0/{collection}/{obj_id}" + suffix, action="member", requirements={"collection": names})

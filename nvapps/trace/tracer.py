@@ -85,7 +85,7 @@ class Tracer:
         if (port_id is None) == (network_id is None):
             raise BadRequest("Give exactly one of port_id (a packet a port sends) and network_id (a packet that "
                              "arrives from an external network)")
-        fields = _spec(spec)
+        fields = packet_fields(spec)
         chassis: Chassis | None
         if port_id is not None:
             chassis, flow = self._from_port(ctx, port_id, fields)
@@ -145,7 +145,8 @@ class Tracer:
     def _from_outside(self, ctx: Context, network_id: str, fields: dict[str, str]) -> tuple[Chassis, str]:
         net = self.model.get("network", network_id, ctx)
         if not net.external:
-            raise BadRequest(f"Network {network_id} is not external: trace a packet from one of its ports")
+            raise Conflict(f"Network {network_id} is not external: trace a packet from one of its ports",
+                           "NetworkNotExternal")
         address = fields.get("nw_dst")
         if not address or "arp" in fields:
             raise BadRequest("A packet from outside needs nw_dst: a router gateway's or floating IP's address")
@@ -172,7 +173,7 @@ class Tracer:
         return chassis, _flow(ofport, fields)
 
 
-def _spec(spec: str) -> dict[str, str]:
+def packet_fields(spec: str) -> dict[str, str]:
     """The packet fields a caller gives (ovs-ofctl syntax); 400 for anything else."""
     if len(spec) > 1000:
         raise BadRequest("A packet's fields take at most 1000 characters")

@@ -10,6 +10,10 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from nvapps.model.errors import BadRequest
+from nvapps.trace.tracer import packet_fields
+
+ANY_ID = "4f0e2a1c-58b4-4d2e-9c53-0b3c7e8d9a61"     # an id no object has
 PORTED = {"tcp", "udp", "sctp", "6", "17", "132"}
 ICMP = {"icmp", "icmpv6", "1", "58"}
 RANGES = {"security_group_rule": ("port_range",),
@@ -40,7 +44,11 @@ schemathesis.openapi.format("ip-prefix", st.one_of(_networks.map(str), _networks
 def map_case(context, case):
     """Valid cases follow the rules across attributes (invalid ones are left to break what they break)."""
     meta = getattr(case, "_meta", None)
-    if meta is None or meta.generation.mode != GenerationMode.POSITIVE or not isinstance(case.body, dict):
+    if meta is None or meta.generation.mode != GenerationMode.POSITIVE:
+        return case
+    if case.operation.path == "/v2.0/trace" and isinstance(case.query, dict):
+        _trace(case.query)
+    if not isinstance(case.body, dict):
         return case
     for kind, body in case.body.items():
         if isinstance(body, dict):
@@ -48,6 +56,19 @@ def map_case(context, case):
             _versions(kind, body)
             _monitor(kind, body)
     return case
+
+
+def _trace(query: dict) -> None:
+    """A trace is of a packet (fields OVS's flow syntax takes, not those the trace sets) from exactly one of a
+    port and an external network."""
+    if "port_id" in query and "network_id" in query:
+        query.pop("network_id")
+    if "port_id" not in query and "network_id" not in query:
+        query["port_id"] = ANY_ID
+    try:
+        packet_fields(str(query.get("flow", "")))
+    except BadRequest:
+        query["flow"] = "tcp,nw_dst=10.0.0.1,tp_dst=80"
 
 
 def _monitor(kind: str, body: dict) -> None:

@@ -17,7 +17,7 @@ from tests.unit.restkit import call, everything, ok, token_api
 
 OWNER, OTHER, ADMIN = "alice", "bob", "adm"
 ADMIN_COLLECTIONS = {cls.COLLECTION for cls in KINDS.values() if cls.ADMIN_ONLY}
-PUBLIC = {"/", "/v2.0/", "/openapi.json"}
+PUBLIC = {"/", "/v2.0/", "/openapi.json", "/ui/", "/ui/{name}"}      # the console's files are public
 
 
 @pytest.fixture
@@ -87,6 +87,8 @@ def kind_of(path: str) -> str:
 
 def concrete(path: str, owned: dict) -> str:
     """The path template with the ids of Alice's (or the admin's) objects."""
+    if path == "/ui/{name}":
+        return "/ui/console.js"
     def value(m: re.Match) -> str:
         return owned[kind_of(path[:m.start()] or path)]["id"]
     return re.sub(r"\{(\w+)\}", value, path)
@@ -125,6 +127,9 @@ def test_nobody_without_a_token_and_no_other_project_gets_at_anothers_objects(ap
         assert status == 403, (method, real, status, answer)
     elif "{" in path:                # another project's item, sub-collection or action: as if absent
         assert status == 404, (method, real, status, answer)
+    elif path == "/v2.0/counters":   # none of Alice's ports, and not hers by asking
+        assert status == 200 and answer["counters"]["ports"] == [], answer
+        assert call(api, method, real + "?project_id=pa", OTHER)[0] == 403
     elif path == "/v2.0/trace":      # another project's port cannot be traced: as if absent
         api.tracing = Tracer(api.model, FakeCore({}, {})).trace
         for port in (owned["port"]["id"], owned["network"]["id"]):

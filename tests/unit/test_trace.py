@@ -192,7 +192,7 @@ def test_refusals(tmp_path):
             ("/v2.0/trace?port_id=nope&flow=tcp", 400, "not a valid UUID"),
             (base + "tcp&colour=red", 400, "not colour"),
             (base + "tcp&flow=udp", 400, "each of flow"),
-            (f"/v2.0/trace?network_id={client.network_id}&flow=tcp,nw_dst=10.0.0.5", 400, "is not external"),
+            (f"/v2.0/trace?network_id={client.network_id}&flow=tcp,nw_dst=10.0.0.5", 409, "is not external"),
     ):
         got, answer = call(api, "GET", path, "alice")
         assert (got, words in answer["NeutronError"]["message"]) == (status, True), (path, answer)
