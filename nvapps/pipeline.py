@@ -144,6 +144,15 @@ def hairpin_zone(network_key: int) -> int:
     the VIP as their peer's address."""
     return HAIRPIN_ZONE_BASE | network_key
 
+ZONE_KINDS = ((HAIRPIN_ZONE_BASE, "hairpin"), (LB_ZONE_BASE, "lb"), (ROUTER_LB_ZONE_BASE, "router_lb"),
+              (ROUTER_ZONE_BASE, "router"), (1, "port"))
+
+
+def zone_kind(zone: int) -> str:
+    """What a conntrack zone holds: a port's connections (its security groups), a router's NAT, a router's or a
+    network's load balancing, a network's hairpin; zone 0 is no zone of nvapps's."""
+    return next((kind for base, kind in ZONE_KINDS if zone >= base), "none")
+
 # Network keys are also the segmentation id on the wire: a VLAN id on the inter-chassis link now, the
 # VNI on overlay tunnels later. 4094 is the link's limit until the overlay replaces it.
 MAX_NETWORK_KEY = 4094

@@ -22,7 +22,7 @@ from os_ken.lib import hub
 from os_ken.ofproto import ofproto_v1_3, ofproto_v1_3_parser
 
 from nvapps import config, pipeline
-from nvapps.core import lazystats, ofp
+from nvapps.core import conntrack, lazystats, ofp
 from nvapps.core.events import EventChassisDown, EventChassisUp, EventInterfacesChanged, EventPacketIn
 from nvapps.core.reconcile import Changes, Held
 from nvapps.core.stages import stage_defaults
@@ -99,6 +99,7 @@ class CoreApp(app_manager.OSKenApp):
         self.stats: dict[int, SwitchStats] = {}
         self.services: set[str] = set()     # the service apps loaded (names as in SwitchStats)
         self.syncs: dict[pipeline.AppId, FlowSync] = {}     # each service app's FlowSync (what it installed where)
+        self.conntrack: dict[str, dict[str, int]] = {}  # conntrack entries by zone kind, by datapath (polled)
         self._names = config.chassis_names()
         self._trunks = frozenset(config.settings().trunk_interfaces)
         self.uplinks = config.uplinks()
@@ -204,8 +205,9 @@ class CoreApp(app_manager.OSKenApp):
                                 for p in ev.msg.body if p.port_no < OFPP_MAX})
 
     def _poll_counters(self) -> None:
-        """Every --nvapps-stats-interval seconds, every switch's port counters (one request per switch) and
-        dropped packets by reason (one flow-stats request per app that drops, read from the reply's bytes)."""
+        """Every --nvapps-stats-interval seconds, every switch's port counters (one request per switch),
+        dropped packets by reason (one flow-stats request per app that drops, read from the reply's bytes) and
+        conntrack entries by zone kind (one dump per ovs-vswitchd)."""
         while self.is_active:
             for dp in list(self.datapaths.values()):
                 dp.send_msg(dp.ofproto_parser.OFPPortStatsRequest(dp, 0, dp.ofproto.OFPP_ANY))
@@ -214,6 +216,7 @@ class CoreApp(app_manager.OSKenApp):
                     self.stats[chassis.dpid].drops = self._drops(chassis)
                 except (SwitchError, KeyError) as exc:
                     LOG.debug("counting drops on %s failed: %s", chassis.name, exc)
+            self.conntrack = conntrack.read(list(self.chassis))
             hub.sleep(config.settings().stats_interval)
 
     def _drops(self, chassis: Chassis) -> dict[str, int]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mininet.log import setLogLevel
 
-from nvapps.lab.controller import ADMIN_TOKEN
+from nvapps.lab.controller import ADMIN_TOKEN, MEMBER_TOKENS
 from nvapps.lab.scenarios import Lab, tenants_lab
 from nvapps.lab.showcase import everything
 from topologies.tenants import TenantsTopo
@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             failed += not shown.ok
         print(f"{'all shown' if not failed else f'{failed} FAILED'} in {time.monotonic() - start:.0f} s; metrics: "
               f"curl -H 'X-Auth-Token: {ADMIN_TOKEN}' {lab.controller.url}/metrics")
+        print(f"console: {lab.controller.url}/ui/ (log in with the token {ADMIN_TOKEN}, or a tenant's: "
+              f"{', '.join(MEMBER_TOKENS.values())})")
         if args.stay:
             stay(lab)
     return 1 if failed else 0

@@ -68,6 +68,13 @@ class _Controller:
         yield GaugeMetricFamily("nvapps_switches_connected", "Switches connected to the controller",
                                 value=len(core.chassis))
         yield from _switch_counters(core)
+        entries = GaugeMetricFamily("nvapps_conntrack_entries", "Conntrack entries by zone kind (as last polled), "
+                                    "by datapath: its chassis, comma-separated when they share one ovs-vswitchd",
+                                    labels=["chassis", "zone_kind"])
+        for chassis, kinds in sorted(core.conntrack.items()):
+            for kind, n in kinds.items():
+                entries.add_metric([chassis, kind], n)
+        yield entries
         yield from _port_counters(core, self.model)
         yield from _floating_counters(self.floating())
 

@@ -13,4 +13,4 @@ def test_the_demo_shows_every_service_working(ovs, tmp_path, capsys, overlay):
                       *overlay])
     out = capsys.readouterr().out
     shown = [line for line in out.splitlines() if line.startswith(("OK  ", "FAIL"))]
-    assert code == 0 and len(shown) == 7 and all(line.startswith("OK  ") for line in shown), out
+    assert code == 0 and len(shown) == 8 and all(line.startswith("OK  ") for line in shown), out

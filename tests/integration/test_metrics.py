@@ -1,5 +1,6 @@
 """Metrics with a real Prometheus (Debian's) scraping GET /metrics every second: a ping's rate shows in its
-ports' counters, and packets a security group refuses are counted as its drops.
+ports' counters and its connection in conntrack's port zones, and packets a security group refuses are counted
+as its drops.
 
 Tenant a's hosts a1 (s1, 10.0.0.11) and a2 (s2, 10.0.0.12) start in their project's default group.
 """
@@ -96,6 +97,8 @@ def test_a_ping_s_rate_shows_in_its_ports_counters(lab, prometheus):
             rate, = prometheus(f"rate({promql})")
             real = (after[counter] - before[counter]) / seconds
             assert real > 0.8 * PING_RATE and abs(rate - real) <= 0.1 * real, (counter, rate, real)
+        # the ping is a connection in each port's zone (both switches are bridges of one ovs-vswitchd)
+        eventually(prometheus, 'nvapps_conntrack_entries{chassis="s1,s2",zone_kind="port"}', lambda v: v and v[0] >= 2)
     assert eventually(prometheus, "nvapps_switches_connected", lambda v: v == [2.0])
 
 
