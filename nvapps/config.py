@@ -1,16 +1,23 @@
 """nvapps settings: one [nvapps] section of the os-ken config (or CLI flags via --user-flags)."""
 from __future__ import annotations
 
+import os
+import socket
+
 from os_ken import cfg as osken_cfg
 from oslo_config import cfg
 
 from nvapps.core.topology import Uplink
 from nvapps.model.chassis import TUNNEL_TYPES
+from nvapps.store import parse_url
 
 GROUP = "nvapps"
 
 OPTS = [
     cfg.StrOpt("db-path", default="nvapps.db", help="SQLite database holding the tenant objects"),
+    cfg.StrOpt("store", default="",
+               help="where the tenant objects live: sqlite:///PATH (the default: --nvapps-db-path) or "
+                    "etcd://HOST:PORT,HOST:PORT,... (an etcd 3.4 cluster several controllers share)"),
     cfg.HostAddressOpt("rest-host", default="127.0.0.1", help="address the REST API listens on"),
     cfg.PortOpt("rest-port", default=9696, help="port the REST API listens on (Neutron's by default)"),
     cfg.ListOpt("chassis", default=[],
@@ -32,6 +39,8 @@ OPTS = [
     cfg.StrOpt("ovs-appctl-target", default="",
                help="where `ovs-appctl -t` reaches a chassis's ovs-vswitchd for packet traces ({chassis} stands for "
                     "the chassis name, e.g. /run/ovs-{chassis}/ovs-vswitchd.ctl); empty: the local default one"),
+    cfg.StrOpt("controller-name", default="",
+               help="this controller's name among several sharing an etcd store (default: host:pid)"),
     cfg.StrOpt("default-project", default="default",
                help="project_id given to objects created without one"),
     cfg.StrOpt("auth-file", default=None,
@@ -108,3 +117,17 @@ def appctl_target(chassis: str) -> list[str]:
     """The `ovs-appctl` arguments that reach chassis `chassis`'s ovs-vswitchd."""
     target = settings().ovs_appctl_target
     return ["-t", target.replace("{chassis}", chassis)] if target else []
+
+
+def store_url() -> tuple[str, list[str]]:
+    """The configured store: ("sqlite", [path]) or ("etcd", [host:port, ...])."""
+    url = settings().store or f"sqlite://{settings().db_path}"
+    parsed = parse_url(url)
+    if parsed is None:
+        raise ConfigError(f"--nvapps-store {url!r} is not sqlite:///PATH or etcd://HOST:PORT[,HOST:PORT...]")
+    return parsed
+
+
+def controller_name() -> str:
+    """This controller's name among several (the leader key holds the master's)."""
+    return settings().controller_name or f"{socket.gethostname()}:{os.getpid()}"

@@ -35,8 +35,8 @@ class ChassisNode(Host):
             Path(rundir).mkdir(parents=True)
         self.rundir = Path(rundir) if rundir else Path(tempfile.mkdtemp(prefix=f"nvchassis-{name}-"))
         self._daemons: list[int] = []
-        self._relay: subprocess.Popen | None = None
-        self._of_port = 0
+        self._relays: list[subprocess.Popen] = []
+        self._of_ports: list[int] = []
         super().__init__(name, **params)
 
     # ---- Mininet life cycle ----
@@ -83,40 +83,46 @@ class ChassisNode(Host):
     def _underlay_address(self) -> None:
         self.cmd(f"ip addr replace {self.tunnel_ip}/{UNDERLAY_PREFIX} dev br-phy && ip link set br-phy up")
 
-    def connect_controller(self, of_port: int) -> None:
-        """Relay a Unix socket to the controller's OpenFlow port on loopback, and point the bridge at it."""
-        self._of_port = of_port
-        self._start_relay()
-        self.vsctl("set-controller", self.name, f"unix:{self.rundir / 'of.sock'}")
+    def connect_controllers(self, of_ports: list[int]) -> None:
+        """Relay a Unix socket to each controller's OpenFlow port on loopback, and point the bridge at them."""
+        self._of_ports = list(of_ports)
+        self._start_relays()
+        self.vsctl("set-controller", self.name, *(f"unix:{self._socket(i)}" for i in range(len(self._of_ports))))
 
     def disconnect_controller(self) -> None:
-        """Cut the controller connection as a network failure would (the bridge keeps its configuration, so
+        """Cut the controller connections as a network failure would (the bridge keeps its configuration, so
         with fail_mode secure its flows stay and keep forwarding; removing the controller would flush them)."""
-        self._stop_relay()
+        self._stop_relays()
 
     def reconnect_controller(self) -> None:
-        """Restore the connection; the bridge reconnects at its next retry (within its backoff, <= 8 s)."""
-        self._start_relay()
+        """Restore the connections; the bridge reconnects at its next retry (within its backoff, <= 8 s)."""
+        self._start_relays()
 
-    def _start_relay(self) -> None:
-        sock = self.rundir / "of.sock"
-        self._relay = subprocess.Popen(["socat", f"UNIX-LISTEN:{sock},fork,unlink-early",
-                                        f"TCP:127.0.0.1:{self._of_port}"],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 5
-        while not sock.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+    def _socket(self, i: int) -> Path:
+        return self.rundir / ("of.sock" if i == 0 else f"of{i}.sock")
 
-    def _stop_relay(self) -> None:
-        """Stop the relay and the connections it forked (its process group)."""
-        if self._relay is not None and self._relay.poll() is None:
-            os.killpg(self._relay.pid, signal.SIGTERM)
-            self._relay.wait()
-        self._relay = None
+    def _start_relays(self) -> None:
+        for i, port in enumerate(self._of_ports):
+            sock = self._socket(i)
+            self._relays.append(subprocess.Popen(["socat", f"UNIX-LISTEN:{sock},fork,unlink-early",
+                                                  f"TCP:127.0.0.1:{port}"],
+                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                                 start_new_session=True))
+            deadline = time.monotonic() + 5
+            while not sock.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+    def _stop_relays(self) -> None:
+        """Stop the relays and the connections they forked (their process groups)."""
+        for relay in self._relays:
+            if relay.poll() is None:
+                os.killpg(relay.pid, signal.SIGTERM)
+                relay.wait()
+        self._relays = []
 
     def terminate(self) -> None:
         """Stop exactly what this chassis started (by PID), then the namespace's shell."""
-        self._stop_relay()
+        self._stop_relays()
         for pid in reversed(self._daemons):
             try:
                 os.kill(pid, signal.SIGTERM)

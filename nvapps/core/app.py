@@ -23,13 +23,23 @@ from os_ken.ofproto import ofproto_v1_3, ofproto_v1_3_parser
 
 from nvapps import config, pipeline
 from nvapps.core import conntrack, lazystats, ofp
-from nvapps.core.events import EventChassisDown, EventChassisUp, EventInterfacesChanged, EventPacketIn
+from nvapps.core.election import Election
+from nvapps.core.events import (
+    EventChassisDown,
+    EventChassisUp,
+    EventInterfacesChanged,
+    EventPacketIn,
+    EventRoleChanged,
+)
 from nvapps.core.reconcile import Changes, Held
 from nvapps.core.stages import stage_defaults
 from nvapps.core.sync import FlowSync
 from nvapps.core.topology import Chassis, Interface
+from nvapps.store.etcd import EtcdClient
 
 LOG = logging.getLogger(__name__)
+
+ELECTION_KEY = "/nvapps/leader"         # outside the model's keys (the store watches objects/ and seq)
 
 REPLY_TIMEOUT = 30.0
 METER_EXISTS = (12, 1)          # OFPET_METER_MOD_FAILED, OFPMMFC_METER_EXISTS
@@ -87,7 +97,7 @@ class CoreApp(app_manager.OSKenApp):
     """Switch registry, request/reply plumbing and the sending path for every nvapps service app."""
 
     OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
-    _EVENTS = [EventChassisUp, EventChassisDown, EventInterfacesChanged, EventPacketIn]
+    _EVENTS = [EventChassisUp, EventChassisDown, EventInterfacesChanged, EventPacketIn, EventRoleChanged]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -109,11 +119,39 @@ class CoreApp(app_manager.OSKenApp):
         self._pending: dict[int, _Pending] = {}
         self._port_desc: dict[int, list] = {}
         self._stage_defaults = FlowSync(pipeline.AppId.CORE, self)
+        store, endpoints = config.store_url()
+        self._election = Election(EtcdClient(endpoints), ELECTION_KEY, config.controller_name(),
+                                  self._role_changed) if store == "etcd" else None
+        self.master = self._election is None    # alone, a controller is every switch's master
 
     def start(self):
         thread = super().start()
         self.threads.append(hub.spawn(self._poll_counters))
+        if self._election is not None:
+            self.threads.append(hub.spawn(self._election.run))
         return thread
+
+    # ---- several controllers: roles ----
+
+    def _role_changed(self, generation: int | None) -> None:
+        """Became master (with `generation`) or stopped being it: tell every switch, then (as master) bring
+        each up again: the services reconcile it by reading it back (no flow mods when nothing changed)."""
+        self.master = generation is not None
+        for dp in list(self.datapaths.values()):
+            self._send_role(dp)
+        for chassis in list(self.chassis.values()):
+            if self.master:
+                hub.spawn(self._bring_up, chassis)
+            else:
+                self._stage_defaults.forget(chassis.dpid)
+        self.send_event_to_observers(EventRoleChanged(self.master))
+
+    def _send_role(self, dp: Datapath) -> None:
+        """This controller's role to switch `dp` (only with other controllers: alone it stays equal)."""
+        if self._election is not None:
+            ofproto = dp.ofproto
+            role = ofproto.OFPCR_ROLE_MASTER if self.master else ofproto.OFPCR_ROLE_SLAVE
+            dp.send_msg(dp.ofproto_parser.OFPRoleRequest(dp, role, self._election.leader_generation))
 
     # ---- switch life cycle ----
 
@@ -162,7 +200,11 @@ class CoreApp(app_manager.OSKenApp):
         hub.spawn(self._bring_up, chassis)
 
     def _bring_up(self, chassis: Chassis) -> None:
-        self._stage_defaults.reconcile(chassis, stage_defaults())
+        dp = self.datapaths.get(chassis.dpid)
+        if dp is not None:
+            self._send_role(dp)
+        if self.master:
+            self._stage_defaults.reconcile(chassis, stage_defaults())
         self.send_event_to_observers(EventChassisUp(chassis))
 
     @set_ev_cls(ofp_event.EventOFPPortStatus, MAIN_DISPATCHER)
@@ -339,8 +381,9 @@ class CoreApp(app_manager.OSKenApp):
         self.inject(chassis, data, (ofp.Output(port),))
 
     def inject(self, chassis: Chassis, data: bytes, actions: tuple[ofp.Action, ...]) -> None:
-        """Run `data` through `actions` on the switch (from the controller)."""
-        self._datapath(chassis).send(ofp.packet_out(data, actions, xid=next(self._xids)))
+        """Run `data` through `actions` on the switch (from the controller; only its master may)."""
+        if self.master:
+            self._datapath(chassis).send(ofp.packet_out(data, actions, xid=next(self._xids)))
 
     def ct_flush(self, chassis: Chassis, zone: int, orig: ofp.CtTuple | None = None,
                  reply: ofp.CtTuple | None = None, ip_proto: int = 0) -> None:

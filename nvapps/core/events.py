@@ -50,3 +50,11 @@ class EventModelChanged(event.EventBase):
     def __init__(self, changes: list):
         super().__init__()
         self.changes = changes
+
+
+class EventRoleChanged(event.EventBase):
+    """This controller became every switch's master (master True) or stopped being it (several controllers)."""
+
+    def __init__(self, master: bool):
+        super().__init__()
+        self.master = master

@@ -23,6 +23,7 @@ from nvapps.core.events import (
     EventInterfacesChanged,
     EventModelChanged,
     EventPacketIn,
+    EventRoleChanged,
 )
 from nvapps.core.pieces import Pieces, Service
 from nvapps.core.reconcile import Desired
@@ -117,6 +118,14 @@ class ServiceApp(app_manager.OSKenApp):
     def _chassis_down(self, ev: EventChassisDown) -> None:
         self.sync.forget(ev.chassis.dpid)
 
+    @set_ev_cls(EventRoleChanged)
+    def _role_changed(self, ev: EventRoleChanged) -> None:
+        """No longer master: what the switches hold is another master's business (as master again, each is
+        read back first); master: the core brings every switch up again, which reconciles it."""
+        if not ev.master:
+            for chassis in list(self.core.chassis.values()):
+                self.sync.forget(chassis.dpid)
+
     @set_ev_cls(EventInterfacesChanged)
     def _interfaces_changed(self, ev: EventInterfacesChanged) -> None:
         self._wake.set()
@@ -149,7 +158,10 @@ class ServiceApp(app_manager.OSKenApp):
             failed = False
             for chassis in list(self.core.chassis.values()):
                 try:
-                    desired = self.desired(chassis, snap)
+                    desired = self.desired(chassis, snap)       # a slave too: its pieces stay warm
+                    if not self.core.master:    # the master installs what this computed from the same model
+                        self.core.stats[chassis.dpid].generation[self.APP_ID.name.lower()] = generation
+                        continue
                     if chassis.name in reconnected or not self.sync.knows(chassis):
                         self.setup(chassis)
                         self.sync.reconcile(chassis, desired)

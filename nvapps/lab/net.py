@@ -17,17 +17,18 @@ from mininet.topo import Topo
 from topologies.chassis import ChassisNode
 
 
-def start_net(topo: Topo, of_port: int) -> Mininet:
-    """Build and start `topo` with every switch and chassis connected to the controller on
-    127.0.0.1:`of_port`."""
+def start_net(topo: Topo, of_ports: list[int]) -> Mininet:
+    """Build and start `topo` with every switch and chassis connected to each controller on 127.0.0.1's
+    `of_ports`."""
     net = Mininet(topo=topo, controller=None, build=False, autoSetMacs=False, waitConnected=False)
-    net.addController(RemoteController("c0", ip="127.0.0.1", port=of_port))
+    for i, port in enumerate(of_ports):
+        net.addController(RemoteController(f"c{i}", ip="127.0.0.1", port=port))
     try:
         net.build()
         net.start()
         for node in net.hosts:
             if isinstance(node, ChassisNode):
-                node.connect_controller(of_port)
+                node.connect_controllers(of_ports)
     except BaseException:
         net.stop()
         raise
@@ -137,7 +138,10 @@ def background(host: Host, script: str) -> Iterator[subprocess.Popen]:
     try:
         yield proc
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:      # it ended by itself, and everything it started
+            pass
         proc.wait()
 
 

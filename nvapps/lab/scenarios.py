@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -11,6 +11,7 @@ from mininet.net import Mininet
 
 from nvapps.client import Client
 from nvapps.lab.controller import Controller
+from nvapps.lab.etcd import EtcdCluster
 from nvapps.lab.net import background, start_net
 from nvapps.lab.ovs import ensure_ovs
 from topologies.chassis import UNDERLAY_MTU, ChassisNode
@@ -118,6 +119,7 @@ class Lab:
     net: Mininet
     topo: TenantsTopo
     tenants: dict[str, Tenant]
+    controllers: list[Controller] = field(default_factory=list)    # all of them, when several share etcd
 
     @property
     def api(self) -> Client:
@@ -173,33 +175,43 @@ class Lab:
 
 @contextmanager
 def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, rest_port: int | None = None,
-                apps: tuple[str, ...] = ("nvapps.l2.app",), flags: tuple[str, ...] = ()) -> Iterator[Lab]:
+                apps: tuple[str, ...] = ("nvapps.l2.app",), flags: tuple[str, ...] = (),
+                controllers: int = 1) -> Iterator[Lab]:
     """Start OVS (if needed), the controller (with more command-line `flags`) and `topo`, create its tenants;
-    stop exactly those on exit."""
+    stop exactly those on exit. With several `controllers`, they share a three-member etcd cluster started
+    here, and every switch connects to each of them."""
     ensure_ovs()
     switches = topo.chassis
-    controller = Controller(workdir, apps=apps, trunks=topo.trunks(), uplinks=topo.uplinks(),
-                            of_port=of_port, rest_port=rest_port)
-    controller.extra_args += list(flags)
+    common = list(flags)
     if topo.overlay:
         rundirs = workdir / "chassis"
         for name in switches:
             topo.nodeInfo(name)["rundir"] = str(rundirs / name)
-        controller.extra_args += ["--nvapps-tenant-network-type", topo.overlay,
-                                  "--nvapps-underlay-mtu", str(UNDERLAY_MTU),
-                                  "--nvapps-ovs-appctl-target", ChassisNode.appctl_target(f"{rundirs}/{{chassis}}")]
-    controller.start()
-    net = None
-    try:
+        common += ["--nvapps-tenant-network-type", topo.overlay, "--nvapps-underlay-mtu", str(UNDERLAY_MTU),
+                   "--nvapps-ovs-appctl-target", ChassisNode.appctl_target(f"{rundirs}/{{chassis}}")]
+    with ExitStack() as stack:
+        if controllers > 1:
+            etcd = EtcdCluster(workdir / "etcd", size=3)
+            (workdir / "etcd").mkdir(parents=True, exist_ok=True)
+            stack.callback(etcd.stop)
+            etcd.start()
+            common += ["--nvapps-store", etcd.url]
+        running = []
+        for i in range(controllers):
+            ctl = Controller(workdir / f"c{i}" if controllers > 1 else workdir, apps=apps, trunks=topo.trunks(),
+                             uplinks=topo.uplinks(), of_port=of_port if i == 0 else None,
+                             rest_port=rest_port if i == 0 else None)
+            ctl.extra_args += common + (["--nvapps-controller-name", f"c{i}"] if controllers > 1 else [])
+            stack.callback(ctl.stop)
+            ctl.start()
+            running.append(ctl)
+        controller = running[0]
         if topo.overlay:
             for index, name in enumerate(switches, start=1):
                 controller.client.create("chassis", name=name, tunnel_type=topo.overlay, tunnel_ip=tunnel_ip(index))
-        net = start_net(topo, controller.of_port)
+        net = start_net(topo, [c.of_port for c in running])
+        stack.callback(net.stop)
         tenants = create_tenants(controller.client, topo)
         controller.wait_chassis(switches)
         controller.wait_ports([p["id"] for t in tenants.values() for p in t.ports.values()])
-        yield Lab(controller, net, topo, tenants)
-    finally:
-        if net is not None:
-            net.stop()
-        controller.stop()
+        yield Lab(controller, net, topo, tenants, running)

@@ -116,9 +116,11 @@ class LoadBalancerApp(ServiceApp):
         return totals
 
     def _health_loop(self) -> None:
-        """Send the checks that are due, count the ones not answered in time."""
+        """Send the checks that are due, count the ones not answered in time (the master only)."""
         while self.is_active:
-            due = self.health.next_time()
+            if not self.core.master and (self.health.down() or self.health.next_time() is not None):
+                self.health = Checker()     # a slave sends no probes: as master it starts with members up
+            due = self.health.next_time() if self.core.master else None
             self._timer.wait(timeout=IDLE_TICK if due is None else max(0.0, min(IDLE_TICK, due - time.monotonic())))
             self._timer.clear()
             try:

@@ -7,6 +7,7 @@ import sqlite3
 
 from os_ken.base import app_manager
 from os_ken.controller.handler import set_ev_cls
+from os_ken.lib import hub
 
 from nvapps import config
 from nvapps.core.events import EventChassisUp, EventModelChanged
@@ -16,6 +17,8 @@ from nvapps.model.base import Change
 from nvapps.model.errors import ModelError
 from nvapps.model.network import TenantNetworks
 from nvapps.model.service import Model
+from nvapps.store.base import StoreUnavailable
+from nvapps.store.etcd import EtcdStore
 from nvapps.store.sqlite import SQLiteStore
 
 LOG = logging.getLogger(__name__)
@@ -30,13 +33,12 @@ class ModelApp(app_manager.OSKenApp):
         super().__init__(*args, **kwargs)
         self.name = "nvmodel"
         settings = config.settings()
-        try:
-            self.store = SQLiteStore(settings.db_path)
-        except (OSError, sqlite3.Error) as exc:
-            raise config.ConfigError(f"cannot open database {settings.db_path}: {exc}") from None
+        self.store = _open_store()
         self.model = Model(self.store, settings.default_project,
                            TenantNetworks(settings.tenant_network_type, settings.underlay_mtu))
         self.model.subscribe(self._committed)
+        if isinstance(self.store, EtcdStore):       # the other controllers' writes
+            self.threads.append(hub.spawn(self.store.watch, self.model.remote))
         self.views = Views(self.model)
         self.port_changed: dict[str, int] = {}     # port id -> the model generation of its last change
         self.lb_changed: dict[str, int] = {}       # load balancer id -> the generation of its tree's last change
@@ -64,4 +66,16 @@ class ModelApp(app_manager.OSKenApp):
             try:
                 self.model.create("chassis", {"name": ev.chassis.name})
             except ModelError as exc:
-                LOG.error("registering chassis %s failed: %s", ev.chassis.name, exc.message)
+                if exc.type != "ChassisExists":     # another controller registered it first
+                    LOG.error("registering chassis %s failed: %s", ev.chassis.name, exc.message)
+
+
+def _open_store() -> SQLiteStore | EtcdStore:
+    """The configured store (a ConfigError that says why when it cannot be opened)."""
+    kind, where = config.store_url()
+    try:
+        return SQLiteStore(where[0]) if kind == "sqlite" else EtcdStore(where)
+    except (OSError, sqlite3.Error) as exc:
+        raise config.ConfigError(f"cannot open database {where[0]}: {exc}") from None
+    except StoreUnavailable as exc:
+        raise config.ConfigError(f"cannot read the model from etcd: {exc}") from None

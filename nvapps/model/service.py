@@ -4,16 +4,18 @@ from __future__ import annotations
 import builtins
 import itertools
 import logging
+import random
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from nvapps.model import chassis, l2gateway, loadbalancer, network, port_forwarding, router, security
 from nvapps.model.base import Change, Resource, Rules, api_fields, api_name
 from nvapps.model.context import ADMIN, Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden, NotFound
-from nvapps.store.base import Store
+from nvapps.store.base import StaleRead, Store
 
 LOG = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ INDEXED: dict[str, tuple[str, ...]] = {"port": ("network_id", "binding:host_id",
                                        "pool": ("loadbalancer_id",), "member": ("pool_id",)}
 
 Listener = Callable[[list[Change]], None]
+T = TypeVar("T")
+WRITE_WINDOW = 5.0      # seconds a write that keeps losing races to other controllers is tried, before a 409
 
 __all__ = ["Model", "Change", "KINDS", "ACTIONS", "next_free"]
 
@@ -136,10 +140,11 @@ class Model:
     def ensure_defaults(self, ctx: Context) -> None:
         """Create the project's default security group the first time the project looks for groups."""
         if not ctx.is_admin:
-            with self._lock:
+            def write() -> None:
                 _, changes = security.default_group(self, ctx.project_id)
                 if changes:
                     self._commit(changes)
+            self._retried(write)
 
     # ---- writes ----
 
@@ -148,7 +153,8 @@ class Model:
         if ctx is ADMIN and isinstance(body, dict) and not body.get("project_id") and not body.get("tenant_id"):
             ctx = Context(self.default_project, is_admin=True)
         cls = KINDS[kind]
-        with self._lock:
+
+        def write() -> Resource:
             if cls.PARENT is not None:     # what the caller cannot see is not there, whatever the body says
                 parent_kind, parent_field = cls.PARENT
                 parent = self._owned(parent_kind, parent_id or "", ctx)
@@ -159,11 +165,12 @@ class Model:
                 raise Conflict(f"{kind} {obj.id} already exists")
             obj, extra = RULES[kind].prepare(self, obj, None, ctx)
             return self._commit([Change(kind, None, obj), *extra])[0].obj
+        return self._retried(write)
 
     def update(self, kind: str, obj_id: str, body: Any, ctx: Context = ADMIN) -> Resource:
         """The object with a PUT body applied. A body whose every value is valid but that, with what the
         object already has, breaks a rule conflicts with the object's state: 409, not 400."""
-        with self._lock:
+        def write() -> Resource:
             old = self._owned(kind, obj_id, ctx)
             new = old.updated(body, ctx)
             try:
@@ -171,26 +178,45 @@ class Model:
             except BadRequest as exc:
                 raise Conflict(exc.message, exc.type) from None
             return self._commit([Change(kind, old, obj), *extra])[0].obj
+        return self._retried(write)
 
     def delete(self, kind: str, obj_id: str, ctx: Context = ADMIN, cascade: bool = False) -> None:
         """Delete the object; `cascade` (kinds that have it): with everything that belongs to it."""
         rules = RULES[kind]
         if cascade and rules.cascade is None:
             raise BadRequest(f"a {kind} is not deleted with cascade")
-        with self._lock:
+        def write() -> None:
             old = self._owned(kind, obj_id, ctx)
             self._commit((rules.cascade if cascade and rules.cascade else rules.deleting)(self, old, ctx))
+        self._retried(write)
 
     def action(self, kind: str, obj_id: str, name: str, body: Any, ctx: Context = ADMIN) -> dict:
         """A member action such as PUT /routers/{id}/add_router_interface; returns its result body."""
         handler = ACTIONS.get((kind, name))
         if handler is None:
             raise NotFound(f"{kind} has no action {name}")
-        with self._lock:
+        def write() -> dict:
             obj = self._owned(kind, obj_id, ctx)
             changes, result = handler(self, obj, body, ctx)
             self._commit(changes)
             return result
+        return self._retried(write)
+
+    def _retried(self, write: Callable[[], T]) -> T:
+        """A write (validated and committed under the lock), done again once this model has applied what
+        another controller wrote first (the store's StaleRead), for WRITE_WINDOW seconds; then 409."""
+        deadline = time.monotonic() + WRITE_WINDOW
+        for attempt in itertools.count(1):
+            try:
+                with self._lock:
+                    return write()
+            except StaleRead as stale:
+                self.store.catch_up(stale.revision)     # not under the lock: the watch applies under it
+            if time.monotonic() > deadline:
+                break
+            time.sleep(random.uniform(0, min(0.05, 0.002 * attempt)))    # apart from the other losers
+        raise Conflict("Other controllers kept changing the model under this request; send it again",
+                       "ConcurrentWrites")
 
     def next_key(self, used: set[int], limit: int) -> int | None:
         return next_free(used, limit)
@@ -215,7 +241,29 @@ class Model:
                     tx.delete(c.kind, c.obj.id)
                 else:
                     tx.put(c.kind, c.new.id, c.new.to_store())
-        for c in changes:          # the store committed: the cache follows
+        self._applied(changes)
+        return changes
+
+    def remote(self, revision: int, writes: builtins.list[tuple[str, str, dict | None]]) -> None:
+        """What another controller committed at the store's `revision` (its watch), applied as this model's
+        changes (each revision once, in order)."""
+        with self._lock:
+            if not self.store.claim(revision):
+                return
+            changes = []
+            for kind, obj_id, body in writes:
+                if kind not in KINDS:
+                    continue
+                old = self._all(kind).get(obj_id)
+                new = KINDS[kind].from_store(body) if body is not None else None
+                if old is not None or new is not None:
+                    changes.append(Change(kind, old, new))
+            if changes:
+                self._applied(changes)
+
+    def _applied(self, changes: builtins.list[Change]) -> None:
+        """Committed changes: the cache follows, then the listeners hear of them."""
+        for c in changes:
             self._cached(c.kind, c.old, c.new)
         self.generation += 1
         for listener in self._listeners:
@@ -223,7 +271,6 @@ class Model:
                 listener(changes)
             except Exception:  # a listener's failure must not undo a committed write
                 LOG.exception("model listener failed")
-        return changes
 
     # ---- typed reads for the apps ----
 

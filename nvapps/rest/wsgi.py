@@ -21,6 +21,7 @@ from nvapps.model.loadbalancer import READINGS, LoadBalancer, no_stats, status_t
 from nvapps.model.service import ACTIONS, KINDS, Model, check_filters
 from nvapps.rest.auth import Authenticator, NoAuth, Unauthorized
 from nvapps.rest.metrics import CONTENT_TYPE, Metrics
+from nvapps.store.base import StoreUnavailable
 
 LOG = logging.getLogger(__name__)
 
@@ -128,6 +129,8 @@ class RestAPI:
             return neutron_error(401, "HTTPUnauthorized", str(exc))
         except ModelError as exc:
             return neutron_error(exc.status, exc.type, exc.message)
+        except StoreUnavailable as exc:
+            return neutron_error(503, "ServiceUnavailable", f"The store cannot take writes now: {exc}")
         except webob.exc.HTTPException as exc:
             return neutron_error(exc.code, type(exc).__name__, exc.detail or exc.explanation)
         except UnicodeDecodeError:          # webob decodes the query string on first use

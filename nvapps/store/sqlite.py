@@ -45,6 +45,13 @@ class SQLiteStore:
                 raise
             self._db.execute("COMMIT")
 
+    def claim(self, revision: int) -> bool:
+        """Nobody else writes here: there is nothing to apply."""
+        return False
+
+    def catch_up(self, revision: int) -> None:
+        """Nobody else writes here: never behind."""
+
     def close(self) -> None:
         self._db.close()
 
