@@ -20,7 +20,7 @@ from mininet.log import setLogLevel
 
 from nvapps.lab.controller import ADMIN_TOKEN, MEMBER_TOKENS
 from nvapps.lab.scenarios import Lab, tenants_lab
-from nvapps.lab.showcase import everything
+from nvapps.lab.showcase import everything, failover
 from topologies.tenants import TenantsTopo
 
 RUN_DIR = Path(__file__).resolve().parents[2] / "run" / "demo"
@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rest-port", type=int, default=9696)
     parser.add_argument("--of-port", type=int, default=6653)
     parser.add_argument("--overlay", choices=["vxlan", "geneve"], help="three chassis joined by this tunnel type")
+    parser.add_argument("--ha", action="store_true", help="three controllers on a three-member etcd cluster; "
+                        "kill -9 the master during a ping at the end")
     parser.add_argument("--run-dir", type=Path, default=RUN_DIR, help="where the database and logs go")
     args = parser.parse_args(argv)
 
@@ -43,13 +45,19 @@ def main(argv: list[str] | None = None) -> int:
                        overlay=args.overlay or "", placement="asymmetric")
     apps = ("nvapps.overlay.app", *APPS) if args.overlay else APPS
     start = time.monotonic()
-    with tenants_lab(topo, args.run_dir, of_port=args.of_port, rest_port=args.rest_port, apps=apps) as lab:
-        print(f"controller: {' '.join(lab.controller.command())}\n  log: {lab.controller.log_path}")
+    with tenants_lab(topo, args.run_dir, of_port=args.of_port, rest_port=args.rest_port, apps=apps,
+                     controllers=3 if args.ha else 1) as lab:
+        for ctl in lab.controllers:
+            print(f"controller: {' '.join(ctl.command())}\n  log: {ctl.log_path}")
         for t in lab.tenants.values():
             nets = ", ".join(f"{t.subnets[s]['cidr']} (key {n['provider:segmentation_id']})" for s, n in t.networks.items())
             print(f"tenant {t.name}: router {t.router['name'] if t.router else '-'} on {nets}; ports {', '.join(t.ports)}")
         failed = 0
         for shown in everything(lab, args.run_dir):
+            print(shown.line(), flush=True)
+            failed += not shown.ok
+        if args.ha:
+            shown = failover(lab)
             print(shown.line(), flush=True)
             failed += not shown.ok
         print(f"{'all shown' if not failed else f'{failed} FAILED'} in {time.monotonic() - start:.0f} s; metrics: "

@@ -120,6 +120,7 @@ class Lab:
     topo: TenantsTopo
     tenants: dict[str, Tenant]
     controllers: list[Controller] = field(default_factory=list)    # all of them, when several share etcd
+    etcd: EtcdCluster | None = None                                 # the cluster they share
 
     @property
     def api(self) -> Client:
@@ -190,6 +191,7 @@ def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, re
         common += ["--nvapps-tenant-network-type", topo.overlay, "--nvapps-underlay-mtu", str(UNDERLAY_MTU),
                    "--nvapps-ovs-appctl-target", ChassisNode.appctl_target(f"{rundirs}/{{chassis}}")]
     with ExitStack() as stack:
+        etcd = None
         if controllers > 1:
             etcd = EtcdCluster(workdir / "etcd", size=3)
             (workdir / "etcd").mkdir(parents=True, exist_ok=True)
@@ -214,4 +216,4 @@ def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, re
         tenants = create_tenants(controller.client, topo)
         controller.wait_chassis(switches)
         controller.wait_ports([p["id"] for t in tenants.values() for p in t.ports.values()])
-        yield Lab(controller, net, topo, tenants, running)
+        yield Lab(controller, net, topo, tenants, running, etcd)

@@ -180,3 +180,40 @@ def _spread(lab: Lab, host: str, address: str) -> dict[str, int]:
 
 def _counts(counts: dict[str, int]) -> str:
     return " ".join(f"{name}:{n}" for name, n in sorted(counts.items()))
+
+
+def failover(lab: Lab, pps: int = 50, seconds: float = 6.0) -> Shown:
+    """Kill -9 the master controller during a ping from a client to a server on another switch: how soon another
+    is master, how many pings were lost, how many flow mods its reconciliation sent; the killed one restarts."""
+    client, server = _hosts(lab, "a")
+    first = lab.topo.chassis[0]
+
+    def master() -> int | None:
+        for i, c in enumerate(lab.controllers):
+            if c.proc is not None:
+                status = next((s for s in c.client.chassis() if s["name"] == first), None)
+                if status and status["connected"] and status["master"]:
+                    return i
+        return None
+
+    old, log = master(), lab.controller.workdir / "failover-ping.txt"
+    if old is None:
+        return Shown(False, "failover: no controller is master")
+    count = int(pps * seconds)
+    with background(lab.host(client), f"ping -n -q -i {1 / pps} -c {count} {_ip(lab, server)} > {log} 2>&1") as ping:
+        time.sleep(1.5)
+        lab.controllers[old].kill()
+        killed = time.monotonic()
+        while (new := master()) is None and time.monotonic() - killed < 10:
+            time.sleep(0.02)
+        took = time.monotonic() - killed
+        ping.wait(timeout=seconds + 10)
+    lab.controllers[old].start()
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", log.read_text())
+    sent, got = (int(m[1]), int(m[2])) if m else (count, 0)
+    mods = -1 if new is None else sum(s["flow_mods"] for ch in lab.controllers[new].client.chassis()
+                                      if ch["connected"] for s in ch["last_sync"].values())
+    return Shown(new is not None and took < 3.0 and got == sent == count and mods == 0,
+                 f"failover: kill -9 of master c{old} during a {pps} pps ping {client} -> {server}: "
+                 f"{f'c{new}' if new is not None else 'nobody'} master after {took:.2f} s, {sent - got} of {sent} "
+                 f"pings lost, {mods} flow mods to reconcile; c{old} started again")

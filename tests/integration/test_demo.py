@@ -7,10 +7,11 @@ from nvapps.lab import demo
 from nvapps.lab.controller import free_port
 
 
-@pytest.mark.parametrize("overlay", [(), ("--overlay", "vxlan")], ids=["two switches", "three chassis, VXLAN"])
-def test_the_demo_shows_every_service_working(ovs, tmp_path, capsys, overlay):
+@pytest.mark.parametrize("options, lines", [((), 8), (("--overlay", "vxlan"), 8), (("--ha",), 9)],
+                         ids=["two switches", "three chassis, VXLAN", "three controllers on etcd"])
+def test_the_demo_shows_every_service_working(ovs, tmp_path, capsys, options, lines):
     code = demo.main(["--rest-port", str(free_port()), "--of-port", str(free_port()), "--run-dir", str(tmp_path),
-                      *overlay])
+                      *options])
     out = capsys.readouterr().out
     shown = [line for line in out.splitlines() if line.startswith(("OK  ", "FAIL"))]
-    assert code == 0 and len(shown) == 8 and all(line.startswith("OK  ") for line in shown), out
+    assert code == 0 and len(shown) == lines and all(line.startswith("OK  ") for line in shown), out

@@ -1,19 +1,23 @@
 """Three controllers sharing a three-member etcd cluster, both switches connected to each: any controller serves
 the API and sees the others' writes within a second, racing writers keep one owner per address, one controller
 is master, and killing it (kill -9) during a 50 pps ping and a TCP stream loses nothing: a slave takes over
-within 3 s, reconciles with 0 flow mods, and installs what changes after.
+within 3 s, reconciles with 0 flow mods, and installs what changes after. Without etcd quorum writes are
+refused (503) and traffic flows; a chaos of kills keeps every acknowledged write.
 
 Tenant a's hosts a1 (s1, 10.0.0.11) and a2 (s2, 10.0.0.12) are on one network, in its default group.
 """
 from __future__ import annotations
 
+import random
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 
 from nvapps.client import ApiError, Client
 from nvapps.lab.controller import MEMBER_TOKENS
-from nvapps.lab.net import background, ping, wait_ping
+from nvapps.lab.net import background, ping, wait_listening, wait_ping
 from topologies.tenants import host_ip
 
 HOSTS_PER_SWITCH = 1
@@ -72,10 +76,14 @@ def test_one_master_and_killing_it_loses_no_packet(lab):
     wait_ping(a1, host_ip(2))
     received, pinged = lab.controller.workdir / "stream.txt", lab.controller.workdir / "ping.txt"
     count = 8 * PPS
-    with background(a2, f"nc -l 7000 > {received}"), \
-            background(a1, f"while true; do echo tick; sleep 0.05; done | nc {host_ip(2)} 7000"), \
-            background(a1, f"ping -n -q -i {1 / PPS} -c {count} {host_ip(2)} > {pinged} 2>&1") as pinger:
+    with ExitStack() as running:
+        running.enter_context(background(a2, f"nc -l 7000 > {received}"))
+        wait_listening(a2, 7000)
+        running.enter_context(background(a1, f"while true; do echo tick; sleep 0.05; done | nc {host_ip(2)} 7000"))
+        pinger = running.enter_context(background(
+            a1, f"ping -n -q -i {1 / PPS} -c {count} {host_ip(2)} > {pinged} 2>&1"))
         time.sleep(2.0)
+        assert received.stat().st_size > 0, "the TCP stream did not start"
         lab.controllers[master].kill()
         killed, alive = time.monotonic(), [i for i in alive if i != master]
         while not masters(lab, alive):
@@ -109,3 +117,85 @@ def wait_for(check, within: float) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def test_without_quorum_writes_are_refused_whole_traffic_flows_and_everything_converges_after(lab):
+    a1 = lab.host("a1")
+    lab.etcd.stop_member(1)
+    lab.etcd.stop_member(2)
+    try:
+        try:
+            lab.controllers[0].member("tenant-a").create("network", name="no-quorum")
+            refused = None
+        except ApiError as exc:
+            refused = exc
+        assert refused is not None and refused.status == 503, refused
+        assert refused.body["NeutronError"]["type"] == "ServiceUnavailable"
+        assert lab.controllers[1].member("tenant-a").list("network")        # reads from the cache
+        time.sleep(2.5)                         # past the master's lease: nobody is master, flows stay
+        assert ping(a1, host_ip(2), count=5) == 5
+    finally:
+        lab.etcd.start_member(1)
+        lab.etcd.start_member(2)
+    made = lab.controllers[1].member("tenant-a").create("network", name="quorum-again")
+    for c in lab.controllers:
+        assert wait_for(lambda: c.member("tenant-a").list("network", id=made["id"]), 3.0)
+    names = [sorted(n["name"] for n in c.client.list("network")) for c in lab.controllers]
+    assert names[0] == names[1] == names[2]         # "no-quorum" everywhere or nowhere (never acknowledged)
+    assert wait_for(lambda: len(masters(lab, [0, 1, 2])) == 1, 5.0)
+
+
+def test_chaos_keeps_every_acknowledged_write_and_the_switches_equal_to_the_model(lab):
+    """20 rounds of a random controller or etcd member killed and started again, while a writer and a ping run."""
+    rng = random.Random(15)
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        n = 0
+        while not stop.is_set():
+            for c in lab.controllers:
+                if c.proc is None:
+                    continue
+                try:
+                    acknowledged.append(c.member("tenant-b").create("network", name=f"chaos{n}")["id"])
+                except (ApiError, OSError):
+                    pass            # refused or not reachable now: not acknowledged
+                n += 1
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=writer, daemon=True)
+    start = time.monotonic()
+    with background(lab.host("a1"), f"ping -n -q -i 0.05 {host_ip(2)}"):
+        thread.start()
+        try:
+            for _ in range(20):
+                if rng.random() < 0.5:
+                    victim = rng.randrange(3)
+                    lab.controllers[victim].kill()
+                    time.sleep(rng.uniform(0.2, 1.5))
+                    lab.controllers[victim].start()
+                else:
+                    member = rng.randrange(3)
+                    lab.etcd.stop_member(member)
+                    time.sleep(rng.uniform(0.2, 1.5))
+                    lab.etcd.start_member(member)
+        finally:
+            stop.set()
+            thread.join()
+    assert time.monotonic() - start < 180 and len(acknowledged) > 20
+    for c in lab.controllers:       # every acknowledged write, on every controller, whole
+        assert wait_for(lambda: set(acknowledged) <= {n["id"] for n in c.client.list("network")}, 10.0)
+    ids = [sorted(n["id"] for n in c.client.list("network")) for c in lab.controllers]
+    assert ids[0] == ids[1] == ids[2]
+    assert wait_for(lambda: len(masters(lab, [0, 1, 2])) == 1, 10.0)
+    old, = masters(lab, [0, 1, 2])
+    lab.controllers[old].kill()                 # a new master reconciles: the switches equal the model
+    assert wait_for(lambda: len(masters(lab, [i for i in range(3) if i != old])) == 1, TAKEOVER + 2)
+    new, = masters(lab, [i for i in range(3) if i != old])
+    time.sleep(1.0)
+    for switch in ("s1", "s2"):
+        status = next(c for c in lab.controllers[new].client.chassis() if c["name"] == switch)
+        assert all(s["flow_mods"] == 0 for s in status["last_sync"].values()), status["last_sync"]
+    lab.controllers[old].start()
+    assert ping(lab.host("a1"), host_ip(2), count=3) == 3
