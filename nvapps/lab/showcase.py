@@ -3,7 +3,6 @@ switches) and none of another's; DHCP; a security group that opens TCP 80 and no
 host; a floating IP inbound; a load balancer's VIP, from inside and through a floating IP."""
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from nvapps.lab.balancing import TOOLS, spread, wait_active
 from nvapps.lab.net import background, capture, dhcp_lease, listen, send, tcp_reaches, wait_listening, wait_ping
 from nvapps.lab.reach import reach_matrix, tenant_hosts
 from nvapps.lab.scenarios import Lab, open_edge
@@ -19,7 +19,6 @@ from topologies.tenants import INTERNET_GATEWAY, INTERNET_HOST, host_ip
 
 PINGS = 3
 SETTLE = 0.5            # seconds for a change to reach the switches
-TOOLS = Path(__file__).parent
 NAME_PORT = 8080        # the members' name servers
 CONNECTIONS = 30
 
@@ -154,10 +153,7 @@ def _balanced(lab: Lab, ext: dict, client: str) -> Shown:
     for host in members:
         api.create("member", parent_id=pool["id"], address=_ip(lab, host), protocol_port=NAME_PORT,
                    project_id=tenant.name)
-    deadline = time.monotonic() + 15
-    while (lb := api.get("loadbalancer", lb["id"]))["provisioning_status"] != "ACTIVE":
-        assert time.monotonic() < deadline, "the load balancer never became ACTIVE"
-        time.sleep(0.1)
+    lb = wait_active(api, lb["id"])
     fip = api.create("floatingip", floating_network_id=ext["id"], port_id=lb["vip_port_id"],
                      project_id=tenant.name)["floating_ip_address"]
     with ExitStack() as stack:
@@ -166,16 +162,12 @@ def _balanced(lab: Lab, ext: dict, client: str) -> Shown:
                                                            f"{NAME_PORT}"))
             wait_listening(lab.host(host), NAME_PORT)
         time.sleep(SETTLE)
-        inside, outside = _spread(lab, client, lb["vip_address"]), _spread(lab, "inet", fip)
+        inside, outside = (spread(lab.host(h), a, count=CONNECTIONS) for h, a in ((client, lb["vip_address"]),
+                                                                                   ("inet", fip)))
     ok = all(set(counts) == set(members) for counts in (inside, outside))
     return Shown(ok, f"load balancer {lb['vip_address']}:80 over {', '.join(members)}: {CONNECTIONS} connections "
                      f"from {client} answered by {_counts(inside)}, {CONNECTIONS} from the internet through "
                      f"floating IP {fip} by {_counts(outside)}")
-
-
-def _spread(lab: Lab, host: str, address: str) -> dict[str, int]:
-    out = lab.host(host).cmd(f"/usr/bin/python3 {TOOLS / 'lb_client.py'} tcp {address} 80 {CONNECTIONS}")
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def _counts(counts: dict[str, int]) -> str:

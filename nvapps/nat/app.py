@@ -11,7 +11,7 @@ from os_ken.base import app_manager
 from os_ken.lib import hub
 from os_ken.lib.packet import arp, ethernet, packet
 
-from nvapps import pipeline
+from nvapps import config, pipeline
 from nvapps.core import ofp
 from nvapps.core.app import SwitchError
 from nvapps.core.events import EventPacketIn
@@ -73,6 +73,12 @@ class NatApp(ServiceApp):
         self.name = "nvnat"
         self._owed: dict[str, list[Flush]] = defaultdict(list)     # conntrack flushes by chassis, until synced
         self._announced: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+        self._counted: list[FloatingCounters] = []       # the floating IPs' traffic, as last polled
+
+    def start(self):
+        thread = super().start()
+        self.threads.append(hub.spawn(self._poll_floating))
+        return thread
 
     def relevant(self, changes: list) -> bool:
         return any(c.kind in KINDS for c in changes)
@@ -139,6 +145,15 @@ class NatApp(ServiceApp):
         return True
 
     def floating_counters(self) -> list[FloatingCounters]:
+        """Each floating IP's traffic, as last polled (every --nvapps-stats-interval seconds)."""
+        return self._counted
+
+    def _poll_floating(self) -> None:
+        while self.is_active:
+            self._counted = self._read_floating()
+            hub.sleep(config.settings().stats_interval)
+
+    def _read_floating(self) -> list[FloatingCounters]:
         """Each floating IP's traffic, from the counters of its own flows (tables 40 and 44) on its router's
         gateway chassis: one flow-stats request per gateway chassis."""
         by_chassis: dict[str, list[flows.NatRouter]] = defaultdict(list)

@@ -1,26 +1,20 @@
 """Helpers of the load balancer tests: wait for a load balancer, count which member answers, read statuses."""
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parents[2] / "nvapps" / "lab"     # the lab hosts' scripts
+from nvapps.lab import balancing
+from nvapps.lab.balancing import wait_active
+
+HERE = balancing.TOOLS  # the lab hosts' scripts
 PORT = 8080             # the members' name servers
 
-
-def wait_active(api, lb_id: str, timeout: float = 15.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while (lb := api.get("loadbalancer", lb_id))["provisioning_status"] != "ACTIVE":
-        assert time.monotonic() < deadline, lb
-        time.sleep(0.1)
-    return lb
+__all__ = ["HERE", "PORT", "spread", "statuses", "wait_active", "wait_statuses"]
 
 
 def spread(lab, client: str, vip: str, protocol: str = "tcp", listen: int = 80, count: int = 300) -> dict[str, int]:
     """How many of `count` connections (datagrams) from `client` each member answered ("-": none did)."""
-    out = lab.host(client).cmd(f"/usr/bin/python3 {HERE / 'lb_client.py'} {protocol} {vip} {listen} {count}")
-    return json.loads(out.strip().splitlines()[-1])
+    return balancing.spread(lab.host(client), vip, protocol, listen, count)
 
 
 def statuses(api, lb: dict, names: dict[str, str]) -> dict[str, str]:

@@ -28,6 +28,7 @@ HOSTS_PER_SWITCH = 1
 SUBNETS = 2
 INTERNET = True
 APPS = ("nvapps.nat.app", "nvapps.acl.app", "nvapps.l3.app", "nvapps.l2.app")
+FLAGS = ("--nvapps-stats-interval", "0.5")     # the floating IPs' counters, polled
 PEER_ECHO = Path(__file__).resolve().parents[2] / "nvapps" / "lab" / "peer_echo.py"
 
 
@@ -102,7 +103,9 @@ def test_a_floating_ip_s_traffic_is_metered_in_both_directions(lab, edge):
     try:
         time.sleep(SETTLE)
         address = fip["floating_ip_address"]
-        before = floating_counters(lab, address)
+        deadline = time.monotonic() + 5
+        while not (before := floating_counters(lab, address)) and time.monotonic() < deadline:
+            time.sleep(0.2)         # until its first poll
         assert set(before) == {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes"}, before
         assert ping(lab.host("inet"), address, count=5) == 5
         deadline = time.monotonic() + 5          # flow counters reach OpenFlow within a second or so
