@@ -23,9 +23,10 @@ def headless_chromium() -> webdriver.Chrome:
 def console_login(browser: webdriver.Chrome, url: str, token: str, timeout: float = 60.0) -> float:
     """Open the console at `url` (the REST API's), log in with `token` and wait until its first view is drawn;
     the seconds from the login click to then."""
-    browser.get(url + "/ui/")
+    browser.get(url + "/ui/console.css")   # the origin, without the page's script (which may be logging in)
     browser.execute_script("sessionStorage.clear()")
     browser.get(url + "/ui/")
+    WebDriverWait(browser, timeout).until(lambda b: b.find_element(By.ID, "token").is_displayed())
     browser.find_element(By.ID, "token").send_keys(token)
     start = browser.execute_script("return performance.now()")
     browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
