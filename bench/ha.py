@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.scale import vsctl
-from nvapps.lab.controller import Controller
+from nvapps.lab.controller import Controller, masters
 from nvapps.lab.etcd import EtcdCluster
 from nvapps.lab.ovs import ensure_ovs
 
@@ -72,16 +72,7 @@ def etcd_size(endpoint: str) -> tuple[int, int]:
 
 def master(ctls: list[Controller | None]) -> int | None:
     """The index of the controller that says it is the bridge's master."""
-    for i, c in enumerate(ctls):
-        if c is None or c.proc is None:
-            continue
-        try:
-            status = next((s for s in c.client.chassis() if s["name"] == BRIDGE), None)
-        except OSError:
-            continue
-        if status and status["connected"] and status["master"]:
-            return i
-    return None
+    return next(iter(masters(ctls, BRIDGE)), None)
 
 
 def takeovers(ctls: list[Controller], rounds: int) -> list[tuple[float, int]]:

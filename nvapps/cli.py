@@ -7,6 +7,7 @@
           internal_port=22 external_port=2222
     nvctl trace PORT 'tcp,nw_dst=10.0.2.10,tp_dst=80'      (a packet the port sends, in logical terms)
     nvctl trace --from-network EXTNET 'tcp,nw_dst=172.16.0.5,tp_dst=22'   (arriving from outside)
+    nvctl bgp status                                (the gateway uplinks' BGP sessions)
 
 Attributes are KEY=VALUE; a VALUE that parses as JSON is taken as JSON (false, 42, '[...]', '{...}').
 Settings: --url (or NVAPPS_URL, default http://127.0.0.1:9696) and --token (or NVAPPS_TOKEN / OS_TOKEN).
@@ -93,15 +94,15 @@ def trace_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _is_trace(argv: list[str]) -> bool:
-    """Whether the command line's first word (options and their values aside) is `trace`."""
+def _command(argv: list[str]) -> str | None:
+    """The command line's first word, options and their values aside."""
     words = iter(argv)
     for word in words:
-        if word in ("--url", "--token", "--filter", "--subnet", "--port", "--floatingip"):
+        if word in ("--url", "--token", "--filter", "--subnet", "--port", "--floatingip", "--from-network"):
             next(words, None)
         elif not word.startswith("-"):
-            return word == "trace"
-    return False
+            return word
+    return None
 
 
 def trace(argv: list[str]) -> int:
@@ -115,6 +116,39 @@ def trace(argv: list[str]) -> int:
     port = None if opts.from_network else opts.args[0]
     return _answer(opts.url, lambda: Client(opts.url, opts.token).trace(opts.args[-1], port, opts.from_network),
                    lambda result: json.dumps(result, indent=2, sort_keys=True) if opts.json else result["text"])
+
+
+def bgp_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nvctl bgp", description="The BGP sessions of the gateway uplinks' speakers.")
+    p.add_argument("--url", default=os.environ.get("NVAPPS_URL", "http://127.0.0.1:9696"))
+    p.add_argument("--token", default=os.environ.get("NVAPPS_TOKEN") or os.environ.get("OS_TOKEN"))
+    p.add_argument("--json", action="store_true", help="print the speakers as JSON")
+    p.add_argument("what", choices=["status"])
+    return p
+
+
+def bgp(argv: list[str]) -> int:
+    """nvctl bgp status: each speaker's sessions (from the chassis status)."""
+    words = list(argv)
+    words.remove("bgp")
+    opts = bgp_parser().parse_args(words)
+
+    def speakers() -> list[dict]:
+        return [{"chassis": c["name"], **s} for c in Client(opts.url, opts.token).chassis() for s in c.get("bgp", [])]
+    return _answer(opts.url, speakers,
+                   lambda result: json.dumps(result, indent=2, sort_keys=True) if opts.json else bgp_table(result))
+
+
+def bgp_table(speakers: list[dict]) -> str:
+    """One line per session (a speaker without sessions: one line with its state)."""
+    header = ["chassis", "physical_network", "address", "local_as", "peer", "state", "uptime", "sent", "received"]
+    rows = []
+    for s in speakers:
+        mine = [s["chassis"], s["physical_network"], s["address"], str(s["local_as"])]
+        for session in s["sessions"] or [{"peer": "-", "state": "running" if s["running"] else "not running"}]:
+            rows.append(mine + [session["peer"], session["state"], str(session.get("uptime", "-")),
+                                str(session.get("prefixes_sent", "-")), str(session.get("prefixes_received", "-"))])
+    return _table([header] + rows)
 
 
 def run(opts: argparse.Namespace, client: Client) -> Any:
@@ -154,8 +188,12 @@ def render(result: Any, kind: str, as_json: bool) -> str:
     if not isinstance(result, list):
         columns = tuple(result)        # one object: every attribute, one per line
         return "\n".join(f"{k:<28} {_cell(result[k])}" for k in sorted(columns))
-    table = [list(columns)] + [[_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
+    return _table([list(columns)] + [[_cell(r.get(c)) for c in columns] for r in rows])
+
+
+def _table(table: list[list[str]]) -> str:
+    """Rows of cells in aligned columns (the first row: the header)."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table)
 
 
@@ -167,8 +205,11 @@ def _cell(value: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
-    if _is_trace(words):
+    command = _command(words)
+    if command == "trace":
         return trace(words)
+    if command == "bgp":
+        return bgp(words)
     opts = parser().parse_intermixed_args(words)
     kind = RESOURCES[opts.resource]
     return _answer(opts.url, lambda: run(opts, Client(opts.url, opts.token)),

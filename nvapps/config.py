@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 import socket
 
+import netaddr
 from os_ken import cfg as osken_cfg
 from oslo_config import cfg
 
-from nvapps.core.topology import Uplink
+from nvapps.core.topology import BgpPeer, Speaker, Uplink
 from nvapps.model.chassis import TUNNEL_TYPES
 from nvapps.store import parse_url
 
@@ -27,6 +28,15 @@ OPTS = [
     cfg.ListOpt("uplinks", default=[],
                 help="gateway uplinks to physical networks, CHASSIS:PHYSNET:INTERFACE, e.g. "
                      "gw1:physnet1:eth1,gw2:physnet1:eth1 (for each physnet, the order ranks the gateways)"),
+    cfg.IntOpt("bgp-as", default=0, min=0, max=4294967295,
+               help="the provider edge's own AS number for eBGP on gateway uplinks (0: no BGP)"),
+    cfg.ListOpt("bgp-speakers", default=[],
+                help="a BGP speaker per gateway uplink, CHASSIS:PHYSNET:INTERFACE:NETNS:ADDRESS/PREFIXLEN: the "
+                     "chassis's switch interface INTERFACE leads to network namespace NETNS, where the speaker "
+                     "runs with ADDRESS (the uplink's own, on the physical network), e.g. "
+                     "gw1:physnet1:bgp1:nvbgp-gw1:172.16.0.2/24"),
+    cfg.ListOpt("bgp-peers", default=[],
+                help="eBGP peers of the speakers, CHASSIS:PHYSNET:ADDRESS:REMOTE_AS, e.g. gw1:physnet1:172.16.0.1:65000"),
     cfg.ListOpt("tunnel-ports", default=["vxlan:vxlan0", "geneve:geneve0"],
                 help="the tunnel ports every chassis's bridge has, TYPE:INTERFACE (types vxlan, geneve), created "
                      "with options:remote_ip=flow options:key=flow"),
@@ -100,6 +110,73 @@ def uplinks() -> list[Uplink]:
     if len({(u.chassis, u.physnet) for u in out}) != len(out):
         raise ConfigError("--nvapps-uplinks names one chassis twice for the same physical network")
     return out
+
+
+def bgp_speakers(configured: list[Uplink]) -> list[Speaker]:
+    """The configured BGP speakers with their peers, checked against the uplinks `configured`."""
+    peers: dict[tuple[str, str], list[BgpPeer]] = {}
+    for entry in settings().bgp_peers:
+        key, peer = _bgp_peer(entry)
+        if any(p.address == peer.address for p in peers.get(key, [])):
+            raise ConfigError(f"--nvapps-bgp-peers names peer {peer.address} twice for {key[0]}:{key[1]}")
+        peers.setdefault(key, []).append(peer)
+    local_as = settings().bgp_as
+    out = []
+    for entry in settings().bgp_speakers:
+        parts = entry.split(":")
+        if len(parts) != 5 or not all(parts):
+            raise ConfigError(f"--nvapps-bgp-speakers entry {entry!r} is not CHASSIS:PHYSNET:INTERFACE:NETNS:"
+                              f"ADDRESS/PREFIXLEN (e.g. gw1:physnet1:bgp1:nvbgp-gw1:172.16.0.2/24)")
+        chassis, physnet, interface, netns, cidr = parts
+        try:
+            net = netaddr.IPNetwork(cidr, version=4)
+        except (netaddr.AddrFormatError, ValueError):
+            raise ConfigError(f"--nvapps-bgp-speakers entry {entry!r}: {cidr!r} is not an IPv4 ADDRESS/PREFIXLEN") from None
+        if "/" not in cidr or net.prefixlen > 30 or net.ip in (net.network, net.broadcast):
+            raise ConfigError(f"--nvapps-bgp-speakers entry {entry!r}: {cidr!r} is not a host address with its "
+                              f"subnet's prefix length (at most /30)")
+        if Uplink(chassis, physnet, "") not in [Uplink(u.chassis, u.physnet, "") for u in configured]:
+            raise ConfigError(f"--nvapps-bgp-speakers entry {entry!r}: {chassis} has no uplink to {physnet} "
+                              f"in --nvapps-uplinks")
+        if not local_as:
+            raise ConfigError("--nvapps-bgp-speakers needs the provider edge's AS number: --nvapps-bgp-as (1 to 4294967295)")
+        mine = tuple(peers.pop((chassis, physnet), []))
+        for p in mine:
+            if netaddr.IPAddress(p.address) not in net or p.address == str(net.ip):
+                raise ConfigError(f"--nvapps-bgp-peers: peer {p.address} of {chassis}:{physnet} is not a neighbour "
+                                  f"on the speaker's subnet {net.cidr}")
+            if p.remote_as == local_as:
+                raise ConfigError(f"--nvapps-bgp-peers: peer {p.address} has the edge's own AS {local_as}: "
+                                  f"only eBGP peers are supported")
+        out.append(Speaker(chassis, physnet, interface, netns, str(net.ip), net.prefixlen, local_as, mine))
+    if len({(s.chassis, s.physnet) for s in out}) != len(out):
+        raise ConfigError("--nvapps-bgp-speakers names one uplink twice")
+    if len({s.address for s in out}) != len(out):
+        raise ConfigError("--nvapps-bgp-speakers gives one address to two speakers")
+    if peers:
+        chassis, physnet = next(iter(peers))
+        raise ConfigError(f"--nvapps-bgp-peers names {chassis}:{physnet}, which has no speaker in --nvapps-bgp-speakers")
+    return out
+
+
+def _bgp_peer(entry: str) -> tuple[tuple[str, str], BgpPeer]:
+    """One --nvapps-bgp-peers entry: (chassis, physnet) and the peer."""
+    parts = entry.split(":")
+    usage = f"--nvapps-bgp-peers entry {entry!r} is not CHASSIS:PHYSNET:ADDRESS:REMOTE_AS (e.g. gw1:physnet1:172.16.0.1:65000)"
+    if len(parts) < 4 or not all(parts[:2]):
+        raise ConfigError(usage)
+    address, remote_as = ":".join(parts[2:-1]), parts[-1]
+    try:
+        ip = netaddr.IPAddress(address)
+    except (netaddr.AddrFormatError, ValueError):
+        raise ConfigError(usage) from None
+    if ip.version != 4:
+        raise ConfigError(f"--nvapps-bgp-peers entry {entry!r}: peer address family IPv{ip.version} is not "
+                          f"supported (IPv4 peers only)")
+    if not remote_as.isdigit() or not 1 <= int(remote_as) <= 4294967295:
+        raise ConfigError(f"--nvapps-bgp-peers entry {entry!r}: REMOTE_AS {remote_as!r} is not an AS number "
+                          f"(1 to 4294967295)")
+    return (parts[0], parts[1]), BgpPeer(str(ip), int(remote_as))
 
 
 def tunnel_ports() -> dict[str, str]:

@@ -19,6 +19,11 @@ With `internet=True`, every switch also has an uplink (interface 99: s1-eth99, s
 learning bridge `x1` (not controlled by nvapps: the physical network), where host `inet` stands for the
 internet: 172.16.0.1/24 on the external network (its gateway) and 203.0.113.10 further out.
 
+With `bgp=True` (and `internet`), every switch's interface 98 leads to host `bgp<n>` (no address: the
+controller's BGP speaker of that uplink configures it, in the namespace the lab names `nvbgp-<switch>`), and
+inet is the upstream router: `--nvapps-bgp-speakers` gives s<n>'s speaker 172.16.0.<1+n>, AS 65001, with inet
+(AS 65000) as peer.
+
 With `vlans=True`, the last switch's interface 50 is a trunk into a legacy VLAN switch `l1` where host
 v100 (10.0.<first subnet>.50) is on VLAN 100 and v200 (.60) on VLAN 200: what an L2 gateway bridges.
 """
@@ -40,6 +45,9 @@ INTERNET_HOST = "203.0.113.10"         # an address beyond it (on inet's loopbac
 INTERNET_MAC = "02:00:00:ff:00:01"
 GATEWAY_PORT = 50                      # the L2 gateway chassis's interface into the VLAN segment
 LEGACY_VLANS = {"v100": 100, "v200": 200}
+SPEAKER_PORT = 98                      # each chassis's interface into its BGP speaker's namespace
+EDGE_AS = 65001                        # nvapps's AS
+UPSTREAM_AS = 65000                    # inet's AS, as the upstream router
 
 
 def host_mac(tenant_index: int, n: int, subnet: int = 0) -> str:
@@ -104,7 +112,8 @@ class TenantsTopo(Topo):
     learning bridge u0, tunnel IPs 172.30.0.<n>."""
 
     def build(self, switches: int = 2, hosts: int = 1, tenants: str = "ab", subnets: int = 1,
-              internet: bool = False, overlay: str = "", vlans: bool = False, placement: str = "round-robin") -> None:
+              internet: bool = False, overlay: str = "", vlans: bool = False, placement: str = "round-robin",
+              bgp: bool = False) -> None:
         if switches not in (1, 2) and not overlay:
             raise ValueError("the inter-switch link joins at most two switches; the overlay joins more")
         self.attachments: dict[str, Attachment] = {}
@@ -151,6 +160,10 @@ class TenantsTopo(Topo):
             self.addLink(inet, physical)
             for sw in sws:
                 self.addLink(sw, physical, port1=UPLINK_PORT)
+        self.bgp = internet and bgp
+        if self.bgp:
+            for i, sw in enumerate(sws):
+                self.addLink(self.addHost(f"bgp{i + 1}", cls=TxOffHost, ip=None), sw, port2=SPEAKER_PORT)
 
     def trunks(self) -> list[str]:
         """The trunk interface names to configure (--nvapps-trunk-interfaces)."""
@@ -161,6 +174,24 @@ class TenantsTopo(Topo):
     def uplinks(self) -> list[str]:
         """The uplinks to configure (--nvapps-uplinks): every tenant switch's, in order."""
         return [f"{sw}:{PHYSNET}:{sw}-eth{UPLINK_PORT}" for sw in self.chassis] if self.internet else []
+
+    def speaker_namespaces(self) -> dict[str, str]:
+        """The BGP speaker hosts and the network namespace name each is given (ip netns attach)."""
+        return {f"bgp{i + 1}": f"nvbgp-{sw}" for i, sw in enumerate(self.chassis)} if self.bgp else {}
+
+    def speaker_address(self, index: int) -> str:
+        """The uplink address of chassis number `index` (from 1)'s BGP speaker."""
+        return f"172.16.0.{1 + index}"
+
+    def bgp_flags(self) -> list[str]:
+        """The controller's BGP settings: a speaker per uplink, inet its peer."""
+        if not self.bgp:
+            return []
+        speakers = [f"{sw}:{PHYSNET}:{sw}-eth{SPEAKER_PORT}:nvbgp-{sw}:{self.speaker_address(i + 1)}/24"
+                    for i, sw in enumerate(self.chassis)]
+        peers = [f"{sw}:{PHYSNET}:{INTERNET_GATEWAY}:{UPSTREAM_AS}" for sw in self.chassis]
+        return ["--nvapps-bgp-as", str(EDGE_AS), "--nvapps-bgp-speakers", ",".join(speakers),
+                "--nvapps-bgp-peers", ",".join(peers)]
 
 
 topos = {"tenants": TenantsTopo}

@@ -113,6 +113,7 @@ class CoreApp(app_manager.OSKenApp):
         self._names = config.chassis_names()
         self._trunks = frozenset(config.settings().trunk_interfaces)
         self.uplinks = config.uplinks()
+        self.speakers = config.bgp_speakers(self.uplinks)
         self._tunnel_ports = config.tunnel_ports()
         self._xids = itertools.count(0x10000000)
         self._bundle_ids = itertools.count(1)
@@ -189,7 +190,7 @@ class CoreApp(app_manager.OSKenApp):
         chassis = Chassis(name, dp.id, {}, self._trunks,
                           {u.physnet: u.interface for u in self.uplinks if u.chassis == name},
                           {kind: port.replace("{chassis}", name) for kind, port in self._tunnel_ports.items()},
-                          bridge=bridge)
+                          bridge=bridge, speakers={s.physnet: s for s in self.speakers if s.chassis == name})
         for p in ports:
             if p.port_no < OFPP_MAX:
                 chassis.interfaces[p.name.decode()] = _interface(p)

@@ -58,3 +58,13 @@ class EventRoleChanged(event.EventBase):
     def __init__(self, master: bool):
         super().__init__()
         self.master = master
+
+
+class EventEdgeSynced(event.EventBase):
+    """The NAT app's flows of one round are on `chassis`: `view` (nvapps.nat.flows.NatView) is what they were
+    computed from, so what routes to the chassis's gateways may be announced now."""
+
+    def __init__(self, chassis: Chassis, view):
+        super().__init__()
+        self.chassis = chassis
+        self.view = view

@@ -24,6 +24,35 @@ class Uplink:
     interface: str
 
 
+@dataclass(frozen=True)
+class BgpPeer:
+    """An upstream router a gateway uplink's speaker holds an eBGP session with."""
+
+    address: str
+    remote_as: int
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """The BGP speaker of a gateway uplink: a switch interface of the gateway chassis (`interface`) leads to
+    network namespace `netns`, where the speaker runs with the uplink's own address on the physical network
+    and announces, through the uplink, what is behind it with that address as next hop."""
+
+    chassis: str
+    physnet: str
+    interface: str
+    netns: str
+    address: str
+    prefixlen: int
+    local_as: int
+    peers: tuple[BgpPeer, ...] = ()
+
+    @property
+    def mac(self) -> str:
+        """The MAC the speaker's interface takes (and the uplink's flows expect): 02:bb + its IPv4 address."""
+        return "02:bb:" + ":".join(f"{b:02x}" for b in netaddr.IPAddress(self.address).packed)
+
+
 @dataclass
 class Chassis:
     """A switch: its chassis name, datapath id, interfaces by name, and which of them are the inter-chassis
@@ -41,6 +70,7 @@ class Chassis:
     connected: bool = True
     presumed_up: bool = False           # not connected yet, but its uplinks count as up (controller start)
     bridge: str = ""                    # the OVS bridge's name (its LOCAL port), as ovs-appctl names it
+    speakers: dict[str, Speaker] = field(default_factory=dict)     # BGP speakers by physical network
 
     def tunnel_ofport(self, tunnel_type: str | None) -> int | None:
         """The OpenFlow port of this chassis's tunnel port of `tunnel_type`, if it exists."""
@@ -56,6 +86,11 @@ class Chassis:
         """The OpenFlow port of this chassis's uplink to `physnet`, if it exists and its link is up."""
         iface = self.interfaces.get(self.uplinks.get(physnet or "", ""))
         return iface.ofport if iface is not None and iface.up else None
+
+    def speaker_ofport(self, physnet: str | None) -> int | None:
+        """The OpenFlow port leading to the BGP speaker of this chassis's uplink to `physnet`, if it exists."""
+        speaker = self.speakers.get(physnet or "")
+        return self.ofport(speaker.interface) if speaker is not None else None
 
     def ofport(self, interface_name: str | None) -> int | None:
         """The OpenFlow port number of `interface_name` on this switch, if it exists now."""

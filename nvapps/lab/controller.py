@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from nvapps.client import ApiError, Client
@@ -15,6 +16,7 @@ from nvapps.client import ApiError, Client
 FLAGS_FILE = Path(__file__).resolve().parent.parent / "flags.py"
 
 # The tokens the lab's controllers accept: an admin and a member of each demo tenant.
+FLOWLESS = {"bgp"}     # apps that sync no flows of their own (no last_sync in the chassis status)
 ADMIN_TOKEN = "lab-admin-token"
 MEMBER_TOKENS = {"tenant-a": "lab-tenant-a-token", "tenant-b": "lab-tenant-b-token"}
 
@@ -117,7 +119,7 @@ class Controller:
 
     def wait_chassis(self, names: list[str], timeout: float = 30.0) -> dict[str, dict]:
         """Chassis status by name once every one of `names` is connected and each app has synced it."""
-        apps = {"core"} | {app.split(".")[1] for app in self.apps}
+        apps = {"core"} | {app.split(".")[1] for app in self.apps} - FLOWLESS
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = {c["name"]: c for c in self.client.chassis()}
@@ -135,3 +137,18 @@ class Controller:
                 return
             time.sleep(0.2)
         raise TimeoutError(f"ports {pending} did not become ACTIVE; see {self.log_path}")
+
+
+def masters(controllers: Sequence[Controller | None], chassis: str) -> list[int]:
+    """The indexes of the running controllers that say they are master of switch `chassis` (one, normally)."""
+    out = []
+    for i, c in enumerate(controllers):
+        if c is None or c.proc is None:
+            continue
+        try:
+            status = next((s for s in c.client.chassis() if s["name"] == chassis), None)
+        except OSError:
+            continue
+        if status and status["connected"] and status["master"]:
+            out.append(i)
+    return out

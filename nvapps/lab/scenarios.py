@@ -1,6 +1,7 @@
 """Tenants on the `tenants` topology, created over REST the way a user would."""
 from __future__ import annotations
 
+import subprocess
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -183,7 +184,7 @@ def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, re
     here, and every switch connects to each of them."""
     ensure_ovs()
     switches = topo.chassis
-    common = list(flags)
+    common = list(flags) + topo.bgp_flags()
     if topo.overlay:
         rundirs = workdir / "chassis"
         for name in switches:
@@ -213,6 +214,9 @@ def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, re
                 controller.client.create("chassis", name=name, tunnel_type=topo.overlay, tunnel_ip=tunnel_ip(index))
         net = start_net(topo, [c.of_port for c in running])
         stack.callback(net.stop)
+        for host, netns in topo.speaker_namespaces().items():
+            subprocess.run(["ip", "netns", "attach", netns, str(net.get(host).pid)], check=True)
+            stack.callback(subprocess.run, ["ip", "netns", "delete", netns], check=False)
         tenants = create_tenants(controller.client, topo)
         controller.wait_chassis(switches)
         controller.wait_ports([p["id"] for t in tenants.values() for p in t.ports.values()])

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from nvapps.lab.balancing import TOOLS, spread, wait_active
+from nvapps.lab.controller import masters
 from nvapps.lab.net import background, capture, dhcp_lease, listen, send, tcp_reaches, wait_listening, wait_ping
 from nvapps.lab.reach import reach_matrix, tenant_hosts
 from nvapps.lab.scenarios import Lab, open_edge
@@ -181,12 +182,7 @@ def failover(lab: Lab, pps: int = 50, seconds: float = 6.0) -> Shown:
     first = lab.topo.chassis[0]
 
     def master() -> int | None:
-        for i, c in enumerate(lab.controllers):
-            if c.proc is not None:
-                status = next((s for s in c.client.chassis() if s["name"] == first), None)
-                if status and status["connected"] and status["master"]:
-                    return i
-        return None
+        return next(iter(masters(lab.controllers, first)), None)
 
     old, log = master(), lab.controller.workdir / "failover-ping.txt"
     if old is None:

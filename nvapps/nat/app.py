@@ -14,7 +14,7 @@ from os_ken.lib.packet import arp, ethernet, packet
 from nvapps import config, pipeline
 from nvapps.core import ofp
 from nvapps.core.app import SwitchError
-from nvapps.core.events import EventPacketIn
+from nvapps.core.events import EventEdgeSynced, EventPacketIn
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import ARP
@@ -67,6 +67,7 @@ class NatApp(ServiceApp):
     """The provider edge: each router meets its external network on one gateway chassis."""
 
     SERVICE = flows.SERVICE
+    _EVENTS = [EventEdgeSynced]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -131,6 +132,7 @@ class NatApp(ServiceApp):
             if ofport is not None:     # gratuitous ARP: the physical network learns where the address is now
                 self.core.packet_out(chassis, ofport, arp_request(gw.port.mac_address, ip, ip))
         self._announced[chassis.name] = set(active)
+        self.send_event_to_observers(EventEdgeSynced(chassis, snapshot))
 
     def _flush(self, chassis: Chassis, flushes: list[Flush]) -> bool:
         """Connections to each address, and from it (1:1 only), in its router's zone; whether it worked."""
@@ -155,7 +157,8 @@ class NatApp(ServiceApp):
 
     def _read_floating(self) -> list[FloatingCounters]:
         """Each floating IP's traffic, from the counters of its own flows (tables 40 and 44) on its router's
-        gateway chassis: one flow-stats request per gateway chassis."""
+        gateway chassis (to its gateway MAC, and to its uplink's BGP speaker as next hop): one flow-stats request
+        per gateway chassis."""
         by_chassis: dict[str, list[flows.NatRouter]] = defaultdict(list)
         for r in self.reading.routers if self.reading else ():
             if r.gateway.chassis is not None and r.floating:
@@ -167,11 +170,12 @@ class NatApp(ServiceApp):
                 entries = self.core.flows_of(chassis, self.APP_ID) if chassis is not None else []
             except SwitchError:
                 continue
-            counted = {}
+            counted: dict[tuple[str, str], tuple[int, int]] = {}
             for e in entries:
                 if e.priority == pipeline.Priority.OVERRIDE and e.table_id in DIRECTION:
                     field = DIRECTION[e.table_id]
-                    counted[e.match.get(field), field] = (e.packet_count, e.byte_count)
+                    packets, octets = counted.get((e.match.get(field), field), (0, 0))
+                    counted[e.match.get(field), field] = (packets + e.packet_count, octets + e.byte_count)
             for r in routers:
                 for f in r.floating:
                     rx, tx = counted.get((f.address, "ipv4_dst"), (0, 0)), counted.get((f.address, "ipv4_src"), (0, 0))

@@ -7,6 +7,11 @@ routing. Packets routed out by the gateway pass the same zone again: replies of 
 floating IP back, new connections leave from their floating IP or masqueraded as the router's address
 (SNAT). Next-hop MACs on the external network are learned from ARP on the uplink; an unknown one sends
 the packet to the controller, which asks for it.
+
+An uplink with a BGP speaker (nvapps.bgp) also carries the speaker's sessions: its ARP and TCP 179 with its
+peers pass between the uplink and the speaker's port, and what the peers route to the speaker's address as
+next hop (the router's gateway address and floating IPs announced there) enters the router as if sent to
+its gateway MAC.
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service
 from nvapps.core.reconcile import Desired, Piece
-from nvapps.core.topology import Chassis
+from nvapps.core.topology import Chassis, Speaker
 from nvapps.l2.flows import ARP, ARP_REQUEST, arp_reply
 from nvapps.l3.flows import IPV4
 from nvapps.logical.gateways import Gateway
@@ -39,6 +44,8 @@ MAC_BINDING_IDLE_TIMEOUT = 300
 UNRESOLVED = "00:00:00:00:00:00"
 SNAT_PORTS = (1024, 65535)
 PROTOCOLS = {"tcp": (6, "tcp_dst"), "udp": (17, "udp_dst")}
+BGP_PORT = 179
+TCP = 6
 NEW = ofp.ct_state("+new+trk")
 
 
@@ -114,10 +121,39 @@ def chassis_nat(here: Chassis, view: NatView, pieces: Pieces | None = None) -> D
         ofport = here.uplink_ofport(ext.physnet)
         if ofport is not None:
             out["uplink", ext.key] = pieces.get(("uplink", ext, ofport), partial(uplink_flows, ext, ofport))
+    for physnet, speaker in here.speakers.items():
+        uplink, port = here.uplink_ofport(physnet), here.ofport(speaker.interface)
+        if uplink is not None and port is not None:
+            out["speaker", physnet] = pieces.get(("speaker", speaker, uplink, port),
+                                                 partial(speaker_flows, speaker, uplink, port))
     for r in view.routers:
         if r.gateway.chassis == here.name:
-            out["router", r.view.router.id] = pieces.get(("router", r), partial(router_nat_flows, r))
+            on_uplink = here.speakers.get(r.gateway.physnet or "")
+            mac = on_uplink.mac if on_uplink is not None else None
+            out["router", r.view.router.id] = pieces.get(("router", r, mac), partial(router_nat_flows, r, mac))
     return Desired(out)
+
+
+def speaker_flows(speaker: Speaker, uplink: int, port: int) -> list[Flow]:
+    """The speaker's ARP, and its TCP 179 with each peer, between the uplink and the speaker's port; nothing
+    else from the speaker's port (the core's default drops it)."""
+    me = (("bgp_speaker", f"{speaker.chassis}:{speaker.physnet}"),)
+    flows = [Flow(Table.CLASSIFY, Priority.CONTROL, match(in_port=uplink, eth_type=ARP, arp_tpa=speaker.address),
+                  actions=(ofp.Output(port),), origin=me),
+             Flow(Table.CLASSIFY, Priority.CONTROL, match(in_port=port, eth_type=ARP, arp_spa=speaker.address),
+                  actions=(ofp.Output(uplink),), origin=me)]
+    for peer in speaker.peers:
+        for field in ("tcp_dst", "tcp_src"):
+            flows += [
+                Flow(Table.CLASSIFY, Priority.CONTROL,
+                     match(in_port=uplink, eth_type=IPV4, ip_proto=TCP, ipv4_src=peer.address,
+                           ipv4_dst=speaker.address, **{field: BGP_PORT}),
+                     actions=(ofp.Output(port),), origin=(*me, ("bgp_peer", peer.address))),
+                Flow(Table.CLASSIFY, Priority.CONTROL,
+                     match(in_port=port, eth_type=IPV4, ip_proto=TCP, ipv4_src=speaker.address,
+                           ipv4_dst=peer.address, **{field: BGP_PORT}),
+                     actions=(ofp.Output(uplink),), origin=(*me, ("bgp_peer", peer.address)))]
+    return flows
 
 
 def uplink_flows(ext: External, ofport: int) -> list[Flow]:
@@ -138,8 +174,9 @@ def uplink_flows(ext: External, ofport: int) -> list[Flow]:
     ]
 
 
-def router_nat_flows(r: NatRouter) -> list[Flow]:
-    """The router's external addresses answered and translated on its gateway chassis."""
+def router_nat_flows(r: NatRouter, speaker_mac: str | None = None) -> list[Flow]:
+    """The router's external addresses answered and translated on its gateway chassis (also when routed to
+    the uplink's BGP speaker, `speaker_mac`, as their announced next hop)."""
     gw, meta = r.gateway, r.view.metadata
     ct = partial(ofp.Ct, zone=r.zone)
     me = (("router", r.view.router.id),)
@@ -157,8 +194,16 @@ def router_nat_flows(r: NatRouter) -> list[Flow]:
         Flow(Table.NAT_EGRESS, Priority.SPECIFIC, match(metadata=meta), actions=egress, goto=Table.NAT_TO_UPLINK,
              origin=(*me, ("port", gw.port.id))),
     ]
+    if speaker_mac is not None:
+        flows.append(Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC,
+                          match(**{**inbound, "eth_dst": speaker_mac}, ipv4_dst=gw.ip), actions=entry,
+                          origin=(*me, ("port", gw.port.id))))
     for f in r.floating:       # the same, by flows of its own: their counters are the floating IP's traffic
         fip = (*me, ("floatingip", f.fip_id))
+        if speaker_mac is not None:
+            flows.append(Flow(Table.NAT_UPLINK_IN, Priority.OVERRIDE,
+                              match(**{**inbound, "eth_dst": speaker_mac}, ipv4_dst=f.address), actions=entry,
+                              origin=fip))
         flows += [Flow(Table.NAT_UPLINK_IN, Priority.OVERRIDE, match(**inbound, ipv4_dst=f.address), actions=entry,
                        origin=fip),
                   Flow(Table.NAT_EGRESS, Priority.OVERRIDE, match(metadata=meta, eth_type=IPV4, ipv4_src=f.address),

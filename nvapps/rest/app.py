@@ -119,7 +119,7 @@ class RestApp(app_manager.OSKenApp):
         if ch is None:
             return {"connected": False, "datapath_id": None, "interfaces": [], "trunk_ofport": None, "uplinks": {},
                     "tunnel_ports": {}, "gateway_routers": [], "flows": {}, "flow_mods": 0, "group_mods": 0,
-                    "packet_ins": 0, "errors": 0, "last_sync": {}, "master": False}
+                    "packet_ins": 0, "errors": 0, "last_sync": {}, "master": False, "bgp": []}
         m, stats = self.model, core.stats.get(ch.dpid)
         gateways = router_gateways(m.list("router"), m.networks(), m.ports(), m.subnets(), core.uplinks, core.chassis)
         return {
@@ -135,6 +135,7 @@ class RestApp(app_manager.OSKenApp):
             "flows": stats.flows, "flow_mods": stats.flow_mods, "group_mods": stats.group_mods,
             "packet_ins": stats.packet_ins, "errors": stats.errors, "last_sync": stats.last_sync,
             "master": core.master,      # this controller's role for the switch (every switch's, with others)
+            "bgp": bgp.status(ch.name) if (bgp := app_manager.lookup_service_brick("nvbgp")) is not None else [],
         }
 
 

@@ -128,7 +128,7 @@ def _port_counters(core: Any, model: Model) -> Iterator[Metric]:
 
 
 def _floating_counters(counters: list) -> Iterator[Metric]:
-    """Each floating IP's traffic (nvapps.nat.app.FloatingCounters), read when scraped."""
+    """Each floating IP's traffic (nvapps.nat.app.FloatingCounters), as last polled by the NAT app."""
     families = {name: CounterMetricFamily(f"nvapps_floatingip_{name}", text, labels=FLOATING_LABELS)
                 for name, text in FLOATING_COUNTERS}
     for c in counters:

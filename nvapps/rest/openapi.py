@@ -20,7 +20,7 @@ DERIVED: dict[str, dict[str, dict]] = {"security_group": {"security_group_rules"
     "$ref": "#/components/schemas/SecurityGroupRule"}}},
     "chassis": {name: {"description": f"live switch status: {name}"} for name in (
         "connected", "datapath_id", "interfaces", "trunk_ofport", "uplinks", "tunnel_ports", "gateway_routers",
-        "flows", "flow_mods", "group_mods", "packet_ins", "errors", "last_sync", "master")},
+        "flows", "flow_mods", "group_mods", "packet_ins", "errors", "last_sync", "master", "bgp")},
     "loadbalancer": {"listeners": _IDS, "pools": _IDS},
     "listener": {"loadbalancers": _IDS},
     "pool": {"loadbalancers": _IDS, "listeners": _IDS, "members": _IDS,

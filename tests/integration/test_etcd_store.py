@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from nvapps.lab import wait
 from nvapps.lab.etcd import EtcdCluster
 from nvapps.model.context import Context
 from nvapps.model.errors import Conflict
@@ -51,11 +52,7 @@ def models(cluster, request):
 
 
 def eventually(check, within: float = SEEN_WITHIN):
-    deadline = time.monotonic() + within
-    while not (result := check()):
-        assert time.monotonic() < deadline, "not within the time"
-        time.sleep(0.01)
-    return result
+    return wait.eventually(check, within, 0.01)
 
 
 def network_and_subnet(model: Model) -> tuple:

@@ -16,8 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 from nvapps.client import ApiError, Client
+from nvapps.lab import controller
 from nvapps.lab.controller import MEMBER_TOKENS
 from nvapps.lab.net import background, ping, wait_listening, wait_ping
+from nvapps.lab.wait import eventually
 from topologies.tenants import host_ip
 
 HOSTS_PER_SWITCH = 1
@@ -28,13 +30,8 @@ TAKEOVER = 3.0          # seconds a slave may take to become master after the ma
 
 
 def masters(lab, alive) -> list[int]:
-    """The controllers (indexes among the lab's) that say they are master of s1."""
-    out = []
-    for i in alive:
-        status = next(c for c in lab.controllers[i].client.chassis() if c["name"] == "s1")
-        if status["connected"] and status["master"]:
-            out.append(i)
-    return out
+    """The controllers of `alive` (indexes among the lab's) that say they are master of s1."""
+    return [i for i in controller.masters(lab.controllers, "s1") if i in alive]
 
 
 def test_every_controller_serves_the_api_and_reads_the_others_writes_within_a_second(lab):
@@ -45,7 +42,7 @@ def test_every_controller_serves_the_api_and_reads_the_others_writes_within_a_se
             assert time.monotonic() - start < 1.0, f"controller {i} did not see the network within 1 s"
             time.sleep(0.01)
     lab.controllers[2].member("tenant-a").delete("network", made["id"])
-    assert wait_for(lambda: not lab.controllers[0].client.list("network", name="from-c1"), 1.0)
+    eventually(lambda: not lab.controllers[0].client.list("network", name="from-c1"), 1.0, 0.05)
 
 
 def test_racing_writers_over_three_controllers_keep_one_owner_per_address(lab):
@@ -70,7 +67,7 @@ def test_racing_writers_over_three_controllers_keep_one_owner_per_address(lab):
 
 def test_one_master_and_killing_it_loses_no_packet(lab):
     alive = [0, 1, 2]
-    assert wait_for(lambda: len(masters(lab, alive)) == 1, 5.0)
+    eventually(lambda: len(masters(lab, alive)) == 1, 5.0, 0.05)
     master, = masters(lab, alive)
     a1, a2 = lab.host("a1"), lab.host("a2")
     wait_ping(a1, host_ip(2))
@@ -103,20 +100,11 @@ def test_one_master_and_killing_it_loses_no_packet(lab):
     primary, lab.controller = lab.controller, lab.controllers[new]        # the lab's REST calls go to a live one
     try:
         with lab.moved("a2", "s1"):
-            assert wait_for(lambda: ping(a1, host_ip(2)) == 1, 5.0)
+            eventually(lambda: ping(a1, host_ip(2)) == 1, 5.0, 0.05)
     finally:
         lab.controller = primary
     lab.controllers[master].start()
-    assert wait_for(lambda: masters(lab, [0, 1, 2]) == [new], 5.0)
-
-
-def wait_for(check, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+    eventually(lambda: masters(lab, [0, 1, 2]) == [new], 5.0, 0.05)
 
 
 def test_without_quorum_writes_are_refused_whole_traffic_flows_and_everything_converges_after(lab):
@@ -139,10 +127,10 @@ def test_without_quorum_writes_are_refused_whole_traffic_flows_and_everything_co
         lab.etcd.start_member(2)
     made = lab.controllers[1].member("tenant-a").create("network", name="quorum-again")
     for c in lab.controllers:
-        assert wait_for(lambda: c.member("tenant-a").list("network", id=made["id"]), 3.0)
+        eventually(lambda: c.member("tenant-a").list("network", id=made["id"]), 3.0, 0.05)
     names = [sorted(n["name"] for n in c.client.list("network")) for c in lab.controllers]
     assert names[0] == names[1] == names[2]         # "no-quorum" everywhere or nowhere (never acknowledged)
-    assert wait_for(lambda: len(masters(lab, [0, 1, 2])) == 1, 5.0)
+    eventually(lambda: len(masters(lab, [0, 1, 2])) == 1, 5.0, 0.05)
 
 
 def test_chaos_keeps_every_acknowledged_write_and_the_switches_equal_to_the_model(lab):
@@ -185,13 +173,13 @@ def test_chaos_keeps_every_acknowledged_write_and_the_switches_equal_to_the_mode
             thread.join()
     assert time.monotonic() - start < 180 and len(acknowledged) > 20
     for c in lab.controllers:       # every acknowledged write, on every controller, whole
-        assert wait_for(lambda: set(acknowledged) <= {n["id"] for n in c.client.list("network")}, 10.0)
+        eventually(lambda: set(acknowledged) <= {n["id"] for n in c.client.list("network")}, 10.0, 0.05)
     ids = [sorted(n["id"] for n in c.client.list("network")) for c in lab.controllers]
     assert ids[0] == ids[1] == ids[2]
-    assert wait_for(lambda: len(masters(lab, [0, 1, 2])) == 1, 10.0)
+    eventually(lambda: len(masters(lab, [0, 1, 2])) == 1, 10.0, 0.05)
     old, = masters(lab, [0, 1, 2])
     lab.controllers[old].kill()                 # a new master reconciles: the switches equal the model
-    assert wait_for(lambda: len(masters(lab, [i for i in range(3) if i != old])) == 1, TAKEOVER + 2)
+    eventually(lambda: len(masters(lab, [i for i in range(3) if i != old])) == 1, TAKEOVER + 2, 0.05)
     new, = masters(lab, [i for i in range(3) if i != old])
     time.sleep(1.0)
     for switch in ("s1", "s2"):

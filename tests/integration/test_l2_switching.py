@@ -14,23 +14,13 @@ import pytest
 from nvapps.client import ApiError
 from nvapps.lab.net import capture, ping, wait_ping
 from nvapps.lab.ovs import dump_flows
+from nvapps.lab.wait import eventually
 from nvapps.pipeline import COOKIE_LEARNED, AppId, Table
 from topologies.nodes import TxOffHost
 from topologies.tenants import host_ip, host_mac
 
 # Frames that entered a host and were sent by a tenant-a host (MACs 02:00:00:01:xx:xx).
 FROM_TENANT_A = "-Q in ether[6:4] == 0x02000001"
-
-
-def eventually(check, timeout: float = 15.0, interval: float = 0.2):
-    """The first truthy result of check() within `timeout` seconds; fails the test otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(interval)
-    pytest.fail(f"condition not met in {timeout}s: {check.__doc__ or check}")
 
 
 def static_l2_flows(bridge: str):

@@ -46,3 +46,13 @@ def test_a_busy_rest_port_is_reported(tmp_path):
         log = start_fails(controller)
     assert "nvapps: cannot serve the REST API on 127.0.0.1" in log
     assert "Traceback" not in log
+
+
+def test_a_bad_bgp_peer_is_reported(tmp_path):
+    controller = Controller(tmp_path, uplinks=["s1:physnet1:s1-eth99"])
+    controller.extra_args = ["--nvapps-bgp-as", "65001", "--nvapps-bgp-speakers", "s1:physnet1:s1-eth98:ns:172.16.0.2/24",
+                             "--nvapps-bgp-peers", "s1:physnet1:2001:db8::1:65000"]
+    log = start_fails(controller)
+    assert "nvapps: --nvapps-bgp-peers entry 's1:physnet1:2001:db8::1:65000': peer address family IPv6 is not " \
+           "supported" in log
+    assert "Traceback" not in log

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from nvapps.cli import EXIT_USAGE, UsageError, main, parse_attrs, render
+from nvapps.cli import EXIT_UNREACHABLE, EXIT_USAGE, UsageError, bgp_table, main, parse_attrs, render
 
 
 def test_attributes_take_json_values_when_they_parse():
@@ -68,3 +68,21 @@ def test_trace_asks_the_api_for_a_ports_packet_or_one_from_outside_and_prints_it
     assert main(["trace", "tcp,nw_dst=10.0.0.5"]) == EXIT_USAGE        # no port, no network
     assert main(["trace", "--from-network", "ext", "p1", "tcp"]) == EXIT_USAGE
     assert "trace takes PORT FLOW" in capsys.readouterr().err
+
+
+def test_bgp_status_shows_a_line_per_session_and_speakers_without_one():
+    out = bgp_table([
+        {"chassis": "gw1", "physical_network": "physnet1", "address": "172.16.0.2", "local_as": 65001, "running": True,
+         "sessions": [{"peer": "172.16.0.1", "state": "Established", "uptime": 12.5, "prefixes_sent": 3,
+                       "prefixes_received": 1}]},
+        {"chassis": "gw2", "physical_network": "physnet1", "address": "172.16.0.3", "local_as": 65001,
+         "running": False, "sessions": []}]).splitlines()
+    assert out[1].split() == ["gw1", "physnet1", "172.16.0.2", "65001", "172.16.0.1", "Established", "12.5", "3", "1"]
+    assert out[2].split()[4:7] == ["-", "not", "running"]
+
+
+def test_bgp_status_is_a_command_of_its_own(capsys):
+    assert main(["bgp", "status", "--url", "http://127.0.0.1:9"]) == EXIT_UNREACHABLE
+    with pytest.raises(SystemExit) as refused:
+        main(["bgp", "sessions"])
+    assert refused.value.code == EXIT_USAGE

@@ -1,0 +1,1 @@
+"""eBGP at the provider edge: a speaker per gateway uplink announces the addresses behind it."""

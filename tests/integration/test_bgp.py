@@ -1,0 +1,95 @@
+"""eBGP at the provider edge with a real peer: FRR (Debian's bgpd) in host inet is the upstream router (AS 65000);
+each switch's uplink has its BGP speaker (AS 65001, 172.16.0.2 on s1, .3 on s2) in its own namespace behind
+the switch's interface 98. Both routers have their gateway on the external network 172.16.0.0/24 (one per
+uplink); floating IPs come from 198.51.100.0/24, a subnet of the external network that is on no wire: inet
+reaches them only by the routes the speakers announce.
+
+Tenant a's hosts: a11 (s1) on 10.0.1.0/24, a21 (s1) on 10.0.2.0/24; tenant b's the same addresses.
+"""
+from __future__ import annotations
+
+import pytest
+
+from nvapps.lab import wait
+from nvapps.lab.frr import Frr
+from nvapps.lab.net import ping
+from tests.integration import natkit
+from topologies.tenants import EDGE_AS, INTERNET_GATEWAY, UPSTREAM_AS
+
+HOSTS_PER_SWITCH = 1
+SUBNETS = 2
+INTERNET = True
+BGP = True
+APPS = ("nvapps.bgp.app", "nvapps.nat.app", "nvapps.acl.app", "nvapps.l3.app", "nvapps.l2.app")
+FIP_CIDR = "198.51.100.0/24"
+WAIT = 20.0
+
+
+def eventually(check, what: str):
+    return wait.eventually(check, WAIT, 0.3, what)
+
+
+@pytest.fixture(scope="module")
+def upstream(lab):
+    speakers = {lab.topo.speaker_address(i + 1): EDGE_AS for i in range(len(lab.topo.chassis))}
+    frr = Frr(lab.host("inet"), UPSTREAM_AS, INTERNET_GATEWAY, speakers)
+    frr.start()
+    try:
+        yield frr
+    finally:
+        frr.stop()
+
+
+@pytest.fixture(scope="module")
+def edge(lab, upstream):
+    """The external network with both gateways, and its floating IP subnet."""
+    ext, gateways = natkit.open_edge(lab)
+    fips = lab.api.create("subnet", network_id=ext["id"], ip_version=4, cidr=FIP_CIDR, gateway_ip=None,
+                          allocation_pools=[{"start": "198.51.100.10", "end": "198.51.100.50"}], name="fips")
+    return ext, gateways, fips
+
+
+def speaker_address(lab, switch: str) -> str:
+    return lab.topo.speaker_address(lab.topo.chassis.index(switch) + 1)
+
+
+def speaker_of(lab, router_id: str) -> str:
+    """The address of the speaker on the uplink where router `router_id`'s gateway is active."""
+    for i, sw in enumerate(lab.topo.chassis):
+        if router_id in lab.controller.wait_chassis([sw])[sw]["gateway_routers"]:
+            return lab.topo.speaker_address(i + 1)
+    raise AssertionError(f"router {router_id} has no gateway chassis")
+
+
+def test_sessions_come_up_and_gateways_are_announced_by_their_uplinks(lab, upstream, edge):
+    _, gateways, _ = edge
+    eventually(lambda: set(upstream.sessions().values()) == {"Established"}, f"sessions: {upstream.sessions()}")
+    for tenant in ("a", "b"):
+        hop = speaker_of(lab, lab.tenants[tenant].router["id"])
+        eventually(lambda: upstream.routes().get(f"{gateways[tenant]}/32") == [hop],
+                   f"{gateways[tenant]}/32 not announced via {hop}: {upstream.routes()}")
+    assert "172.16.0.0/24" in upstream.routes()
+    for sw in lab.topo.chassis:
+        def speaker() -> dict | None:
+            (mine,) = lab.controller.wait_chassis([sw])[sw]["bgp"]
+            sessions = [(s["peer"], s["state"]) for s in mine["sessions"]]
+            return mine if sessions == [(INTERNET_GATEWAY, "Established")] and mine["learned"] else None
+        shown = eventually(speaker, f"no session and route shown in {sw}'s status")
+        assert shown["running"] and shown["local_as"] == EDGE_AS and shown["address"] == speaker_address(lab, sw)
+        assert shown["learned"] == {"0.0.0.0/0": {"next_hop": INTERNET_GATEWAY, "peer": INTERNET_GATEWAY}}
+
+
+def test_a_floating_ip_is_reached_by_its_announced_route_and_withdrawn_with_it(lab, upstream, edge):
+    ext, _, fips = edge
+    inet = lab.host("inet")
+    fip = lab.api.create("floatingip", floating_network_id=ext["id"], subnet_id=fips["id"],
+                         port_id=lab.tenants["a"].ports["a11"]["id"], project_id="tenant-a")
+    address, hop = fip["floating_ip_address"], speaker_of(lab, lab.tenants["a"].router["id"])
+    eventually(lambda: upstream.routes().get(f"{address}/32") == [hop], f"{address}/32 not announced via {hop}")
+    eventually(lambda: "proto bgp" in inet.cmd(f"ip route show {address}"), "not in inet's routes")  # by BGP only
+    eventually(lambda: ping(inet, address), f"inet cannot reach {address}")
+
+    lab.api.update("floatingip", fip["id"], port_id=None)
+    eventually(lambda: f"{address}/32" not in upstream.routes(), f"{address}/32 still announced")
+    eventually(lambda: inet.cmd(f"ip route show {address}").strip() == "", "still in inet's routes")
+    assert ping(inet, address, count=3) == 0
