@@ -8,13 +8,15 @@ the controller: a session must leave from the uplink's address through the gatew
 belongs to the namespace it was made in), and os-ken runs one BGPSpeaker per process. Only the master runs
 them (with several controllers, a new master starts its own, and the peers see the sessions restart).
 Announcements follow the NAT app's rounds: a chassis's routes are announced once it holds their flows, and
-withdrawn from every other uplink at once.
+withdrawn from every other uplink at once. What a speaker learns from its peers (best paths with a next hop
+on the external subnet) becomes routes of the routers whose gateway is on its uplink (nvapps.l3.flows).
 """
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from eventlet.green import subprocess
@@ -39,8 +41,9 @@ SEND_WAIT = 5.0          # seconds a speaker gets to take an order
 class Helper:
     """One speaker process, restarted when it exits while wanted; what it announces follows `want()`."""
 
-    def __init__(self, speaker: Speaker) -> None:
+    def __init__(self, speaker: Speaker, on_learned: Callable[[Speaker, tuple[tuple[str, str], ...]], None]) -> None:
         self.speaker = speaker
+        self.on_learned = on_learned       # told (prefix, next hop) of every best path learned, when they change
         self.active = True
         self.proc: Any = None
         self.ready = False                 # the running process listens and takes orders
@@ -61,7 +64,8 @@ class Helper:
                 self._heard(json.loads(line))
             self.ready = False
             code = self.proc.wait()
-            self.sessions, self.learned = [], {}
+            self.sessions = []
+            self._learned({})
             if self.active:
                 LOG.warning("BGP speaker of %s:%s exited (%s); starting it again in %.0f s", s.chassis, s.physnet,
                             code, RESTART_AFTER)
@@ -77,10 +81,16 @@ class Helper:
             LOG.info("BGP session of %s:%s with %s %s", self.speaker.chassis, self.speaker.physnet, message["peer"],
                      "established" if message["up"] else "down")
         elif "route" in message and message.get("peer"):
+            learned = dict(self.learned)
             if message["withdrawn"]:
-                self.learned.pop(message["route"], None)
+                learned.pop(message["route"], None)
             else:
-                self.learned[message["route"]] = {"next_hop": message["next_hop"], "peer": message["peer"]}
+                learned[message["route"]] = {"next_hop": message["next_hop"], "peer": message["peer"]}
+            self._learned(learned)
+
+    def _learned(self, learned: dict[str, dict]) -> None:
+        self.learned = learned
+        self.on_learned(self.speaker, tuple(sorted((prefix, r["next_hop"]) for prefix, r in learned.items())))
 
     def _send(self, message: dict) -> bool:
         """Tell the running speaker `message`; whether it took it (a speaker that does not within SEND_WAIT
@@ -141,7 +151,7 @@ class BgpApp(app_manager.OSKenApp):
     def _run_helpers(self) -> None:
         for speaker in self.core.speakers:
             if speaker not in self.helpers:
-                self.helpers[speaker] = Helper(speaker)
+                self.helpers[speaker] = Helper(speaker, self._learned)
                 self.helpers[speaker].want(self.wanted.get(speaker, {}))
 
     @set_ev_cls(EventRoleChanged)
@@ -151,6 +161,7 @@ class BgpApp(app_manager.OSKenApp):
         else:
             for helper in self.helpers.values():
                 helper.stop()
+                self.core.set_learned(helper.speaker.chassis, helper.speaker.physnet, ())
             self.helpers.clear()
 
     @set_ev_cls(EventEdgeSynced)
@@ -169,6 +180,10 @@ class BgpApp(app_manager.OSKenApp):
         for speaker in self.core.speakers:
             if speaker.chassis == ev.chassis.name:
                 self._want(speaker, {})
+
+    def _learned(self, speaker: Speaker, routes: tuple[tuple[str, str], ...]) -> None:
+        """The routers whose gateway is on the speaker's uplink route by what it learned."""
+        self.core.set_learned(speaker.chassis, speaker.physnet, routes)
 
     def _want(self, speaker: Speaker, wanted: Announced) -> None:
         self.wanted[speaker] = wanted

@@ -114,6 +114,7 @@ class CoreApp(app_manager.OSKenApp):
         self._trunks = frozenset(config.settings().trunk_interfaces)
         self.uplinks = config.uplinks()
         self.speakers = config.bgp_speakers(self.uplinks)
+        self._learned: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {}    # by chassis, by physnet
         self._tunnel_ports = config.tunnel_ports()
         self._xids = itertools.count(0x10000000)
         self._bundle_ids = itertools.count(1)
@@ -190,7 +191,8 @@ class CoreApp(app_manager.OSKenApp):
         chassis = Chassis(name, dp.id, {}, self._trunks,
                           {u.physnet: u.interface for u in self.uplinks if u.chassis == name},
                           {kind: port.replace("{chassis}", name) for kind, port in self._tunnel_ports.items()},
-                          bridge=bridge, speakers={s.physnet: s for s in self.speakers if s.chassis == name})
+                          bridge=bridge, speakers={s.physnet: s for s in self.speakers if s.chassis == name},
+                          learned=self._learned.get(name, {}))
         for p in ports:
             if p.port_no < OFPP_MAX:
                 chassis.interfaces[p.name.decode()] = _interface(p)
@@ -224,6 +226,19 @@ class CoreApp(app_manager.OSKenApp):
         LOG.info("chassis %s: interface %s %s", chassis.name, name,
                  "deleted" if msg.reason == msg.datapath.ofproto.OFPPR_DELETE else "added/changed")
         self.send_event_to_observers(EventInterfacesChanged(chassis))
+
+    def set_learned(self, chassis: str, physnet: str, routes: tuple[tuple[str, str], ...]) -> None:
+        """The routes (prefix, next hop) that chassis `chassis`'s uplink to `physnet` learned from its peers now:
+        the routers whose gateway is there route by them (services are woken when they change)."""
+        learned = {**self._learned.get(chassis, {}), physnet: routes}
+        if learned == self._learned.get(chassis, {}):
+            return
+        self._learned[chassis] = learned
+        ch = self.chassis.get(chassis)
+        if ch is not None:
+            ch.learned = learned        # a new dict: views built on the old one keep it
+            self.generation += 1
+            self.send_event_to_observers(EventInterfacesChanged(ch))
 
     def chassis_of(self, dpid: int) -> Chassis | None:
         return next((c for c in self.chassis.values() if c.dpid == dpid), None)

@@ -23,7 +23,8 @@ class EventChassisDown(ChassisEvent):
 
 
 class EventInterfacesChanged(ChassisEvent):
-    """An interface was added to, removed from or changed on a switch."""
+    """An interface was added to, removed from or changed on a switch, or the routes learned on one of its
+    uplinks changed."""
 
 
 class EventPacketIn(event.EventBase):

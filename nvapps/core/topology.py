@@ -71,6 +71,7 @@ class Chassis:
     presumed_up: bool = False           # not connected yet, but its uplinks count as up (controller start)
     bridge: str = ""                    # the OVS bridge's name (its LOCAL port), as ovs-appctl names it
     speakers: dict[str, Speaker] = field(default_factory=dict)     # BGP speakers by physical network
+    learned: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # (prefix, next hop) by physnet
 
     def tunnel_ofport(self, tunnel_type: str | None) -> int | None:
         """The OpenFlow port of this chassis's tunnel port of `tunnel_type`, if it exists."""

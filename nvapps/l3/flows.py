@@ -153,19 +153,23 @@ def _route(view: RouterView, dest: netaddr.IPNetwork, hop: str | None) -> tuple[
 
 def _external_routes(view: RouterView) -> dict[tuple[netaddr.IPNetwork, str | None], int]:
     """Routes that leave by the gateway: (prefix, next hop or None for on-link) -> priority. The gateway's
-    own subnet, a default route to its subnet's gateway (unless a static default route exists), and static
-    routes through a next hop on the external subnet."""
+    own subnet; static routes through a next hop on the external subnet; routes its uplink learned by BGP
+    with a next hop on the external subnet, for prefixes no static route names; and a default route to its
+    subnet's gateway unless one of those is a default route."""
     gw = view.gateway
     if gw is None:
         return {}
     cidr = netaddr.IPNetwork(gw.subnet.cidr)
     routes: dict[tuple[netaddr.IPNetwork, str | None], int] = {(cidr, None): Priority.ROUTE + 2 * cidr.prefixlen + 1}
     statics = [(netaddr.IPNetwork(r["destination"]), r["nexthop"]) for r in view.router.routes]
-    if gw.subnet.gateway_ip and not any(dest.prefixlen == 0 and dest.version == 4 for dest, _ in statics):
-        routes[netaddr.IPNetwork("0.0.0.0/0"), gw.subnet.gateway_ip] = Priority.ROUTE
-    for dest, hop in statics:
+    named = {dest for dest, _ in statics} | {cidr}
+    learned = [(dest, hop) for dest, hop in ((netaddr.IPNetwork(p), h) for p, h in gw.learned)
+               if dest not in named and dest.version == 4 and netaddr.IPAddress(hop) in cidr]
+    for dest, hop in statics + learned:
         if dest.version == 4 and netaddr.IPAddress(hop) in cidr:
             routes[dest, hop] = Priority.ROUTE + 2 * dest.prefixlen
+    if gw.subnet.gateway_ip and not any(dest.prefixlen == 0 and dest.version == 4 for dest, _ in statics + learned):
+        routes[netaddr.IPNetwork("0.0.0.0/0"), gw.subnet.gateway_ip] = Priority.ROUTE
     return routes
 
 

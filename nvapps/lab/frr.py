@@ -13,6 +13,7 @@ from pathlib import Path
 
 DAEMONS = ("zebra", "staticd", "bgpd")
 FRR_BIN = Path("/usr/lib/frr")
+KEEPALIVE, HOLD_TIME = 1, 3      # seconds, with every neighbour
 
 
 class Frr:
@@ -28,7 +29,7 @@ class Frr:
                  "ip route 0.0.0.0/0 blackhole", "!", f"router bgp {self.asn}", f" bgp router-id {self.router_id}",
                  " no bgp ebgp-requires-policy"]
         for address, asn in self.neighbors.items():
-            lines += [f" neighbor {address} remote-as {asn}", f" neighbor {address} timers 1 3",
+            lines += [f" neighbor {address} remote-as {asn}", f" neighbor {address} timers {KEEPALIVE} {HOLD_TIME}",
                       f" neighbor {address} timers connect 1"]
         lines += [" address-family ipv4 unicast", "  network 0.0.0.0/0", " exit-address-family", "!"]
         return "\n".join(lines) + "\n"

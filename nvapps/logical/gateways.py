@@ -28,6 +28,7 @@ class Gateway:
     chassis: str | None
     enable_snat: bool
     chassis_ip: int = 0       # the gateway chassis's tunnel endpoint (0: none, or over the inter-chassis link)
+    learned: tuple[tuple[str, str], ...] = ()     # (prefix, next hop) learned by BGP on its uplink there
 
 
 def router_gateways(routers: list[Router], networks: list[Network], ports: list[Port], subnets: list[Subnet],
@@ -47,6 +48,7 @@ def router_gateways(routers: list[Router], networks: list[Network], ports: list[
             where = place_gateway(router.key, net.physical_network, uplinks, chassis)
             out[router.id] = Gateway(port, v4[entry["subnet_id"]], entry["ip_address"], net.key,
                                      net.physical_network, where, info.get("enable_snat", True),
-                                     chassis[where].tunnel_ip if where else 0)
+                                     chassis[where].tunnel_ip if where else 0,
+                                     chassis[where].learned.get(net.physical_network or "", ()) if where else ())
     return out
 

@@ -4,17 +4,23 @@ the switch's interface 98. Both routers have their gateway on the external netwo
 uplink); floating IPs come from 198.51.100.0/24, a subnet of the external network that is on no wire: inet
 reaches them only by the routes the speakers announce.
 
-Tenant a's hosts: a11 (s1) on 10.0.1.0/24, a21 (s1) on 10.0.2.0/24; tenant b's the same addresses.
+Tenant a's hosts: a11 (s1) on 10.0.1.0/24, a21 (s1) on 10.0.2.0/24; tenant b's the same addresses. Routes
+inet announces (its default route) become the routers' routes out; a failed uplink moves its routers to the
+other gateway, whose speaker announces their floating IPs from then on.
 """
 from __future__ import annotations
+
+import re
+import subprocess
+import time
 
 import pytest
 
 from nvapps.lab import wait
-from nvapps.lab.frr import Frr
-from nvapps.lab.net import ping
+from nvapps.lab.frr import HOLD_TIME, Frr
+from nvapps.lab.net import background, ping, wait_ping
 from tests.integration import natkit
-from topologies.tenants import EDGE_AS, INTERNET_GATEWAY, UPSTREAM_AS
+from topologies.tenants import EDGE_AS, EXTERNAL_CIDR, INTERNET_GATEWAY, INTERNET_HOST, UPSTREAM_AS
 
 HOSTS_PER_SWITCH = 1
 SUBNETS = 2
@@ -93,3 +99,41 @@ def test_a_floating_ip_is_reached_by_its_announced_route_and_withdrawn_with_it(l
     eventually(lambda: f"{address}/32" not in upstream.routes(), f"{address}/32 still announced")
     eventually(lambda: inet.cmd(f"ip route show {address}").strip() == "", "still in inet's routes")
     assert ping(inet, address, count=3) == 0
+
+
+def test_without_a_gateway_address_the_learned_default_route_leads_out(lab, upstream, edge):
+    ext, _, _ = edge
+    subnet = next(s for s in lab.api.list("subnet", network_id=ext["id"]) if s["cidr"] == EXTERNAL_CIDR)
+    lab.api.update("subnet", subnet["id"], gateway_ip=None)       # no default route but the one inet announces
+    try:
+        for host in ("a11", "b11"):
+            wait_ping(lab.host(host), INTERNET_HOST)
+    finally:
+        lab.api.update("subnet", subnet["id"], gateway_ip=INTERNET_GATEWAY)
+
+
+def test_a_failed_uplink_moves_its_floating_ip_to_the_other_gateway_by_bgp(lab, upstream, edge):
+    ext, _, fips = edge
+    inet = lab.host("inet")
+    fip = lab.api.create("floatingip", floating_network_id=ext["id"], subnet_id=fips["id"],
+                         port_id=lab.tenants["a"].ports["a21"]["id"], project_id="tenant-a")
+    address, hop = fip["floating_ip_address"], speaker_of(lab, lab.tenants["a"].router["id"])
+    home = lab.topo.chassis[[speaker_address(lab, sw) for sw in lab.topo.chassis].index(hop)]
+    other = next(sw for sw in lab.topo.chassis if sw != home)
+    eventually(lambda: upstream.routes().get(f"{address}/32") == [hop], f"{address}/32 not announced via {hop}")
+    eventually(lambda: ping(inet, address), f"inet cannot reach {address}")
+    try:
+        with background(inet, f"ping -n -i 0.1 -w 12 {address}") as pinging:
+            time.sleep(1.0)
+            subprocess.run(["ip", "link", "set", f"{home}-eth99", "down"], check=True)
+            eventually(lambda: upstream.routes().get(f"{address}/32") == [speaker_address(lab, other)],
+                       f"{address}/32 did not move to {other}'s speaker: {upstream.routes().get(f'{address}/32')}")
+            out = pinging.communicate(timeout=20)[0].decode()
+        sent, got = (int(x) for x in re.search(r"(\d+) packets transmitted, (\d+) received", out).groups())
+        print(f"uplink of {home} down: {sent - got} of {sent} pings lost at 10 pps (~{(sent - got) / 10:.1f} s)")
+        assert got > 0 and sent - got <= (HOLD_TIME + 2) * 10
+        assert ping(inet, address, count=3) == 3
+    finally:
+        subprocess.run(["ip", "link", "set", f"{home}-eth99", "up"], check=True)
+        lab.api.delete("floatingip", fip["id"])
+    eventually(lambda: upstream.sessions().get(hop) == "Established", f"{home}'s session did not come back")

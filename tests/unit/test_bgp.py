@@ -8,6 +8,7 @@ import pytest
 
 from nvapps import config
 from nvapps.bgp.announce import Order, announcements, order
+from nvapps.core import ofp
 from nvapps.core.topology import BgpPeer, Interface, Speaker
 from nvapps.logical.view import build_view
 from nvapps.nat.flows import External, Floating, NatRouter, NatView, chassis_nat
@@ -16,6 +17,7 @@ from tests.unit.test_nat_flows import (
     ARP,
     FAR,
     GATEWAY_IP,
+    GATEWAY_MAC,
     HOST_MAC,
     IP,
     PEER,
@@ -26,7 +28,9 @@ from tests.unit.test_nat_flows import (
     UPLINKS,
     chassis,
     edge,
+    from_host,
     n,
+    switch,
 )
 
 SPEAKER_PORT = 8
@@ -146,3 +150,32 @@ def test_a_floating_ip_routed_to_the_speaker_as_next_hop_reaches_its_port():
     [(port, wire)] = sw.send(UPLINK, **to_fip)
     assert port == TRUNK and (wire["ipv4_dst"], wire["eth_dst"]) == (n("10.0.1.11"), n(HOST_MAC))
     assert sw.send(UPLINK, **{**to_fip, "ipv4_dst": "198.51.100.11"}) == []       # not announced: not taken
+
+
+HOPS = {PEER: PEER_MAC, "172.16.0.7": "02:00:00:ff:00:07", "172.16.0.8": "02:00:00:ff:00:08"}
+
+
+def teach(sw) -> None:
+    """Every next hop of HOPS answers the gateway's ARP: the switch knows their MACs."""
+    for ip, mac in HOPS.items():
+        sw.send(UPLINK, eth_src=mac, eth_dst=GATEWAY_MAC, eth_type=ARP, arp_op=2, arp_spa=ip, arp_sha=mac,
+                arp_tpa=GATEWAY_IP, arp_tha=GATEWAY_MAC)
+
+
+def test_routes_learned_on_the_uplink_route_the_routers_whose_gateway_is_there():
+    learned = (("0.0.0.0/0", "172.16.0.7"), ("10.9.0.0/16", "192.0.2.1"), ("198.18.0.0/15", "172.16.0.8"))
+    chs = {"hv1": chassis("hv1"), "hv2": replace(chassis("hv2"), learned={"physnet1": learned})}
+    sw = switch("hv2", edge(), chassis_map=chs)          # router key 1: its gateway is on hv2
+    teach(sw)
+
+    def next_hop_mac(dst: str) -> int:
+        [(port, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **from_host(dst))
+        assert port == UPLINK
+        return wire["eth_dst"]
+    assert next_hop_mac(FAR) == n(HOPS["172.16.0.7"])           # the learned default, not the subnet's gateway
+    assert next_hop_mac("198.18.1.1") == n(HOPS["172.16.0.8"])
+    assert next_hop_mac("10.9.1.1") == n(HOPS["172.16.0.7"])    # learned via a next hop off the subnet: unused
+    unlearned = switch("hv2", edge())
+    teach(unlearned)
+    [(_, wire)] = unlearned.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **from_host("198.18.1.1"))
+    assert wire["eth_dst"] == n(PEER_MAC)
