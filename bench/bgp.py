@@ -28,6 +28,7 @@ from topologies.tenants import EDGE_AS, INTERNET_GATEWAY, UPSTREAM_AS, TenantsTo
 
 APPS = ("nvapps.bgp.app", "nvapps.nat.app", "nvapps.acl.app", "nvapps.l3.app", "nvapps.l2.app")
 FIP_CIDR = "198.18.0.0/21"
+PORTS_CIDR = "10.50.0.0/20"     # the ports that get the burst's floating IPs, on tenant a's router
 CLIENTS = 8
 
 
@@ -38,10 +39,12 @@ def announced(upstream: Frr) -> int:
 
 
 def burst(lab, upstream: Frr, ext: dict, fips: dict, count: int) -> tuple[float, float]:
-    """(seconds until the REST API created `count` floating IPs, each on a port of its own, by CLIENTS clients;
-    seconds until the peer learned them all), from the first request."""
-    network_id = lab.tenants["a"].subnets[0]["network_id"]
-    ports = [lab.api.create("port", network_id=network_id, project_id="tenant-a")["id"] for _ in range(count)]
+    """(seconds until the REST API created `count` floating IPs, each on a port of its own (on a network of
+    tenant a's router), by CLIENTS clients; seconds until the peer learned them all), from the first request."""
+    net = lab.api.create("network", name="many", project_id="tenant-a")
+    sub = lab.api.create("subnet", network_id=net["id"], ip_version=4, cidr=PORTS_CIDR, project_id="tenant-a")
+    lab.api.action("router", lab.tenants["a"].router["id"], "add_router_interface", subnet_id=sub["id"])
+    ports = [lab.api.create("port", network_id=net["id"], project_id="tenant-a")["id"] for _ in range(count)]
     start = time.monotonic()
     with ThreadPoolExecutor(CLIENTS) as pool:
         list(pool.map(lambda p: lab.api.create("floatingip", floating_network_id=ext["id"], subnet_id=fips["id"],
@@ -72,6 +75,9 @@ def outage(lab, upstream: Frr, ext: dict, fips: dict, port_id: str, hops: dict[s
     answers = [float(t) for t in re.findall(r"^\[(\d+\.\d+)\].*bytes from", out, re.M)]
     assert answers and answers[-1] > down, "the floating IP was not reached again"
     eventually(lambda: set(upstream.sessions().values()) == {"Established"}, timeout=60)
+    sent, got = (int(x) for x in re.search(r"(\d+) packets transmitted, (\d+) received", out).groups())
+    print(f"  {home}'s uplink down: {sent - got} of {sent} pings lost, longest gap "
+          f"{max(b - a for a, b in zip(answers, answers[1:], strict=False)):.2f} s")
     return max(b - a for a, b in zip(answers, answers[1:], strict=False))
 
 
