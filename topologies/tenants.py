@@ -21,8 +21,8 @@ internet: 172.16.0.1/24 on the external network (its gateway) and 203.0.113.10 f
 
 With `bgp=True` (and `internet`), every switch's interface 98 leads to host `bgp<n>` (no address: the
 controller's BGP speaker of that uplink configures it, in the namespace the lab names `nvbgp-<switch>`), and
-inet is the upstream router: `--nvapps-bgp-speakers` gives s<n>'s speaker 172.16.0.<1+n>, AS 65001, with inet
-(AS 65000) as peer.
+inet is an upstream router, host up2 (172.16.0.254, AS 65002, on x1) another: `--nvapps-bgp-speakers` gives
+s<n>'s speaker 172.16.0.<1+n>, AS 65001, with both as peers.
 
 With `vlans=True`, the last switch's interface 50 is a trunk into a legacy VLAN switch `l1` where host
 v100 (10.0.<first subnet>.50) is on VLAN 100 and v200 (.60) on VLAN 200: what an L2 gateway bridges.
@@ -48,6 +48,9 @@ LEGACY_VLANS = {"v100": 100, "v200": 200}
 SPEAKER_PORT = 98                      # each chassis's interface into its BGP speaker's namespace
 EDGE_AS = 65001                        # nvapps's AS
 UPSTREAM_AS = 65000                    # inet's AS, as the upstream router
+SECOND_UPSTREAM = "172.16.0.254"       # up2: a second upstream router (bgp=True), AS 65002
+SECOND_UPSTREAM_AS = 65002
+SECOND_UPSTREAM_MAC = "02:00:00:ff:00:fe"
 
 
 def host_mac(tenant_index: int, n: int, subnet: int = 0) -> str:
@@ -164,6 +167,7 @@ class TenantsTopo(Topo):
         if self.bgp:
             for i, sw in enumerate(sws):
                 self.addLink(self.addHost(f"bgp{i + 1}", cls=TxOffHost, ip=None), sw, port2=SPEAKER_PORT)
+            self.addLink(self.addHost("up2", cls=TxOffHost, ip=f"{SECOND_UPSTREAM}/24", mac=SECOND_UPSTREAM_MAC), physical)
 
     def trunks(self) -> list[str]:
         """The trunk interface names to configure (--nvapps-trunk-interfaces)."""
@@ -184,12 +188,13 @@ class TenantsTopo(Topo):
         return f"172.16.0.{1 + index}"
 
     def bgp_flags(self) -> list[str]:
-        """The controller's BGP settings: a speaker per uplink, inet its peer."""
+        """The controller's BGP settings: a speaker per uplink, inet and up2 its peers."""
         if not self.bgp:
             return []
         speakers = [f"{sw}:{PHYSNET}:{sw}-eth{SPEAKER_PORT}:nvbgp-{sw}:{self.speaker_address(i + 1)}/24"
                     for i, sw in enumerate(self.chassis)]
-        peers = [f"{sw}:{PHYSNET}:{INTERNET_GATEWAY}:{UPSTREAM_AS}" for sw in self.chassis]
+        peers = [f"{sw}:{PHYSNET}:{address}:{asn}" for sw in self.chassis
+                 for address, asn in ((INTERNET_GATEWAY, UPSTREAM_AS), (SECOND_UPSTREAM, SECOND_UPSTREAM_AS))]
         return ["--nvapps-bgp-as", str(EDGE_AS), "--nvapps-bgp-speakers", ",".join(speakers),
                 "--nvapps-bgp-peers", ",".join(peers)]
 

@@ -18,20 +18,22 @@ KEEPALIVE, HOLD_TIME = 1, 3      # seconds, with every neighbour
 
 class Frr:
     """An eBGP router (AS `asn`) on host `host` peering with `neighbors` (address -> AS) with short timers (keepalive
-    1 s, hold 3 s, connect retry 1 s), originating a default route."""
+    1 s, hold 3 s, connect retry 1 s), originating a default route if `default`."""
 
-    def __init__(self, host, asn: int, router_id: str, neighbors: dict[str, int]) -> None:
-        self.host, self.asn, self.router_id, self.neighbors = host, asn, router_id, neighbors
+    def __init__(self, host, asn: int, router_id: str, neighbors: dict[str, int], default: bool = True) -> None:
+        self.host, self.asn, self.router_id, self.neighbors, self.default = host, asn, router_id, neighbors, default
         self.rundir: Path | None = None
 
     def config(self) -> str:
         lines = ["frr defaults traditional", f"hostname {self.host.name}", f"log file {self.rundir}/frr.log", "!",
-                 "ip route 0.0.0.0/0 blackhole", "!", f"router bgp {self.asn}", f" bgp router-id {self.router_id}",
-                 " no bgp ebgp-requires-policy"]
+                 *(["ip route 0.0.0.0/0 blackhole", "!"] if self.default else []),
+                 f"router bgp {self.asn}", f" bgp router-id {self.router_id}", " no bgp ebgp-requires-policy"]
         for address, asn in self.neighbors.items():
             lines += [f" neighbor {address} remote-as {asn}", f" neighbor {address} timers {KEEPALIVE} {HOLD_TIME}",
                       f" neighbor {address} timers connect 1"]
-        lines += [" address-family ipv4 unicast", "  network 0.0.0.0/0", " exit-address-family", "!"]
+        if self.default:
+            lines += [" address-family ipv4 unicast", "  network 0.0.0.0/0", " exit-address-family"]
+        lines.append("!")
         return "\n".join(lines) + "\n"
 
     def start(self) -> None:

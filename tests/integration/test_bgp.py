@@ -4,6 +4,8 @@ the switch's interface 98. Both routers have their gateway on the external netwo
 uplink); floating IPs come from 198.51.100.0/24, a subnet of the external network that is on no wire: inet
 reaches them only by the routes the speakers announce.
 
+up2 (172.16.0.254, AS 65002) is a second upstream router on the same network, peering with both speakers.
+
 Tenant a's hosts: a11 (s1) on 10.0.1.0/24, a21 (s1) on 10.0.2.0/24; tenant b's the same addresses. Routes
 inet announces (its default route) become the routers' routes out; a failed uplink moves its routers to the
 other gateway, whose speaker announces their floating IPs from then on.
@@ -16,11 +18,21 @@ import time
 
 import pytest
 
+from nvapps import cli
 from nvapps.lab import wait
+from nvapps.lab.controller import ADMIN_TOKEN
 from nvapps.lab.frr import HOLD_TIME, Frr
 from nvapps.lab.net import background, ping, wait_ping
 from tests.integration import natkit
-from topologies.tenants import EDGE_AS, EXTERNAL_CIDR, INTERNET_GATEWAY, INTERNET_HOST, UPSTREAM_AS
+from topologies.tenants import (
+    EDGE_AS,
+    EXTERNAL_CIDR,
+    INTERNET_GATEWAY,
+    INTERNET_HOST,
+    SECOND_UPSTREAM,
+    SECOND_UPSTREAM_AS,
+    UPSTREAM_AS,
+)
 
 HOSTS_PER_SWITCH = 1
 SUBNETS = 2
@@ -35,10 +47,10 @@ def eventually(check, what: str):
     return wait.eventually(check, WAIT, 0.3, what)
 
 
-@pytest.fixture(scope="module")
-def upstream(lab):
+def router(lab, host: str, asn: int, address: str, default: bool):
+    """FRR on `host` peering with both speakers, for the module."""
     speakers = {lab.topo.speaker_address(i + 1): EDGE_AS for i in range(len(lab.topo.chassis))}
-    frr = Frr(lab.host("inet"), UPSTREAM_AS, INTERNET_GATEWAY, speakers)
+    frr = Frr(lab.host(host), asn, address, speakers, default)
     frr.start()
     try:
         yield frr
@@ -47,7 +59,19 @@ def upstream(lab):
 
 
 @pytest.fixture(scope="module")
-def edge(lab, upstream):
+def upstream(lab):
+    """inet: the upstream router that leads to the internet (it announces a default route)."""
+    yield from router(lab, "inet", UPSTREAM_AS, INTERNET_GATEWAY, True)
+
+
+@pytest.fixture(scope="module")
+def second(lab):
+    """up2: another upstream router (it announces nothing)."""
+    yield from router(lab, "up2", SECOND_UPSTREAM_AS, SECOND_UPSTREAM, False)
+
+
+@pytest.fixture(scope="module")
+def edge(lab, upstream, second):
     """The external network with both gateways, and its floating IP subnet."""
     ext, gateways = natkit.open_edge(lab)
     fips = lab.api.create("subnet", network_id=ext["id"], ip_version=4, cidr=FIP_CIDR, gateway_ip=None,
@@ -67,22 +91,29 @@ def speaker_of(lab, router_id: str) -> str:
     raise AssertionError(f"router {router_id} has no gateway chassis")
 
 
-def test_sessions_come_up_and_gateways_are_announced_by_their_uplinks(lab, upstream, edge):
+def test_sessions_come_up_and_gateways_are_announced_by_their_uplinks(lab, upstream, second, edge, capsys):
     _, gateways, _ = edge
-    eventually(lambda: set(upstream.sessions().values()) == {"Established"}, f"sessions: {upstream.sessions()}")
-    for tenant in ("a", "b"):
-        hop = speaker_of(lab, lab.tenants[tenant].router["id"])
-        eventually(lambda: upstream.routes().get(f"{gateways[tenant]}/32") == [hop],
-                   f"{gateways[tenant]}/32 not announced via {hop}: {upstream.routes()}")
-    assert "172.16.0.0/24" in upstream.routes()
+    for peer in (upstream, second):
+        eventually(lambda: set(peer.sessions().values()) == {"Established"}, f"sessions: {peer.sessions()}")
+        for tenant in ("a", "b"):
+            hop = speaker_of(lab, lab.tenants[tenant].router["id"])
+            eventually(lambda: peer.routes().get(f"{gateways[tenant]}/32") == [hop],
+                       f"{gateways[tenant]}/32 not announced via {hop}: {peer.routes()}")
+        assert "172.16.0.0/24" in peer.routes()
+    assert {speaker_of(lab, lab.tenants[t].router["id"]) for t in "ab"} == \
+        {speaker_address(lab, sw) for sw in lab.topo.chassis}          # both gateways active
     for sw in lab.topo.chassis:
         def speaker() -> dict | None:
             (mine,) = lab.controller.wait_chassis([sw])[sw]["bgp"]
             sessions = [(s["peer"], s["state"]) for s in mine["sessions"]]
-            return mine if sessions == [(INTERNET_GATEWAY, "Established")] and mine["learned"] else None
+            up = [(INTERNET_GATEWAY, "Established"), (SECOND_UPSTREAM, "Established")]
+            return mine if sessions == up and mine["learned"] else None
         shown = eventually(speaker, f"no session and route shown in {sw}'s status")
         assert shown["running"] and shown["local_as"] == EDGE_AS and shown["address"] == speaker_address(lab, sw)
         assert shown["learned"] == {"0.0.0.0/0": {"next_hop": INTERNET_GATEWAY, "peer": INTERNET_GATEWAY}}
+    assert cli.main(["--url", lab.controller.url, "--token", ADMIN_TOKEN, "bgp", "status"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert len(table) == 5 and all(line.split()[5] == "Established" for line in table[1:])
 
 
 def test_a_floating_ip_is_reached_by_its_announced_route_and_withdrawn_with_it(lab, upstream, edge):
@@ -112,7 +143,7 @@ def test_without_a_gateway_address_the_learned_default_route_leads_out(lab, upst
         lab.api.update("subnet", subnet["id"], gateway_ip=INTERNET_GATEWAY)
 
 
-def test_a_failed_uplink_moves_its_floating_ip_to_the_other_gateway_by_bgp(lab, upstream, edge):
+def test_a_failed_uplink_moves_its_floating_ip_to_the_other_gateway_by_bgp(lab, upstream, second, edge):
     ext, _, fips = edge
     inet = lab.host("inet")
     fip = lab.api.create("floatingip", floating_network_id=ext["id"], subnet_id=fips["id"],
@@ -126,8 +157,9 @@ def test_a_failed_uplink_moves_its_floating_ip_to_the_other_gateway_by_bgp(lab, 
         with background(inet, f"ping -n -i 0.1 -w 12 {address}") as pinging:
             time.sleep(1.0)
             subprocess.run(["ip", "link", "set", f"{home}-eth99", "down"], check=True)
-            eventually(lambda: upstream.routes().get(f"{address}/32") == [speaker_address(lab, other)],
-                       f"{address}/32 did not move to {other}'s speaker: {upstream.routes().get(f'{address}/32')}")
+            for peer in (upstream, second):
+                eventually(lambda: peer.routes().get(f"{address}/32") == [speaker_address(lab, other)],
+                           f"{address}/32 did not move to {other}'s speaker: {peer.routes().get(f'{address}/32')}")
             out = pinging.communicate(timeout=20)[0].decode()
         sent, got = (int(x) for x in re.search(r"(\d+) packets transmitted, (\d+) received", out).groups())
         print(f"uplink of {home} down: {sent - got} of {sent} pings lost at 10 pps (~{(sent - got) / 10:.1f} s)")
