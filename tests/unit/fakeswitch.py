@@ -4,7 +4,9 @@ It runs nvapps flow specs (the subset of fields and actions nvapps emits) the wa
 priority match per table, apply-actions then write-metadata then goto, groups of type "all" clone the
 packet per bucket, resubmit runs a table and returns, output to the ingress port is skipped, learn()
 writes a flow, conjunctive matches complete when every clause matches, and ct() tracks connections per zone (new/established/reply, commit, nat of addresses and
-TCP/UDP ports; a port range keeps the original port) before it recirculates into its table.
+TCP/UDP ports; a port range keeps the original port; ct_mark set by a commit's exec; a TCP packet sent with
+`tcp_flags` without SYN that starts no known connection is invalid, as in OVS's userspace conntrack) before
+it recirculates into its table.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ class Connection:
 
     orig: tuple
     reply: tuple
+    mark: int = 0
 
 
 @dataclass
@@ -48,10 +51,12 @@ class FakeSwitch:
         check_once(flows, groups)
         return cls(list(flows), {g.group_id: g for g in groups})
 
-    def send(self, in_port: int, **headers: int | str) -> list[tuple[int, dict[str, int]]]:
-        """(out port, header fields on the wire) for every copy of a packet entering at `in_port`."""
+    def send(self, in_port: int, tcp_flags: int | None = None,
+             **headers: int | str) -> list[tuple[int, dict[str, int]]]:
+        """(out port, header fields on the wire) for every copy of a packet entering at `in_port` (a TCP
+        segment with `tcp_flags`, for conntrack only: no flow matches them)."""
         values = {k: ofp.FIELDS[k].parse(v) for k, v in headers.items()}
-        pkt = Packet({"in_port": in_port, **values})
+        pkt = Packet({"in_port": in_port, **values, **({"tcp_flags": tcp_flags} if tcp_flags is not None else {})})
         out: list[tuple[int, dict[str, int]]] = []
         self._table(0, pkt, out, 0)
         return out
@@ -147,23 +152,31 @@ class FakeSwitch:
         entries = self.conntrack.setdefault(zone, [])
         key = _tuple(pkt)
         conn = next((c for c in entries if key in (c.orig, c.reply)), None)
+        mark = next((a.value for a in act.exec if isinstance(a, ofp.SetField) and a.field == "ct_mark"), None)
+        pkt.fields["ct_mark"] = 0
         if conn is not None:
             reply = key == conn.reply and key != conn.orig
             state = ofp.CT_TRK | ofp.CT_EST | (ofp.CT_RPL if reply else 0)
             if act.nat is not None:          # apply the connection's translation in this direction
                 _set_tuple(pkt, _swap(conn.orig) if reply else _swap(conn.reply))
+            if act.commit and mark is not None:
+                conn.mark = mark
+            pkt.fields["ct_mark"] = conn.mark
+        elif key[2] == TCP and pkt.fields.get("tcp_flags") is not None and not pkt.get("tcp_flags") & SYN:
+            state = ofp.CT_TRK | ofp.CT_INV      # no connection starts without a SYN
         else:
             state = ofp.CT_TRK | ofp.CT_NEW
             if act.commit:
                 if act.nat is not None and act.nat.kind is not None:
                     _translate(pkt, act.nat)
-                entries.append(Connection(key, _swap(_tuple(pkt))))
+                entries.append(Connection(key, _swap(_tuple(pkt)), mark or 0))
         pkt.fields["ct_state"] = state
         if act.table is not None:
             self._table(act.table, pkt, out, depth + 1)
 
 
 _PORTS = {6: ("tcp_src", "tcp_dst"), 17: ("udp_src", "udp_dst")}
+TCP, SYN = 6, 0x02
 
 
 def _tuple(pkt: Packet) -> tuple:

@@ -168,3 +168,73 @@ def test_a_remote_group_rule_admits_its_members_on_its_port_only_as_packets():
     left = vm(2, "10.0.0.2", [])                                # 10.0.0.2 leaves the group
     switch = to_vm_switch(acl([left, other, outsider]), 1, 5)
     assert not tcp_from(switch, "10.0.0.2", 80) and tcp_from(switch, "10.0.0.3", 80)
+
+
+# Two secured ports on one chassis: port 1 (ofport 5, 10.0.0.1, group "client": egress only) and port 2 (ofport
+# 6, 10.0.0.2, group "ssh": egress, and ingress TCP 22 from anywhere); the rest of the network is at port 9.
+CLIENT, SSH = SecurityGroup(id="client", project_id="t", key=4), SecurityGroup(id="ssh", project_id="t", key=5)
+OUT = [SecurityGroupRule(id=f"out-{g}", security_group_id=g, direction="egress") for g in ("client", "ssh")]
+SSH_IN = SecurityGroupRule(id="ssh-in", security_group_id="ssh", direction="ingress", protocol="tcp",
+                           port_range_min=22, port_range_max=22)
+WIRE, PORTS = 9, {1: 5, 2: 6}
+ACK, SYN = 0x10, 0x02
+
+
+def two_ports(rules, conntrack=None) -> FakeSwitch:
+    """Both ports' ACL flows and around them: a packet from a port's ofport enters its from-VM stages and, if
+    accepted, leaves by the wire; one from the wire to 10.0.0.N is for port N's to-VM stages and, if accepted,
+    leaves by its ofport. `conntrack` carries connections over from an earlier switch."""
+    ports = [vm(1, "10.0.0.1", ["client"]), vm(2, "10.0.0.2", ["ssh"])]
+    bound = [BoundPort(p, 1, Location("s1", PORTS[p.key])) for p in ports]
+    acl = AclView.build(bound, ports, [CLIENT, SSH], rules, [], {"n": 1})
+    around = [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(reg14=key), actions=(ofp.Output(WIRE),)) for key in PORTS]
+    for key, ofport in PORTS.items():
+        around += [
+            Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=ofport), actions=(ofp.SetField("reg14", key),),
+                 goto=Table.PORT_SECURITY),
+            Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=WIRE, eth_type=0x0800, ipv4_dst=f"10.0.0.{key}"),
+                 actions=(ofp.SetField("reg15", key),), goto=Table.ACL_TO_VM),
+            Flow(Table.EGRESS, Priority.SPECIFIC, match(reg15=key), actions=(ofp.Output(ofport),))]
+    switch = FakeSwitch.of(acl_flows(acl) + list(stage_defaults().flows.values()) + around, [])
+    switch.conntrack = conntrack if conntrack is not None else switch.conntrack
+    return switch
+
+
+def tcp(switch: FakeSwitch, src: str, dst: str, sport: int, dport: int, flags: int = SYN) -> list[int]:
+    """The ports a TCP segment from `src` to `dst` leaves by (it enters at its sender's port, or the wire)."""
+    key = int(src.rsplit(".", 1)[1])
+    in_port = PORTS[key] if src.startswith("10.0.0.") and key in PORTS else WIRE
+    mac = f"02:00:00:00:00:{key:02x}"
+    out = switch.send(in_port, tcp_flags=flags, eth_src=mac, eth_type=0x0800, ip_proto=6, ipv4_src=src,
+                      ipv4_dst=dst, tcp_src=sport, tcp_dst=dport)
+    return [p for p, _ in out]
+
+
+def test_replies_of_a_port_s_own_connections_come_back_and_nothing_else_does():
+    switch = two_ports(OUT + [SSH_IN])
+    assert tcp(switch, "10.0.0.1", "192.0.2.9", 40000, 443) == [WIRE]
+    assert tcp(switch, "192.0.2.9", "10.0.0.1", 443, 40000, SYN | ACK) == [5]       # its reply
+    assert tcp(switch, "192.0.2.9", "10.0.0.1", 443, 40001) == []                   # a new connection in: no rule
+
+
+def test_a_rule_admits_only_the_ports_of_its_group():
+    switch = two_ports(OUT + [SSH_IN])
+    assert tcp(switch, "192.0.2.9", "10.0.0.2", 50000, 22) == [6]
+    assert tcp(switch, "192.0.2.9", "10.0.0.1", 50000, 22) == []                    # port 1 is not in "ssh"
+
+
+def test_a_segment_of_no_known_connection_is_dropped_even_where_a_rule_admits_its_port():
+    switch = two_ports(OUT + [SSH_IN])
+    assert tcp(switch, "192.0.2.9", "10.0.0.2", 50000, 22, ACK) == []               # invalid: no SYN seen
+    assert tcp(switch, "192.0.2.9", "10.0.0.2", 50000, 22) == [6]
+
+
+def test_a_removed_rule_blocks_its_established_connection_both_ways():
+    before = two_ports(OUT + [SSH_IN])
+    assert tcp(before, "192.0.2.9", "10.0.0.2", 50000, 22) == [6]
+    assert tcp(before, "10.0.0.2", "192.0.2.9", 22, 50000, SYN | ACK) == [WIRE]
+    after = two_ports(OUT, before.conntrack)                                       # the rule is gone
+    assert tcp(after, "192.0.2.9", "10.0.0.2", 50000, 22, ACK) == []
+    assert tcp(after, "10.0.0.2", "192.0.2.9", 22, 50000, ACK) == []               # the reply is blocked too
+    again = two_ports(OUT + [SSH_IN], after.conntrack)
+    assert tcp(again, "192.0.2.9", "10.0.0.2", 50000, 22, ACK) == []               # blocked stays blocked
