@@ -1,5 +1,6 @@
 """The pipeline contract (nvapps.pipeline.TABLES) enforced: an app's flow lives in a table the app owns and
-sends packets on only by the table's declared exits; two apps never write the same (table, priority, match).
+sends packets on only by the table's declared exits, its match holds every field's prerequisite (or the
+switch would refuse it); two apps never write the same (table, priority, match).
 
 Services' pieces are checked as they are built (nvapps.core.reconcile.Piece.of), so a flow outside the
 contract never reaches a switch; the tests check every app's flows and groups of whole chassis too.
@@ -48,6 +49,8 @@ def check_flow(app: AppId, flow: ofp.Flow) -> None:
         return
     if app not in spec.owners:
         raise ContractError(f"{app.name} does not own table {Table(flow.table).name}: {flow}")
+    if (lacking := ofp.missing_prerequisite(flow.match)) is not None:
+        raise ContractError(f"{app.name}'s flow would be refused by the switch ({lacking}): {flow}")
     if flow.priority == Priority.STAGE_DEFAULT and not flow.match:
         raise ContractError(f"{app.name} writes the stage default of {Table(flow.table).name}")
     jumps = list(_jumps(flow.actions)) + ([("exit", flow.goto)] if flow.goto is not None else [])

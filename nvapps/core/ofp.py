@@ -209,6 +209,34 @@ MatchItem = tuple[str, int, int | None]  # (field name, value, mask or None)
 _ORDER = {name: (f.oxm_class != _OXM_BASIC, f.oxm_class, f.number) for name, f in FIELDS.items()}
 
 
+_IP_TYPES = frozenset({0x0800, 0x86DD})
+# What OpenFlow 1.3 (and OVS, for the Nicira fields) requires a match to hold before it may name a field: a
+# flow that names tcp_dst without ip_proto=6, say, is refused by the switch (OFPBMC_BAD_PREREQ).
+PREREQUISITES: dict[str, tuple[str, frozenset[int]]] = {
+    **{f: ("eth_type", _IP_TYPES) for f in ("ip_proto", "ip_ttl")},
+    **{f: ("eth_type", frozenset({0x0800})) for f in ("ipv4_src", "ipv4_dst")},
+    **{f: ("eth_type", frozenset({0x86DD})) for f in ("ipv6_src", "ipv6_dst")},
+    **{f: ("eth_type", frozenset({0x0806})) for f in ("arp_op", "arp_spa", "arp_tpa", "arp_sha", "arp_tha")},
+    **{f: ("ip_proto", frozenset({6})) for f in ("tcp_src", "tcp_dst")},
+    **{f: ("ip_proto", frozenset({17})) for f in ("udp_src", "udp_dst")},
+    **{f: ("ip_proto", frozenset({132})) for f in ("sctp_src", "sctp_dst")},
+    **{f: ("ip_proto", frozenset({1})) for f in ("icmpv4_type", "icmpv4_code")},
+    **{f: ("ip_proto", frozenset({58})) for f in ("icmpv6_type", "icmpv6_code")},
+    "ipv6_nd_target": ("icmpv6_type", frozenset({135, 136})),
+}
+
+
+def missing_prerequisite(items: tuple[MatchItem, ...]) -> str | None:
+    """What a match lacks to be accepted by a switch (a field it names without that field's prerequisite),
+    or None."""
+    exact = {name: value for name, value, mask in items if mask is None}
+    for name, _, _ in items:
+        need = PREREQUISITES.get(name)
+        if need is not None and exact.get(need[0]) not in need[1]:
+            return f"{name} needs {need[0]} in {sorted(need[1])}"
+    return None
+
+
 def match(**fields: int | str | tuple[int | str, int | str]) -> tuple[MatchItem, ...]:
     """A canonical match: fields in OXM order, values as ints, `(value, mask)` tuples for masks."""
     items: list[MatchItem] = []

@@ -72,6 +72,17 @@ VM = ofp.match(reg14=1)
     (AppId.CORE, ofp.Flow(Table.L2_LOOKUP, Priority.STAGE_DEFAULT)),                     # not a stage entry
     (AppId.CORE, ofp.Flow(Table.L2_CONTROL, Priority.STAGE_DEFAULT, goto=Table.L2_LOOKUP)),
     (AppId.ACL, ofp.Flow(99, Priority.SPECIFIC, VM)),                                    # undeclared table
+    # fields without their prerequisites: a switch refuses these (OFPBMC_BAD_PREREQ)
+    (AppId.NAT, ofp.Flow(Table.NAT_DNAT, Priority.SPECIFIC, ofp.match(eth_type=0x0800, tcp_dst=22))),
+    (AppId.NAT, ofp.Flow(Table.NAT_DNAT, Priority.SPECIFIC, ofp.match(eth_type=0x0800, ip_proto=17, tcp_dst=22))),
+    (AppId.L3, ofp.Flow(Table.L3_ROUTING, Priority.SPECIFIC, ofp.match(ipv4_dst="10.0.0.1"))),
+    (AppId.L3, ofp.Flow(Table.L3_INPUT, Priority.SPECIFIC, ofp.match(eth_type=0x86DD, ipv4_dst="10.0.0.1"))),
+    (AppId.L3, ofp.Flow(Table.L3_INPUT, Priority.SPECIFIC, ofp.match(ip_ttl=1))),
+    (AppId.L2, ofp.Flow(Table.L2_CONTROL, Priority.SPECIFIC, ofp.match(arp_tpa="10.0.0.1"))),
+    (AppId.ACL, ofp.Flow(Table.SG_TO_VM_RULES, Priority.SPECIFIC,
+                         ofp.match(eth_type=0x0800, ip_proto=(6, 0xff), tcp_dst=22))),          # masked: not exact
+    (AppId.ACL, ofp.Flow(Table.PORT_SECURITY, Priority.SPECIFIC,
+                         ofp.match(eth_type=0x86DD, ip_proto=58, ipv6_nd_target="fe80::1"))),
 ])
 def test_a_flow_outside_the_contract_is_refused_before_it_reaches_a_switch(app, flow):
     with pytest.raises(ContractError):

@@ -168,3 +168,51 @@ def test_a_failed_uplink_moves_the_gateway_and_its_flows():
     learn_peer(sw)
     [(port, wire)] = sw.send(HOST, **from_host(FAR))
     assert port == UPLINK and wire["ipv4_src"] == n(GATEWAY_IP)
+
+
+def two_tenants():
+    """Tenants a and b with the same internal network 10.0.1.0/24 (VLAN 10 and 11) behind routers of keys 1
+    and 3, both with their gateway active on hv2 (172.16.0.100 and .101)."""
+    nets, subs, routers, ports = edge()
+    nets = nets + [Network(id="int-b", project_id="q", segmentation_id=11)]
+    subs = subs + [Subnet(id="s-int-b", network_id="int-b", cidr="10.0.1.0/24", gateway_ip="10.0.1.1")]
+    routers = routers + [Router(id="r-b", project_id="q", key=3, external_gateway_info={
+        "network_id": "ext", "enable_snat": True, "external_fixed_ips": []})]
+    ports = ports + [
+        Port(id="ri-b", project_id="q", network_id="int-b", mac_address=ROUTER_MAC, key=4, device_owner=ROUTER_INTERFACE,
+             device_id="r-b", fixed_ips=[{"subnet_id": "s-int-b", "ip_address": "10.0.1.1"}]),
+        Port(id="rg-b", project_id="", network_id="ext", mac_address=GATEWAY_B_MAC, key=5, device_owner=ROUTER_GATEWAY,
+             device_id="r-b", fixed_ips=[{"subnet_id": "s-ext", "ip_address": GATEWAY_B_IP}]),
+        Port(id="vm-b", project_id="q", network_id="int-b", mac_address=HOST_MAC, key=6, host_id="hv1",
+             profile={"interface_name": "hv1-eth3"}, fixed_ips=[{"subnet_id": "s-int-b", "ip_address": "10.0.1.11"}])]
+    return nets, subs, routers, ports
+
+
+GATEWAY_B_IP, GATEWAY_B_MAC = "172.16.0.101", "fa:16:3e:00:00:98"
+
+
+def test_two_tenants_with_the_same_addresses_are_translated_apart_and_answered_each_in_its_own_network():
+    hv1 = chassis("hv1")
+    hv1.interfaces["hv1-eth3"] = Interface("hv1-eth3", 3)        # tenant b's host
+    sw = switch("hv2", two_tenants(), chassis_map={"hv1": hv1, "hv2": chassis("hv2")})
+    learn_peer(sw)
+    vlan = {"a": ofp.OFPVID_PRESENT | 10, "b": ofp.OFPVID_PRESENT | 11}
+    same = from_host(FAR, ip_proto=TCP, tcp_src=40000, tcp_dst=80)
+    outside = {}
+    for tenant in ("a", "b"):
+        [(port, wire)] = sw.send(TRUNK, vlan_vid=vlan[tenant], **same)
+        assert port == UPLINK
+        outside[tenant] = (wire["ipv4_src"], wire["tcp_src"])
+    assert outside == {"a": (n(GATEWAY_IP), 40000), "b": (n(GATEWAY_B_IP), 40000)}
+    for tenant, (gateway, gateway_mac) in {"a": (GATEWAY_IP, GATEWAY_MAC), "b": (GATEWAY_B_IP, GATEWAY_B_MAC)}.items():
+        reply = dict(from_outside(gateway, ip_proto=TCP, tcp_src=80, tcp_dst=40000), eth_dst=gateway_mac)
+        [(port, wire)] = sw.send(UPLINK, **reply)
+        assert (port, wire["vlan_vid"], wire["ipv4_dst"]) == (TRUNK, vlan[tenant], n("10.0.1.11"))
+
+
+def test_masquerading_moves_privileged_source_ports_into_the_snat_range():
+    sw = switch("hv2", edge())
+    learn_peer(sw)
+    [(_, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **from_host(FAR, ip_proto=TCP, tcp_src=80,
+                                                                               tcp_dst=80))
+    assert wire["ipv4_src"] == n(GATEWAY_IP) and 1024 <= wire["tcp_src"] <= 65535
