@@ -238,3 +238,21 @@ def test_a_removed_rule_blocks_its_established_connection_both_ways():
     assert tcp(after, "10.0.0.2", "192.0.2.9", 22, 50000, ACK) == []               # the reply is blocked too
     again = two_ports(OUT + [SSH_IN], after.conntrack)
     assert tcp(again, "192.0.2.9", "10.0.0.2", 50000, 22, ACK) == []               # blocked stays blocked
+
+
+def udp(switch: FakeSwitch, key: int, src: str, dst: str, sport: int, dport: int, mac: str | None = None) -> list[int]:
+    """The ports a UDP datagram port `key` sends leaves by."""
+    out = switch.send(PORTS[key], eth_src=mac or f"02:00:00:00:00:{key:02x}", eth_type=0x0800, ip_proto=17,
+                      ipv4_src=src, ipv4_dst=dst, udp_src=sport, udp_dst=dport)
+    return [p for p, _ in out]
+
+
+def test_a_port_asks_for_an_address_but_never_answers_as_a_dhcp_server():
+    switch = two_ports(OUT + [SSH_IN])
+    assert udp(switch, 1, "0.0.0.0", "255.255.255.255", 68, 67) == [WIRE]                   # its discover
+    assert udp(switch, 1, "0.0.0.0", "255.255.255.255", 68, 67, mac="02:00:00:00:00:09") == []   # another MAC's
+    assert udp(switch, 1, "0.0.0.0", "255.255.255.255", 68, 53) == []                       # not DHCP
+    assert udp(switch, 1, "0.0.0.0", "10.0.0.2", 68, 67) == []                              # not broadcast
+    assert udp(switch, 1, "10.0.0.1", "10.0.0.9", 5000, 53) == [WIRE]                      # its own address
+    assert udp(switch, 1, "10.0.0.1", "255.255.255.255", 67, 68) == []                      # a rogue offer
+    assert udp(switch, 1, "10.0.0.7", "10.0.0.9", 5000, 53) == []                           # a spoofed source

@@ -218,3 +218,16 @@ def test_router_interfaces_are_known_macs_on_every_chassis_of_their_network():
     assert [f.actions for f in lookups] == [(ofp.SetField("reg15", 9),)]
     # hv2 has no port of network A bound here in this set: no router flows there either
     assert l2(chs["hv2"], ports, chs) == ([], [])
+
+
+def test_arp_is_answered_from_the_askers_own_network_where_another_has_the_same_address():
+    ports = with_ips() + [port(3, "B", "02:00:00:00:00:03", "hv1", "hv1-eth4"),
+                          port(4, "B", "02:00:00:00:00:04", "hv1", "hv1-eth5")]
+    for p_, ip in zip(ports[-2:], ("10.0.0.11", "10.0.0.12"), strict=True):
+        p_.fixed_ips = [{"subnet_id": "s-b", "ip_address": ip}]
+    sw = arp_switch(ports)
+    asks_b = dict(ARP_REQUEST, eth_src="02:00:00:00:00:03", arp_sha="02:00:00:00:00:03")
+    [(out, reply)] = sw.send(4, **asks_b, arp_tpa="10.0.0.12")                  # b's 10.0.0.11 asks
+    assert out == 4 and reply["arp_sha"] == 0x020000000004                       # b's 10.0.0.12, not a's
+    [(out, reply)] = sw.send(2, **ARP_REQUEST, arp_tpa="10.0.0.12")
+    assert out == 2 and reply["arp_sha"] == 0x020000000002

@@ -104,3 +104,13 @@ def test_router_flows_are_constant_per_port():
         hv2 = Chassis("hv2", 2, {"hv2-eth2": Interface("hv2-eth2", 2)})
         return len(l3_of(build_view(nets, ports, subs, routers, {"hv1": hv1, "hv2": hv2}, []), hv1))
     assert count(20) - count(10) == count(30) - count(20) == 10
+
+
+def test_a_packet_that_arrives_with_ttl_0_is_dropped_not_routed():
+    assert switch(tenant(1, 1)).send(2, **ip_packet(1, "10.0.2.11", ttl=0)) == []
+
+
+def test_a_connected_subnet_wins_over_a_static_route_for_the_same_prefix():
+    sw = switch(tenant(1, 1, routes=[{"destination": "10.0.2.0/24", "nexthop": "10.0.1.11"}]))
+    [(port, wire)] = sw.send(2, **ip_packet(1, "10.0.2.11"))
+    assert port == 3 and wire["eth_dst"] == 0x020000010211           # delivered, not sent to 10.0.1.11
