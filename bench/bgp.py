@@ -24,7 +24,7 @@ from nvapps.lab.frr import HOLD_TIME, Frr
 from nvapps.lab.net import background, ping, wait_ping
 from nvapps.lab.scenarios import open_edge, tenants_lab
 from nvapps.lab.wait import eventually
-from topologies.tenants import EDGE_AS, INTERNET_GATEWAY, UPSTREAM_AS, TenantsTopo
+from topologies.tenants import INTERNET_GATEWAY, TenantsTopo
 
 APPS = ("nvapps.bgp.app", "nvapps.nat.app", "nvapps.acl.app", "nvapps.l3.app", "nvapps.l2.app")
 FIP_CIDR = "198.18.0.0/21"
@@ -89,20 +89,16 @@ def main() -> None:
     topo = TenantsTopo(switches=2, hosts=1, tenants="ab", subnets=2, internet=True, bgp=True)
     with tenants_lab(topo, Path(tempfile.mkdtemp(prefix="nvbench-")), apps=APPS) as lab:
         hops = {topo.speaker_address(i + 1): sw for i, sw in enumerate(topo.chassis)}
-        upstream = Frr(lab.host("inet"), UPSTREAM_AS, INTERNET_GATEWAY, {hop: EDGE_AS for hop in hops})
-        upstream.start()
-        try:
-            ext, _ = open_edge(lab.api, lab.tenants)
-            wait_ping(lab.host("a11"), INTERNET_GATEWAY)
-            net = netaddr.IPNetwork(FIP_CIDR)
-            fips = lab.api.create("subnet", network_id=ext["id"], ip_version=4, cidr=FIP_CIDR, gateway_ip=None,
-                                  allocation_pools=[{"start": str(net[10]), "end": str(net[-2])}])
-            eventually(lambda: set(upstream.sessions().values()) == {"Established"}, timeout=60)
-            gaps = [outage(lab, upstream, ext, fips, lab.tenants["a"].ports["a21"]["id"], hops)
-                    for _ in range(args.failures)]
-            created, learned = burst(lab, upstream, ext, fips, args.fips)
-        finally:
-            upstream.stop()
+        upstream = lab.upstreams["inet"]
+        ext, _ = open_edge(lab.api, lab.tenants)
+        wait_ping(lab.host("a11"), INTERNET_GATEWAY)
+        net = netaddr.IPNetwork(FIP_CIDR)
+        fips = lab.api.create("subnet", network_id=ext["id"], ip_version=4, cidr=FIP_CIDR, gateway_ip=None,
+                              allocation_pools=[{"start": str(net[10]), "end": str(net[-2])}])
+        eventually(lambda: set(upstream.sessions().values()) == {"Established"}, timeout=60)
+        gaps = [outage(lab, upstream, ext, fips, lab.tenants["a"].ports["a21"]["id"], hops)
+                for _ in range(args.failures)]
+        created, learned = burst(lab, upstream, ext, fips, args.fips)
     print(f"{args.fips:,} floating IPs ({CLIENTS} REST clients): created in {created:.2f} s "
           f"({args.fips / created:,.0f}/s), all learned by the peer after {learned:.2f} s "
           f"({args.fips / learned:,.0f} prefixes/s)  ratio {learned / created:.3f}")

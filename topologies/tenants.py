@@ -183,6 +183,12 @@ class TenantsTopo(Topo):
         """The BGP speaker hosts and the network namespace name each is given (ip netns attach)."""
         return {f"bgp{i + 1}": f"nvbgp-{sw}" for i, sw in enumerate(self.chassis)} if self.bgp else {}
 
+    def upstream_routers(self) -> list[tuple[str, int, str, bool]]:
+        """The upstream BGP routers (host, AS, address, whether it announces a default route): inet leads to
+        the internet, up2 announces nothing."""
+        return [("inet", UPSTREAM_AS, INTERNET_GATEWAY, True), ("up2", SECOND_UPSTREAM_AS, SECOND_UPSTREAM, False)] \
+            if self.bgp else []
+
     def speaker_address(self, index: int) -> str:
         """The uplink address of chassis number `index` (from 1)'s BGP speaker."""
         return f"172.16.0.{1 + index}"

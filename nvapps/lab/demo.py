@@ -1,7 +1,8 @@
 """The demo: a small cloud shown with real packets, a line each (OK/FAIL) and a verdict. Two tenants with the same
 two subnets behind a router each, placed unevenly over the switches; each reaches all its hosts, never the
 other's; DHCP; a security group opening TCP 80 and not 81; the routers' gateways on an external network with
-an internet host (SNAT); a floating IP; a load balancer's VIP, from inside and through a floating IP.
+an internet host (SNAT); a floating IP; a load balancer's VIP, from inside and through a floating IP; the
+gateways' BGP speakers announcing a floating IP to the upstream router (FRR), which routes to it.
 
     python -m nvapps.lab.demo                   # show it and clean up
     python -m nvapps.lab.demo --stay            # then keep controller, REST API and topology up (Mininet CLI on a TTY)
@@ -24,7 +25,7 @@ from nvapps.lab.showcase import everything, failover
 from topologies.tenants import TenantsTopo
 
 RUN_DIR = Path(__file__).resolve().parents[2] / "run" / "demo"
-APPS = ("nvapps.lb.app", "nvapps.nat.app", "nvapps.acl.app", "nvapps.dhcp.app", "nvapps.l3.app", "nvapps.l2.app")
+APPS = ("nvapps.bgp.app", "nvapps.lb.app", "nvapps.nat.app", "nvapps.acl.app", "nvapps.dhcp.app", "nvapps.l3.app", "nvapps.l2.app")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args.run_dir.mkdir(parents=True, exist_ok=True)
     (args.run_dir / "nvapps.db").unlink(missing_ok=True)
     topo = TenantsTopo(switches=3 if args.overlay else 2, hosts=1, subnets=2, internet=True,
-                       overlay=args.overlay or "", placement="asymmetric")
+                       overlay=args.overlay or "", placement="asymmetric", bgp=True)
     apps = ("nvapps.overlay.app", *APPS) if args.overlay else APPS
     start = time.monotonic()
     with tenants_lab(topo, args.run_dir, of_port=args.of_port, rest_port=args.rest_port, apps=apps,

@@ -13,10 +13,12 @@ from mininet.net import Mininet
 from nvapps.client import Client
 from nvapps.lab.controller import Controller
 from nvapps.lab.etcd import EtcdCluster
+from nvapps.lab.frr import Frr
 from nvapps.lab.net import background, start_net
 from nvapps.lab.ovs import ensure_ovs
 from topologies.chassis import UNDERLAY_MTU, ChassisNode
 from topologies.tenants import (
+    EDGE_AS,
     EXTERNAL_CIDR,
     INTERNET_GATEWAY,
     INTERNET_HOST,
@@ -122,6 +124,7 @@ class Lab:
     tenants: dict[str, Tenant]
     controllers: list[Controller] = field(default_factory=list)    # all of them, when several share etcd
     etcd: EtcdCluster | None = None                                 # the cluster they share
+    upstreams: dict[str, Frr] = field(default_factory=dict)         # the upstream BGP routers, by host
 
     @property
     def api(self) -> Client:
@@ -217,7 +220,13 @@ def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, re
         for host, netns in topo.speaker_namespaces().items():
             subprocess.run(["ip", "netns", "attach", netns, str(net.get(host).pid)], check=True)
             stack.callback(subprocess.run, ["ip", "netns", "delete", netns], check=False)
+        speakers = {topo.speaker_address(i + 1): EDGE_AS for i in range(len(switches))}
+        upstreams = {}
+        for host, asn, address, default in topo.upstream_routers():
+            upstreams[host] = Frr(net.get(host), asn, address, speakers, default)
+            stack.callback(upstreams[host].stop)
+            upstreams[host].start()
         tenants = create_tenants(controller.client, topo)
         controller.wait_chassis(switches)
         controller.wait_ports([p["id"] for t in tenants.values() for p in t.ports.values()])
-        yield Lab(controller, net, topo, tenants, running, etcd)
+        yield Lab(controller, net, topo, tenants, running, etcd, upstreams)

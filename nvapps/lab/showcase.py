@@ -1,6 +1,7 @@
 """What the demo shows with real packets, a line each: every tenant reaches all its hosts (across subnets and
 switches) and none of another's; DHCP; a security group that opens TCP 80 and not 81; SNAT to the internet
-host; a floating IP inbound; a load balancer's VIP, from inside and through a floating IP."""
+host; a floating IP inbound; a load balancer's VIP, from inside and through a floating IP; with BGP, a floating
+IP the upstream router reaches by the route a gateway's speaker announced."""
 from __future__ import annotations
 
 import re
@@ -16,12 +17,14 @@ from nvapps.lab.controller import masters
 from nvapps.lab.net import background, capture, dhcp_lease, listen, send, tcp_reaches, wait_listening, wait_ping
 from nvapps.lab.reach import reach_matrix, tenant_hosts
 from nvapps.lab.scenarios import Lab, open_edge
+from nvapps.lab.wait import eventually
 from topologies.tenants import INTERNET_GATEWAY, INTERNET_HOST, host_ip
 
 PINGS = 3
 SETTLE = 0.5            # seconds for a change to reach the switches
 NAME_PORT = 8080        # the members' name servers
 CONNECTIONS = 30
+ROUTED_FIPS = "198.51.100.0/24"     # floating IPs on no wire: reached by the routes BGP announces
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ def everything(lab: Lab, workdir: Path) -> Iterator[Shown]:
     yield _checked("SNAT", lambda: _snat(lab, client, gateways["a"]))
     yield _checked("floating IP", lambda: _floating(lab, ext, server))
     yield _checked("load balancer", lambda: _balanced(lab, ext, client))
+    if lab.upstreams:
+        yield _checked("eBGP", lambda: _bgp(lab, ext, client))
 
 
 def _checked(what: str, check: Callable[[], Shown]) -> Shown:
@@ -141,6 +146,26 @@ def _floating(lab: Lab, ext: dict, server: str) -> Shown:
         send(lab.host("inet"), fip, 7100, "inbound")
     return Shown("inbound" in got.text, f"floating IP {fip} -> {server} ({_ip(lab, server)}): the internet host's "
                                         f"connection {'arrived' if 'inbound' in got.text else 'did NOT arrive'}")
+
+
+def _bgp(lab: Lab, ext: dict, host: str) -> Shown:
+    """A floating IP from a subnet on no wire: the upstream router learns it from the speaker of its router's
+    gateway uplink and routes the internet host's connection by it."""
+    upstream, inet = lab.upstreams["inet"], lab.host("inet")
+    sub = lab.api.create("subnet", network_id=ext["id"], ip_version=4, cidr=ROUTED_FIPS, gateway_ip=None,
+                         name="routed-fips")
+    fip = lab.api.create("floatingip", floating_network_id=ext["id"], subnet_id=sub["id"],
+                         port_id=lab.tenants["a"].ports[host]["id"], project_id=lab.tenants["a"].name)
+    address = fip["floating_ip_address"]
+    hops = eventually(lambda: upstream.routes().get(f"{address}/32", []), timeout=20, what=f"{address} not learned")
+    speakers = {lab.topo.speaker_address(i + 1): sw for i, sw in enumerate(lab.topo.chassis)}
+    eventually(lambda: f"{address} " in inet.cmd(f"ip route show {address}"), timeout=10, what="not in inet's routes")
+    with listen(lab.host(host), 7200) as got:
+        send(inet, address, 7200, "routed")
+    return Shown("routed" in got.text and hops[0] in speakers,
+                 f"eBGP: the upstream router (FRR) learned {address}/32 via {hops[0]} ({speakers.get(hops[0])}'s "
+                 f"uplink speaker) among {len(upstream.routes())} routes; the internet host's connection to it "
+                 f"{'arrived' if 'routed' in got.text else 'did NOT arrive'}")
 
 
 def _balanced(lab: Lab, ext: dict, client: str) -> Shown:

@@ -30,8 +30,6 @@ from topologies.tenants import (
     INTERNET_GATEWAY,
     INTERNET_HOST,
     SECOND_UPSTREAM,
-    SECOND_UPSTREAM_AS,
-    UPSTREAM_AS,
 )
 
 HOSTS_PER_SWITCH = 1
@@ -47,27 +45,16 @@ def eventually(check, what: str):
     return wait.eventually(check, WAIT, 0.3, what)
 
 
-def router(lab, host: str, asn: int, address: str, default: bool):
-    """FRR on `host` peering with both speakers, for the module."""
-    speakers = {lab.topo.speaker_address(i + 1): EDGE_AS for i in range(len(lab.topo.chassis))}
-    frr = Frr(lab.host(host), asn, address, speakers, default)
-    frr.start()
-    try:
-        yield frr
-    finally:
-        frr.stop()
-
-
 @pytest.fixture(scope="module")
-def upstream(lab):
+def upstream(lab) -> Frr:
     """inet: the upstream router that leads to the internet (it announces a default route)."""
-    yield from router(lab, "inet", UPSTREAM_AS, INTERNET_GATEWAY, True)
+    return lab.upstreams["inet"]
 
 
 @pytest.fixture(scope="module")
-def second(lab):
+def second(lab) -> Frr:
     """up2: another upstream router (it announces nothing)."""
-    yield from router(lab, "up2", SECOND_UPSTREAM_AS, SECOND_UPSTREAM, False)
+    return lab.upstreams["up2"]
 
 
 @pytest.fixture(scope="module")

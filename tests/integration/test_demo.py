@@ -7,7 +7,7 @@ from nvapps.lab import demo
 from nvapps.lab.controller import free_port
 
 
-@pytest.mark.parametrize("options, lines", [((), 8), (("--overlay", "vxlan"), 8), (("--ha",), 9)],
+@pytest.mark.parametrize("options, lines", [((), 9), (("--overlay", "vxlan"), 9), (("--ha",), 10)],
                          ids=["two switches", "three chassis, VXLAN", "three controllers on etcd"])
 def test_the_demo_shows_every_service_working(ovs, tmp_path, capsys, options, lines):
     code = demo.main(["--rest-port", str(free_port()), "--of-port", str(free_port()), "--run-dir", str(tmp_path),
