@@ -22,7 +22,7 @@ from os_ken.lib import hub
 from os_ken.ofproto import ofproto_v1_3, ofproto_v1_3_parser
 
 from nvapps import config, pipeline
-from nvapps.core import conntrack, lazystats, ofp
+from nvapps.core import conntrack, lazystats, messages, ofp
 from nvapps.core.election import Election
 from nvapps.core.events import (
     EventChassisDown,
@@ -183,7 +183,7 @@ class CoreApp(app_manager.OSKenApp):
         dp = ev.msg.datapath
         parts = self._port_desc.setdefault(dp.id, [])
         parts.extend(ev.msg.body)
-        if ev.msg.flags & ofp.OFPMPF_REPLY_MORE:
+        if ev.msg.flags & messages.OFPMPF_REPLY_MORE:
             return
         ports = self._port_desc.pop(dp.id)
         bridge = next((p.name.decode() for p in ports if p.port_no == ofp.OFPP_LOCAL), f"dp{dp.id:x}")
@@ -251,7 +251,7 @@ class CoreApp(app_manager.OSKenApp):
         pending = self._pending.get(ev.msg.xid)
         if pending is not None:
             pending.replies.append(bytes(ev.msg.buf))
-            if not ev.msg.flags & ofp.OFPMPF_REPLY_MORE:
+            if not ev.msg.flags & messages.OFPMPF_REPLY_MORE:
                 pending.done.set()
 
     @set_ev_cls(ofp_event.EventOFPPortStatsReply, MAIN_DISPATCHER)
@@ -282,10 +282,10 @@ class CoreApp(app_manager.OSKenApp):
         dp, drops = self._datapath(chassis), dict.fromkeys(sorted(set(pipeline.DROP_REASONS.values()) | {"no_route"}), 0)
         for app, table in pipeline.DROPPING:
             xid = next(self._xids)
-            request = ofp.flow_stats_request(xid, pipeline.app_cookie(app), pipeline.COOKIE_STATIC_MASK,
-                                             ofp.OFPTT_ALL if table is None else table)
+            request = messages.flow_stats_request(xid, pipeline.app_cookie(app), pipeline.COOKIE_STATIC_MASK,
+                                             messages.OFPTT_ALL if table is None else table)
             for buf in self._await(dp, xid, request).replies:
-                for table_id, priority, packets, ends in ofp.flow_stats_ends(ofp.multipart_body(buf)[2]):
+                for table_id, priority, packets, ends in messages.flow_stats_ends(messages.multipart_body(buf)[2]):
                     reason = pipeline.drop_reason(table_id, priority, ends)
                     if reason is not None:
                         drops[reason] += packets
@@ -306,7 +306,7 @@ class CoreApp(app_manager.OSKenApp):
         if pending is not None:      # the requester reports it
             pending.errors.append(bytes(msg.buf))
             return
-        err_type, code, cookie = ofp.error_details(bytes(msg.buf))
+        err_type, code, cookie = messages.error_details(bytes(msg.buf))
         LOG.error("switch %#x error type=%d code=%d xid=%#x cookie=%s", msg.datapath.id, err_type, code,
                   msg.xid, hex(cookie) if cookie is not None else "-")
 
@@ -342,13 +342,13 @@ class CoreApp(app_manager.OSKenApp):
         dp = self._datapath(chassis)
         xid = next(self._xids)
         prefix = pipeline.app_cookie(app)
-        pending = self._await(dp, xid, ofp.flow_stats_request(xid, prefix, pipeline.COOKIE_STATIC_MASK))
+        pending = self._await(dp, xid, messages.flow_stats_request(xid, prefix, pipeline.COOKIE_STATIC_MASK))
         cookies = frozenset(c for buf in pending.replies
-                            for c, _ in ofp.flow_stats_cookies(ofp.multipart_body(buf)[2]))
+                            for c, _ in messages.flow_stats_cookies(messages.multipart_body(buf)[2]))
         xid = next(self._xids)
-        pending = self._await(dp, xid, ofp.group_desc_request(xid))
+        pending = self._await(dp, xid, messages.group_desc_request(xid))
         groups = {gid: entry for buf in pending.replies
-                  for gid, entry in ofp.group_desc_entries(ofp.multipart_body(buf)[2]).items()
+                  for gid, entry in messages.group_desc_entries(messages.multipart_body(buf)[2]).items()
                   if pipeline.app_of_group(gid) == app}
         return Held(cookies, groups)
 
@@ -358,10 +358,10 @@ class CoreApp(app_manager.OSKenApp):
         dp = self._datapath(chassis)
         xid = next(self._xids)
         prefix = pipeline.app_cookie(app)
-        pending = self._await(dp, xid, ofp.flow_stats_request(xid, prefix, pipeline.COOKIE_STATIC_MASK))
+        pending = self._await(dp, xid, messages.flow_stats_request(xid, prefix, pipeline.COOKIE_STATIC_MASK))
         out = []
         for buf in pending.replies:
-            body, offset = ofp.multipart_body(buf)[2], 0
+            body, offset = messages.multipart_body(buf)[2], 0
             while offset + 56 <= len(body):
                 out.append(ofproto_v1_3_parser.OFPFlowStats.parser(body, offset))
                 offset += struct.unpack_from("!H", body, offset)[0]
@@ -371,24 +371,23 @@ class CoreApp(app_manager.OSKenApp):
         """Send `changes` to the switch as one atomic, ordered bundle and wait until it is in."""
         if not changes:
             return
-        messages = changes.messages()
-        self.send_bundle(chassis, messages)
+        self.send_bundle(chassis, changes.messages())
         stats = self.stats[chassis.dpid]
         stats.flow_mods += changes.flow_mods
         stats.group_mods += changes.group_mods
 
-    def send_bundle(self, chassis: Chassis, messages: list[bytes]) -> None:
-        """Commit `messages` (flow/group mods) in one bundle; raise SwitchError if the switch refuses."""
+    def send_bundle(self, chassis: Chassis, mods: list[bytes]) -> None:
+        """Commit `mods` (flow/group mods) in one bundle; raise SwitchError if the switch refuses."""
         bundle = next(self._bundle_ids)
-        errors = self._request(chassis, lambda xid: b"".join(ofp.bundle_add(bundle, ofp.with_xid(m, xid))
-                                                             for m in messages) + ofp.bundle_commit(bundle, xid))
+        errors = self._request(chassis, lambda xid: b"".join(messages.bundle_add(bundle, messages.with_xid(m, xid))
+                                                             for m in mods) + messages.bundle_commit(bundle, xid))
         if errors:
             raise SwitchError(f"switch {chassis.name} refused a bundle: {_describe(errors)}")
 
     def ensure_meter(self, chassis: Chassis, meter_id: int, rate_pps: int) -> None:
         """Make sure `meter_id` exists on the switch (an existing one is kept as it is)."""
-        errors = self._request(chassis, lambda xid: ofp.meter_add(meter_id, rate_pps, xid=xid))
-        refused = [ofp.error_details(e) for e in errors]
+        errors = self._request(chassis, lambda xid: messages.meter_add(meter_id, rate_pps, xid=xid))
+        refused = [messages.error_details(e) for e in errors]
         if any(err[:2] != METER_EXISTS for err in refused):
             raise SwitchError(f"switch {chassis.name} refused meter {meter_id}: {refused}")
 
@@ -399,12 +398,12 @@ class CoreApp(app_manager.OSKenApp):
     def inject(self, chassis: Chassis, data: bytes, actions: tuple[ofp.Action, ...]) -> None:
         """Run `data` through `actions` on the switch (from the controller; only its master may)."""
         if self.master:
-            self._datapath(chassis).send(ofp.packet_out(data, actions, xid=next(self._xids)))
+            self._datapath(chassis).send(messages.packet_out(data, actions, xid=next(self._xids)))
 
-    def ct_flush(self, chassis: Chassis, zone: int, orig: ofp.CtTuple | None = None,
-                 reply: ofp.CtTuple | None = None, ip_proto: int = 0) -> None:
+    def ct_flush(self, chassis: Chassis, zone: int, orig: messages.CtTuple | None = None,
+                 reply: messages.CtTuple | None = None, ip_proto: int = 0) -> None:
         """Drop the switch's conntrack entries of `zone` that match the given tuples (and wait until done)."""
-        errors = self._request(chassis, lambda xid: ofp.ct_flush(zone, orig, reply, ip_proto, xid=xid))
+        errors = self._request(chassis, lambda xid: messages.ct_flush(zone, orig, reply, ip_proto, xid=xid))
         if errors:
             raise SwitchError(f"switch {chassis.name} refused a conntrack flush: {_describe(errors)}")
 
@@ -414,7 +413,7 @@ class CoreApp(app_manager.OSKenApp):
         xid, barrier_xid = next(self._xids), next(self._xids)
         errors = self._pending[xid] = _Pending(dp.id)
         try:
-            self._await(dp, barrier_xid, build(xid) + ofp.barrier(barrier_xid))
+            self._await(dp, barrier_xid, build(xid) + messages.barrier(barrier_xid))
         finally:
             del self._pending[xid]
         return errors.errors
@@ -427,7 +426,7 @@ class CoreApp(app_manager.OSKenApp):
 
 
 def _describe(errors: list[bytes]) -> str:
-    return "; ".join("type=%d code=%d cookie=%s" % ofp.error_details(e) for e in errors)
+    return "; ".join("type=%d code=%d cookie=%s" % messages.error_details(e) for e in errors)
 
 
 def _interface(port) -> Interface:

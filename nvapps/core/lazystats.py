@@ -2,7 +2,7 @@
 
 os-ken turns every entry of a FLOW multipart reply into match and instruction objects as the reply arrives
 (most of the 5.5 s that reading 100k flows back took). Reconciliation reads only the cookies, straight from
-the reply's bytes (nvapps.core.ofp.flow_stats_cookies); another app in the process that reads an entry's
+the reply's bytes (nvapps.core.messages.flow_stats_cookies); another app in the process that reads an entry's
 attributes still gets os-ken's values, parsed on first use.
 """
 from __future__ import annotations

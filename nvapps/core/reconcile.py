@@ -13,7 +13,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 from nvapps import pipeline
-from nvapps.core import ofp
+from nvapps.core import messages, ofp
 from nvapps.core.contract import check_flow, check_group
 
 
@@ -77,7 +77,7 @@ class Desired:
 
 def group_entries(groups: dict[int, ofp.Group]) -> dict[int, tuple[int, bytes]]:
     """Groups as a switch describes them: (type, encoded buckets) by id."""
-    return {gid: (ofp.GROUP_TYPES[g.type], g.encoded_buckets()) for gid, g in groups.items()}
+    return {gid: (messages.GROUP_TYPES[g.type], g.encoded_buckets()) for gid, g in groups.items()}
 
 
 @dataclass(frozen=True)
@@ -146,11 +146,11 @@ class Changes:
 
         Adding before deleting means a flow whose actions changed is replaced in place, never absent.
         """
-        out = [ofp.group_mod(ofp.OFPGC_ADD, g) for g in self.add_groups]
-        out += [ofp.group_mod(ofp.OFPGC_MODIFY, g) for g in self.modify_groups]
-        out += [ofp.flow_add(f, c) for c, f in self.add_flows]
-        out += [ofp.flow_delete_by_cookie(c) for c in self.delete_cookies]
-        out += [ofp.group_delete(gid) for gid in self.delete_groups]
+        out = [messages.group_mod(messages.OFPGC_ADD, g) for g in self.add_groups]
+        out += [messages.group_mod(messages.OFPGC_MODIFY, g) for g in self.modify_groups]
+        out += [messages.flow_add(f, c) for c, f in self.add_flows]
+        out += [messages.flow_delete_by_cookie(c) for c in self.delete_cookies]
+        out += [messages.group_delete(gid) for gid in self.delete_groups]
         return out
 
 
@@ -162,7 +162,7 @@ def _group_changes(changes: Changes, desired: dict[int, ofp.Group], held: dict[i
         have = held.get(gid)
         if have is None:
             changes.add_groups.append(group)
-        elif have != (ofp.GROUP_TYPES[group.type], group.encoded_buckets()):
+        elif have != (messages.GROUP_TYPES[group.type], group.encoded_buckets()):
             changes.modify_groups.append(group)
     changes.delete_groups = sorted(gid for gid in held if gid not in desired)
 

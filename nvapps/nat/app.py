@@ -12,7 +12,7 @@ from os_ken.lib import hub
 from os_ken.lib.packet import arp, ethernet, packet
 
 from nvapps import config, pipeline
-from nvapps.core import ofp
+from nvapps.core import messages
 from nvapps.core.app import SwitchError
 from nvapps.core.events import EventEdgeSynced, EventPacketIn
 from nvapps.core.service import ServiceApp
@@ -138,9 +138,9 @@ class NatApp(ServiceApp):
         """Connections to each address, and from it (1:1 only), in its router's zone; whether it worked."""
         try:
             for f in flushes:
-                self.core.ct_flush(chassis, f.zone, ofp.CtTuple(dst=f.address, dst_port=f.port), ip_proto=f.ip_proto)
+                self.core.ct_flush(chassis, f.zone, messages.CtTuple(dst=f.address, dst_port=f.port), ip_proto=f.ip_proto)
                 if f.port is None:
-                    self.core.ct_flush(chassis, f.zone, reply=ofp.CtTuple(dst=f.address))
+                    self.core.ct_flush(chassis, f.zone, reply=messages.CtTuple(dst=f.address))
         except SwitchError as exc:
             LOG.warning("clearing connections on %s failed: %s", chassis.name, exc)
             return False

@@ -115,6 +115,7 @@ def test_each_uplink_announces_the_gateways_active_on_it_with_its_own_address():
 def test_orders_announce_what_is_new_or_moved_and_withdraw_what_went():
     assert order({"a/32": "x", "b/32": "x"}, {"b/32": "y", "c/32": "x"}) == Order((("b/32", "y"), ("c/32", "x")), ("a/32",))
     assert not order({"a/32": "x"}, {"a/32": "x"})
+    assert order({}, {"a/32": "x"}) and order({"a/32": "x"}, {})         # only news, or only withdrawals
 
 
 def speaker_switch(floating=()):

@@ -5,7 +5,7 @@ import struct
 
 from os_ken.ofproto import ofproto_v1_3_parser
 
-from nvapps.core import lazystats, ofp
+from nvapps.core import lazystats, messages, ofp
 from nvapps.core.ofp import Flow, match
 
 OFPT_MULTIPART_REPLY = 19
@@ -18,7 +18,7 @@ def flow_stats_reply(entries: list[tuple[int, Flow]], xid: int = 7) -> bytes:
         wire = flow.wire
         table, priority, rest = wire[0], struct.unpack_from("!H", wire, 1)[0], wire[3:]
         body += struct.pack("!HBxIIHHHH4xQQQ", 48 + len(rest), table, 1, 2, priority, 0, 0, 0, cookie, 3, 4) + rest
-    return struct.pack("!BBHIHH4x", ofp.OFP_VERSION, OFPT_MULTIPART_REPLY, 16 + len(body), xid, ofp.OFPMP_FLOW,
+    return struct.pack("!BBHIHH4x", messages.OFP_VERSION, OFPT_MULTIPART_REPLY, 16 + len(body), xid, messages.OFPMP_FLOW,
                        0) + body
 
 
@@ -27,7 +27,7 @@ FLOWS = [(0x0200000000000001 + i, Flow(21, 100 + i, match(metadata=i + 1, eth_ds
 
 
 def parse(buf: bytes):
-    return ofproto_v1_3_parser.msg_parser(None, ofp.OFP_VERSION, OFPT_MULTIPART_REPLY, len(buf), 7, buf)
+    return ofproto_v1_3_parser.msg_parser(None, messages.OFP_VERSION, OFPT_MULTIPART_REPLY, len(buf), 7, buf)
 
 
 def test_entries_are_not_parsed_until_read_and_then_read_as_os_ken_would():
@@ -43,4 +43,4 @@ def test_entries_are_not_parsed_until_read_and_then_read_as_os_ken_would():
 
 def test_reconciliation_reads_the_cookies_from_the_bytes():
     buf = flow_stats_reply(FLOWS)
-    assert ofp.flow_stats_cookies(ofp.multipart_body(buf)[2]) == [(c, 3) for c, _ in FLOWS]
+    assert messages.flow_stats_cookies(messages.multipart_body(buf)[2]) == [(c, 3) for c, _ in FLOWS]

@@ -5,7 +5,7 @@ import struct
 
 import pytest
 
-from nvapps.core import ofp
+from nvapps.core import messages, ofp
 from nvapps.core.ofp import Flow, match
 
 
@@ -24,10 +24,10 @@ def test_unknown_field_and_bad_values_are_refused():
 def test_flow_add_layout():
     flow = Flow(21, 100, match(metadata=7, eth_dst="02:00:00:00:00:01"),
                 actions=(ofp.SetField("reg15", 5),), goto=60)
-    msg = ofp.flow_add(flow, cookie=0x0200000000000abc, xid=9)
+    msg = messages.flow_add(flow, cookie=0x0200000000000abc, xid=9)
     version, type_, length, xid, cookie, mask, table, command = struct.unpack_from("!BBHIQQBB", msg)
     assert (version, type_, length, xid, cookie, mask, table, command) == \
-        (4, ofp.OFPT_FLOW_MOD, len(msg), 9, 0x0200000000000abc, 0, 21, ofp.OFPFC_ADD)
+        (4, messages.OFPT_FLOW_MOD, len(msg), 9, 0x0200000000000abc, 0, 21, messages.OFPFC_ADD)
     assert struct.unpack_from("!H", msg, 30)[0] == 100            # priority
     assert len(msg) % 8 == 0
     match_type, match_len = struct.unpack_from("!HH", msg, 48)
@@ -45,44 +45,44 @@ def test_every_action_encodes_to_a_multiple_of_eight_bytes():
 
 
 def test_delete_by_cookie_targets_all_tables_with_an_exact_cookie():
-    msg = ofp.flow_delete_by_cookie(0x123)
+    msg = messages.flow_delete_by_cookie(0x123)
     _, _, length, _, cookie, mask, table, command = struct.unpack_from("!BBHIQQBB", msg)
-    assert (length, cookie, mask, table, command) == (56, 0x123, 2**64 - 1, ofp.OFPTT_ALL, ofp.OFPFC_DELETE)
+    assert (length, cookie, mask, table, command) == (56, 0x123, 2**64 - 1, messages.OFPTT_ALL, messages.OFPFC_DELETE)
 
 
 def test_bundle_add_carries_the_inner_xid_and_wraps_the_whole_message():
-    inner = ofp.with_xid(ofp.flow_add(Flow(0, 1), 1), 77)
-    wrapped = ofp.bundle_add(5, inner)
-    assert struct.unpack_from("!BBHI", wrapped) == (4, ofp.OFPT_EXPERIMENTER, len(wrapped), 77)
-    assert struct.unpack_from("!IIIxxH", wrapped, 8) == (ofp.ONF_EXPERIMENTER_ID, ofp.ONF_ET_BUNDLE_ADD_MESSAGE,
-                                                          5, ofp.ONF_BF_ATOMIC | ofp.ONF_BF_ORDERED)
+    inner = messages.with_xid(messages.flow_add(Flow(0, 1), 1), 77)
+    wrapped = messages.bundle_add(5, inner)
+    assert struct.unpack_from("!BBHI", wrapped) == (4, messages.OFPT_EXPERIMENTER, len(wrapped), 77)
+    assert struct.unpack_from("!IIIxxH", wrapped, 8) == (messages.ONF_EXPERIMENTER_ID, messages.ONF_ET_BUNDLE_ADD_MESSAGE,
+                                                          5, messages.ONF_BF_ATOMIC | messages.ONF_BF_ORDERED)
     assert wrapped[24:] == inner
 
 
 def _multipart_reply(mp_type: int, body: bytes, flags: int = 0) -> bytes:
-    return struct.pack("!BBHIHH4x", 4, ofp.OFPT_MULTIPART_REPLY, 16 + len(body), 1, mp_type, flags) + body
+    return struct.pack("!BBHIHH4x", 4, messages.OFPT_MULTIPART_REPLY, 16 + len(body), 1, mp_type, flags) + body
 
 
 def test_flow_stats_reply_yields_cookies():
     def entry(cookie: int) -> bytes:
         m = ofp.encode_match(match(in_port=1))
         return struct.pack("!HBxIIHHHH4xQQQ", 48 + len(m), 0, 1, 0, 100, 0, 0, 0, cookie, 3, 300) + m
-    mp_type, flags, body = ofp.multipart_body(_multipart_reply(ofp.OFPMP_FLOW, entry(11) + entry(22), 1))
-    assert (mp_type, flags) == (ofp.OFPMP_FLOW, 1)
-    assert ofp.flow_stats_cookies(body) == [(11, 3), (22, 3)]
+    mp_type, flags, body = messages.multipart_body(_multipart_reply(messages.OFPMP_FLOW, entry(11) + entry(22), 1))
+    assert (mp_type, flags) == (messages.OFPMP_FLOW, 1)
+    assert messages.flow_stats_cookies(body) == [(11, 3), (22, 3)]
 
 
 def test_group_desc_reply_round_trips_our_bucket_encoding():
     group = ofp.Group(0x02000007, "all", (ofp.Bucket((ofp.SetField("reg15", 5), ofp.Resubmit(60))),))
     buckets = group.encoded_buckets()
     body = struct.pack("!HBxI", 8 + len(buckets), 0, group.group_id) + buckets
-    assert ofp.group_desc_entries(body) == {group.group_id: (0, buckets)}
+    assert messages.group_desc_entries(body) == {group.group_id: (0, buckets)}
 
 
 def test_error_names_the_cookie_of_the_refused_flow_inside_a_bundle():
-    inner = ofp.bundle_add(1, ofp.flow_add(Flow(0, 1), 0xABC, xid=3))
-    err = struct.pack("!BBHIHH", 4, ofp.OFPT_ERROR, 12 + 64, 3, 5, 0) + inner[:64]
-    assert ofp.error_details(err) == (5, 0, 0xABC)
+    inner = messages.bundle_add(1, messages.flow_add(Flow(0, 1), 0xABC, xid=3))
+    err = struct.pack("!BBHIHH", 4, messages.OFPT_ERROR, 12 + 64, 3, 5, 0) + inner[:64]
+    assert messages.error_details(err) == (5, 0, 0xABC)
 
 
 def test_meter_instruction_comes_first():
@@ -93,10 +93,10 @@ def test_meter_instruction_comes_first():
 
 
 def test_meter_and_packet_out_layouts():
-    meter = ofp.meter_add(3, 100)
-    assert struct.unpack_from("!BBHIHHI", meter) == (4, ofp.OFPT_METER_MOD, 32, 0, ofp.OFPMC_ADD, ofp.OFPMF_PKTPS, 3)
-    out = ofp.packet_out(b"x" * 10, (ofp.Output(2),))
-    assert struct.unpack_from("!BBHIIIH", out) == (4, ofp.OFPT_PACKET_OUT, 24 + 16 + 10, 0, ofp.OFP_NO_BUFFER,
+    meter = messages.meter_add(3, 100)
+    assert struct.unpack_from("!BBHIHHI", meter) == (4, messages.OFPT_METER_MOD, 32, 0, messages.OFPMC_ADD, messages.OFPMF_PKTPS, 3)
+    out = messages.packet_out(b"x" * 10, (ofp.Output(2),))
+    assert struct.unpack_from("!BBHIIIH", out) == (4, messages.OFPT_PACKET_OUT, 24 + 16 + 10, 0, messages.OFP_NO_BUFFER,
                                                    ofp.OFPP_CONTROLLER, 16)
 
 
@@ -145,13 +145,13 @@ def test_nat_inside_ct_decodes_as_os_ken_reads_it():
 
 def test_ct_flush_is_byte_for_byte_what_ovs_ofctl_sends():
     # captured from `ovs-ofctl -O OpenFlow13 ct-flush tcp:... ARGS` (Open vSwitch 3.1) by a fake switch
-    assert ofp.ct_flush(7, ofp.CtTuple(dst="10.9.0.11"), xid=2).hex() == (   # zone=7 ct_nw_dst=10.9.0.11
+    assert messages.ct_flush(7, messages.CtTuple(dst="10.9.0.11"), xid=2).hex() == (   # zone=7 ct_nw_dst=10.9.0.11
         "04040040000000020000232000000020000000000000000000000020000000000001001400000000000000000000ffff"
         "0a09000b000000000002000800070000")
-    assert ofp.ct_flush(7, ofp.CtTuple(src="10.9.0.1", dst_port=80), ip_proto=6, xid=2).hex() == (
+    assert messages.ct_flush(7, messages.CtTuple(src="10.9.0.1", dst_port=80), ip_proto=6, xid=2).hex() == (
         "04040048000000020000232000000020060000000000000000000028000000000000001400000000000000000000ffff"
         "0a0900010000000000030008005000000002000800070000")      # zone=7 ct_nw_src=..,ct_nw_proto=6,ct_tp_dst=80
-    assert ofp.ct_flush(0xC001, reply=ofp.CtTuple(dst="10.9.0.2"), xid=2).hex() == (  # '' 'ct_nw_dst=10.9.0.2'
+    assert messages.ct_flush(0xC001, reply=messages.CtTuple(dst="10.9.0.2"), xid=2).hex() == (  # '' 'ct_nw_dst=10.9.0.2'
         "04040040000000020000232000000020000000000000000000010020000000000001001400000000000000000000ffff"
         "0a0900020000000000020008c0010000")
 
@@ -176,5 +176,5 @@ def test_flow_stats_tell_the_flows_where_packets_stop_from_the_bytes():
         _stats_entry(16, 160, 7, actions(ofp.PUNT)),
         _stats_entry(14, 100, 8, actions(blocked) + goto, match=()),
     ])
-    assert list(ofp.flow_stats_ends(body)) == [(5, 10, 3, True), (14, 10, 4, True), (12, 100, 5, False),
+    assert list(messages.flow_stats_ends(body)) == [(5, 10, 3, True), (14, 10, 4, True), (12, 100, 5, False),
                                                (14, 100, 6, False), (16, 160, 7, False), (14, 100, 8, False)]

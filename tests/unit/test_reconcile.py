@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 
 from nvapps import pipeline
-from nvapps.core import ofp
+from nvapps.core import messages, ofp
 from nvapps.core.ofp import Flow, match
 from nvapps.core.reconcile import Desired, Held, Installed, Piece, diff, flow_cookie, group_entries, update
 from nvapps.core.stages import stage_defaults
@@ -52,14 +52,14 @@ def test_a_changed_flow_is_added_before_its_old_version_is_deleted():
         assert [c for c, _ in changes.add_flows] == [flow_cookie(L2, changed)]
         assert changes.delete_cookies == [flow_cookie(L2, A)]
         commands = [struct.unpack_from("!B", m, 25)[0] for m in changes.messages()]
-        assert commands == [ofp.OFPFC_ADD, ofp.OFPFC_DELETE]
+        assert commands == [messages.OFPFC_ADD, messages.OFPFC_DELETE]
 
 
 def test_groups_are_added_first_and_deleted_last():
     g2 = ofp.Group(pipeline.group_id(L2, 2), "all", (ofp.Bucket((ofp.Output(2),)),))
     for changes in both(Desired.build(L2, [B], [G]), Desired.build(L2, [A], [g2])):
         types = [m[1] for m in changes.messages()]
-        assert types == [ofp.OFPT_GROUP_MOD, ofp.OFPT_FLOW_MOD, ofp.OFPT_FLOW_MOD, ofp.OFPT_GROUP_MOD]
+        assert types == [messages.OFPT_GROUP_MOD, messages.OFPT_FLOW_MOD, messages.OFPT_FLOW_MOD, messages.OFPT_GROUP_MOD]
 
 
 def test_a_group_with_changed_buckets_is_modified_in_place():

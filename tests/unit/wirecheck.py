@@ -6,7 +6,7 @@ from os_ken.ofproto import ofproto_parser
 from os_ken.ofproto import ofproto_v1_3 as ofproto
 from os_ken.ofproto import ofproto_v1_3_parser as parser
 
-from nvapps.core import ofp
+from nvapps.core import messages, ofp
 
 _checked: set[bytes] = set()
 
@@ -27,7 +27,7 @@ def _names(actions) -> list[str]:
 
 def check_flow(flow: ofp.Flow) -> list[str]:
     """Assert os-ken reads `flow`'s FLOW_MOD and writes it back byte for byte; the action classes it read."""
-    buf = ofp.flow_add(flow, 0x0200000000000001)
+    buf = messages.flow_add(flow, 0x0200000000000001)
     version, msg_type, length, xid = ofproto_parser.header(buf)
     msg = ofproto_parser.msg(_Datapath(), version, msg_type, length, xid, buf)
     msg.serialize()
