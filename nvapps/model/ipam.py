@@ -13,6 +13,18 @@ if TYPE_CHECKING:
     from nvapps.model.network import Subnet
 
 MAC_PREFIX = 0xFA163E000000   # Neutron's base MAC fa:16:3e
+IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
+AUTO_ADDRESS_MODES = ("slaac", "dhcpv6-stateless")     # a port's address is formed from its MAC (EUI-64)
+
+
+def auto_address(sub: "Subnet") -> bool:
+    """Whether ports' addresses on `sub` are formed from their MACs (SLAAC), not allocated."""
+    return sub.ipv6_address_mode in AUTO_ADDRESS_MODES
+
+
+def eui64(cidr: str, mac: str) -> str:
+    """The modified EUI-64 address of `mac` in /64 `cidr`, as SLAAC forms it."""
+    return str(netaddr.EUI(mac).ipv6(netaddr.IPNetwork(cidr).first))
 
 
 def host_range(cidr: netaddr.IPNetwork) -> tuple[int, int] | None:
@@ -66,21 +78,39 @@ def allocate(sub: "Subnet", used: set[tuple[str, str]]) -> str | None:
     return next((ip for ip in _pool_addresses(sub) if (sub.id, ip) not in used), None)
 
 
-def auto_ips(subnets: Iterable["Subnet"], used: set[tuple[str, str]]) -> list[dict]:
-    """One address from the first IPv4 subnet (then IPv6) of the network that has one free."""
+def auto_ips(subnets: Iterable["Subnet"], used: set[tuple[str, str]], mac: str = "") -> list[dict]:
+    """One address from the first IPv4 subnet (then stateful IPv6) of the network that has one free, and the
+    address formed from `mac` on every auto-address subnet (with `mac`)."""
     subnets = list(subnets)
-    for sub in sorted(subnets, key=lambda s: s.ip_version):
+    formed = [{"subnet_id": s.id, "ip_address": eui64(s.cidr, mac)} for s in subnets if mac and auto_address(s)]
+    pooled = [s for s in subnets if not (mac and auto_address(s))]
+    for sub in sorted(pooled, key=lambda s: s.ip_version):
         ip = allocate(sub, used)
         if ip is not None:
-            return [{"subnet_id": sub.id, "ip_address": ip}]
-    if subnets:
+            return [{"subnet_id": sub.id, "ip_address": ip}, *formed]
+    if pooled and not formed:
         raise Conflict("No more IP addresses available on the network.", "IpAddressGenerationFailure")
-    return []
+    return formed
+
+
+def with_formed(fixed_ips: list[dict], subnets: Iterable["Subnet"], mac: str) -> list[dict]:
+    """The addresses and, on each auto-address subnet they do not name, the one formed from `mac`."""
+    named = {ip["subnet_id"] for ip in fixed_ips}
+    return [*fixed_ips, *({"subnet_id": s.id, "ip_address": eui64(s.cidr, mac)} for s in subnets
+                          if auto_address(s) and s.id not in named)]
+
+
+def follow_mac(fixed_ips: list[dict], subnets: dict[str, "Subnet"], mac: str) -> list[dict]:
+    """The addresses with those on auto-address subnets formed again from `mac`."""
+    return [{"subnet_id": ip["subnet_id"], "ip_address": eui64(subnets[ip["subnet_id"]].cidr, mac)}
+            if ip["subnet_id"] in subnets and auto_address(subnets[ip["subnet_id"]]) else ip for ip in fixed_ips]
 
 
 def resolve_ips(requested: list[dict], subnets: dict[str, "Subnet"], used: set[tuple[str, str]],
-                network_id: str, may_use_gateway: bool = False) -> list[dict]:
-    """Each requested fixed IP checked against its subnet (found by address when not named) and allocated."""
+                network_id: str, may_use_gateway: bool = False, mac: str = "") -> list[dict]:
+    """Each requested fixed IP checked against its subnet (found by address when not named) and allocated; on
+    an auto-address subnet, the address formed from `mac` (the only one a port may hold there, but the
+    gateway's)."""
     out: list[dict] = []
     for entry in requested:
         ip, sub_id = entry.get("ip_address"), entry.get("subnet_id")
@@ -96,6 +126,12 @@ def resolve_ips(requested: list[dict], subnets: dict[str, "Subnet"], used: set[t
         if sub is None:
             raise Conflict(f"Subnet {sub_id} is not on network {network_id}.", "InvalidInput")
         taken = used | {(o["subnet_id"], o["ip_address"]) for o in out}
+        if auto_address(sub) and mac:
+            formed = eui64(sub.cidr, mac)
+            if ip is not None and ip not in (formed, sub.gateway_ip if may_use_gateway else formed):
+                raise BadRequest(f"IPv6 address {ip} cannot be directly assigned to a port on subnet {sub.id} since "
+                                 f"the subnet is configured for automatic addresses", "InvalidInput")
+            ip = ip or formed
         if ip is None:
             ip = allocate(sub, taken)
             if ip is None:

@@ -109,6 +109,8 @@ class Subnet(Resource):
     dns_nameservers: list = attr(list_of(check_ip), default_factory=list)
     host_routes: list = attr(list_of(dict_with({"destination": check_cidr, "nexthop": check_ip},
                                                ("destination", "nexthop"))), default_factory=list)
+    ipv6_ra_mode: str | None = attr(nullable(one_of(*ipam.IPV6_MODES)), update=False, default=None)
+    ipv6_address_mode: str | None = attr(nullable(one_of(*ipam.IPV6_MODES)), update=False, default=None)
 
 
 @resource
@@ -228,6 +230,7 @@ def prepare_subnet(model: "Model", sub: Subnet, old: Subnet | None, ctx: Context
     if cidr.version != sub.ip_version:
         raise BadRequest(f"cidr {sub.cidr} does not match ip_version {sub.ip_version}")
     _check_usable(sub, cidr)
+    _check_ipv6_modes(sub, cidr)
     for other in model.list("subnet", {"network_id": [net.id]}):
         theirs = netaddr.IPNetwork(other.cidr)
         if other.id != sub.id and (cidr in theirs or theirs in cidr):
@@ -252,7 +255,30 @@ def prepare_subnet(model: "Model", sub: Subnet, old: Subnet | None, ctx: Context
             raise Conflict(f"Gateway {old.gateway_ip} in subnet {sub.id} is used by a router interface.",
                            "GatewayIpInUse")
         return sub, []
-    return sub, [Change("network", net, replace(net, subnets=[*net.subnets, sub.id]))]
+    slaac = [Change("port", p, replace(p, fixed_ips=[*(p.fixed_ips or []),
+                                                     {"subnet_id": sub.id, "ip_address": ipam.eui64(sub.cidr, p.mac_address)}]))
+             for p in model.list("port", {"network_id": [net.id]})
+             if ipam.auto_address(sub) and p.device_owner not in SERVICE_OWNED]      # existing ports form theirs
+    return sub, [Change("network", net, replace(net, subnets=[*net.subnets, sub.id])), *slaac]
+
+
+def _check_ipv6_modes(sub: Subnet, cidr: netaddr.IPNetwork) -> None:
+    """Neutron's rules for ipv6_ra_mode and ipv6_address_mode: IPv6 only, the same when both are given, DHCP
+    enabled, and a /64 where addresses are formed from MACs (EUI-64)."""
+    modes = [m for m in (sub.ipv6_ra_mode, sub.ipv6_address_mode) if m is not None]
+    if not modes:
+        return
+    if sub.ip_version != 6:
+        raise BadRequest("ipv6_ra_mode and ipv6_address_mode are for IPv6 subnets only (ip_version 6)", "InvalidInput")
+    if len(set(modes)) > 1:
+        raise BadRequest(f"ipv6_ra_mode set to '{sub.ipv6_ra_mode}' with ipv6_address_mode set to "
+                         f"'{sub.ipv6_address_mode}' is not valid. If both attributes are set, they must be the same "
+                         f"value", "InvalidInput")
+    if not sub.enable_dhcp:
+        raise BadRequest("Cannot disable enable_dhcp with ipv6 attributes set", "InvalidInput")
+    if ipam.auto_address(sub) and cidr.prefixlen != 64:
+        raise BadRequest(f"Invalid CIDR {sub.cidr} for IPv6 address mode. OpenStack uses the EUI-64 address format, "
+                         f"which requires the prefix to be /64", "InvalidInput")
 
 
 def _check_usable(sub: Subnet, cidr: netaddr.IPNetwork) -> None:
@@ -265,11 +291,16 @@ def _check_usable(sub: Subnet, cidr: netaddr.IPNetwork) -> None:
 
 
 def deleting_subnet(model: "Model", sub: Subnet, ctx: Context) -> list[Change]:
-    users = [p.id for p in model.list("port") if any(ip.get("subnet_id") == sub.id for ip in p.fixed_ips or [])]
-    if users:
+    """A subnet goes once no port holds an address on it, but the addresses formed from MACs on an
+    auto-address subnet (those go with it, as in Neutron); a router's interface always holds it."""
+    users = [p for p in model.list("port", {"network_id": [sub.network_id]})
+             if any(ip.get("subnet_id") == sub.id for ip in p.fixed_ips or [])]
+    if any(p.device_owner in SERVICE_OWNED or not ipam.auto_address(sub) for p in users):
         raise Conflict(f"Unable to complete operation on subnet {sub.id}: One or more ports have an IP "
                        f"allocation from this subnet.", "SubnetInUse")
-    changes = [Change("subnet", sub, None)]
+    changes = [Change("port", p, replace(p, fixed_ips=[ip for ip in p.fixed_ips or [] if ip["subnet_id"] != sub.id]))
+               for p in users]
+    changes.append(Change("subnet", sub, None))
     net = model.find("network", sub.network_id)
     if net is not None:
         changes.append(Change("network", net, replace(net, subnets=[s for s in net.subnets if s != sub.id])))
@@ -292,10 +323,15 @@ def prepare_port(model: "Model", port: Port, old: Port | None, ctx: Context):
     subnets = {s.id: s for s in model.list("subnet", {"network_id": [net.id]})}
     used = {(ip["subnet_id"], ip["ip_address"]) for p in others for ip in p.fixed_ips or []}
     if port.fixed_ips is None:
-        port = replace(port, fixed_ips=ipam.auto_ips(subnets.values(), used))
+        port = replace(port, fixed_ips=ipam.auto_ips(subnets.values(), used, port.mac_address))
     elif old is None or port.fixed_ips != old.fixed_ips:
         port = replace(port, fixed_ips=ipam.resolve_ips(port.fixed_ips, subnets, used, net.id,
-                                                        may_use_gateway=ctx.is_admin or ctx.owns(net)))
+                                                        may_use_gateway=ctx.is_admin or ctx.owns(net),
+                                                        mac=port.mac_address))
+        if old is None and port.device_owner not in SERVICE_OWNED:      # auto-address subnets not named too
+            port = replace(port, fixed_ips=ipam.with_formed(port.fixed_ips or [], subnets.values(), port.mac_address))
+    elif port.mac_address != old.mac_address:        # addresses formed from the old MAC follow the new one
+        port = replace(port, fixed_ips=ipam.follow_mac(port.fixed_ips or [], subnets, port.mac_address))
     port, extra = _security_groups(model, port, old, ctx)
     if old is None:
         port = replace(port, key=new_port_key(model))
