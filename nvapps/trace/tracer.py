@@ -95,7 +95,15 @@ class Tracer:
         hops: list[Hop] = []
         start = flow
         while chassis is not None and len(hops) < MAX_HOPS:
-            hop = explain.hop(chassis, flow, parse(self.run(chassis, flow)))
+            try:
+                output = self.run(chassis, flow)
+            except (BadRequest, Conflict) as exc:
+                if not hops:
+                    raise           # the packet as given: the caller's to mend
+                hops[-1].verdicts.append({"result": "unknown", "chassis": chassis.name,
+                                          "text": f"not followed on chassis {chassis.name}: {exc.message}"})
+                break
+            hop = explain.hop(chassis, flow, parse(output))
             hops.append(hop)
             chassis, flow = hop.next if hop.next is not None else (None, "")
         verdicts = [v for hop in hops for v in hop.verdicts if v["result"] != "sent"] or hops[-1].verdicts

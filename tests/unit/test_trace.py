@@ -6,6 +6,7 @@ from __future__ import annotations
 from nvapps import pipeline
 from nvapps.core.ofp import Flow
 from nvapps.core.topology import Chassis, Interface
+from nvapps.model.errors import Conflict
 from nvapps.pipeline import AppId, Table
 from nvapps.trace.ofproto import parse
 from nvapps.trace.tracer import Tracer
@@ -166,6 +167,23 @@ def test_a_trace_follows_the_tunnel_to_the_remote_chassis_and_names_what_dropped
     assert {"kind": "port", "id": server.id, "name": "server"} in verdict["by"]["objects"]
     assert {"kind": "security_group", "id": group, "name": "web"} in verdict["by"]["objects"]
     assert trace["text"].splitlines()[-1].startswith("verdict: dropped on chassis hv3 by sg_to_vm_rules (acl)")
+
+
+def test_a_next_chassis_that_cannot_trace_ends_the_trace_there_and_keeps_the_first_hop(tmp_path):
+    api, core, client, _, _ = _cloud(tmp_path)
+
+    def run(chassis: Chassis, flow: str) -> str:
+        if chassis.name == "hv3":
+            raise Conflict("chassis hv3 cannot be traced: connection refused", "TraceUnavailable")
+        return TO_TUNNEL
+    api.tracing = Tracer(api.model, core, run).trace
+    status, answer = call(api, "GET", f"/v2.0/trace?port_id={client.id}&flow=tcp,nw_dst=10.0.0.12,tp_dst=81",
+                          "alice")
+    assert status == 200, answer
+    (hop,) = answer["trace"]["hops"]
+    assert hop["chassis"] == "hv1" and [v["result"] for v in hop["verdicts"]] == ["sent", "unknown"]
+    assert answer["trace"]["verdicts"] == [{"result": "unknown", "chassis": "hv3", "text":
+                                            "not followed on chassis hv3: chassis hv3 cannot be traced: connection refused"}]
 
 
 def test_a_port_delivered_to_is_named(tmp_path):
