@@ -46,6 +46,8 @@ OPTS = [
                help="the MTU of the network between chassis; tenant networks get it minus the tunnel overhead"),
     cfg.FloatOpt("stats-interval", default=10.0, min=0.2,
                  help="seconds between two polls of every switch's port counters (for GET /metrics)"),
+    cfg.FloatOpt("ra-interval", default=30.0, min=0.5,
+                 help="seconds between two router advertisements to each port on an IPv6 subnet with ipv6_ra_mode"),
     cfg.StrOpt("ovs-appctl-target", default="",
                help="where `ovs-appctl -t` reaches a chassis's ovs-vswitchd for packet traces ({chassis} stands for "
                     "the chassis name, e.g. /run/ovs-{chassis}/ovs-vswitchd.ctl); empty: the local default one"),

@@ -1,20 +1,27 @@
-"""The DHCP os-ken app: `osken-manager nvapps.dhcp.app nvapps.l2.app` answers DHCPv4 for bound ports."""
+"""The DHCP os-ken app: `osken-manager nvapps.dhcp.app nvapps.l2.app` answers DHCPv4 for bound ports, and sends
+the router advertisements of IPv6 subnets with ipv6_ra_mode (every --nvapps-ra-interval seconds, and in
+answer to a router solicitation)."""
 from __future__ import annotations
 
-from os_ken.base import app_manager
+import logging
 
-from nvapps import pipeline
+from os_ken.base import app_manager
+from os_ken.lib import hub
+
+from nvapps import config, pipeline
+from nvapps.core.app import SwitchError
 from nvapps.core.events import EventPacketIn
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
-from nvapps.dhcp import flows
+from nvapps.dhcp import flows, ra
 from nvapps.dhcp.server import parse_request, reply
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
 app_manager.require_app("nvapps.l2.app")
 
-REQUEST_RATE_PPS = 50    # DHCP requests the controller takes per second and switch, at most
+REQUEST_RATE_PPS = 50    # DHCP requests and router solicitations the controller takes per second and switch, at most
+LOG = logging.getLogger(__name__)
 
 
 class DhcpApp(ServiceApp):
@@ -22,10 +29,42 @@ class DhcpApp(ServiceApp):
 
     SERVICE = flows.SERVICE
 
+    def start(self):
+        thread = super().start()
+        self.threads.append(hub.spawn(self._advertise))
+        return thread
+
     def setup(self, chassis: Chassis) -> None:
         self.core.ensure_meter(chassis, pipeline.app_meter(self.APP_ID), REQUEST_RATE_PPS)
 
+    def _advertise(self) -> None:
+        """Every --nvapps-ra-interval seconds, each bound port on an advertised IPv6 subnet hears its router."""
+        while self.is_active:
+            hub.sleep(config.settings().ra_interval)
+            view: flows.DhcpView | None = self.reading
+            if view is None or not self.core.master:
+                continue
+            ports = self.model.ports()
+            for name, bound in view.local.items():
+                chassis = self.core.chassis.get(name)
+                if chassis is None:
+                    continue
+                for b in bound:
+                    advert = ra.advert_for(b.port, view.subnets, ports)
+                    if advert is not None and b.location is not None and b.location.ofport is not None:
+                        self._send(chassis, b.location.ofport, ra.router_advertisement(advert))
+
+    def _send(self, chassis: Chassis, ofport: int, frame: bytes) -> None:
+        try:
+            self.core.packet_out(chassis, ofport, frame)
+        except SwitchError as exc:
+            LOG.warning("sending to %s failed: %s", chassis.name, exc)
+
     def packet_in(self, ev: EventPacketIn) -> None:
+        solicited = ra.solicitation(ev.data)
+        if solicited is not None:
+            self._solicited(ev, *solicited)
+            return
         request = parse_request(ev.data)
         if request is None or self.reading is None:
             return
@@ -39,3 +78,14 @@ class DhcpApp(ServiceApp):
         answer = reply(request, lease) if lease is not None else None
         if answer is not None:
             self.core.packet_out(ev.chassis, ev.in_port, answer)
+
+    def _solicited(self, ev: EventPacketIn, mac: str, ip: str) -> None:
+        """A router solicitation: the port's routers answer it directly."""
+        view: flows.DhcpView | None = self.reading
+        port = next((b.port for b in view.local.get(ev.chassis.name, ())
+                     if b.location is not None and b.location.ofport == ev.in_port), None) if view else None
+        advert = ra.advert_for(port, view.subnets, self.model.ports()) if port is not None and view else None
+        if advert is not None:
+            unspecified = ip == "::"
+            self._send(ev.chassis, ev.in_port, ra.router_advertisement(
+                advert, ra.ALL_NODES_MAC if unspecified else mac, ra.ALL_NODES if unspecified else ip))

@@ -1,4 +1,5 @@
-"""Pure functions: which DHCP requests a chassis sends to the controller, and each port's lease."""
+"""Pure functions: which DHCP requests and router solicitations a chassis sends to the controller, and each
+port's lease."""
 from __future__ import annotations
 
 from collections.abc import Hashable
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from nvapps.logical.view import LogicalView
 
 DHCP_REQUEST = dict(eth_type=0x0800, ip_proto=17, udp_src=68, udp_dst=67)
+ROUTER_SOLICITATION = dict(eth_type=0x86DD, ip_proto=58, icmpv6_type=133)
 
 
 def served_subnet(port: Port, subnets: dict[str, Subnet]) -> tuple[str, Subnet] | None:
@@ -65,10 +67,14 @@ def chassis_dhcp(here: Chassis, view: DhcpView, pieces: Pieces | None = None) ->
 
 
 def _request_flows(b: BoundPort, subnets: dict[str, Subnet]) -> list[Flow]:
-    if served_subnet(b.port, subnets) is None:
-        return []
-    return [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**{Reg.IN_PORT: b.port.key}, **DHCP_REQUEST),
-                 actions=(ofp.PUNT,), meter=pipeline.app_meter(pipeline.AppId.DHCP))]
+    """The port's DHCP requests (it has an IPv4 address on a DHCP subnet) and router solicitations (it has one
+    on an IPv6 subnet with ipv6_ra_mode) go to the controller."""
+    asks = [DHCP_REQUEST] if served_subnet(b.port, subnets) is not None else []
+    if any((sub := subnets.get(ip["subnet_id"])) is not None and sub.ip_version == 6 and sub.ipv6_ra_mode
+           for ip in b.port.fixed_ips or []):
+        asks.append(ROUTER_SOLICITATION)
+    return [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**{Reg.IN_PORT: b.port.key}, **ask),
+                 actions=(ofp.PUNT,), meter=pipeline.app_meter(pipeline.AppId.DHCP)) for ask in asks]
 
 
 def lease_for(port: Port, network: Network, subnets: dict[str, Subnet], ports: list[Port]) -> Lease | None:

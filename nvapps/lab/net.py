@@ -4,17 +4,33 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from mininet.log import warn
 from mininet.net import Mininet
 from mininet.node import Host, RemoteController
 from mininet.topo import Topo
 
 from topologies.chassis import ChassisNode
+
+CONNECT_TIMEOUT = 2.0     # seconds for the controller's OpenFlow port to accept a connection
+
+
+class ListeningController(RemoteController):
+    """A remote controller Mininet checks with a plain TCP connection: its own check runs telnet, whose output
+    may hold the controller's binary OpenFlow hello, and Mininet's UTF-8 read of it then fails."""
+
+    def checkListening(self) -> None:
+        try:
+            with socket.create_connection((self.ip, self.port), timeout=CONNECT_TIMEOUT):
+                pass
+        except OSError as exc:
+            warn(f"Unable to contact the remote controller at {self.ip}:{self.port}: {exc}\n")
 
 
 def start_net(topo: Topo, of_ports: list[int]) -> Mininet:
@@ -22,7 +38,7 @@ def start_net(topo: Topo, of_ports: list[int]) -> Mininet:
     `of_ports`."""
     net = Mininet(topo=topo, controller=None, build=False, autoSetMacs=False, waitConnected=False)
     for i, port in enumerate(of_ports):
-        net.addController(RemoteController(f"c{i}", ip="127.0.0.1", port=port))
+        net.addController(ListeningController(f"c{i}", ip="127.0.0.1", port=port))
     try:
         net.build()
         net.start()

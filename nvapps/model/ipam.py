@@ -18,8 +18,9 @@ AUTO_ADDRESS_MODES = ("slaac", "dhcpv6-stateless")     # a port's address is for
 
 
 def auto_address(sub: "Subnet") -> bool:
-    """Whether ports' addresses on `sub` are formed from their MACs (SLAAC), not allocated."""
-    return sub.ipv6_address_mode in AUTO_ADDRESS_MODES
+    """Whether ports' addresses on `sub` are formed from their MACs (SLAAC), not allocated: either mode says
+    so (Neutron's is_auto_address_subnet)."""
+    return sub.ipv6_address_mode in AUTO_ADDRESS_MODES or sub.ipv6_ra_mode in AUTO_ADDRESS_MODES
 
 
 def eui64(cidr: str, mac: str) -> str:

@@ -98,6 +98,16 @@ class Subnet(Resource):
 
     KIND: ClassVar[str] = "subnet"
     COLLECTION: ClassVar[str] = "subnets"
+    SCHEMA_RULES: ClassVar[list[dict]] = [    # the IPv6 modes: IPv6 with DHCP only, equal when both given, /64 to form
+        {"if": {"not": {"required": ["ip_version"], "properties": {"ip_version": {"const": 6}}}},
+         "then": {"properties": {"ipv6_ra_mode": {"const": None}, "ipv6_address_mode": {"const": None}}}},
+        {"if": {"required": ["enable_dhcp"], "properties": {"enable_dhcp": {"const": False}}},
+         "then": {"properties": {"ipv6_ra_mode": {"const": None}, "ipv6_address_mode": {"const": None}}}},
+        *({"if": {"required": ["ipv6_ra_mode"], "properties": {"ipv6_ra_mode": {"const": mode}}},
+           "then": {"properties": {"ipv6_address_mode": {"enum": [mode, None]}}}} for mode in ipam.IPV6_MODES),
+        *({"if": {"required": [mode], "properties": {mode: {"enum": ipam.AUTO_ADDRESS_MODES}}},
+           "then": {"properties": {"cidr": {"pattern": "/64$"}}}} for mode in ("ipv6_ra_mode", "ipv6_address_mode")),
+    ]
 
     network_id: str = attr(check_uuid, update=False, required=True, default="")
     ip_version: int = attr(one_of(4, 6), update=False, default=4)

@@ -99,7 +99,8 @@ def _port_ranges(kind: str, body: dict) -> None:
 
 
 def _versions(kind: str, body: dict) -> None:
-    """A rule's ethertype matches its prefixes; a subnet's ip_version, gateway and pools match its cidr."""
+    """A rule's ethertype matches its prefixes; a subnet's ip_version, gateway, pools and IPv6 modes match its
+    cidr (and each other)."""
     prefixes = [body[p] for p in PREFIXES.get(kind, ()) if isinstance(body.get(p), str)]
     if prefixes:
         version = ipaddress.ip_network(prefixes[0], strict=False).version
@@ -115,6 +116,14 @@ def _versions(kind: str, body: dict) -> None:
             body.pop("gateway_ip")
         if not _pools_fit(body.get("allocation_pools"), hosts, body.get("gateway_ip")):
             body.pop("allocation_pools", None)
+        if cidr.version == 4 or body.get("enable_dhcp") is False:
+            body.pop("ipv6_ra_mode", None)
+            body.pop("ipv6_address_mode", None)
+        if body.get("ipv6_ra_mode") and body.get("ipv6_address_mode") not in (None, body["ipv6_ra_mode"]):
+            body["ipv6_address_mode"] = body["ipv6_ra_mode"]
+        for mode in ("ipv6_ra_mode", "ipv6_address_mode"):
+            if body.get(mode) in ("slaac", "dhcpv6-stateless") and cidr.prefixlen != 64:
+                body.pop(mode)
 
 
 def _inside(address: str, hosts: tuple) -> bool:
