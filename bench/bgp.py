@@ -88,7 +88,7 @@ def main() -> None:
     args = p.parse_args()
     topo = TenantsTopo(switches=2, hosts=1, tenants="ab", subnets=2, internet=True, bgp=True)
     with tenants_lab(topo, Path(tempfile.mkdtemp(prefix="nvbench-")), apps=APPS) as lab:
-        hops = {topo.speaker_address(i + 1): sw for i, sw in enumerate(topo.chassis)}
+        hops = {address: sw for sw, address in topo.speakers().items()}
         upstream = lab.upstreams["inet"]
         ext, _ = open_edge(lab.api, lab.tenants)
         wait_ping(lab.host("a11"), INTERNET_GATEWAY)

@@ -67,11 +67,18 @@ def parse_attrs(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nvctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def _common(p: argparse.ArgumentParser, json_help: str) -> argparse.ArgumentParser:
+    """The options every nvctl command takes: where the API is, the token, JSON output."""
     p.add_argument("--url", default=os.environ.get("NVAPPS_URL", "http://127.0.0.1:9696"))
     p.add_argument("--token", default=os.environ.get("NVAPPS_TOKEN") or os.environ.get("OS_TOKEN"))
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--json", action="store_true", help=json_help)
+    return p
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _common(argparse.ArgumentParser(prog="nvctl", description=__doc__,
+                                        formatter_class=argparse.RawDescriptionHelpFormatter),
+                "print JSON instead of a table")
     p.add_argument("resource", choices=list(RESOURCES))
     p.add_argument("action", choices=["list", "show", "create", "update", "delete", *ROUTER_ACTIONS])
     p.add_argument("args", nargs="*", help="ID and/or KEY=VALUE attributes")
@@ -83,11 +90,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def trace_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nvctl trace", description="Trace a packet through the pipeline: each "
-                                "chassis, table, service and object it meets, and where it ends.")
-    p.add_argument("--url", default=os.environ.get("NVAPPS_URL", "http://127.0.0.1:9696"))
-    p.add_argument("--token", default=os.environ.get("NVAPPS_TOKEN") or os.environ.get("OS_TOKEN"))
-    p.add_argument("--json", action="store_true", help="print the trace as JSON")
+    p = _common(argparse.ArgumentParser(prog="nvctl trace", description="Trace a packet through the pipeline: each "
+                                        "chassis, table, service and object it meets, and where it ends."),
+                "print the trace as JSON")
     p.add_argument("--from-network", metavar="NETWORK", help="the packet arrives from this external network")
     p.add_argument("args", nargs="+", metavar="[PORT] FLOW", help="the sending port (unless --from-network) and "
                    "the packet in ovs-ofctl syntax, e.g. tcp,nw_dst=10.0.2.10,tp_dst=80")
@@ -119,10 +124,8 @@ def trace(argv: list[str]) -> int:
 
 
 def bgp_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nvctl bgp", description="The BGP sessions of the gateway uplinks' speakers.")
-    p.add_argument("--url", default=os.environ.get("NVAPPS_URL", "http://127.0.0.1:9696"))
-    p.add_argument("--token", default=os.environ.get("NVAPPS_TOKEN") or os.environ.get("OS_TOKEN"))
-    p.add_argument("--json", action="store_true", help="print the speakers as JSON")
+    p = _common(argparse.ArgumentParser(prog="nvctl bgp", description="The BGP sessions of the gateway uplinks' "
+                                        "speakers."), "print the speakers as JSON")
     p.add_argument("what", choices=["status"])
     return p
 

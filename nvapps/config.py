@@ -102,13 +102,8 @@ def chassis_names() -> dict[int, str]:
 
 def uplinks() -> list[Uplink]:
     """Configured gateway uplinks, in configured order."""
-    out = []
-    for entry in settings().uplinks:
-        parts = entry.split(":")
-        if len(parts) != 3 or not all(parts):
-            raise ConfigError(f"--nvapps-uplinks entry {entry!r} is not CHASSIS:PHYSNET:INTERFACE "
-                              f"(e.g. gw1:physnet1:eth1)")
-        out.append(Uplink(*parts))
+    out = [Uplink(*_fields("uplinks", entry, "CHASSIS:PHYSNET:INTERFACE", "gw1:physnet1:eth1"))
+           for entry in settings().uplinks]
     if len({(u.chassis, u.physnet) for u in out}) != len(out):
         raise ConfigError("--nvapps-uplinks names one chassis twice for the same physical network")
     return out
@@ -125,11 +120,8 @@ def bgp_speakers(configured: list[Uplink]) -> list[Speaker]:
     local_as = settings().bgp_as
     out = []
     for entry in settings().bgp_speakers:
-        parts = entry.split(":")
-        if len(parts) != 5 or not all(parts):
-            raise ConfigError(f"--nvapps-bgp-speakers entry {entry!r} is not CHASSIS:PHYSNET:INTERFACE:NETNS:"
-                              f"ADDRESS/PREFIXLEN (e.g. gw1:physnet1:bgp1:nvbgp-gw1:172.16.0.2/24)")
-        chassis, physnet, interface, netns, cidr = parts
+        chassis, physnet, interface, netns, cidr = _fields("bgp-speakers", entry, "CHASSIS:PHYSNET:INTERFACE:NETNS:"
+                                                           "ADDRESS/PREFIXLEN", "gw1:physnet1:bgp1:nvbgp-gw1:172.16.0.2/24")
         try:
             net = netaddr.IPNetwork(cidr, version=4)
         except (netaddr.AddrFormatError, ValueError):
@@ -137,7 +129,7 @@ def bgp_speakers(configured: list[Uplink]) -> list[Speaker]:
         if "/" not in cidr or net.prefixlen > 30 or net.ip in (net.network, net.broadcast):
             raise ConfigError(f"--nvapps-bgp-speakers entry {entry!r}: {cidr!r} is not a host address with its "
                               f"subnet's prefix length (at most /30)")
-        if Uplink(chassis, physnet, "") not in [Uplink(u.chassis, u.physnet, "") for u in configured]:
+        if (chassis, physnet) not in {(u.chassis, u.physnet) for u in configured}:
             raise ConfigError(f"--nvapps-bgp-speakers entry {entry!r}: {chassis} has no uplink to {physnet} "
                               f"in --nvapps-uplinks")
         if not local_as:
@@ -159,6 +151,14 @@ def bgp_speakers(configured: list[Uplink]) -> list[Speaker]:
         chassis, physnet = next(iter(peers))
         raise ConfigError(f"--nvapps-bgp-peers names {chassis}:{physnet}, which has no speaker in --nvapps-bgp-speakers")
     return out
+
+
+def _fields(option: str, entry: str, shape: str, example: str) -> list[str]:
+    """An --nvapps-`option` entry's colon-separated fields, as many as `shape` has and none empty."""
+    parts = entry.split(":")
+    if len(parts) != shape.count(":") + 1 or not all(parts):
+        raise ConfigError(f"--nvapps-{option} entry {entry!r} is not {shape} (e.g. {example})")
+    return parts
 
 
 def _bgp_peer(entry: str) -> tuple[tuple[str, str], BgpPeer]:

@@ -189,18 +189,18 @@ class TenantsTopo(Topo):
         return [("inet", UPSTREAM_AS, INTERNET_GATEWAY, True), ("up2", SECOND_UPSTREAM_AS, SECOND_UPSTREAM, False)] \
             if self.bgp else []
 
-    def speaker_address(self, index: int) -> str:
-        """The uplink address of chassis number `index` (from 1)'s BGP speaker."""
-        return f"172.16.0.{1 + index}"
+    def speakers(self) -> dict[str, str]:
+        """Each switch's BGP speaker address on the external network (s<n>: 172.16.0.<1+n>)."""
+        return {sw: f"172.16.0.{i + 2}" for i, sw in enumerate(self.chassis)} if self.bgp else {}
 
     def bgp_flags(self) -> list[str]:
         """The controller's BGP settings: a speaker per uplink, inet and up2 its peers."""
         if not self.bgp:
             return []
-        speakers = [f"{sw}:{PHYSNET}:{sw}-eth{SPEAKER_PORT}:nvbgp-{sw}:{self.speaker_address(i + 1)}/24"
-                    for i, sw in enumerate(self.chassis)]
+        speakers = [f"{sw}:{PHYSNET}:{sw}-eth{SPEAKER_PORT}:nvbgp-{sw}:{address}/24"
+                    for sw, address in self.speakers().items()]
         peers = [f"{sw}:{PHYSNET}:{address}:{asn}" for sw in self.chassis
-                 for address, asn in ((INTERNET_GATEWAY, UPSTREAM_AS), (SECOND_UPSTREAM, SECOND_UPSTREAM_AS))]
+                 for _, asn, address, _ in self.upstream_routers()]
         return ["--nvapps-bgp-as", str(EDGE_AS), "--nvapps-bgp-speakers", ",".join(speakers),
                 "--nvapps-bgp-peers", ",".join(peers)]
 

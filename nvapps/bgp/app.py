@@ -17,6 +17,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from eventlet.green import subprocess
@@ -39,15 +40,17 @@ SEND_WAIT = 5.0          # seconds a speaker gets to take an order
 
 
 class Helper:
-    """One speaker process, restarted when it exits while wanted; what it announces follows `want()`."""
+    """One speaker process, restarted when it exits while wanted; it announces what `wanted()` says, told
+    again by `push()` when that changes."""
 
-    def __init__(self, speaker: Speaker, on_learned: Callable[[Speaker, tuple[tuple[str, str], ...]], None]) -> None:
+    def __init__(self, speaker: Speaker, wanted: Callable[[], Announced],
+                 on_learned: Callable[[Speaker, tuple[tuple[str, str], ...]], None]) -> None:
         self.speaker = speaker
+        self.wanted = wanted               # what it should announce now (prefix -> next hop)
         self.on_learned = on_learned       # told (prefix, next hop) of every best path learned, when they change
         self.active = True
         self.proc: Any = None
         self.ready = False                 # the running process listens and takes orders
-        self.wanted: Announced = {}
         self.announced: Announced = {}     # what the running process was told
         self.sessions: list[dict] = []     # its last status report
         self.learned: dict[str, dict] = {}  # prefix -> {"next_hop", "peer"}: best paths from peers
@@ -74,7 +77,7 @@ class Helper:
     def _heard(self, message: dict) -> None:
         if "ready" in message:
             self.ready, self.announced = True, {}
-            self._push()
+            self.push()
         elif "status" in message:
             self.sessions = message["status"]
         elif "peer" in message and "up" in message:
@@ -106,15 +109,12 @@ class Helper:
             self.proc.kill()
         return False
 
-    def want(self, wanted: Announced) -> None:
-        """Announce `wanted` (prefix -> next hop) and nothing else."""
-        self.wanted = dict(wanted)
-        self._push()
-
-    def _push(self) -> None:
-        o = order(self.announced, self.wanted)
+    def push(self) -> None:
+        """Tell the running speaker what to announce and withdraw to announce what is wanted now."""
+        wanted = self.wanted()
+        o = order(self.announced, wanted)
         if o and self.ready and self._send({"announce": o.announce, "withdraw": o.withdraw}):
-            self.announced = dict(self.wanted)
+            self.announced = dict(wanted)
 
     def stop(self) -> None:
         """Stop the process (its sessions close) and do not start it again."""
@@ -150,9 +150,8 @@ class BgpApp(app_manager.OSKenApp):
 
     def _run_helpers(self) -> None:
         for speaker in self.core.speakers:
-            if speaker not in self.helpers:
-                self.helpers[speaker] = Helper(speaker, self._learned)
-                self.helpers[speaker].want(self.wanted.get(speaker, {}))
+            if speaker not in self.helpers:      # it is told what to announce once it is ready
+                self.helpers[speaker] = Helper(speaker, partial(self._wanted, speaker), self._learned)
 
     @set_ev_cls(EventRoleChanged)
     def _role_changed(self, ev: EventRoleChanged) -> None:
@@ -185,10 +184,13 @@ class BgpApp(app_manager.OSKenApp):
         """The routers whose gateway is on the speaker's uplink route by what it learned."""
         self.core.set_learned(speaker.chassis, speaker.physnet, routes)
 
+    def _wanted(self, speaker: Speaker) -> Announced:
+        return self.wanted.get(speaker, {})
+
     def _want(self, speaker: Speaker, wanted: Announced) -> None:
         self.wanted[speaker] = wanted
         if speaker in self.helpers:
-            self.helpers[speaker].want(wanted)
+            self.helpers[speaker].push()
 
     def status(self, chassis: str) -> list[dict]:
         """The BGP speakers of `chassis`'s uplinks: address, AS, sessions, prefixes announced and learned."""

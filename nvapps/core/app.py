@@ -283,7 +283,7 @@ class CoreApp(app_manager.OSKenApp):
         for app, table in pipeline.DROPPING:
             xid = next(self._xids)
             request = messages.flow_stats_request(xid, pipeline.app_cookie(app), pipeline.COOKIE_STATIC_MASK,
-                                             messages.OFPTT_ALL if table is None else table)
+                                                  messages.OFPTT_ALL if table is None else table)
             for buf in self._await(dp, xid, request).replies:
                 for table_id, priority, packets, ends in messages.flow_stats_ends(messages.multipart_body(buf)[2]):
                     reason = pipeline.drop_reason(table_id, priority, ends)

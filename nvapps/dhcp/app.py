@@ -15,6 +15,7 @@ from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.dhcp import flows, ra
 from nvapps.dhcp.server import parse_request, reply
+from nvapps.model.network import Port
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -44,13 +45,13 @@ class DhcpApp(ServiceApp):
             view: flows.DhcpView | None = self.reading
             if view is None or not self.core.master:
                 continue
-            ports = self.model.ports()
+            routers = ra.router_interfaces(self.model.ports())
             for name, bound in view.local.items():
                 chassis = self.core.chassis.get(name)
                 if chassis is None:
                     continue
                 for b in bound:
-                    advert = ra.advert_for(b.port, view.subnets, ports)
+                    advert = ra.advert_for(b.port, view.subnets, routers)
                     if advert is not None and b.location is not None and b.location.ofport is not None:
                         self._send(chassis, b.location.ofport, ra.router_advertisement(advert))
 
@@ -69,8 +70,7 @@ class DhcpApp(ServiceApp):
         if request is None or self.reading is None:
             return
         view: flows.DhcpView = self.reading
-        port = next((b.port for b in view.local.get(ev.chassis.name, ())
-                     if b.location is not None and b.location.ofport == ev.in_port), None)
+        port = _sender(view, ev)
         network = self.model.find("network", port.network_id) if port is not None else None
         if port is None or network is None:
             return
@@ -82,10 +82,16 @@ class DhcpApp(ServiceApp):
     def _solicited(self, ev: EventPacketIn, mac: str, ip: str) -> None:
         """A router solicitation: the port's routers answer it directly."""
         view: flows.DhcpView | None = self.reading
-        port = next((b.port for b in view.local.get(ev.chassis.name, ())
-                     if b.location is not None and b.location.ofport == ev.in_port), None) if view else None
-        advert = ra.advert_for(port, view.subnets, self.model.ports()) if port is not None and view else None
+        port = _sender(view, ev) if view is not None else None
+        advert = ra.advert_for(port, view.subnets, ra.router_interfaces(self.model.ports())) \
+            if port is not None and view is not None else None
         if advert is not None:
             unspecified = ip == "::"
             self._send(ev.chassis, ev.in_port, ra.router_advertisement(
                 advert, ra.ALL_NODES_MAC if unspecified else mac, ra.ALL_NODES if unspecified else ip))
+
+
+def _sender(view: flows.DhcpView, ev: EventPacketIn) -> Port | None:
+    """The bound port whose interface a punted packet came in by."""
+    return next((b.port for b in view.local.get(ev.chassis.name, ())
+                 if b.location is not None and b.location.ofport == ev.in_port), None)

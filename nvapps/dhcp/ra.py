@@ -32,12 +32,15 @@ class Advert:
         return str(netaddr.EUI(self.router_mac).ipv6_link_local())
 
 
-def advert_for(port: Port, subnets: dict[str, Subnet], ports: list[Port]) -> Advert | None:
-    """What the routers on `port`'s IPv6 subnets with ipv6_ra_mode advertise to it (the first router
-    interface's MAC speaks), or None."""
+def router_interfaces(ports: list[Port]) -> dict[str, Port]:
+    """The router interface port on each subnet that has one, by subnet id."""
+    return {ip["subnet_id"]: p for p in ports if p.device_owner == ROUTER_INTERFACE for ip in p.fixed_ips or []}
+
+
+def advert_for(port: Port, subnets: dict[str, Subnet], routers: dict[str, Port]) -> Advert | None:
+    """What the routers (router_interfaces) on `port`'s IPv6 subnets with ipv6_ra_mode advertise to it (the
+    first router interface's MAC speaks), or None."""
     mine = [subnets[ip["subnet_id"]] for ip in port.fixed_ips or [] if ip["subnet_id"] in subnets]
-    routers = {ip["subnet_id"]: p for p in ports if p.device_owner == ROUTER_INTERFACE
-               and p.network_id == port.network_id for ip in p.fixed_ips or []}
     advertised = [s for s in mine if s.ip_version == 6 and s.ipv6_ra_mode and s.id in routers]
     if not advertised:
         return None

@@ -220,7 +220,7 @@ def tenants_lab(topo: TenantsTopo, workdir: Path, of_port: int | None = None, re
         for host, netns in topo.speaker_namespaces().items():
             subprocess.run(["ip", "netns", "attach", netns, str(net.get(host).pid)], check=True)
             stack.callback(subprocess.run, ["ip", "netns", "delete", netns], check=False)
-        speakers = {topo.speaker_address(i + 1): EDGE_AS for i in range(len(switches))}
+        speakers = dict.fromkeys(topo.speakers().values(), EDGE_AS)
         upstreams = {}
         for host, asn, address, default in topo.upstream_routers():
             upstreams[host] = Frr(net.get(host), asn, address, speakers, default)

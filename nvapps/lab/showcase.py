@@ -158,7 +158,7 @@ def _bgp(lab: Lab, ext: dict, host: str) -> Shown:
                          port_id=lab.tenants["a"].ports[host]["id"], project_id=lab.tenants["a"].name)
     address = fip["floating_ip_address"]
     hops = eventually(lambda: upstream.routes().get(f"{address}/32", []), timeout=20, what=f"{address} not learned")
-    speakers = {lab.topo.speaker_address(i + 1): sw for i, sw in enumerate(lab.topo.chassis)}
+    speakers = {address: sw for sw, address in lab.topo.speakers().items()}
     eventually(lambda: f"{address} " in inet.cmd(f"ip route show {address}"), timeout=10, what="not in inet's routes")
     with listen(lab.host(host), 7200) as got:
         send(inet, address, 7200, "routed")

@@ -28,6 +28,11 @@ def eui64(cidr: str, mac: str) -> str:
     return str(netaddr.EUI(mac).ipv6(netaddr.IPNetwork(cidr).first))
 
 
+def formed(sub: "Subnet", mac: str) -> dict:
+    """The fixed IP a port with `mac` holds on auto-address subnet `sub`."""
+    return {"subnet_id": sub.id, "ip_address": eui64(sub.cidr, mac)}
+
+
 def host_range(cidr: netaddr.IPNetwork) -> tuple[int, int] | None:
     """First and last assignable addresses (IPv4 leaves out network and broadcast; IPv6 the subnet-router)."""
     first, last = int(cidr.first) + 1, int(cidr.last) - (1 if cidr.version == 4 else 0)
@@ -83,28 +88,27 @@ def auto_ips(subnets: Iterable["Subnet"], used: set[tuple[str, str]], mac: str =
     """One address from the first IPv4 subnet (then stateful IPv6) of the network that has one free, and the
     address formed from `mac` on every auto-address subnet (with `mac`)."""
     subnets = list(subnets)
-    formed = [{"subnet_id": s.id, "ip_address": eui64(s.cidr, mac)} for s in subnets if mac and auto_address(s)]
+    auto = [formed(s, mac) for s in subnets if mac and auto_address(s)]
     pooled = [s for s in subnets if not (mac and auto_address(s))]
     for sub in sorted(pooled, key=lambda s: s.ip_version):
         ip = allocate(sub, used)
         if ip is not None:
-            return [{"subnet_id": sub.id, "ip_address": ip}, *formed]
-    if pooled and not formed:
+            return [{"subnet_id": sub.id, "ip_address": ip}, *auto]
+    if pooled and not auto:
         raise Conflict("No more IP addresses available on the network.", "IpAddressGenerationFailure")
-    return formed
+    return auto
 
 
 def with_formed(fixed_ips: list[dict], subnets: Iterable["Subnet"], mac: str) -> list[dict]:
     """The addresses and, on each auto-address subnet they do not name, the one formed from `mac`."""
     named = {ip["subnet_id"] for ip in fixed_ips}
-    return [*fixed_ips, *({"subnet_id": s.id, "ip_address": eui64(s.cidr, mac)} for s in subnets
-                          if auto_address(s) and s.id not in named)]
+    return [*fixed_ips, *(formed(s, mac) for s in subnets if auto_address(s) and s.id not in named)]
 
 
 def follow_mac(fixed_ips: list[dict], subnets: dict[str, "Subnet"], mac: str) -> list[dict]:
     """The addresses with those on auto-address subnets formed again from `mac`."""
-    return [{"subnet_id": ip["subnet_id"], "ip_address": eui64(subnets[ip["subnet_id"]].cidr, mac)}
-            if ip["subnet_id"] in subnets and auto_address(subnets[ip["subnet_id"]]) else ip for ip in fixed_ips]
+    return [formed(subnets[ip["subnet_id"]], mac) if ip["subnet_id"] in subnets and auto_address(subnets[ip["subnet_id"]])
+            else ip for ip in fixed_ips]
 
 
 def resolve_ips(requested: list[dict], subnets: dict[str, "Subnet"], used: set[tuple[str, str]],
@@ -128,11 +132,11 @@ def resolve_ips(requested: list[dict], subnets: dict[str, "Subnet"], used: set[t
             raise Conflict(f"Subnet {sub_id} is not on network {network_id}.", "InvalidInput")
         taken = used | {(o["subnet_id"], o["ip_address"]) for o in out}
         if auto_address(sub) and mac:
-            formed = eui64(sub.cidr, mac)
-            if ip is not None and ip not in (formed, sub.gateway_ip if may_use_gateway else formed):
+            own = eui64(sub.cidr, mac)
+            if ip is not None and ip not in (own, sub.gateway_ip if may_use_gateway else own):
                 raise BadRequest(f"IPv6 address {ip} cannot be directly assigned to a port on subnet {sub.id} since "
                                  f"the subnet is configured for automatic addresses", "InvalidInput")
-            ip = ip or formed
+            ip = ip or own
         if ip is None:
             ip = allocate(sub, taken)
             if ip is None:

@@ -265,8 +265,7 @@ def prepare_subnet(model: "Model", sub: Subnet, old: Subnet | None, ctx: Context
             raise Conflict(f"Gateway {old.gateway_ip} in subnet {sub.id} is used by a router interface.",
                            "GatewayIpInUse")
         return sub, []
-    slaac = [Change("port", p, replace(p, fixed_ips=[*(p.fixed_ips or []),
-                                                     {"subnet_id": sub.id, "ip_address": ipam.eui64(sub.cidr, p.mac_address)}]))
+    slaac = [Change("port", p, replace(p, fixed_ips=[*(p.fixed_ips or []), ipam.formed(sub, p.mac_address)]))
              for p in model.list("port", {"network_id": [net.id]})
              if ipam.auto_address(sub) and p.device_owner not in SERVICE_OWNED]      # existing ports form theirs
     return sub, [Change("network", net, replace(net, subnets=[*net.subnets, sub.id])), *slaac]

@@ -66,15 +66,11 @@ def edge(lab, upstream, second):
     return ext, gateways, fips
 
 
-def speaker_address(lab, switch: str) -> str:
-    return lab.topo.speaker_address(lab.topo.chassis.index(switch) + 1)
-
-
 def speaker_of(lab, router_id: str) -> str:
     """The address of the speaker on the uplink where router `router_id`'s gateway is active."""
-    for i, sw in enumerate(lab.topo.chassis):
+    for sw, address in lab.topo.speakers().items():
         if router_id in lab.controller.wait_chassis([sw])[sw]["gateway_routers"]:
-            return lab.topo.speaker_address(i + 1)
+            return address
     raise AssertionError(f"router {router_id} has no gateway chassis")
 
 
@@ -88,7 +84,7 @@ def test_sessions_come_up_and_gateways_are_announced_by_their_uplinks(lab, upstr
                        f"{gateways[tenant]}/32 not announced via {hop}: {peer.routes()}")
         assert "172.16.0.0/24" in peer.routes()
     assert {speaker_of(lab, lab.tenants[t].router["id"]) for t in "ab"} == \
-        {speaker_address(lab, sw) for sw in lab.topo.chassis}          # both gateways active
+        set(lab.topo.speakers().values())          # both gateways active
     for sw in lab.topo.chassis:
         def speaker() -> dict | None:
             (mine,) = lab.controller.wait_chassis([sw])[sw]["bgp"]
@@ -96,7 +92,7 @@ def test_sessions_come_up_and_gateways_are_announced_by_their_uplinks(lab, upstr
             up = [(INTERNET_GATEWAY, "Established"), (SECOND_UPSTREAM, "Established")]
             return mine if sessions == up and mine["learned"] else None
         shown = eventually(speaker, f"no session and route shown in {sw}'s status")
-        assert shown["running"] and shown["local_as"] == EDGE_AS and shown["address"] == speaker_address(lab, sw)
+        assert shown["running"] and shown["local_as"] == EDGE_AS and shown["address"] == lab.topo.speakers()[sw]
         assert shown["learned"] == {"0.0.0.0/0": {"next_hop": INTERNET_GATEWAY, "peer": INTERNET_GATEWAY}}
     assert cli.main(["--url", lab.controller.url, "--token", ADMIN_TOKEN, "bgp", "status"]) == 0
     table = capsys.readouterr().out.splitlines()
@@ -136,7 +132,7 @@ def test_a_failed_uplink_moves_its_floating_ip_to_the_other_gateway_by_bgp(lab, 
     fip = lab.api.create("floatingip", floating_network_id=ext["id"], subnet_id=fips["id"],
                          port_id=lab.tenants["a"].ports["a21"]["id"], project_id="tenant-a")
     address, hop = fip["floating_ip_address"], speaker_of(lab, lab.tenants["a"].router["id"])
-    home = lab.topo.chassis[[speaker_address(lab, sw) for sw in lab.topo.chassis].index(hop)]
+    home = next(sw for sw, address in lab.topo.speakers().items() if address == hop)
     other = next(sw for sw in lab.topo.chassis if sw != home)
     eventually(lambda: upstream.routes().get(f"{address}/32") == [hop], f"{address}/32 not announced via {hop}")
     eventually(lambda: ping(inet, address), f"inet cannot reach {address}")
@@ -145,7 +141,7 @@ def test_a_failed_uplink_moves_its_floating_ip_to_the_other_gateway_by_bgp(lab, 
             time.sleep(1.0)
             subprocess.run(["ip", "link", "set", f"{home}-eth99", "down"], check=True)
             for peer in (upstream, second):
-                eventually(lambda: peer.routes().get(f"{address}/32") == [speaker_address(lab, other)],
+                eventually(lambda: peer.routes().get(f"{address}/32") == [lab.topo.speakers()[other]],
                            f"{address}/32 did not move to {other}'s speaker: {peer.routes().get(f'{address}/32')}")
             out = pinging.communicate(timeout=20)[0].decode()
         sent, got = (int(x) for x in re.search(r"(\d+) packets transmitted, (\d+) received", out).groups())

@@ -8,7 +8,7 @@ from os_ken.lib.packet import ethernet, icmpv6, ipv6, packet
 from nvapps.core import ofp
 from nvapps.core.topology import Chassis, Interface
 from nvapps.dhcp.flows import DhcpView, chassis_dhcp
-from nvapps.dhcp.ra import ALL_NODES, Advert, advert_for, router_advertisement, solicitation
+from nvapps.dhcp.ra import ALL_NODES, Advert, advert_for, router_advertisement, router_interfaces, solicitation
 from nvapps.logical.ports import bound_ports
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
 
@@ -53,9 +53,10 @@ def test_a_port_hears_the_router_of_its_advertised_subnets_only():
     slaac, quiet = v6("slaac"), v6(None, "2001:db8:0:2::/64", "q")
     subnets = {s.id: s for s in (V4, slaac, quiet)}
     port = vm(V4, slaac, quiet)
-    assert advert_for(port, subnets, router_on(V4, slaac, quiet)) == Advert(ROUTER_MAC, (("2001:db8:0:1::/64", "slaac"),))
-    assert advert_for(port, subnets, router_on(V4)) is None                # no router on the IPv6 subnet
-    assert advert_for(vm(V4), subnets, router_on(V4, slaac)) is None       # no address there
+    assert advert_for(port, subnets, router_interfaces(router_on(V4, slaac, quiet))) == \
+        Advert(ROUTER_MAC, (("2001:db8:0:1::/64", "slaac"),))
+    assert advert_for(port, subnets, router_interfaces(router_on(V4))) is None           # no router on the IPv6 subnet
+    assert advert_for(vm(V4), subnets, router_interfaces(router_on(V4, slaac))) is None  # no address there
 
 
 def test_the_advertisement_is_what_a_host_takes_from_its_router():
