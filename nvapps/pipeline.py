@@ -30,6 +30,8 @@ class Table(IntEnum):
     L2_LOOKUP = 22        # destination MAC -> logical out-port, or flood
     L2_LEARNED = 23       # flows written by learn(); resubmitted to
     L2_UNKNOWN = 24       # after the learned lookup: hit -> deliver, miss -> flood
+    L2_ND_ADVERT = 25     # a neighbour advertisement built in L2_CONTROL gets its target link-layer address
+                          # (OVS lets a flow write nd_tll only where its match is an advertisement's)
     L3_INPUT = 30         # 30-39: routers (VRF per router): packets for the router itself, TTL checks
     L3_ROUTING = 31       # longest prefix match -> next hop (reg0), TTL decremented
     L3_NEIGHBOR = 32      # next hop -> MACs, destination network, back into L2 (or out by the gateway: NAT)
@@ -93,6 +95,7 @@ class Reg:
 
     NETWORK = "metadata"   # logical datapath key: network segmentation key (or router VRF key)
     NEXT_HOP = "reg0"      # L3: the next hop's IPv4 address
+    NEXT_HOP6 = "xxreg1"   # L3: the next hop's IPv6 address (reg4..reg7)
     IN_PORT = "reg14"      # logical ingress port key
     OUT_PORT = "reg15"     # logical egress port key
     CT_ZONE = "reg13"      # conntrack zone (low 16 bits)
@@ -297,12 +300,13 @@ TABLES: dict[Table, TableSpec] = {
     Table.LB_SELECT: _spec({AppId.LB}, {Table.LB_DELIVER, Table.LB_SOURCE}),
     Table.LB_SOURCE: _spec({AppId.LB}, {Table.LB_DELIVER}),
     Table.LB_DELIVER: _spec({AppId.LB}, {next_stage("lb_from_vm")}),
-    Table.L2_CONTROL: _spec({AppId.L2, AppId.DHCP}, {Table.L2_LEARN, Table.EGRESS}),
+    Table.L2_CONTROL: _spec({AppId.L2, AppId.DHCP}, {Table.L2_LEARN, Table.EGRESS, Table.L2_ND_ADVERT}),
     Table.L2_LEARN: _spec({AppId.L2}, {Table.L2_LOOKUP}, learns={Table.L2_LEARNED}),
     Table.L2_LOOKUP: _spec({AppId.L2}, {next_stage("l2"), Table.L2_UNKNOWN, Table.L2_LEARNED}),
     Table.L2_LEARNED: _spec({AppId.L2}),
     Table.L2_UNKNOWN: _spec({AppId.L2}, {next_stage("l2")}),
-    Table.L3_INPUT: _spec({AppId.L3}, {Table.L3_ROUTING}),
+    Table.L2_ND_ADVERT: _spec({AppId.L2}, {Table.EGRESS}),
+    Table.L3_INPUT: _spec({AppId.L3}, {Table.L3_ROUTING, Table.L2_LOOKUP}),
     Table.L3_ROUTING: _spec({AppId.L3}, {Table.L3_NEIGHBOR, Table.EGRESS}),
     Table.L3_NEIGHBOR: _spec({AppId.L3}, {Table.L2_LOOKUP, Table.NAT_SNAT, Table.LB_FROM_VM}),
     Table.NAT_UPLINK_IN: _spec({AppId.NAT}, {Table.NAT_DNAT}),

@@ -2,10 +2,9 @@
 address pairs), ARP only for them, and never as a DHCP server."""
 from __future__ import annotations
 
-import netaddr
-
 from nvapps.acl.matches import address_match
 from nvapps.core.ofp import Flow, match
+from nvapps.model.ipam import link_local
 from nvapps.model.network import Port
 from nvapps.pipeline import Priority, Reg, Table, next_stage
 
@@ -30,7 +29,7 @@ def port_security_flows(port: Port) -> list[Flow]:
         match(**me, eth_src=port.mac_address, eth_type=0x0800, ipv4_src="0.0.0.0", ipv4_dst="255.255.255.255",
               ip_proto=17, udp_src=68, udp_dst=67),
         # IPv6 link-local from the port's MAC, and duplicate address detection / MLD from ::
-        match(**me, eth_src=port.mac_address, eth_type=0x86DD, ipv6_src=str(_link_local(port.mac_address))),
+        match(**me, eth_src=port.mac_address, eth_type=0x86DD, ipv6_src=link_local(port.mac_address)),
         match(**me, eth_src=port.mac_address, eth_type=0x86DD, ipv6_src="::", ip_proto=58),
     ]
     for mac, address in allowed_pairs(port):
@@ -46,7 +45,3 @@ def port_security_flows(port: Port) -> list[Flow]:
         flows.append(Flow(Table.PORT_SECURITY, Priority.OVERRIDE,
                           match(**me, eth_type=eth_type, ip_proto=17, udp_src=server, udp_dst=client)))
     return flows
-
-
-def _link_local(mac: str) -> netaddr.IPAddress:
-    return netaddr.EUI(mac).ipv6_link_local()

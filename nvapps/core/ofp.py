@@ -42,6 +42,7 @@ NX_NAT_RANGE_IPV4_MIN, NX_NAT_RANGE_IPV4_MAX, NX_NAT_RANGE_PROTO_MIN, NX_NAT_RAN
 _OXM_BASIC = 0x8000
 _NXM0 = 0x0000
 _NXM1 = 0x0001
+_ERICSSON = 0x1000      # OVS's ND extension fields (reserved bits, option type), writable by set_field
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("icmpv6_type", _OXM_BASIC, 29, 1),
     Field("icmpv6_code", _OXM_BASIC, 30, 1),
     Field("ipv6_nd_target", _OXM_BASIC, 31, 16, "ipv6"),
+    Field("ipv6_nd_sll", _OXM_BASIC, 32, 6, "mac"),
+    Field("ipv6_nd_tll", _OXM_BASIC, 33, 6, "mac"),
     Field("tunnel_id", _OXM_BASIC, 38, 8),
     *(Field(f"reg{i}", _NXM1, i, 4) for i in range(16)),
     Field("ip_ttl", _NXM1, 29, 1),
@@ -109,6 +112,9 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("ct_state", _NXM1, 105, 4),
     Field("ct_zone", _NXM1, 106, 2),
     Field("ct_mark", _NXM1, 107, 4),
+    Field("xxreg1", _NXM1, 112, 16, "ipv6"),     # reg4..reg7 as one 128-bit register
+    Field("nd_reserved", _ERICSSON, 1, 4),       # an ND message's flags (R, S, O) and reserved bits
+    Field("nd_options_type", _ERICSSON, 2, 1),   # the type of an ND message's first option
     Field("nx_in_port", _NXM0, 0, 2),     # writable ingress port: cleared so a packet may leave where it came in
 )}
 
@@ -185,6 +191,8 @@ PREREQUISITES: dict[str, tuple[str, frozenset[int]]] = {
     **{f: ("ip_proto", frozenset({1})) for f in ("icmpv4_type", "icmpv4_code")},
     **{f: ("ip_proto", frozenset({58})) for f in ("icmpv6_type", "icmpv6_code")},
     "ipv6_nd_target": ("icmpv6_type", frozenset({135, 136})),
+    "ipv6_nd_sll": ("icmpv6_type", frozenset({135})),
+    "ipv6_nd_tll": ("icmpv6_type", frozenset({136})),
 }
 
 

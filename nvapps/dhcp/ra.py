@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import netaddr
 from os_ken.lib.packet import ethernet, icmpv6, ipv6, packet
 
+from nvapps.model.ipam import link_local
 from nvapps.model.network import ROUTER_INTERFACE, Port, Subnet
 
 ALL_NODES, ALL_NODES_MAC = "ff02::1", "33:33:00:00:00:01"
@@ -29,7 +30,7 @@ class Advert:
 
     @property
     def router_ip(self) -> str:
-        return str(netaddr.EUI(self.router_mac).ipv6_link_local())
+        return link_local(self.router_mac)
 
 
 def router_interfaces(ports: list[Port]) -> dict[str, Port]:

@@ -12,6 +12,8 @@ from nvapps.core.pieces import Pieces, Service, the_view
 from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis
 from nvapps.logical.ports import BoundPort
+from nvapps.model.ipam import link_local
+from nvapps.model.network import ROUTER_INTERFACE
 from nvapps.pipeline import Priority, Reg, Table
 
 if TYPE_CHECKING:
@@ -20,6 +22,10 @@ if TYPE_CHECKING:
 LEARN_IDLE_TIMEOUT = 300
 ARP = 0x0806
 ARP_REQUEST, ARP_REPLY = 1, 2
+IPV6, ICMPV6 = 0x86DD, 58
+SOLICITATION, ADVERTISEMENT = 135, 136                       # ICMPv6 neighbour discovery
+NA_ROUTER, NA_SOLICITED, NA_OVERRIDE = 1 << 31, 1 << 30, 1 << 29   # an advertisement's flags
+TARGET_LINK_LAYER = 2                                        # the ND option that carries the answer's MAC
 
 
 def flood_group_id(network_key: int) -> int:
@@ -83,7 +89,7 @@ def _network_pieces(members: "Members", here: str, trunk: int | None, fabric: "E
 
 def _chassis_flows(linked: bool) -> list[Flow]:
     """Learning, looking up learned MACs, delivery; with other chassis reachable, what crosses to them."""
-    flows = [_learn_flow(), _lookup_learned_flow(), _deliver_flow()]
+    flows = [_learn_flow(), _lookup_learned_flow(), _deliver_flow(), *_advert_flows()]
     if linked:
         remote_in, remote_out = {Reg.IN_PORT: pipeline.REMOTE_PORT_KEY}, {Reg.OUT_PORT: pipeline.REMOTE_PORT_KEY}
         flows += [
@@ -118,12 +124,13 @@ def _local_port_flows(b: BoundPort) -> list[Flow]:
         Flow(Table.CLASSIFY, Priority.SPECIFIC, match_in, actions=into,
              write_metadata=(b.network_key, pipeline.METADATA_MASK), goto=pipeline.AFTER_CLASSIFY),
         Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: b.port.key}), actions=out),
-    ] + [Flow(Table.L2_CONTROL, Priority.OVERRIDE, match(**_arp_request(b, ip), **{Reg.IN_PORT: b.port.key}),
-              goto=Table.L2_LEARN) for ip in _ipv4(b)]
+    ] + [Flow(Table.L2_CONTROL, Priority.OVERRIDE, match(**asked, **{Reg.IN_PORT: b.port.key}),
+              goto=Table.L2_LEARN) for asked in [_arp_request(b, ip) for ip in _ipv4(b)]
+         + [_solicitation(b, ip) for ip in _ipv6(b)]]
 
 
 def _member_and_arp_flows(b: BoundPort) -> list[Flow]:
-    return _member_flows(b) + _arp_responder(b)
+    return _member_flows(b) + _arp_responder(b) + _nd_responder(b)
 
 
 def _member_flows(b: BoundPort) -> list[Flow]:
@@ -140,6 +147,10 @@ def _ipv4(b: BoundPort) -> list[str]:
     return [ip for ip in b.port.ip_addresses if ":" not in ip]
 
 
+def _ipv6(b: BoundPort) -> list[str]:
+    return [ip for ip in b.port.ip_addresses if ":" in ip]
+
+
 def _arp_request(b: BoundPort, ip: str) -> dict:
     return dict(metadata=b.network_key, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=ip)
 
@@ -148,6 +159,43 @@ def _arp_responder(b: BoundPort) -> list[Flow]:
     """ARP requests for the port's IPv4 addresses are answered in the datapath, back out the asking port."""
     return [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**_arp_request(b, ip)),
                  actions=arp_reply(b.port.mac_address, ip, TO_ASKER)) for ip in _ipv4(b)]
+
+
+def _solicitation(b: BoundPort, ip: str) -> dict:
+    return dict(metadata=b.network_key, eth_type=IPV6, ip_proto=ICMPV6, icmpv6_type=SOLICITATION, icmpv6_code=0,
+                ipv6_nd_target=ip)
+
+
+def _nd_responder(b: BoundPort) -> list[Flow]:
+    """Neighbour solicitations for the port's IPv6 addresses (and a router interface's link-local address)
+    are answered in the datapath, back to the asker: the IPv6 twin of the ARP responder."""
+    addresses, router = _ipv6(b), b.port.device_owner == ROUTER_INTERFACE
+    if router and addresses:
+        addresses.append(link_local(b.port.mac_address))
+    flags = NA_SOLICITED | NA_OVERRIDE | (NA_ROUTER if router else 0)
+    return [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**_solicitation(b, ip)),
+                 actions=_advertisement(b.port.mac_address, ip, flags)) for ip in addresses]
+
+
+def _advertisement(mac: str, ip: str, flags: int) -> tuple[ofp.Action, ...]:
+    """Turn a solicitation for `ip` into the advertisement of its owner `mac`, in place, back to the asker
+    (its option becomes the target link-layer address, set in L2_ND_ADVERT)."""
+    return (ofp.Move("eth_src", "eth_dst"), ofp.SetField("eth_src", mac), ofp.Move("ipv6_src", "ipv6_dst"),
+            ofp.SetField("ipv6_src", ip), ofp.SetField("icmpv6_type", ADVERTISEMENT),
+            ofp.SetField("nd_reserved", flags), ofp.SetField("nd_options_type", TARGET_LINK_LAYER),
+            ofp.Move(Reg.IN_PORT, Reg.OUT_PORT), ofp.SetField("nx_in_port", 0), ofp.Resubmit(Table.L2_ND_ADVERT))
+
+
+def _advert_flows() -> list[Flow]:
+    """An advertisement built in L2_CONTROL carries its sender's MAC as the target link-layer address and goes
+    back to the asker; duplicate address detection (a solicitation from ::) is not answered here."""
+    nd = dict(eth_type=IPV6, ip_proto=ICMPV6, icmpv6_code=0)
+    return [
+        Flow(Table.L2_ND_ADVERT, Priority.SPECIFIC, match(**nd, icmpv6_type=ADVERTISEMENT),
+             actions=(ofp.Move("eth_src", "ipv6_nd_tll"), ofp.Resubmit(Table.EGRESS))),
+        Flow(Table.L2_CONTROL, Priority.OVERRIDE, match(**nd, icmpv6_type=SOLICITATION, ipv6_src="::"),
+             goto=Table.L2_LEARN),
+    ]
 
 
 # Back to the logical port that asked, through its egress flow (which tags for a VLAN port); in_port cleared

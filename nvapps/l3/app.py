@@ -11,7 +11,7 @@ from nvapps.core.events import EventPacketIn
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.l3 import flows
-from nvapps.l3.icmp import NET_UNREACHABLE, TIME_EXCEEDED, icmp_error, ipv4_header
+from nvapps.l3.icmp import TIME_EXCEEDED, UNREACHABLE, expired, icmp_error, ip_header
 
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
@@ -31,17 +31,19 @@ class L3App(ServiceApp):
         self.core.ensure_meter(chassis, pipeline.app_meter(self.APP_ID), PUNT_RATE_PPS)
 
     def packet_in(self, ev: EventPacketIn) -> None:
-        """TTL 1 -> time exceeded, else (no route) -> net unreachable, from the interface facing the sender."""
+        """TTL (hop limit) 1 -> time exceeded, else (no route) -> unreachable, from the interface of the
+        packet's IP version facing the sender."""
         key = ev.metadata & ~pipeline.ROUTER_METADATA
         view = next((v for v in self.reading.routers if v.router.key == key), None) if self.reading else None
-        if view is None or not view.interfaces:
+        header = ip_header(ev.data)
+        if view is None or header is None:
             return
-        header = ipv4_header(ev.data)
-        if header is None:
+        interfaces = view.interfaces if header.version == 4 else view.interfaces6
+        if not interfaces:
             return
         source = netaddr.IPAddress(header.src)
-        facing = next((i for i in view.interfaces if source in netaddr.IPNetwork(i.subnet.cidr)), view.interfaces[0])
-        kind = TIME_EXCEEDED if header.ttl <= 1 else NET_UNREACHABLE
-        reply = icmp_error(ev.data, kind, facing.port.mac_address, facing.ip)
+        facing = next((i for i in interfaces if source in netaddr.IPNetwork(i.subnet.cidr)), interfaces[0])
+        reply = icmp_error(ev.data, TIME_EXCEEDED if expired(header) else UNREACHABLE, facing.port.mac_address,
+                           facing.ip)
         if reply is not None:
             self.core.packet_out(ev.chassis, ev.in_port, reply)

@@ -11,6 +11,7 @@ L3_NEIGHBOR hands them to the NAT stage; elsewhere they go to that chassis un-ro
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -24,17 +25,35 @@ from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis
 from nvapps.logical.ports import BoundPort
 from nvapps.logical.routers import Interface, RouterView
+from nvapps.model.ipam import link_local
 from nvapps.model.network import Port
 from nvapps.pipeline import Priority, Reg, Table
 
 if TYPE_CHECKING:
     from nvapps.logical.view import LogicalView, Members
 
-IPV4 = 0x0800
-ICMP = 1
-ECHO_REQUEST, ECHO_REPLY = 8, 0
 REPLY_TTL = 65          # echo replies leave the router with TTL 64, as Linux's do
 PUNT = ofp.PUNT
+IPV4 = 0x0800
+
+
+@dataclass(frozen=True)
+class Family:
+    """What routing one IP version names: its ethertype, address fields, next-hop register and ICMP echo."""
+
+    eth_type: int
+    src: str
+    dst: str
+    next_hop: str
+    icmp: int
+    icmp_type: str
+    echo: tuple[int, int]       # (request, reply) ICMP types
+
+
+V4 = Family(IPV4, "ipv4_src", "ipv4_dst", Reg.NEXT_HOP, 1, "icmpv4_type", (8, 0))
+V6 = Family(0x86DD, "ipv6_src", "ipv6_dst", Reg.NEXT_HOP6, 58, "icmpv6_type", (128, 129))
+FAMILIES = {4: V4, 6: V6}
+NOT_ROUTED6 = ("fe80::/10", "ff00::/8")      # link-local and multicast destinations stay on their link
 
 
 def chassis_l3(here: Chassis, view: "LogicalView", pieces: Pieces | None = None) -> Desired:
@@ -44,7 +63,7 @@ def chassis_l3(here: Chassis, view: "LogicalView", pieces: Pieces | None = None)
     known = view.presence.routers_on(here.name)
     routers = tuple(rv for rv in view.routers if rv.router.id in known)
     gateways = tuple(rv.gateway is not None and rv.gateway.chassis == here.name for rv in routers)
-    members = tuple(view.members_of(i.network_key) for rv in routers for i in rv.interfaces)
+    members = tuple(view.members_of(i.network_key) for rv in routers for i in rv.interfaces + rv.interfaces6)
     return pieces.chassis(here.name, (routers, gateways, members),
                           lambda: _l3_state(here.name, routers, gateways, view, pieces))
 
@@ -54,7 +73,7 @@ def _l3_state(here: str, routers: tuple[RouterView, ...], gateways: tuple[bool, 
     out: dict[Hashable, Piece] = {}
     for rv, gateway_here in zip(routers, gateways):
         out["router", rv.router.id] = pieces.get(("router", rv, gateway_here), partial(router_flows, rv, here))
-        for i in rv.interfaces:
+        for i in rv.interfaces + rv.interfaces6:
             members = view.members_of(i.network_key)
             out.update(pieces.value(("neighbors", rv.metadata, i, members),
                                     partial(_neighbor_pieces, rv, i, members, pieces)))
@@ -64,79 +83,107 @@ def _l3_state(here: str, routers: tuple[RouterView, ...], gateways: tuple[bool, 
 def _neighbor_pieces(view: RouterView, i: Interface, members: "Members", pieces: Pieces) -> dict[Hashable, Piece]:
     """The next hops behind interface `i`, each port of its network a piece of its own (so a port joining
     builds its own only): ports, and load balancers' VIPs (handed to load balancing, as if sent from the
-    router's interface)."""
+    router's interface; IPv4 only)."""
     cidr = netaddr.IPNetwork(i.subnet.cidr)
+    hops = ((members.ports, Table.L2_LOOKUP), (members.vips, Table.LB_FROM_VM))[:2 if cidr.version == 4 else 1]
     return {("neighbor", i.port.id, i.subnet.id, b.port.id): pieces.get(
         ("neighbor", view.metadata, i, b, into), partial(_neighbors, view, i, cidr, b, into))
-        for ports, into in ((members.ports, Table.L2_LOOKUP), (members.vips, Table.LB_FROM_VM)) for b in ports}
+        for ports, into in hops for b in ports}
 
 
 def router_flows(view: RouterView, here: str) -> list[Flow]:
     """One router's own flows on chassis `here` (its next hops are _neighbors())."""
-    meta = view.metadata
-    vrf = dict(metadata=meta)
-    me = _router(view)
-    flows = [
-        Flow(Table.L3_INPUT, Priority.TTL_EXPIRED, match(**vrf, eth_type=IPV4, ip_ttl=1), actions=(PUNT,),
-             meter=pipeline.app_meter(pipeline.AppId.L3), origin=me),
-        Flow(Table.L3_INPUT, Priority.TTL_EXPIRED, match(**vrf, eth_type=IPV4, ip_ttl=0), origin=me),
-        Flow(Table.L3_INPUT, Priority.FALLBACK, match(**vrf), goto=Table.L3_ROUTING, origin=me),
-        # no route: ICMP net unreachable from the controller
-        Flow(Table.L3_ROUTING, Priority.ROUTE - 1, match(**vrf, eth_type=IPV4), actions=(PUNT,),
-             meter=pipeline.app_meter(pipeline.AppId.L3), origin=(*me, ("route", "none: ICMP unreachable"))),
-    ]
-    for i in view.interfaces:
-        flows += _interface_flows(view, i)
+    flows = [Flow(Table.L3_INPUT, Priority.FALLBACK, match(metadata=view.metadata), goto=Table.L3_ROUTING,
+                  origin=_router(view))]
+    flows += _family_flows(view, V4) + (_family_flows(view, V6) if view.interfaces6 else [])
+    entered = {i.port.id: i for i in view.interfaces + view.interfaces6}
+    for i in entered.values():
+        flows.append(_entry(view, i))
+        if any(j.port.id == i.port.id for j in view.interfaces6):
+            flows.append(_link_local_echo(view, i))
+    for i in view.interfaces + view.interfaces6:
+        flows += [*_own_address(view, i.ip), _connected(view, i)]
     outside = _external_routes(view)
     for route in view.router.routes:
-        dest = netaddr.IPNetwork(route["destination"])
-        if dest.version == 4 and (dest, route["nexthop"]) not in outside:
+        dest, hop = netaddr.IPNetwork(route["destination"]), netaddr.IPAddress(route["nexthop"])
+        if dest.version == hop.version and (dest, route["nexthop"]) not in outside:
+            family = FAMILIES[dest.version]
             flows.append(Flow(Table.L3_ROUTING, Priority.ROUTE + 2 * dest.prefixlen,
-                              match(**vrf, eth_type=IPV4, **_to(dest)),
-                              actions=(ofp.DecTtl(), ofp.SetField(Reg.NEXT_HOP, _int(route["nexthop"]))),
-                              goto=Table.L3_NEIGHBOR, origin=(*me, ("route", f"{dest} via {route['nexthop']}"))))
+                              match(metadata=view.metadata, eth_type=family.eth_type, **_to(dest)),
+                              actions=(ofp.DecTtl(), ofp.SetField(family.next_hop, int(hop))),
+                              goto=Table.L3_NEIGHBOR,
+                              origin=(*_router(view), ("route", f"{dest} via {route['nexthop']}"))))
     return flows + _gateway_flows(view, outside, here)
+
+
+def _family_flows(view: RouterView, family: Family) -> list[Flow]:
+    """A router's TTL checks and its "no route" for one IP version (IPv6: link-local and multicast
+    destinations are not routed)."""
+    vrf = dict(metadata=view.metadata, eth_type=family.eth_type)
+    me, meter = _router(view), pipeline.app_meter(pipeline.AppId.L3)
+    return [
+        Flow(Table.L3_INPUT, Priority.TTL_EXPIRED, match(**vrf, ip_ttl=1), actions=(PUNT,), meter=meter, origin=me),
+        Flow(Table.L3_INPUT, Priority.TTL_EXPIRED, match(**vrf, ip_ttl=0), origin=me),
+        # no route: ICMP net unreachable from the controller
+        Flow(Table.L3_ROUTING, Priority.ROUTE - 1, match(**vrf), actions=(PUNT,), meter=meter,
+             origin=(*me, ("route", "none: ICMP unreachable"))),
+    ] + [Flow(Table.L3_INPUT, Priority.ROUTER_SELF, match(**vrf, **_to(netaddr.IPNetwork(prefix))), origin=me)
+         for prefix in (NOT_ROUTED6 if family is V6 else ())]
 
 
 def _neighbors(view: RouterView, i: Interface, cidr: netaddr.IPNetwork, b: BoundPort, into: Table) -> list[Flow]:
     """A next hop behind interface `i`: port `b`'s addresses on the interface's subnet, handed to `into`."""
     return [_neighbor(view, i, b.port, ip, into) for ip in b.port.ip_addresses
-            if ":" not in ip and netaddr.IPAddress(ip) in cidr]
+            if netaddr.IPAddress(ip).version == cidr.version and netaddr.IPAddress(ip) in cidr]
 
 
-def _interface_flows(view: RouterView, i: Interface) -> list[Flow]:
-    """Entering the router through this interface, its own address, and its connected subnet."""
-    cidr = netaddr.IPNetwork(i.subnet.cidr)
-    return [
-        # back to an earlier table: resubmit (goto_table only goes forward), metadata set as an action
-        Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: i.port.key}),
-             actions=(ofp.SetField(Reg.IN_PORT, i.port.key), ofp.SetField(Reg.OUT_PORT, 0),
-                      ofp.SetField("metadata", view.metadata), ofp.Resubmit(Table.L3_INPUT)),
-             origin=(*_router(view), ("subnet", i.subnet.id))),
-        *_own_address(view, i.ip),
-        _connected(view, i, cidr),
-    ]
+def _entry(view: RouterView, i: Interface) -> Flow:
+    """A packet for the interface's port enters the router."""
+    # back to an earlier table: resubmit (goto_table only goes forward), metadata set as an action
+    return Flow(Table.EGRESS, Priority.SPECIFIC, match(**{Reg.OUT_PORT: i.port.key}),
+                actions=(ofp.SetField(Reg.IN_PORT, i.port.key), ofp.SetField(Reg.OUT_PORT, 0),
+                         ofp.SetField("metadata", view.metadata), ofp.Resubmit(Table.L3_INPUT)),
+                origin=(*_router(view), ("subnet", i.subnet.id)))
 
 
 def _own_address(view: RouterView, ip: str) -> list[Flow]:
-    """ICMP echo to a router address is answered in place; anything else for it is dropped."""
-    vrf = dict(metadata=view.metadata)
+    """ICMP echo to a router address is answered in place (and routed back); anything else for it is dropped."""
+    family = FAMILIES[netaddr.IPAddress(ip).version]
+    vrf = dict(metadata=view.metadata, eth_type=family.eth_type)
     me = (*_router(view), ("address", ip))
+    echo: dict[str, int | str] = {family.icmp_type: family.echo[0], family.dst: ip}
     return [
-        Flow(Table.L3_INPUT, Priority.ROUTER_ECHO,
-             match(**vrf, eth_type=IPV4, ip_proto=ICMP, icmpv4_type=ECHO_REQUEST, ipv4_dst=ip),
-             actions=(ofp.Move("ipv4_src", "ipv4_dst"), ofp.SetField("ipv4_src", ip),
-                      ofp.SetField("icmpv4_type", ECHO_REPLY), ofp.SetTtl(REPLY_TTL)),
-             goto=Table.L3_ROUTING, origin=me),
-        Flow(Table.L3_INPUT, Priority.ROUTER_SELF, match(**vrf, eth_type=IPV4, ipv4_dst=ip), origin=me),
+        Flow(Table.L3_INPUT, Priority.ROUTER_ECHO, match(**vrf, ip_proto=family.icmp, **echo),
+             actions=_echo_reply(family, ip), goto=Table.L3_ROUTING, origin=me),
+        Flow(Table.L3_INPUT, Priority.ROUTER_SELF, match(**vrf, **{family.dst: ip}), origin=me),
     ]
 
 
-def _connected(view: RouterView, i: Interface, cidr: netaddr.IPNetwork) -> Flow:
+def _echo_reply(family: Family, ip: str, ttl: int = REPLY_TTL) -> tuple[ofp.Action, ...]:
+    """Turn an echo request to `ip` into its reply, in place, leaving with `ttl` (routed: one less)."""
+    return (ofp.Move(family.src, family.dst), ofp.SetField(family.src, ip),
+            ofp.SetField(family.icmp_type, family.echo[1]), ofp.SetTtl(ttl))
+
+
+def _link_local_echo(view: RouterView, i: Interface) -> Flow:
+    """Echo to the link-local address of an IPv6 interface, from its link, is answered straight back there."""
+    ip = link_local(i.port.mac_address)
+    return Flow(Table.L3_INPUT, Priority.ROUTER_ECHO,
+                match(metadata=view.metadata, **{Reg.IN_PORT: i.port.key}, eth_type=V6.eth_type, ip_proto=V6.icmp,
+                      icmpv6_type=V6.echo[0], ipv6_dst=ip),
+                actions=(ofp.Move("eth_src", "eth_dst"), ofp.SetField("eth_src", i.port.mac_address),
+                         *_echo_reply(V6, ip, REPLY_TTL - 1), ofp.SetField(Reg.OUT_PORT, 0), ofp.SetField("nx_in_port", 0),
+                         ofp.SetField("metadata", i.network_key), ofp.Resubmit(Table.L2_LOOKUP)),
+                origin=(*_router(view), ("address", ip)))
+
+
+def _connected(view: RouterView, i: Interface) -> Flow:
     """A connected subnet: the destination itself is the next hop."""
+    cidr = netaddr.IPNetwork(i.subnet.cidr)
+    family = FAMILIES[cidr.version]
     return Flow(Table.L3_ROUTING, Priority.ROUTE + 2 * cidr.prefixlen + 1,
-                match(metadata=view.metadata, eth_type=IPV4, **_to(cidr)),
-                actions=(ofp.DecTtl(), ofp.Move("ipv4_dst", Reg.NEXT_HOP)), goto=Table.L3_NEIGHBOR,
+                match(metadata=view.metadata, eth_type=family.eth_type, **_to(cidr)),
+                actions=(ofp.DecTtl(), ofp.Move(family.dst, family.next_hop)), goto=Table.L3_NEIGHBOR,
                 origin=(*_router(view), ("route", f"{cidr} connected"), ("subnet", i.subnet.id)))
 
 
@@ -200,13 +247,15 @@ def _gateway_flows(view: RouterView, routes: dict, here: str) -> list[Flow]:
 
 
 def _to(dest: netaddr.IPNetwork) -> dict:
-    """The match on an IPv4 destination prefix (none for the default route)."""
-    return {"ipv4_dst": (str(dest.network), str(dest.netmask))} if dest.prefixlen else {}
+    """The match on a destination prefix (none for a default route)."""
+    return {FAMILIES[dest.version].dst: (str(dest.network), str(dest.netmask))} if dest.prefixlen else {}
 
 
 def _neighbor(view: RouterView, i: Interface, port: Port, ip: str, into: Table) -> Flow:
     """Next hop `ip` (a known port): MACs rewritten, into the port's network at `into` (L2 lookup)."""
-    return Flow(Table.L3_NEIGHBOR, Priority.SPECIFIC, match(metadata=view.metadata, **{Reg.NEXT_HOP: _int(ip)}),
+    address = netaddr.IPAddress(ip)
+    return Flow(Table.L3_NEIGHBOR, Priority.SPECIFIC,
+                match(metadata=view.metadata, **{FAMILIES[address.version].next_hop: int(address)}),
                 actions=(ofp.SetField("eth_src", i.port.mac_address), ofp.SetField("eth_dst", port.mac_address),
                          ofp.SetField(Reg.IN_PORT, i.port.key), ofp.SetField(Reg.OUT_PORT, 0),
                          ofp.SetField("nx_in_port", 0),     # the router sends it: it may go back where it came from

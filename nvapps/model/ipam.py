@@ -28,6 +28,11 @@ def eui64(cidr: str, mac: str) -> str:
     return str(netaddr.EUI(mac).ipv6(netaddr.IPNetwork(cidr).first))
 
 
+def link_local(mac: str) -> str:
+    """The link-local address an interface with `mac` forms (fe80::/64 + modified EUI-64)."""
+    return str(netaddr.EUI(mac).ipv6_link_local())
+
+
 def formed(sub: "Subnet", mac: str) -> dict:
     """The fixed IP a port with `mac` holds on auto-address subnet `sub`."""
     return {"subnet_id": sub.id, "ip_address": eui64(sub.cidr, mac)}

@@ -1,35 +1,97 @@
-"""IPv6 addresses by SLAAC: a subnet with ipv6_ra_mode/ipv6_address_mode slaac on tenant a's first network,
-attached to its router; the controller advertises the prefix (every second here, and on solicitation), and
-a11 forms the very address the model gave its port (the EUI-64 of its MAC), with a default route via the
-router's link-local address; tenant b's host on the same switch hears no advertisement of it.
+"""IPv6 with real packets. Tenants a and b each get the same two SLAAC subnets (2001:db8:a1::/64 on their
+first network, 2001:db8:a2::/64 on their second), attached to their own router. The controller advertises
+the prefixes (every second here, and on solicitation); hosts form the very addresses the model gave their
+ports (the EUI-64 of their MACs) and route through their router's link-local address; the router's
+addresses answer neighbour solicitations (in flows) and echo; routed IPv6 crosses chassis, hop limit 1 gets
+time exceeded, an unknown prefix gets unreachable; nothing crosses tenants.
 
-Tenant a: a11 (s1) on 10.0.1.0/24, a21 on 10.0.2.0/24 behind router a; tenant b the same.
+Host <t><s><n> is on subnet s, n=1 on s1 and n=2 on s2.
 """
 from __future__ import annotations
 
+from contextlib import ExitStack
+
+import pytest
+
+from nvapps.lab.net import capture, ping, wait_ping
 from nvapps.lab.wait import eventually
+from nvapps.model.ipam import link_local
 
 HOSTS_PER_SWITCH = 1
 SUBNETS = 2
 APPS = ("nvapps.dhcp.app", "nvapps.acl.app", "nvapps.l3.app", "nvapps.l2.app")
 FLAGS = ("--nvapps-ra-interval", "1")
-PREFIX = "2001:db8:a1::/64"
+PREFIXES = {1: "2001:db8:a1::/64", 2: "2001:db8:a2::/64"}
+ECHO_REQUESTS = "icmp6 and ip6[40] == 128"
 
 
 def global_addresses(host) -> str:
     return host.cmd(f"ip -6 addr show dev {host.defaultIntf().name} scope global")
 
 
-def test_a_host_forms_its_ports_address_from_the_routers_advertisement(lab):
-    a, a11, b11 = lab.tenants["a"], lab.host("a11"), lab.host("b11")
-    net = a.networks[1]
-    v6 = lab.api.create("subnet", network_id=net["id"], ip_version=6, cidr=PREFIX, ipv6_ra_mode="slaac",
-                        ipv6_address_mode="slaac", project_id="tenant-a")
-    lab.api.action("router", a.router["id"], "add_router_interface", subnet_id=v6["id"])
-    port = lab.api.get("port", a.ports["a11"]["id"])
-    formed = next(ip["ip_address"] for ip in port["fixed_ips"] if ip["subnet_id"] == v6["id"])
-    assert formed.startswith("2001:db8:a1:")
-    eventually(lambda: f"{formed}/64" in global_addresses(a11), timeout=20,
-               what=f"a11 did not form {formed}: {global_addresses(a11)}")
-    assert "via fe80::" in a11.cmd("ip -6 route show default")
-    assert "2001:db8:a1:" not in global_addresses(b11)            # another tenant hears nothing of it
+@pytest.fixture(scope="module")
+def v6(lab) -> dict[str, str]:
+    """Both tenants' IPv6 subnets attached to their routers; each host's formed address, by host name (and
+    each router interface's address and MAC, by "<tenant>-r<s>" and "<tenant>-r<s>-mac")."""
+    addresses: dict[str, str] = {}
+    for name, tenant in lab.tenants.items():
+        for s, cidr in PREFIXES.items():
+            subnet = lab.api.create("subnet", network_id=tenant.networks[s]["id"], ip_version=6, cidr=cidr,
+                                    ipv6_ra_mode="slaac", ipv6_address_mode="slaac", project_id=f"tenant-{name}")
+            attached = lab.api.action("router", tenant.router["id"], "add_router_interface", subnet_id=subnet["id"])
+            router_port = lab.api.get("port", attached["port_id"])
+            addresses[f"{name}-r{s}"] = next(ip["ip_address"] for ip in router_port["fixed_ips"]
+                                             if ip["subnet_id"] == subnet["id"])
+            addresses[f"{name}-r{s}-mac"] = router_port["mac_address"]
+            for host, port in tenant.ports.items():
+                if port["network_id"] == tenant.networks[s]["id"]:
+                    fixed = lab.api.get("port", port["id"])["fixed_ips"]
+                    addresses[host] = next(ip["ip_address"] for ip in fixed if ip["subnet_id"] == subnet["id"])
+    for host in lab.topo.attachments:
+        eventually(lambda: f"{addresses[host]}/64" in global_addresses(lab.host(host)), timeout=20,
+                   what=f"{host} did not form {addresses[host]}: {global_addresses(lab.host(host))}")
+    return addresses
+
+
+def test_hosts_form_their_ports_addresses_from_their_own_routers_advertisements(lab, v6):
+    assert v6["a11"].startswith("2001:db8:a1:") and v6["b11"].startswith("2001:db8:a1:")
+    for host in ("a11", "b11"):
+        route = lab.host(host).cmd("ip -6 route show default")
+        assert f"via {link_local(v6[host[0] + '-r1-mac'])}" in route, (host, route)
+    assert v6["b11"] not in global_addresses(lab.host("a11"))
+
+
+def test_hosts_reach_each_other_over_ipv6_through_their_router_across_chassis(lab, v6):
+    for src, dst in (("a11", "a22"), ("a12", "a21"), ("b21", "b12")):
+        wait_ping(lab.host(src), v6[dst])
+        assert ping(lab.host(src), v6[dst], count=3) == 3, (src, dst)
+
+
+def test_the_router_answers_on_its_global_and_link_local_addresses_as_a_router(lab, v6):
+    a12 = lab.host("a12")
+    for address in (v6["a-r1"], v6["a-r2"], f"{link_local(v6['a-r1-mac'])}%{a12.defaultIntf().name}"):
+        assert ping(a12, address, count=2) == 2, address
+    neighbours = a12.cmd(f"ip -6 neigh show {v6['a-r1']}")
+    assert f"lladdr {v6['a-r1-mac']} router" in neighbours, neighbours
+
+
+def test_no_ipv6_packet_crosses_tenants_with_identical_prefixes(lab, v6):
+    tenant_b = [h for h in lab.topo.attachments if h.startswith("b")]
+    with ExitStack() as stack:
+        caps = {h: stack.enter_context(capture(lab.host(h), ECHO_REQUESTS)) for h in tenant_b}
+        for dst in ("a12", "a21", "a22"):
+            assert ping(lab.host("a11"), v6[dst], count=2) == 2, dst
+        for dst in ("b12", "b21", "b22"):          # tenant b's addresses in the same prefixes: unknown to a
+            assert ping(lab.host("a11"), v6[dst], count=2) == 0, dst
+    assert {h: c.count for h, c in caps.items()} == dict.fromkeys(tenant_b, 0)
+
+
+def test_hop_limit_expiry_and_unknown_prefixes_get_icmpv6_errors_from_the_router(lab, v6):
+    a11 = lab.host("a11")
+    out = a11.cmd(f"ping -n -c 1 -W 2 -t 1 {v6['a22']}")
+    assert f"From {v6['a-r1']}" in out and "Time exceeded" in out, out
+    trace = a11.cmd(f"traceroute -6 -n -I -q 1 -w 2 -m 4 {v6['a22']}")
+    hops = [line.split()[1] for line in trace.splitlines()[1:] if line.split()]
+    assert hops[:2] == [v6["a-r1"], v6["a22"]], trace
+    out = a11.cmd("ping -n -c 1 -W 2 2001:db8:ff::1")
+    assert f"From {v6['a-r1']}" in out and "Destination unreachable" in out, out

@@ -212,7 +212,7 @@ def _translate(pkt: Packet, nat: ofp.Nat) -> None:
 def _wire(pkt: Packet) -> dict[str, int]:
     """The header fields a packet leaves with (no pipeline registers)."""
     return {k: v for k, v in pkt.fields.items()
-            if not k.startswith("reg") and k not in ("metadata", "in_port", "ct_state")}
+            if not k.startswith(("reg", "xxreg")) and k not in ("metadata", "in_port", "ct_state")}
 
 
 def _matches(flow: ofp.Flow, pkt: Packet, conjunctions: set[int] | frozenset[int] = frozenset()) -> bool:
