@@ -14,6 +14,7 @@ class Table(IntEnum):
 
     CLASSIFY = 0          # in_port (or trunk VLAN / tunnel id) -> network key + logical in-port
     PORT_SECURITY = 5     # 5-9: anti-spoofing (acl service)
+    PORT_SECURITY_ND = 6  # IPv6 from a secured port: neighbour discovery only for its own addresses, no RAs
     ACL_FROM_VM = 10      # 10-19: from the VM. Local VM ports enter the ACL stage, the rest skips it
     NACL_FROM_VM = 11     # network ACLs, egress (stateless, first match by position wins)
     SG_FROM_VM_CT = 12    # secured ports: into conntrack in the port's zone
@@ -30,8 +31,9 @@ class Table(IntEnum):
     L2_LOOKUP = 22        # destination MAC -> logical out-port, or flood
     L2_LEARNED = 23       # flows written by learn(); resubmitted to
     L2_UNKNOWN = 24       # after the learned lookup: hit -> deliver, miss -> flood
-    L2_ND_ADVERT = 25     # a neighbour advertisement built in L2_CONTROL gets its target link-layer address
-                          # (OVS lets a flow write nd_tll only where its match is an advertisement's)
+    L2_ND_ADVERT = 25     # a neighbour advertisement built in L2_CONTROL (or NAT_UPLINK_IN) gets its target
+                          # link-layer address (OVS lets a flow write nd_tll only where its match is an
+                          # advertisement's)
     L3_INPUT = 30         # 30-39: routers (VRF per router): packets for the router itself, TTL checks
     L3_ROUTING = 31       # longest prefix match -> next hop (reg0), TTL decremented
     L3_NEIGHBOR = 32      # next hop -> MACs, destination network, back into L2 (or out by the gateway: NAT)
@@ -189,7 +191,8 @@ class Priority(IntEnum):
 # L3's "no route" flow (the packet goes to the controller for an ICMP error, and no further). Each is read
 # with one flow-stats request per app (its table group), `DROPPING`.
 DROP_REASONS: dict[int, str] = {
-    Table.PORT_SECURITY: "port_security", Table.NACL_FROM_VM: "network_acl", Table.NACL_TO_VM: "network_acl",
+    Table.PORT_SECURITY: "port_security", Table.PORT_SECURITY_ND: "port_security",
+    Table.NACL_FROM_VM: "network_acl", Table.NACL_TO_VM: "network_acl",
     **{t: "security_group" for t in (Table.SG_FROM_VM_STATE, Table.SG_FROM_VM_RULES, Table.SG_TO_VM_STATE,
                                      Table.SG_TO_VM_RULES)}}
 NO_ROUTE = (Table.L3_ROUTING, Priority.ROUTE - 1)
@@ -293,7 +296,8 @@ def _acl(direction: str, entry: Table, nacl: Table, ct: Table, state: Table, rul
 TABLES: dict[Table, TableSpec] = {
     Table.CLASSIFY: _spec({AppId.L2, AppId.NAT, AppId.OVERLAY}, {AFTER_CLASSIFY, Table.NAT_UPLINK_IN},
                           learns={Table.NAT_MAC_BINDING}),
-    Table.PORT_SECURITY: _spec({AppId.ACL}, {next_stage("port_security")}),
+    Table.PORT_SECURITY: _spec({AppId.ACL}, {next_stage("port_security"), Table.PORT_SECURITY_ND}),
+    Table.PORT_SECURITY_ND: _spec({AppId.ACL}, {next_stage("port_security")}),
     **_acl("acl_from_vm", Table.ACL_FROM_VM, Table.NACL_FROM_VM, Table.SG_FROM_VM_CT, Table.SG_FROM_VM_STATE,
            Table.SG_FROM_VM_RULES, Table.SG_FROM_VM_COMMIT),
     Table.LB_FROM_VM: _spec({AppId.LB}, {Table.LB_SELECT, next_stage("lb_from_vm"), Table.EGRESS}),
@@ -305,11 +309,11 @@ TABLES: dict[Table, TableSpec] = {
     Table.L2_LOOKUP: _spec({AppId.L2}, {next_stage("l2"), Table.L2_UNKNOWN, Table.L2_LEARNED}),
     Table.L2_LEARNED: _spec({AppId.L2}),
     Table.L2_UNKNOWN: _spec({AppId.L2}, {next_stage("l2")}),
-    Table.L2_ND_ADVERT: _spec({AppId.L2}, {Table.EGRESS}),
+    Table.L2_ND_ADVERT: _spec({AppId.L2, AppId.NAT}, {Table.EGRESS}),
     Table.L3_INPUT: _spec({AppId.L3}, {Table.L3_ROUTING, Table.L2_LOOKUP}),
     Table.L3_ROUTING: _spec({AppId.L3}, {Table.L3_NEIGHBOR, Table.EGRESS}),
     Table.L3_NEIGHBOR: _spec({AppId.L3}, {Table.L2_LOOKUP, Table.NAT_SNAT, Table.LB_FROM_VM}),
-    Table.NAT_UPLINK_IN: _spec({AppId.NAT}, {Table.NAT_DNAT}),
+    Table.NAT_UPLINK_IN: _spec({AppId.NAT}, {Table.NAT_DNAT, Table.L2_ND_ADVERT}),
     Table.NAT_DNAT: _spec({AppId.NAT}, {Table.L3_INPUT}),
     Table.NAT_SNAT: _spec({AppId.NAT}, {Table.NAT_SNAT_COMMIT}),
     Table.NAT_SNAT_COMMIT: _spec({AppId.NAT}, {Table.NAT_EGRESS}),

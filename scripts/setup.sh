@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(python3-venv openvswitch-switch mininet iputils-ping iputils-arping traceroute busybox iperf3 tcpdump ethtool iproute2 netcat-openbsd curl socat prometheus
               chromium chromium-driver      # the web console's test drives Debian's headless chromium
               etcd-server                   # several controllers share their model in etcd
-              frr)                          # the upstream BGP router of the eBGP tests (run in a namespace)
+              frr                           # the upstream BGP router of the eBGP tests (run in a namespace)
+              isc-dhcp-client)              # dhclient -6: the DHCPv6 client of the IPv6 tests
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

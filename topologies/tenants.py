@@ -17,7 +17,8 @@ and 3 on s1, subnet 2 on s2.
 
 With `internet=True`, every switch also has an uplink (interface 99: s1-eth99, s2-eth99) into a plain
 learning bridge `x1` (not controlled by nvapps: the physical network), where host `inet` stands for the
-internet: 172.16.0.1/24 on the external network (its gateway) and 203.0.113.10 further out.
+internet: 172.16.0.1/24 on the external network (its gateway) and 203.0.113.10 further out (and for IPv6
+2001:db8:ff::1/64, 2001:db8:beef::10).
 
 With `bgp=True` (and `internet`), every switch's interface 98 leads to host `bgp<n>` (no address: the
 controller's BGP speaker of that uplink configures it, in the namespace the lab names `nvbgp-<switch>`), and
@@ -43,6 +44,8 @@ EXTERNAL_CIDR = "172.16.0.0/24"
 INTERNET_GATEWAY = "172.16.0.1"        # inet's address on the external network
 INTERNET_HOST = "203.0.113.10"         # an address beyond it (on inet's loopback)
 INTERNET_MAC = "02:00:00:ff:00:01"
+INTERNET_GATEWAY6 = "2001:db8:ff::1"   # inet on the external network's IPv6 subnet
+INTERNET_HOST6 = "2001:db8:beef::10"   # an IPv6 address beyond it
 GATEWAY_PORT = 50                      # the L2 gateway chassis's interface into the VLAN segment
 LEGACY_VLANS = {"v100": 100, "v200": 200}
 SPEAKER_PORT = 98                      # each chassis's interface into its BGP speaker's namespace
@@ -94,6 +97,8 @@ class InternetHost(TxOffHost):
     def config(self, **params):
         result = super().config(**params)
         self.cmd(f"ip addr add {INTERNET_HOST}/32 dev lo")
+        self.cmd(f"ip -6 addr add {INTERNET_GATEWAY6}/64 dev {self.defaultIntf().name} nodad")
+        self.cmd(f"ip -6 addr add {INTERNET_HOST6}/128 dev lo")
         return result
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from nvapps import pipeline
 from nvapps.acl.directions import DIRECTIONS, FROM_VM, TO_VM
 from nvapps.acl.network_acls import network_acl_flows, network_fallbacks
-from nvapps.acl.port_security import port_security_flows
+from nvapps.acl.port_security import nd_stage_flows, port_security_flows
 from nvapps.acl.security_groups import (
     Member,
     conjunction_flow,
@@ -164,7 +164,7 @@ def _local_pieces(local: tuple[BoundPort, ...], view: AclView, pieces: Pieces) -
 
 
 def _stage_piece() -> list[Flow]:
-    return [f for d in DIRECTIONS for f in stage_flows(d)] + network_fallbacks()
+    return [f for d in DIRECTIONS for f in stage_flows(d)] + network_fallbacks() + nd_stage_flows()
 
 
 def _port_piece(b: BoundPort, secured: bool) -> list[Flow]:

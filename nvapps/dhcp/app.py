@@ -1,4 +1,5 @@
-"""The DHCP os-ken app: `osken-manager nvapps.dhcp.app nvapps.l2.app` answers DHCPv4 for bound ports, and sends
+"""The DHCP os-ken app: `osken-manager nvapps.dhcp.app nvapps.l2.app` answers DHCPv4 and DHCPv6 for bound ports,
+and sends
 the router advertisements of IPv6 subnets with ipv6_ra_mode (every --nvapps-ra-interval seconds, and in
 answer to a router solicitation)."""
 from __future__ import annotations
@@ -9,11 +10,12 @@ from os_ken.base import app_manager
 from os_ken.lib import hub
 
 from nvapps import config, pipeline
+from nvapps.core import nd
 from nvapps.core.app import SwitchError
 from nvapps.core.events import EventPacketIn
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
-from nvapps.dhcp import flows, ra
+from nvapps.dhcp import dhcpv6, flows, ra
 from nvapps.dhcp.server import parse_request, reply
 from nvapps.model.network import Port
 
@@ -66,16 +68,21 @@ class DhcpApp(ServiceApp):
         if solicited is not None:
             self._solicited(ev, *solicited)
             return
-        request = parse_request(ev.data)
-        if request is None or self.reading is None:
+        request, message = parse_request(ev.data), dhcpv6.parse(ev.data)
+        if (request is None and message is None) or self.reading is None:
             return
         view: flows.DhcpView = self.reading
         port = _sender(view, ev)
         network = self.model.find("network", port.network_id) if port is not None else None
         if port is None or network is None:
             return
-        lease = flows.lease_for(port, network, view.subnets, self.model.ports())
-        answer = reply(request, lease) if lease is not None else None
+        answer = None
+        if request is not None:
+            lease = flows.lease_for(port, network, view.subnets, self.model.ports())
+            answer = reply(request, lease) if lease is not None else None
+        elif message is not None:
+            lease6 = flows.lease6_for(port, network, view.subnets, self.model.ports())
+            answer = dhcpv6.reply(message, lease6) if lease6 is not None else None
         if answer is not None:
             self.core.packet_out(ev.chassis, ev.in_port, answer)
 
@@ -88,7 +95,7 @@ class DhcpApp(ServiceApp):
         if advert is not None:
             unspecified = ip == "::"
             self._send(ev.chassis, ev.in_port, ra.router_advertisement(
-                advert, ra.ALL_NODES_MAC if unspecified else mac, ra.ALL_NODES if unspecified else ip))
+                advert, nd.ALL_NODES_MAC if unspecified else mac, nd.ALL_NODES if unspecified else ip))
 
 
 def _sender(view: flows.DhcpView, ev: EventPacketIn) -> Port | None:

@@ -1,5 +1,5 @@
-"""Pure functions: which DHCP requests and router solicitations a chassis sends to the controller, and each
-port's lease."""
+"""Pure functions: which DHCP (v4 and v6) requests and router solicitations a chassis sends to the controller,
+and each port's leases."""
 from __future__ import annotations
 
 from collections.abc import Hashable
@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 import netaddr
 
 from nvapps import pipeline
-from nvapps.core import ofp
+from nvapps.core import nd, ofp
+from nvapps.core.nd import ICMPV6, IPV6
 from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service
 from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis
+from nvapps.dhcp.dhcpv6 import CLIENT_PORT, SERVER_PORT, Lease6
 from nvapps.dhcp.server import Lease
 from nvapps.logical.ports import BoundPort
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
@@ -25,7 +27,9 @@ if TYPE_CHECKING:
     from nvapps.logical.view import LogicalView
 
 DHCP_REQUEST = dict(eth_type=0x0800, ip_proto=17, udp_src=68, udp_dst=67)
-ROUTER_SOLICITATION = dict(eth_type=0x86DD, ip_proto=58, icmpv6_type=133)
+DHCPV6_REQUEST = dict(eth_type=IPV6, ip_proto=17, udp_src=CLIENT_PORT, udp_dst=SERVER_PORT)
+ROUTER_SOLICITATION = dict(eth_type=IPV6, ip_proto=ICMPV6, icmpv6_type=nd.ROUTER_SOLICITATION)
+DHCPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless")
 
 
 def served_subnet(port: Port, subnets: dict[str, Subnet]) -> tuple[str, Subnet] | None:
@@ -33,6 +37,16 @@ def served_subnet(port: Port, subnets: dict[str, Subnet]) -> tuple[str, Subnet] 
     for ip in port.fixed_ips or []:
         sub = subnets.get(ip["subnet_id"])
         if sub is not None and sub.enable_dhcp and sub.ip_version == 4:
+            return ip["ip_address"], sub
+    return None
+
+
+def served_subnet6(port: Port, subnets: dict[str, Subnet]) -> tuple[str, Subnet] | None:
+    """The port's first address on an IPv6 subnet with DHCP enabled whose ipv6_address_mode is a DHCPv6 one,
+    and that subnet."""
+    for ip in port.fixed_ips or []:
+        sub = subnets.get(ip["subnet_id"])
+        if sub is not None and sub.enable_dhcp and sub.ip_version == 6 and sub.ipv6_address_mode in DHCPV6_MODES:
             return ip["ip_address"], sub
     return None
 
@@ -67,9 +81,11 @@ def chassis_dhcp(here: Chassis, view: DhcpView, pieces: Pieces | None = None) ->
 
 
 def _request_flows(b: BoundPort, subnets: dict[str, Subnet]) -> list[Flow]:
-    """The port's DHCP requests (it has an IPv4 address on a DHCP subnet) and router solicitations (it has one
-    on an IPv6 subnet with ipv6_ra_mode) go to the controller."""
+    """The port's DHCP requests (it has an IPv4 address on a DHCP subnet), DHCPv6 requests (an address on a
+    DHCPv6 subnet) and router solicitations (one on an IPv6 subnet with ipv6_ra_mode) go to the controller."""
     asks = [DHCP_REQUEST] if served_subnet(b.port, subnets) is not None else []
+    if served_subnet6(b.port, subnets) is not None:
+        asks.append(DHCPV6_REQUEST)
     if any((sub := subnets.get(ip["subnet_id"])) is not None and sub.ip_version == 6 and sub.ipv6_ra_mode
            for ip in b.port.fixed_ips or []):
         asks.append(ROUTER_SOLICITATION)
@@ -78,19 +94,33 @@ def _request_flows(b: BoundPort, subnets: dict[str, Subnet]) -> list[Flow]:
 
 
 def lease_for(port: Port, network: Network, subnets: dict[str, Subnet], ports: list[Port]) -> Lease | None:
-    """What DHCP tells `port`; the server speaks with the subnet's router interface MAC when it has one."""
+    """What DHCP tells `port`."""
     served = served_subnet(port, subnets)
     if served is None:
         return None
     ip, sub = served
-    router_port = next((p for p in ports if p.device_owner == ROUTER_INTERFACE and p.network_id == network.id
-                        and any(i["subnet_id"] == sub.id for i in p.fixed_ips or [])), None)
-    key = network.key
-    server_mac = router_port.mac_address if router_port else f"fa:16:3e:ff:{key >> 8 & 0xFF:02x}:{key & 0xFF:02x}"
     routes = tuple((r["destination"], r["nexthop"]) for r in sub.host_routes
                    if netaddr.IPNetwork(r["destination"]).version == 4)
     return Lease(port.mac_address, ip, sub.cidr, sub.gateway_ip, tuple(sub.dns_nameservers), routes, network.mtu,
-                 server_mac)
+                 _server_mac(network, sub, ports))
+
+
+def lease6_for(port: Port, network: Network, subnets: dict[str, Subnet], ports: list[Port]) -> Lease6 | None:
+    """What DHCPv6 tells `port`: its address on a stateful subnet, options only on a stateless one."""
+    served = served_subnet6(port, subnets)
+    if served is None:
+        return None
+    ip, sub = served
+    return Lease6(port.mac_address, ip if sub.ipv6_address_mode == "dhcpv6-stateful" else None,
+                  tuple(d for d in sub.dns_nameservers if ":" in d), _server_mac(network, sub, ports))
+
+
+def _server_mac(network: Network, sub: Subnet, ports: list[Port]) -> str:
+    """The MAC a subnet's DHCP server speaks with: its router interface's, or one made from the network key."""
+    router_port = next((p for p in ports if p.device_owner == ROUTER_INTERFACE and p.network_id == network.id
+                        and any(i["subnet_id"] == sub.id for i in p.fixed_ips or [])), None)
+    key = network.key
+    return router_port.mac_address if router_port else f"fa:16:3e:ff:{key >> 8 & 0xFF:02x}:{key & 0xFF:02x}"
 
 
 SERVICE = Service(pipeline.AppId.DHCP, dhcp_view, chassis_dhcp)

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 import netaddr
 from os_ken.lib.packet import ethernet, icmpv6, ipv6, packet
 
+from nvapps.core.nd import ALL_NODES, ALL_NODES_MAC, HOP_LIMIT, ICMPV6, IPV6
 from nvapps.model.ipam import link_local
 from nvapps.model.network import ROUTER_INTERFACE, Port, Subnet
 
-ALL_NODES, ALL_NODES_MAC = "ff02::1", "33:33:00:00:00:01"
-HOP_LIMIT = 255                   # ND messages are only taken with 255 (RFC 4861 6.1.2)
 ROUTER_LIFETIME = 1800            # seconds (radvd's default: 3 x its max interval)
 PREFIX_VALID, PREFIX_PREFERRED = 86400, 14400      # seconds (radvd's defaults)
-ETH_IPV6 = 0x86DD
 MANAGED, OTHER = 0b10, 0b01       # RA flags M and O (os-ken shifts them into place)
 ON_LINK, AUTONOMOUS = 0b100, 0b010  # prefix flags L and A
 
@@ -60,8 +58,8 @@ def router_advertisement(advert: Advert, dst_mac: str = ALL_NODES_MAC, dst_ip: s
             pl=net.prefixlen, res1=ON_LINK | (AUTONOMOUS if mode != "dhcpv6-stateful" else 0),
             val_l=PREFIX_VALID, pre_l=PREFIX_PREFERRED, prefix=str(net.network)))
     pkt = packet.Packet()
-    pkt.add_protocol(ethernet.ethernet(dst=dst_mac, src=advert.router_mac, ethertype=ETH_IPV6))
-    pkt.add_protocol(ipv6.ipv6(src=advert.router_ip, dst=dst_ip, nxt=58, hop_limit=HOP_LIMIT))
+    pkt.add_protocol(ethernet.ethernet(dst=dst_mac, src=advert.router_mac, ethertype=IPV6))
+    pkt.add_protocol(ipv6.ipv6(src=advert.router_ip, dst=dst_ip, nxt=ICMPV6, hop_limit=HOP_LIMIT))
     pkt.add_protocol(icmpv6.icmpv6(type_=icmpv6.ND_ROUTER_ADVERT, data=icmpv6.nd_router_advert(
         ch_l=64, res=flags, rou_l=ROUTER_LIFETIME, options=options)))
     pkt.serialize()

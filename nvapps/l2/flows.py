@@ -7,6 +7,16 @@ from typing import TYPE_CHECKING
 
 from nvapps import pipeline
 from nvapps.core import ofp
+from nvapps.core.nd import (
+    ADVERTISEMENT,
+    ICMPV6,
+    IPV6,
+    NA_OVERRIDE,
+    NA_ROUTER,
+    NA_SOLICITED,
+    SOLICITATION,
+    TARGET_LINK_LAYER,
+)
 from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service, the_view
 from nvapps.core.reconcile import Desired, Piece
@@ -22,10 +32,6 @@ if TYPE_CHECKING:
 LEARN_IDLE_TIMEOUT = 300
 ARP = 0x0806
 ARP_REQUEST, ARP_REPLY = 1, 2
-IPV6, ICMPV6 = 0x86DD, 58
-SOLICITATION, ADVERTISEMENT = 135, 136                       # ICMPv6 neighbour discovery
-NA_ROUTER, NA_SOLICITED, NA_OVERRIDE = 1 << 31, 1 << 30, 1 << 29   # an advertisement's flags
-TARGET_LINK_LAYER = 2                                        # the ND option that carries the answer's MAC
 
 
 def flood_group_id(network_key: int) -> int:
@@ -174,16 +180,21 @@ def _nd_responder(b: BoundPort) -> list[Flow]:
         addresses.append(link_local(b.port.mac_address))
     flags = NA_SOLICITED | NA_OVERRIDE | (NA_ROUTER if router else 0)
     return [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**_solicitation(b, ip)),
-                 actions=_advertisement(b.port.mac_address, ip, flags)) for ip in addresses]
+                 actions=neighbor_advert(b.port.mac_address, ip, flags)) for ip in addresses]
 
 
-def _advertisement(mac: str, ip: str, flags: int) -> tuple[ofp.Action, ...]:
-    """Turn a solicitation for `ip` into the advertisement of its owner `mac`, in place, back to the asker
-    (its option becomes the target link-layer address, set in L2_ND_ADVERT)."""
+# Back to the logical port that asked (as TO_ASKER, through L2_ND_ADVERT)
+TO_SOLICITOR = (ofp.Move(Reg.IN_PORT, Reg.OUT_PORT), ofp.SetField("nx_in_port", 0))
+
+
+def neighbor_advert(mac: str, ip: str, flags: int, back: tuple[ofp.Action, ...] = TO_SOLICITOR
+                    ) -> tuple[ofp.Action, ...]:
+    """Turn a solicitation for `ip` into the advertisement of its owner `mac`, in place, and send it `back`
+    through L2_ND_ADVERT (where its option becomes the target link-layer address)."""
     return (ofp.Move("eth_src", "eth_dst"), ofp.SetField("eth_src", mac), ofp.Move("ipv6_src", "ipv6_dst"),
             ofp.SetField("ipv6_src", ip), ofp.SetField("icmpv6_type", ADVERTISEMENT),
             ofp.SetField("nd_reserved", flags), ofp.SetField("nd_options_type", TARGET_LINK_LAYER),
-            ofp.Move(Reg.IN_PORT, Reg.OUT_PORT), ofp.SetField("nx_in_port", 0), ofp.Resubmit(Table.L2_ND_ADVERT))
+            *back, ofp.Resubmit(Table.L2_ND_ADVERT))
 
 
 def _advert_flows() -> list[Flow]:

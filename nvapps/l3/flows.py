@@ -19,6 +19,7 @@ import netaddr
 
 from nvapps import pipeline
 from nvapps.core import ofp
+from nvapps.core.nd import ICMPV6, IPV6
 from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service, the_view
 from nvapps.core.reconcile import Desired, Piece
@@ -26,7 +27,7 @@ from nvapps.core.topology import Chassis
 from nvapps.logical.ports import BoundPort
 from nvapps.logical.routers import Interface, RouterView
 from nvapps.model.ipam import link_local
-from nvapps.model.network import Port
+from nvapps.model.network import Port, Subnet
 from nvapps.pipeline import Priority, Reg, Table
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class Family:
 
 
 V4 = Family(IPV4, "ipv4_src", "ipv4_dst", Reg.NEXT_HOP, 1, "icmpv4_type", (8, 0))
-V6 = Family(0x86DD, "ipv6_src", "ipv6_dst", Reg.NEXT_HOP6, 58, "icmpv6_type", (128, 129))
+V6 = Family(IPV6, "ipv6_src", "ipv6_dst", Reg.NEXT_HOP6, ICMPV6, "icmpv6_type", (128, 129))
 FAMILIES = {4: V4, 6: V6}
 NOT_ROUTED6 = ("fe80::/10", "ff00::/8")      # link-local and multicast destinations stay on their link
 
@@ -199,50 +200,65 @@ def _route(view: RouterView, dest: netaddr.IPNetwork, hop: str | None) -> tuple[
 
 
 def _external_routes(view: RouterView) -> dict[tuple[netaddr.IPNetwork, str | None], int]:
-    """Routes that leave by the gateway: (prefix, next hop or None for on-link) -> priority. The gateway's
-    own subnet; static routes through a next hop on the external subnet; routes its uplink learned by BGP
-    with a next hop on the external subnet, for prefixes no static route names; and a default route to its
-    subnet's gateway unless one of those is a default route."""
+    """Routes that leave by the gateway: (prefix, next hop or None for on-link) -> priority, for its IPv4
+    subnet and (when the router has IPv6 interfaces) its IPv6 one."""
     gw = view.gateway
     if gw is None:
         return {}
-    cidr = netaddr.IPNetwork(gw.subnet.cidr)
+    routes = _routes_out(view, gw.subnet, gw.learned)
+    if gw.subnet6 is not None and view.interfaces6:
+        routes.update(_routes_out(view, gw.subnet6, ()))
+    return routes
+
+
+def _routes_out(view: RouterView, subnet: Subnet, learned: tuple[tuple[str, str], ...]
+                ) -> dict[tuple[netaddr.IPNetwork, str | None], int]:
+    """The routes out by the gateway's `subnet`: the subnet itself; static routes through a next hop on it;
+    routes its uplink learned by BGP with a next hop on it, for prefixes no static route names; and a default
+    route to the subnet's gateway unless one of those is a default route."""
+    cidr = netaddr.IPNetwork(subnet.cidr)
+    version = cidr.version
     routes: dict[tuple[netaddr.IPNetwork, str | None], int] = {(cidr, None): Priority.ROUTE + 2 * cidr.prefixlen + 1}
     statics = [(netaddr.IPNetwork(r["destination"]), r["nexthop"]) for r in view.router.routes]
     named = {dest for dest, _ in statics} | {cidr}
-    learned = [(dest, hop) for dest, hop in ((netaddr.IPNetwork(p), h) for p, h in gw.learned)
-               if dest not in named and dest.version == 4 and netaddr.IPAddress(hop) in cidr]
-    for dest, hop in statics + learned:
-        if dest.version == 4 and netaddr.IPAddress(hop) in cidr:
+    heard = [(dest, hop) for dest, hop in ((netaddr.IPNetwork(p), h) for p, h in learned)
+             if dest not in named and netaddr.IPAddress(hop) in cidr]
+    for dest, hop in statics + heard:
+        if dest.version == version and netaddr.IPAddress(hop) in cidr:
             routes[dest, hop] = Priority.ROUTE + 2 * dest.prefixlen
-    if gw.subnet.gateway_ip and not any(dest.prefixlen == 0 and dest.version == 4 for dest, _ in statics + learned):
-        routes[netaddr.IPNetwork("0.0.0.0/0"), gw.subnet.gateway_ip] = Priority.ROUTE
+    if subnet.gateway_ip and not any(dest.prefixlen == 0 and dest.version == version for dest, _ in statics + heard):
+        routes[netaddr.IPNetwork("0.0.0.0/0" if version == 4 else "::/0"), subnet.gateway_ip] = Priority.ROUTE
     return routes
 
 
 def _gateway_flows(view: RouterView, routes: dict, here: str) -> list[Flow]:
-    """On the gateway chassis: the gateway's address, routes out by it, and next hops on its subnet handed
+    """On the gateway chassis: the gateway's addresses, routes out by it, and next hops on its subnets handed
     to NAT. Elsewhere: packets for those routes go to the gateway chassis un-routed, through the network
     they came from (a router interface's network)."""
     gw = view.gateway
     if gw is None or gw.chassis is None:
         return []
-    vrf = dict(metadata=view.metadata, eth_type=IPV4)
     if gw.chassis != here:
-        return [Flow(Table.L3_ROUTING, priority, match(**vrf, **{Reg.IN_PORT: i.port.key}, **_to(dest)),
+        entered = {i.port.id: i for i in view.interfaces + view.interfaces6}.values()
+        return [Flow(Table.L3_ROUTING, priority,
+                     match(metadata=view.metadata, eth_type=FAMILIES[dest.version].eth_type,
+                           **{Reg.IN_PORT: i.port.key}, **_to(dest)),
                      actions=(ofp.SetField("metadata", i.network_key), ofp.SetField(Reg.OUT_PORT, pipeline.REMOTE_PORT_KEY),
                               ofp.SetField(Reg.REMOTE_CHASSIS, gw.chassis_ip), ofp.Resubmit(Table.EGRESS)),
                      origin=(*_route(view, dest, hop), ("chassis", gw.chassis)))
-                for (dest, hop), priority in routes.items() for i in view.interfaces]
-    cidr = netaddr.IPNetwork(gw.subnet.cidr)
-    flows = _own_address(view, gw.ip)
+                for (dest, hop), priority in routes.items() for i in entered]
+    flows = _own_address(view, gw.ip) + (_own_address(view, gw.ip6) if gw.ip6 and view.interfaces6 else [])
     for (dest, hop), priority in routes.items():
-        to_hop = ofp.Move("ipv4_dst", Reg.NEXT_HOP) if hop is None else ofp.SetField(Reg.NEXT_HOP, _int(hop))
-        flows.append(Flow(Table.L3_ROUTING, priority, match(**vrf, **_to(dest)), actions=(ofp.DecTtl(), to_hop),
-                          goto=Table.L3_NEIGHBOR, origin=_route(view, dest, hop)))
-    flows.append(Flow(Table.L3_NEIGHBOR, Priority.FALLBACK,
-                      match(metadata=view.metadata, **{Reg.NEXT_HOP: (int(cidr.network), int(cidr.netmask))}),
-                      goto=Table.NAT_SNAT, origin=(*_router(view), ("port", gw.port.id))))
+        family = FAMILIES[dest.version]
+        to_hop = ofp.Move(family.dst, family.next_hop) if hop is None else ofp.SetField(family.next_hop, _int(hop))
+        flows.append(Flow(Table.L3_ROUTING, priority, match(metadata=view.metadata, eth_type=family.eth_type, **_to(dest)),
+                          actions=(ofp.DecTtl(), to_hop), goto=Table.L3_NEIGHBOR, origin=_route(view, dest, hop)))
+    for (dest, hop) in routes:
+        if hop is None:           # the gateway's own subnets: their next hops are NAT's to resolve
+            flows.append(Flow(Table.L3_NEIGHBOR, Priority.FALLBACK,
+                              match(metadata=view.metadata,
+                                    **{FAMILIES[dest.version].next_hop: (int(dest.network), int(dest.netmask))}),
+                              goto=Table.NAT_SNAT, origin=(*_router(view), ("port", gw.port.id))))
     return flows
 
 
@@ -264,7 +280,7 @@ def _neighbor(view: RouterView, i: Interface, port: Port, ip: str, into: Table) 
 
 
 def _int(ip: str) -> int:
-    """An IPv4 address as the integer a register holds."""
+    """An address as the integer a register holds."""
     return int(netaddr.IPAddress(ip))
 
 

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import netaddr
 from os_ken.base import app_manager
 from os_ken.lib import hub
-from os_ken.lib.packet import arp, ethernet, packet
+from os_ken.lib.packet import arp, ethernet, icmpv6, ipv6, packet
 
 from nvapps import config, pipeline
 from nvapps.core import messages
 from nvapps.core.app import SwitchError
 from nvapps.core.events import EventEdgeSynced, EventPacketIn
+from nvapps.core.nd import HOP_LIMIT, ICMPV6, IPV6, solicited_node
 from nvapps.core.service import ServiceApp
 from nvapps.core.topology import Chassis
 from nvapps.l2.flows import ARP
@@ -183,23 +184,31 @@ class NatApp(ServiceApp):
         return out
 
     def packet_in(self, ev: EventPacketIn) -> None:
-        """A packet routed out to a next hop whose MAC is unknown: ask for it on the uplink (the reply
-        teaches the binding; the packet itself is dropped)."""
-        hop = ev.fields.get(pipeline.Reg.NEXT_HOP)
+        """A packet routed out to a next hop whose MAC is unknown: ask for it on the uplink (ARP, or a neighbour
+        solicitation for IPv6; the answer teaches the binding; the packet itself is dropped)."""
         frame = packet.Packet(ev.data).get_protocol(ethernet.ethernet)
-        if not hop or frame is None:
+        hop, hop6 = ev.fields.get(pipeline.Reg.NEXT_HOP), next_hop6(ev.fields)
+        if not (hop or hop6) or frame is None:
             return
         for r in self.reading.routers if self.reading else ():
             gw = r.gateway
             if gw.port.mac_address == frame.src and gw.chassis == ev.chassis.name:
                 ofport = ev.chassis.uplink_ofport(gw.physnet)
-                if ofport is not None:
-                    target = str(netaddr.IPAddress(hop, 4))
-                    try:
-                        self.core.packet_out(ev.chassis, ofport, arp_request(gw.port.mac_address, gw.ip, target))
-                    except SwitchError as exc:
-                        LOG.warning("asking for %s on %s failed: %s", target, ev.chassis.name, exc)
+                if ofport is None or (not hop and gw.ip6 is None):
+                    return
+                target = str(netaddr.IPAddress(hop, 4)) if hop else str(netaddr.IPAddress(hop6, 6))
+                ask = arp_request(gw.port.mac_address, gw.ip, target) if hop else \
+                    neighbor_solicitation(gw.port.mac_address, gw.ip6 or "", target)
+                try:
+                    self.core.packet_out(ev.chassis, ofport, ask)
+                except SwitchError as exc:
+                    LOG.warning("asking for %s on %s failed: %s", target, ev.chassis.name, exc)
                 return
+
+
+def next_hop6(fields: dict[str, int]) -> int:
+    """The IPv6 next hop a packet-in carries in xxreg1 (the switch reports it as reg4..reg7)."""
+    return sum(fields.get(f"reg{4 + i}", 0) << (96 - 32 * i) for i in range(4))
 
 
 def arp_request(mac: str, ip: str, target: str) -> bytes:
@@ -211,3 +220,14 @@ def arp_request(mac: str, ip: str, target: str) -> bytes:
     pkt.serialize()
     return bytes(pkt.data)
 
+
+def neighbor_solicitation(mac: str, ip: str, target: str) -> bytes:
+    """A neighbour solicitation from `mac`/`ip` for `target`, to its solicited-node multicast address."""
+    group, group_mac = solicited_node(target)
+    pkt = packet.Packet()
+    pkt.add_protocol(ethernet.ethernet(dst=group_mac, src=mac, ethertype=IPV6))
+    pkt.add_protocol(ipv6.ipv6(src=ip, dst=group, nxt=ICMPV6, hop_limit=HOP_LIMIT))
+    pkt.add_protocol(icmpv6.icmpv6(type_=icmpv6.ND_NEIGHBOR_SOLICIT, data=icmpv6.nd_neighbor(
+        dst=target, option=icmpv6.nd_option_sla(hw_src=mac))))
+    pkt.serialize()
+    return bytes(pkt.data)

@@ -25,11 +25,12 @@ import netaddr
 
 from nvapps import pipeline
 from nvapps.core import ofp
+from nvapps.core.nd import ADVERTISEMENT, ICMPV6, IPV6, NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, SOLICITATION
 from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service
 from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis, Speaker
-from nvapps.l2.flows import ARP, ARP_REQUEST, arp_reply
+from nvapps.l2.flows import ARP, ARP_REQUEST, arp_reply, neighbor_advert
 from nvapps.l3.flows import IPV4
 from nvapps.logical.gateways import Gateway
 from nvapps.logical.routers import RouterView
@@ -47,6 +48,7 @@ PROTOCOLS = {"tcp": (6, "tcp_dst"), "udp": (17, "udp_dst")}
 BGP_PORT = 179
 TCP = 6
 NEW = ofp.ct_state("+new+trk")
+ADVERT = dict(eth_type=IPV6, ip_proto=ICMPV6, icmpv6_type=ADVERTISEMENT, icmpv6_code=0)
 
 
 @dataclass(frozen=True)
@@ -163,10 +165,20 @@ def uplink_flows(ext: External, ofport: int) -> list[Flow]:
         table=Table.NAT_MAC_BINDING, priority=Priority.SPECIFIC,
         cookie=pipeline.learned_cookie(pipeline.AppId.NAT), idle_timeout=MAC_BINDING_IDLE_TIMEOUT,
         specs=(ofp.LearnMatch("metadata"), ofp.LearnMatch(Reg.NEXT_HOP, "arp_spa"), ofp.LearnLoad("arp_sha", "eth_dst")))
+    learn6 = ofp.Learn(
+        table=Table.NAT_MAC_BINDING, priority=Priority.SPECIFIC,
+        cookie=pipeline.learned_cookie(pipeline.AppId.NAT), idle_timeout=MAC_BINDING_IDLE_TIMEOUT,
+        specs=(ofp.LearnMatch("metadata"), ofp.LearnMatch(Reg.NEXT_HOP6, "ipv6_nd_target"),
+               ofp.LearnLoad("ipv6_nd_tll", "eth_dst")))
     meta = (ext.key, pipeline.METADATA_MASK)
     return [
         Flow(Table.CLASSIFY, Priority.OVERRIDE, match(in_port=ofport, eth_type=ARP),
              actions=(ofp.SetField("metadata", ext.key), learn), goto=Table.NAT_UPLINK_IN),
+        Flow(Table.CLASSIFY, Priority.OVERRIDE, match(in_port=ofport, **ADVERT),
+             actions=(ofp.SetField("metadata", ext.key), learn6), goto=Table.NAT_UPLINK_IN),
+        # an advertisement built in NAT_UPLINK_IN goes back out of the uplink it was asked on
+        Flow(Table.L2_ND_ADVERT, Priority.OVERRIDE, match(metadata=ext.key, **ADVERT),
+             actions=(ofp.Move("eth_src", "ipv6_nd_tll"), ofp.Output(ofp.OFPP_IN_PORT))),
         Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=ofport), write_metadata=meta, goto=Table.NAT_UPLINK_IN),
         Flow(Table.NAT_TO_UPLINK, Priority.SPECIFIC, match(metadata=ext.key, eth_dst=UNRESOLVED),
              actions=(ofp.PUNT,), meter=pipeline.app_meter(pipeline.AppId.NAT)),
@@ -212,6 +224,8 @@ def router_nat_flows(r: NatRouter, speaker_mac: str | None = None) -> list[Flow]
     flows += [Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC,
                    match(metadata=gw.network_key, eth_type=ARP, arp_op=ARP_REQUEST, arp_tpa=ip),
                    actions=arp_reply(gw.port.mac_address, ip), origin=me) for ip in answered]
+    if gw.ip6 is not None:
+        flows += _routed6(r, gw.ip6)
     if gw.enable_snat:
         flows += [Flow(Table.NAT_SNAT_COMMIT, Priority.SPECIFIC,
                        match(metadata=meta, eth_type=IPV4, ct_state=NEW, ipv4_src=_prefix(i.subnet.cidr)),
@@ -222,6 +236,26 @@ def router_nat_flows(r: NatRouter, speaker_mac: str | None = None) -> list[Flow]
     for f in r.floating:
         flows += _floating_flows(r, f)
     return flows
+
+
+def _routed6(r: NatRouter, ip6: str) -> list[Flow]:
+    """IPv6 through the gateway is routed, not translated (as Neutron does): from the uplink to the gateway
+    MAC it enters the router; routed out, it skips conntrack; solicitations for the gateway's IPv6 address
+    are answered."""
+    gw, meta = r.gateway, r.view.metadata
+    me = (("router", r.view.router.id), ("port", gw.port.id))
+    return [
+        Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC, match(metadata=gw.network_key, eth_type=IPV6, eth_dst=gw.port.mac_address),
+             actions=(ofp.SetField("metadata", meta), ofp.SetField(Reg.IN_PORT, gw.port.key)), goto=Table.NAT_DNAT,
+             origin=me),
+        Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC,
+             match(metadata=gw.network_key, eth_type=IPV6, ip_proto=ICMPV6, icmpv6_type=SOLICITATION, icmpv6_code=0,
+                   ipv6_nd_target=ip6),
+             actions=neighbor_advert(gw.port.mac_address, ip6, NA_ROUTER | NA_SOLICITED | NA_OVERRIDE, back=()),
+             origin=me),
+        Flow(Table.NAT_SNAT, Priority.SPECIFIC, match(metadata=meta, eth_type=IPV6), goto=Table.NAT_SNAT_COMMIT,
+             origin=me),
+    ]
 
 
 def _floating_flows(r: NatRouter, f: Floating) -> list[Flow]:

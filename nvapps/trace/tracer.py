@@ -38,6 +38,7 @@ KEYED = ("port", "router", "network", "subnet", "floatingip", "loadbalancer", "l
          "security_group", "l2_gateway_connection")     # kinds whose ids key apps' pieces
 ROLES = {"remote_group": "security_group", "next_hop": "port"}    # origin roles that name a model object
 SG_TABLES = {Table.SG_FROM_VM_STATE: "reg14", Table.SG_FROM_VM_RULES: "reg14", Table.PORT_SECURITY: "reg14",
+             Table.PORT_SECURITY_ND: "reg14",
              Table.SG_TO_VM_STATE: "reg15", Table.SG_TO_VM_RULES: "reg15"}
 
 RunTrace = Callable[[Chassis, str], str]        # (chassis, flow) -> ofproto/trace output

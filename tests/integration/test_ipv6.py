@@ -3,12 +3,15 @@ first network, 2001:db8:a2::/64 on their second), attached to their own router. 
 the prefixes (every second here, and on solicitation); hosts form the very addresses the model gave their
 ports (the EUI-64 of their MACs) and route through their router's link-local address; the router's
 addresses answer neighbour solicitations (in flows) and echo; routed IPv6 crosses chassis, hop limit 1 gets
-time exceeded, an unknown prefix gets unreachable; nothing crosses tenants.
+time exceeded, an unknown prefix gets unreachable; nothing crosses tenants. A host can neither advertise a
+prefix nor claim another's address.
 
 Host <t><s><n> is on subnet s, n=1 on s1 and n=2 on s2.
 """
 from __future__ import annotations
 
+import sys
+import time
 from contextlib import ExitStack
 
 import pytest
@@ -23,6 +26,13 @@ APPS = ("nvapps.dhcp.app", "nvapps.acl.app", "nvapps.l3.app", "nvapps.l2.app")
 FLAGS = ("--nvapps-ra-interval", "1")
 PREFIXES = {1: "2001:db8:a1::/64", 2: "2001:db8:a2::/64"}
 ECHO_REQUESTS = "icmp6 and ip6[40] == 128"
+ROGUE_PREFIX = "2001:db8:bad::/64"
+
+
+def forge(host, kind: str, what: str) -> None:
+    """`host` sends a forged router advertisement (kind "ra") or neighbour advertisement ("na"), from its MAC."""
+    intf = host.defaultIntf()
+    host.cmd(f"{sys.executable} -m nvapps.lab.forge {kind} {intf.name} {intf.MAC()} {what}")
 
 
 def global_addresses(host) -> str:
@@ -95,3 +105,51 @@ def test_hop_limit_expiry_and_unknown_prefixes_get_icmpv6_errors_from_the_router
     assert hops[:2] == [v6["a-r1"], v6["a22"]], trace
     out = a11.cmd("ping -n -c 1 -W 2 2001:db8:ff::1")
     assert f"From {v6['a-r1']}" in out and "Destination unreachable" in out, out
+
+
+def test_a_host_can_neither_advertise_a_prefix_nor_claim_the_routers_address(lab, v6):
+    a11, a12 = lab.host("a11"), lab.host("a12")
+    assert ping(a12, v6["a-r1"], count=1) == 1                       # a12 knows the router's MAC
+    adverts = "icmp6 and (ip6[40] == 134 or ip6[40] == 136)"         # router and neighbour advertisements
+    with capture(a12, f"{adverts} and ether src {a11.defaultIntf().MAC()}") as seen:
+        forge(a11, "ra", ROGUE_PREFIX)
+        forge(a11, "na", v6["a-r1"])
+        time.sleep(1)
+    assert seen.count == 0, seen.lines
+    assert "2001:db8:bad:" not in global_addresses(a12)
+    neighbours = a12.cmd(f"ip -6 neigh show {v6['a-r1']}")
+    assert f"lladdr {v6['a-r1-mac']}" in neighbours, neighbours
+    assert ping(a12, v6["a-r1"], count=1) == 1
+
+
+def dhclient(host, tmp_path, *flags: str) -> str:
+    """Run dhclient -6 once on `host`, its script recording what it would configure (and configuring
+    nothing), stop it, and return what it recorded."""
+    leases, pid, seen = (tmp_path / f"{host.name}.{suffix}" for suffix in ("leases", "pid", "env"))
+    script = tmp_path / f"{host.name}.sh"
+    script.write_text(f"#!/bin/sh\nenv >> {seen}\n")
+    script.chmod(0o755)
+    try:
+        out = host.cmd(f"timeout 20 dhclient -6 -1 -v {' '.join(flags)} -sf {script} -lf {leases} -pf {pid} "
+                       f"{host.defaultIntf().name} 2>&1")
+    finally:
+        if pid.exists():
+            host.cmd(f"kill {pid.read_text().strip()}")
+    return seen.read_text() if seen.exists() else out
+
+
+def test_dhcpv6_gives_a_stateful_subnets_port_its_fixed_ip_and_a_stateless_one_options(lab, v6, tmp_path):
+    a = lab.tenants["a"]
+    made = {}
+    for s, mode, cidr in ((1, "dhcpv6-stateful", "2001:db8:a3::/64"), (2, "dhcpv6-stateless", "2001:db8:a4::/64")):
+        made[s] = lab.api.create("subnet", network_id=a.networks[s]["id"], ip_version=6, cidr=cidr,
+                                 ipv6_ra_mode=mode, ipv6_address_mode=mode, dns_nameservers=["2001:db8::53"],
+                                 project_id="tenant-a")
+        lab.api.action("router", a.router["id"], "add_router_interface", subnet_id=made[s]["id"])
+    port = lab.api.get("port", a.ports["a11"]["id"])
+    port = lab.api.update("port", port["id"], fixed_ips=port["fixed_ips"] + [{"subnet_id": made[1]["id"]}])
+    fixed = next(ip["ip_address"] for ip in port["fixed_ips"] if ip["subnet_id"] == made[1]["id"])
+    stateful = dhclient(lab.host("a11"), tmp_path)
+    assert f"new_ip6_address={fixed}\n" in stateful and "new_dhcp6_name_servers=2001:db8::53" in stateful, stateful
+    stateless = dhclient(lab.host("a21"), tmp_path, "-S")
+    assert "new_dhcp6_name_servers=2001:db8::53" in stateless and "new_ip6_address" not in stateless, stateless

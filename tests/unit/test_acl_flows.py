@@ -97,7 +97,7 @@ def test_every_acl_table_a_flow_continues_into_has_a_catch_all(secured):
     targets = {f.goto for f in flows if f.goto in acl_tables}
     assert targets == {Table.NACL_FROM_VM, Table.NACL_TO_VM, Table.SG_FROM_VM_CT, Table.SG_TO_VM_CT,
                        Table.SG_FROM_VM_RULES, Table.SG_TO_VM_RULES} | (
-        {Table.SG_FROM_VM_COMMIT, Table.SG_TO_VM_COMMIT} if secured else set())
+        {Table.SG_FROM_VM_COMMIT, Table.SG_TO_VM_COMMIT, Table.PORT_SECURITY_ND} if secured else set())
     catch_all = {f.table for f in flows if f.match == () and f.goto is not None}
     assert targets - {Table.SG_FROM_VM_RULES, Table.SG_TO_VM_RULES} <= catch_all      # rules: no match, drop
 
@@ -180,11 +180,11 @@ WIRE, PORTS = 9, {1: 5, 2: 6}
 ACK, SYN = 0x10, 0x02
 
 
-def two_ports(rules, conntrack=None) -> FakeSwitch:
+def two_ports(rules, conntrack=None, ports=None) -> FakeSwitch:
     """Both ports' ACL flows and around them: a packet from a port's ofport enters its from-VM stages and, if
     accepted, leaves by the wire; one from the wire to 10.0.0.N is for port N's to-VM stages and, if accepted,
     leaves by its ofport. `conntrack` carries connections over from an earlier switch."""
-    ports = [vm(1, "10.0.0.1", ["client"]), vm(2, "10.0.0.2", ["ssh"])]
+    ports = ports or [vm(1, "10.0.0.1", ["client"]), vm(2, "10.0.0.2", ["ssh"])]
     bound = [BoundPort(p, 1, Location("s1", PORTS[p.key])) for p in ports]
     acl = AclView.build(bound, ports, [CLIENT, SSH], rules, [], {"n": 1})
     around = [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(reg14=key), actions=(ofp.Output(WIRE),)) for key in PORTS]
@@ -256,3 +256,36 @@ def test_a_port_asks_for_an_address_but_never_answers_as_a_dhcp_server():
     assert udp(switch, 1, "10.0.0.1", "10.0.0.9", 5000, 53) == [WIRE]                      # its own address
     assert udp(switch, 1, "10.0.0.1", "255.255.255.255", 67, 68) == []                      # a rogue offer
     assert udp(switch, 1, "10.0.0.7", "10.0.0.9", 5000, 53) == []                           # a spoofed source
+
+
+LL1 = "fe80::ff:fe00:1"          # port 1's link-local address (its MAC 02:00:00:00:00:01)
+
+
+def nd(switch: FakeSwitch, kind: int, src: str = LL1, mac: str = "02:00:00:00:00:01", **fields) -> list[int]:
+    """The ports an ICMPv6 message of `kind` from port 1 leaves by."""
+    out = switch.send(PORTS[1], eth_src=mac, eth_type=0x86DD, ipv6_src=src, ipv6_dst="ff02::1", ip_proto=58,
+                      icmpv6_type=kind, icmpv6_code=0, ip_ttl=255, **fields)
+    return [p for p, _ in out]
+
+
+def test_a_port_speaks_neighbour_discovery_only_for_its_own_addresses_and_never_as_a_router():
+    dual = Port(id="p1", project_id="t", network_id="n", mac_address="02:00:00:00:00:01", key=1,
+                security_groups=["client"], fixed_ips=[{"subnet_id": "s", "ip_address": "10.0.0.1"},
+                                                       {"subnet_id": "s6", "ip_address": "2001:db8::1"}],
+                allowed_address_pairs=[{"ip_address": "2001:db8:9::/64", "mac_address": "02:00:00:00:09:09"}])
+    out6 = SecurityGroupRule(id="out6", security_group_id="client", direction="egress", ethertype="IPv6")
+    switch = two_ports(OUT + [out6], ports=[dual, vm(2, "10.0.0.2", ["ssh"])])
+    own = "02:00:00:00:00:01"
+    assert nd(switch, 135, ipv6_nd_target="2001:db8::2", ipv6_nd_sll=own) == [WIRE]       # it asks
+    assert nd(switch, 135, "::", ipv6_nd_target="2001:db8::1") == [WIRE]                  # DAD: no option
+    assert nd(switch, 135, ipv6_nd_target="2001:db8::2", ipv6_nd_sll="02:00:00:00:00:07") == []  # another MAC
+    for target in ("2001:db8::1", LL1):
+        assert nd(switch, 136, ipv6_nd_target=target, ipv6_nd_tll=own) == [WIRE], target
+        assert nd(switch, 136, ipv6_nd_target=target) == [WIRE], target                  # no option
+        assert nd(switch, 136, ipv6_nd_target=target, ipv6_nd_tll="02:00:00:00:00:07") == [], target
+    assert nd(switch, 136, ipv6_nd_target="2001:db8::2", ipv6_nd_tll=own) == []            # another's address
+    assert nd(switch, 136, ipv6_nd_target="2001:db8:9::5", ipv6_nd_tll="02:00:00:00:09:09") == [WIRE]   # its pair
+    assert nd(switch, 136, ipv6_nd_target="2001:db8:9::5", ipv6_nd_tll=own) == []          # the pair's MAC only
+    assert nd(switch, 134) == [] and nd(switch, 137) == []                                  # router adverts, redirects
+    assert nd(switch, 128, "2001:db8::1") == [WIRE]                                         # other ICMPv6 passes
+    assert nd(switch, 128, "2001:db8::2") == []                                             # from another address

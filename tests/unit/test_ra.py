@@ -6,9 +6,10 @@ from __future__ import annotations
 from os_ken.lib.packet import ethernet, icmpv6, ipv6, packet
 
 from nvapps.core import ofp
+from nvapps.core.nd import ALL_NODES
 from nvapps.core.topology import Chassis, Interface
 from nvapps.dhcp.flows import DhcpView, chassis_dhcp
-from nvapps.dhcp.ra import ALL_NODES, Advert, advert_for, router_advertisement, router_interfaces, solicitation
+from nvapps.dhcp.ra import Advert, advert_for, router_advertisement, router_interfaces, solicitation
 from nvapps.logical.ports import bound_ports
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
 
