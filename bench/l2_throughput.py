@@ -22,16 +22,16 @@ from nvapps.lab.scenarios import tenants_lab
 from topologies.tenants import TenantsTopo, host_ip
 
 
-def iperf(client, server, seconds: int) -> float:
-    """Gbit/s of one iperf3 TCP run from `client` to `server`."""
+def iperf(client, server, seconds: int, address: str | None = None) -> float:
+    """Gbit/s of one iperf3 TCP run from `client` to `server` (at `address`, by default its IPv4 address)."""
     server.cmd("iperf3 -s -D -1 -p 5201 >/dev/null 2>&1")
     time.sleep(0.5)
-    out = client.cmd(f"iperf3 -c {server.IP()} -p 5201 -t {seconds} -J")
+    out = client.cmd(f"iperf3 -c {address or server.IP()} -p 5201 -t {seconds} -J")
     return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9
 
 
-def median_runs(client, server, seconds: int, runs: int) -> float:
-    return statistics.median(iperf(client, server, seconds) for _ in range(runs))
+def median_runs(client, server, seconds: int, runs: int, address: str | None = None) -> float:
+    return statistics.median(iperf(client, server, seconds, address) for _ in range(runs))
 
 
 def use_normal(bridges: list[str]) -> None:

@@ -53,9 +53,14 @@ class DhcpApp(ServiceApp):
                 if chassis is None:
                     continue
                 for b in bound:
-                    advert = ra.advert_for(b.port, view.subnets, routers)
+                    advert = ra.advert_for(b.port, view.subnets, routers, self._mtu(b.port))
                     if advert is not None and b.location is not None and b.location.ofport is not None:
                         self._send(chassis, b.location.ofport, ra.router_advertisement(advert))
+
+    def _mtu(self, port: Port) -> int | None:
+        """The MTU of the port's network (what its router advertises)."""
+        network = self.model.find("network", port.network_id)
+        return network.mtu if network is not None else None
 
     def _send(self, chassis: Chassis, ofport: int, frame: bytes) -> None:
         try:
@@ -90,7 +95,7 @@ class DhcpApp(ServiceApp):
         """A router solicitation: the port's routers answer it directly."""
         view: flows.DhcpView | None = self.reading
         port = _sender(view, ev) if view is not None else None
-        advert = ra.advert_for(port, view.subnets, ra.router_interfaces(self.model.ports())) \
+        advert = ra.advert_for(port, view.subnets, ra.router_interfaces(self.model.ports()), self._mtu(port)) \
             if port is not None and view is not None else None
         if advert is not None:
             unspecified = ip == "::"

@@ -1,6 +1,7 @@
 """Pure functions: router advertisements (RFC 4861) for IPv6 subnets whose ipv6_ra_mode is set and that a
 router is attached to, as Neutron's radvd sends them: the prefix (autonomous for SLAAC and DHCPv6-stateless),
-the M flag for DHCPv6-stateful, the O flag for DHCPv6-stateless, the router's link-local address as source."""
+the M flag for DHCPv6-stateful, the O flag for DHCPv6-stateless, the network's MTU, the router's link-local
+address as source."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,11 +21,12 @@ ON_LINK, AUTONOMOUS = 0b100, 0b010  # prefix flags L and A
 
 @dataclass(frozen=True)
 class Advert:
-    """What a router says on one network: its MAC and link-local address, and each advertised prefix with
-    its flags."""
+    """What a router says on one network: its MAC and link-local address, each advertised prefix with its
+    flags, and the network's MTU (if known)."""
 
     router_mac: str
     prefixes: tuple[tuple[str, str], ...]      # (cidr, ipv6_ra_mode)
+    mtu: int | None = None
 
     @property
     def router_ip(self) -> str:
@@ -36,22 +38,31 @@ def router_interfaces(ports: list[Port]) -> dict[str, Port]:
     return {ip["subnet_id"]: p for p in ports if p.device_owner == ROUTER_INTERFACE for ip in p.fixed_ips or []}
 
 
-def advert_for(port: Port, subnets: dict[str, Subnet], routers: dict[str, Port]) -> Advert | None:
+def advert_for(port: Port, subnets: dict[str, Subnet], routers: dict[str, Port], mtu: int | None = None
+               ) -> Advert | None:
     """What the routers (router_interfaces) on `port`'s IPv6 subnets with ipv6_ra_mode advertise to it (the
-    first router interface's MAC speaks), or None."""
+    first router interface's MAC speaks; `mtu`: its network's), or None."""
     mine = [subnets[ip["subnet_id"]] for ip in port.fixed_ips or [] if ip["subnet_id"] in subnets]
     advertised = [s for s in mine if s.ip_version == 6 and s.ipv6_ra_mode and s.id in routers]
     if not advertised:
         return None
     return Advert(routers[advertised[0].id].mac_address,
-                  tuple((s.cidr, s.ipv6_ra_mode or "") for s in advertised))
+                  tuple((s.cidr, s.ipv6_ra_mode or "") for s in advertised), mtu)
+
+
+class _MtuOption(icmpv6.nd_option_mtu):
+    """os-ken's MTU option, with the length its base class reads (it lacks one)."""
+
+    _MIN_LEN = icmpv6.nd_option_mtu._LEN
 
 
 def router_advertisement(advert: Advert, dst_mac: str = ALL_NODES_MAC, dst_ip: str = ALL_NODES) -> bytes:
     """The RA frame from the router to `dst_mac`/`dst_ip`."""
     modes = {mode for _, mode in advert.prefixes}
     flags = (MANAGED if "dhcpv6-stateful" in modes else 0) | (OTHER if "dhcpv6-stateless" in modes else 0)
-    options = [icmpv6.nd_option_sla(hw_src=advert.router_mac)]
+    options: list = [icmpv6.nd_option_sla(hw_src=advert.router_mac)]
+    if advert.mtu:
+        options.append(_MtuOption(mtu=advert.mtu))
     for cidr, mode in advert.prefixes:
         net = netaddr.IPNetwork(cidr)
         options.append(icmpv6.nd_option_pi(

@@ -116,9 +116,11 @@ class Received:
 
 
 @contextmanager
-def listen(host: Host, port: int, udp: bool = False) -> Iterator[Received]:
-    """An nc listener on `host` for the duration of the block; the Received holds what it was sent."""
-    proc = host.popen(["nc", *(["-u"] if udp else []), "-l", str(port)], stdout=-1, stderr=-1, text=True)
+def listen(host: Host, port: int, udp: bool = False, ipv6: bool = False) -> Iterator[Received]:
+    """An nc listener on `host` (IPv4, or IPv6) for the duration of the block; the Received holds what it was
+    sent."""
+    proc = host.popen(["nc", *(["-u"] if udp else []), *(["-6"] if ipv6 else []), "-l", str(port)], stdout=-1,
+                      stderr=-1, text=True)
     result = Received()
     try:
         time.sleep(0.3)

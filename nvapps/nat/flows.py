@@ -248,7 +248,8 @@ def _routed6(r: NatRouter, ip6: str) -> list[Flow]:
         Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC, match(metadata=gw.network_key, eth_type=IPV6, eth_dst=gw.port.mac_address),
              actions=(ofp.SetField("metadata", meta), ofp.SetField(Reg.IN_PORT, gw.port.key)), goto=Table.NAT_DNAT,
              origin=me),
-        Flow(Table.NAT_UPLINK_IN, Priority.SPECIFIC,
+        # before the flow above: a unicast solicitation (to the gateway MAC) is answered, not routed
+        Flow(Table.NAT_UPLINK_IN, Priority.OVERRIDE,
              match(metadata=gw.network_key, eth_type=IPV6, ip_proto=ICMPV6, icmpv6_type=SOLICITATION, icmpv6_code=0,
                    ipv6_nd_target=ip6),
              actions=neighbor_advert(gw.port.mac_address, ip6, NA_ROUTER | NA_SOLICITED | NA_OVERRIDE, back=()),

@@ -16,7 +16,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from nvapps.lab.net import capture, ping, wait_ping
+from nvapps.lab.net import capture, listen, ping, send, wait_ping
 from nvapps.lab.wait import eventually
 from nvapps.model.ipam import link_local
 
@@ -71,10 +71,18 @@ def test_hosts_form_their_ports_addresses_from_their_own_routers_advertisements(
     assert v6["b11"] not in global_addresses(lab.host("a11"))
 
 
+def packet_ins(lab) -> dict[str, int]:
+    return {c["name"]: c["packet_ins"] for c in lab.api.chassis()}
+
+
 def test_hosts_reach_each_other_over_ipv6_through_their_router_across_chassis(lab, v6):
     for src, dst in (("a11", "a22"), ("a12", "a21"), ("b21", "b12")):
         wait_ping(lab.host(src), v6[dst])
         assert ping(lab.host(src), v6[dst], count=3) == 3, (src, dst)
+    before = packet_ins(lab)                     # warmed up: known unicast never reaches the controller
+    for src, dst in (("a11", "a22"), ("a12", "a21"), ("a11", "a-r1"), ("a11", "a12")):
+        assert ping(lab.host(src), v6[dst], count=10, interval=0.05) == 10, (src, dst)
+    assert packet_ins(lab) == before
 
 
 def test_the_router_answers_on_its_global_and_link_local_addresses_as_a_router(lab, v6):
@@ -153,3 +161,22 @@ def test_dhcpv6_gives_a_stateful_subnets_port_its_fixed_ip_and_a_stateless_one_o
     assert f"new_ip6_address={fixed}\n" in stateful and "new_dhcp6_name_servers=2001:db8::53" in stateful, stateful
     stateless = dhclient(lab.host("a21"), tmp_path, "-S")
     assert "new_dhcp6_name_servers=2001:db8::53" in stateless and "new_ip6_address" not in stateless, stateless
+
+
+def test_a_security_group_admits_tcp_80_over_ipv6_only_from_its_prefix(lab, v6):
+    a = lab.tenants["a"]
+    web = lab.api.create("security_group", name="web6", project_id="tenant-a")
+    lab.api.create("security_group_rule", security_group_id=web["id"], direction="ingress", ethertype="IPv6",
+                   protocol="tcp", port_range_min=80, port_range_max=80, remote_ip_prefix=PREFIXES[1],
+                   project_id="tenant-a")
+    before = lab.api.get("port", a.ports["a22"]["id"])["security_groups"]
+    lab.api.update("port", a.ports["a22"]["id"], security_groups=[web["id"]])
+    try:
+        a22 = lab.host("a22")
+        for src, admitted in (("a11", True), ("a21", False)):
+            with listen(a22, 80, ipv6=True) as got:
+                send(lab.host(src), v6["a22"], 80, f"from-{src}")
+            assert (f"from-{src}" in got.text) == admitted, (src, got.text)
+        assert ping(lab.host("a11"), v6["a22"], count=2) == 0          # only TCP 80
+    finally:
+        lab.api.update("port", a.ports["a22"]["id"], security_groups=before)

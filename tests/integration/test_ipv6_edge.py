@@ -59,8 +59,9 @@ def test_a_vm_reaches_an_ipv6_internet_host_with_its_own_address(lab, edge6):
 
 
 def test_the_internet_reaches_the_vm_through_the_routers_gateway_address(lab, edge6):
-    inet = lab.host("inet")
+    inet, intf = lab.host("inet"), lab.host("inet").defaultIntf().name
+    inet.cmd(f"ip -6 neigh flush dev {intf}")                 # inet must solicit the gateway address again
     out = inet.cmd(f"ping -n -c 3 -i 0.2 -W 1 -I {INTERNET_HOST6} {edge6['a11']}")
     assert " 3 received" in out, out
     neighbours = inet.cmd(f"ip -6 neigh show {edge6['gateway']}")
-    assert "router" in neighbours, neighbours            # the gateway answered as a router
+    assert "router" in neighbours, neighbours                  # the gateway answered, as a router

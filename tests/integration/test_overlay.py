@@ -1,7 +1,7 @@
 """The overlay with real packets: three chassis (each its own OVS in its own namespace) joined by VXLAN or
 Geneve over an underlay bridge; two tenants with identical CIDRs; routing across chassis; a host that
 moves; a chassis that loses its controller; an L2 gateway to a VLAN segment; SNAT through a gateway
-chassis reached by tunnel.
+chassis reached by tunnel; tenant IPv6 routed across chassis inside the (IPv4) tunnels.
 
 Tenants a and b each have subnets 10.0.1.0/24 and 10.0.2.0/24 joined by their router; host <t><s><n> is on
 subnet s with IP 10.0.s.(10+n), on chassis hv<n>. Chassis hv<n> has tunnel IP 172.30.0.<n> on interface
@@ -20,6 +20,7 @@ from nvapps.lab.net import capture, dhcp_lease, ping, tcp_reaches, wait_ping
 from nvapps.lab.ovs import dump_flows, dump_groups
 from nvapps.lab.reach import MARKED, MARKED_SIZE
 from nvapps.lab.scenarios import create_external
+from nvapps.lab.wait import eventually
 from nvapps.pipeline import COOKIE_LEARNED, Table
 from tests.integration.overlaykit import SETTLE, chassis_status, key, tunnel_type, tunnelled, underlay, wait_until
 from topologies.tenants import GATEWAY_PORT, INTERNET_HOST, host_ip, legacy_ip, tunnel_ip
@@ -31,6 +32,7 @@ OVERLAY = "vxlan"
 VLANS = True
 INTERNET = True
 APPS = ("nvapps.overlay.app", "nvapps.nat.app", "nvapps.dhcp.app", "nvapps.l3.app", "nvapps.l2.app")
+FLAGS = ("--nvapps-ra-interval", "1")       # router advertisements of the IPv6 subnets added below
 
 
 def test_chassis_show_their_tunnel_endpoints_and_networks_fit_inside_the_underlay(lab):
@@ -208,3 +210,23 @@ def test_a_restarted_vswitchd_gets_its_whole_pipeline_back_without_a_controller_
     synced = chassis_status(lab)["hv2"]["last_sync"]      # each app found nothing there and sent it all
     assert all(s["flow_mods"] == s["flows"] for s in synced.values()) and synced["l2"]["flows"], synced
     assert sorted(dump_groups(lab.bridge("hv2"))) == sorted(groups)
+
+
+def test_tenant_ipv6_is_routed_across_chassis_inside_the_ipv4_tunnels(lab):
+    a = lab.tenants["a"]
+    for s, cidr in ((1, "2001:db8:a1::/64"), (2, "2001:db8:a2::/64")):
+        sub = lab.api.create("subnet", network_id=a.networks[s]["id"], ip_version=6, cidr=cidr,
+                             ipv6_ra_mode="slaac", ipv6_address_mode="slaac", project_id="tenant-a")
+        lab.api.action("router", a.router["id"], "add_router_interface", subnet_id=sub["id"])
+    a11, a22 = lab.host("a11"), lab.host("a22")
+    address = next(ip["ip_address"] for ip in lab.api.get("port", a.ports["a22"]["id"])["fixed_ips"]
+                   if ":" in ip["ip_address"])
+    for host in (a11, a22):
+        eventually(lambda: "2001:db8:a" in host.cmd("ip -6 addr show scope global"), timeout=20,
+                   what=f"{host.name} forms its IPv6 address")
+    wait_ping(a11, address, timeout=20)
+    with underlay(lab, "hv1", "ip6 net 2001:db8::/32") as bare, underlay(lab, "hv1", "udp dst port 4789") as tunnels:
+        assert ping(a11, address, count=3) == 3
+    assert bare.count == 0, bare.lines                    # tenant IPv6 is only inside the (IPv4) tunnels
+    echoes = {vni for vni, inner in tunnelled(tunnels.lines) if "ICMP6, echo request" in inner}
+    assert echoes == {key(lab, "a", 2)}                   # routed on hv1, in the destination network's VNI

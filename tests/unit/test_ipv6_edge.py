@@ -99,6 +99,8 @@ def test_the_gateways_ipv6_address_is_answered_on_the_uplink_as_a_router():
     assert port == UPLINK
     assert (wire["icmpv6_type"], wire["nd_reserved"], wire["ipv6_nd_tll"], wire["eth_dst"], wire["ipv6_dst"]) == \
         (136, 0xE0000000, n(GATEWAY_MAC), n(PEER_MAC), n(PEER6))
+    [(port, wire)] = switch("hv2").send(UPLINK, **nd(135, GATEWAY6, PEER6))      # unicast, to the gateway MAC
+    assert port == UPLINK and (wire["icmpv6_type"], wire["ipv6_nd_tll"]) == (136, n(GATEWAY_MAC))
     assert switch("hv2").send(UPLINK, **nd(135, "2001:db8:ff::7", PEER6, ipv6_nd_sll=PEER_MAC)) == []
 
 

@@ -72,6 +72,9 @@ def test_the_advertisement_is_what_a_host_takes_from_its_router():
     pi = found[3]
     assert (pi[2], pi[3], int.from_bytes(pi[4:8], "big") > 0, pi[16:]) == (
         64, 0b11000000, True, bytes.fromhex("20010db8000000010000000000000000"))      # on-link, autonomous
+    assert 5 not in found                                                            # no MTU unless known
+    mtu = options(router_advertisement(Advert(ROUTER_MAC, (("2001:db8:0:1::/64", "slaac"),), 1450)))[5]
+    assert int.from_bytes(mtu[4:8], "big") == 1450                                   # the network's MTU
 
 
 def test_dhcpv6_modes_set_the_managed_and_other_flags_and_stateful_prefixes_are_not_autonomous():
