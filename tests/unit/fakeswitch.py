@@ -177,12 +177,14 @@ class FakeSwitch:
 
 _PORTS = {6: ("tcp_src", "tcp_dst"), 17: ("udp_src", "udp_dst")}
 TCP, SYN = 6, 0x02
+IPV6 = 0x86DD
 
 
 def _tuple(pkt: Packet) -> tuple:
     proto = pkt.get("ip_proto")
     sport, dport = (pkt.get(f) for f in _PORTS.get(proto, ("", "")))
-    return pkt.get("ipv4_src"), pkt.get("ipv4_dst"), proto, sport, dport
+    version = "ipv6" if pkt.get("eth_type") == IPV6 else "ipv4"
+    return pkt.get(f"{version}_src"), pkt.get(f"{version}_dst"), proto, sport, dport
 
 
 def _swap(t: tuple) -> tuple:
@@ -191,7 +193,8 @@ def _swap(t: tuple) -> tuple:
 
 
 def _set_tuple(pkt: Packet, t: tuple) -> None:
-    pkt.fields["ipv4_src"], pkt.fields["ipv4_dst"] = t[0], t[1]
+    version = "ipv6" if pkt.get("eth_type") == IPV6 else "ipv4"
+    pkt.fields[f"{version}_src"], pkt.fields[f"{version}_dst"] = t[0], t[1]
     if t[2] in _PORTS:
         src, dst = _PORTS[t[2]]
         pkt.fields[src], pkt.fields[dst] = t[3], t[4]

@@ -180,18 +180,18 @@ WIRE, PORTS = 9, {1: 5, 2: 6}
 ACK, SYN = 0x10, 0x02
 
 
-def two_ports(rules, conntrack=None, ports=None) -> FakeSwitch:
+def two_ports(rules, conntrack=None, ports=None, acls=()) -> FakeSwitch:
     """Both ports' ACL flows and around them: a packet from a port's ofport enters its from-VM stages and, if
     accepted, leaves by the wire; one from the wire to 10.0.0.N is for port N's to-VM stages and, if accepted,
     leaves by its ofport. `conntrack` carries connections over from an earlier switch."""
     ports = ports or [vm(1, "10.0.0.1", ["client"]), vm(2, "10.0.0.2", ["ssh"])]
     bound = [BoundPort(p, 1, Location("s1", PORTS[p.key])) for p in ports]
-    acl = AclView.build(bound, ports, [CLIENT, SSH], rules, [], {"n": 1})
+    acl = AclView.build(bound, ports, [CLIENT, SSH], rules, list(acls), {"n": 1})
     around = [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(reg14=key), actions=(ofp.Output(WIRE),)) for key in PORTS]
     for key, ofport in PORTS.items():
         around += [
             Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=ofport), actions=(ofp.SetField("reg14", key),),
-                 goto=Table.PORT_SECURITY),
+                 write_metadata=(1, pipeline.METADATA_MASK), goto=Table.PORT_SECURITY),     # network "n"
             Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=WIRE, eth_type=0x0800, ipv4_dst=f"10.0.0.{key}"),
                  actions=(ofp.SetField("reg15", key),), goto=Table.ACL_TO_VM),
             Flow(Table.EGRESS, Priority.SPECIFIC, match(reg15=key), actions=(ofp.Output(ofport),))]
@@ -289,3 +289,27 @@ def test_a_port_speaks_neighbour_discovery_only_for_its_own_addresses_and_never_
     assert nd(switch, 134) == [] and nd(switch, 137) == []                                  # router adverts, redirects
     assert nd(switch, 128, "2001:db8::1") == [WIRE]                                         # other ICMPv6 passes
     assert nd(switch, 128, "2001:db8::2") == []                                             # from another address
+
+
+def tcp6(switch: FakeSwitch, dst: str, dport: int) -> list[int]:
+    """The ports a TCP SYN from port 1 (2001:db8::1) to `dst`:`dport` leaves by."""
+    out = switch.send(PORTS[1], tcp_flags=SYN, eth_src="02:00:00:00:00:01", eth_type=0x86DD, ip_proto=6,
+                      ipv6_src="2001:db8::1", ipv6_dst=dst, tcp_src=40000, tcp_dst=dport)
+    return [p for p, _ in out]
+
+
+def test_network_acls_and_security_groups_apply_to_ipv6_by_ethertype():
+    dual = Port(id="p1", project_id="t", network_id="n", mac_address="02:00:00:00:00:01", key=1,
+                security_groups=["client"], fixed_ips=[{"subnet_id": "s", "ip_address": "10.0.0.1"},
+                                                       {"subnet_id": "s6", "ip_address": "2001:db8::1"}])
+    deny = NetworkAcl(id="d", network_id="n", position=1, action="deny", direction="egress", ethertype="IPv6",
+                      protocol="tcp", destination_ip_prefix="2001:db8:9::/48", destination_port_range_min=80,
+                      destination_port_range_max=80)
+    out6 = SecurityGroupRule(id="out6", security_group_id="client", direction="egress", ethertype="IPv6")
+    ports = [dual, vm(2, "10.0.0.2", ["ssh"])]
+    switch = two_ports(OUT + [out6], ports=ports, acls=[deny])
+    assert tcp6(switch, "2001:db8:9::5", 80) == []                    # denied by the network ACL
+    assert tcp6(switch, "2001:db8:9::5", 81) == [WIRE]
+    assert tcp6(switch, "2001:db8:8::5", 80) == [WIRE]
+    assert tcp(switch, "10.0.0.1", "192.0.2.9", 40000, 80) == [WIRE]  # IPv4 is another ethertype
+    assert tcp6(two_ports(OUT, ports=ports), "2001:db8:8::5", 80) == []   # no IPv6 egress rule: dropped
