@@ -313,3 +313,44 @@ def test_network_acls_and_security_groups_apply_to_ipv6_by_ethertype():
     assert tcp6(switch, "2001:db8:8::5", 80) == [WIRE]
     assert tcp(switch, "10.0.0.1", "192.0.2.9", 40000, 80) == [WIRE]  # IPv4 is another ethertype
     assert tcp6(two_ports(OUT, ports=ports), "2001:db8:8::5", 80) == []   # no IPv6 egress rule: dropped
+
+
+def sent(switch: FakeSwitch, key: int, mac: str, **fields) -> list[int]:
+    """The ports a packet port `key` sends (from `mac`) leaves by."""
+    return [p for p, _ in switch.send(PORTS[key], eth_src=mac, **fields)]
+
+
+def test_a_port_can_pass_neither_as_another_port_nor_as_a_dhcp_server():
+    dual = Port(id="p1", project_id="t", network_id="n", mac_address="02:00:00:00:00:01", key=1,
+                security_groups=["client"], fixed_ips=[{"subnet_id": "s", "ip_address": "10.0.0.1"},
+                                                       {"subnet_id": "s6", "ip_address": "2001:db8::1"}])
+    out6 = SecurityGroupRule(id="out6", security_group_id="client", direction="egress", ethertype="IPv6")
+    switch = two_ports(OUT + [out6], ports=[dual, vm(2, "10.0.0.2", ["client"])])
+    one, two, other = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:07"
+    v6 = dict(eth_type=0x86DD, ip_proto=58, icmpv6_type=128, icmpv6_code=0, ipv6_dst="2001:db8::9")
+    assert sent(switch, 1, one, ipv6_src=LL1, **v6) == [WIRE]
+    assert sent(switch, 2, one, ipv6_src=LL1, **v6) == []                    # port 1's MAC and link-local
+    assert sent(switch, 1, other, ipv6_src=LL1, **v6) == []                  # its link-local, another MAC
+    assert sent(switch, 1, one, ipv6_src="2001:db8::1", **v6) == [WIRE]
+    assert sent(switch, 2, one, ipv6_src="2001:db8::1", **v6) == []          # port 1's address
+    assert sent(switch, 1, other, ipv6_src="2001:db8::1", **v6) == []
+    mld = dict(eth_type=0x86DD, ip_proto=58, icmpv6_type=143, icmpv6_code=0, ipv6_src="::", ipv6_dst="ff02::16")
+    assert sent(switch, 1, one, **mld) == [WIRE]
+    assert sent(switch, 2, one, **mld) == [] and sent(switch, 1, other, **mld) == []
+    assert sent(switch, 1, one, eth_type=0x86DD, ip_proto=17, ipv6_src="::", ipv6_dst="ff02::1:2", udp_src=546,
+                udp_dst=547) == []                                          # only ICMPv6 from ::
+    nd = dict(eth_type=0x86DD, ip_proto=58, icmpv6_code=0, ipv6_src="fe80::ff:fe00:2", ipv6_dst="ff02::1")
+    assert sent(switch, 2, two, icmpv6_type=136, ipv6_nd_target="2001:db8::1", ipv6_nd_tll=one, **nd) == []
+    assert sent(switch, 2, two, icmpv6_type=135, ipv6_nd_target="2001:db8::5", ipv6_nd_sll=one, **nd) == []
+    dhcp = dict(eth_type=0x0800, ip_proto=17, ipv4_dst="255.255.255.255", udp_src=68, udp_dst=67)
+    assert sent(switch, 1, one, ipv4_src="0.0.0.0", **dhcp) == [WIRE]
+    assert sent(switch, 2, one, ipv4_src="0.0.0.0", **dhcp) == []             # with port 1's MAC
+    assert sent(switch, 1, one, ipv4_src="10.0.0.7", **dhcp) == []            # a spoofed source
+    assert sent(switch, 1, one, **{**dhcp, "ipv4_src": "0.0.0.0", "udp_src": 5000}) == []
+    udp4 = dict(eth_type=0x0800, ip_proto=17, ipv4_src="10.0.0.1", ipv4_dst="10.0.0.9")
+    assert sent(switch, 1, one, udp_src=5000, udp_dst=68, **udp4) == [WIRE]  # not a DHCP answer
+    assert sent(switch, 1, one, udp_src=67, udp_dst=5000, **udp4) == [WIRE]
+    assert sent(switch, 1, one, udp_src=67, udp_dst=68, **udp4) == []         # a DHCP answer
+    unsecured = two_ports(OUT, ports=[dual, vm(2, "10.0.0.2", [], port_security_enabled=False)])
+    assert sent(unsecured, 2, two, eth_type=0x0800, ip_proto=17, ipv4_src="10.0.0.2", ipv4_dst="10.0.0.9",
+                udp_src=67, udp_dst=68) == [WIRE]                           # its own choice: no port security

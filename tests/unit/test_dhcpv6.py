@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 import netaddr
-from os_ken.lib.packet import ethernet, ipv6, packet, udp
+from os_ken.lib.packet import ethernet, icmpv6, ipv4, ipv6, packet, udp
 
 from nvapps.core import ofp
 from nvapps.core.topology import Chassis, Interface
@@ -35,7 +35,7 @@ from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
 CLIENT, SERVER = "02:00:00:00:00:07", "fa:16:3e:00:00:02"
 CLIENT_DUID = struct.pack("!HH", 3, 1) + netaddr.EUI(CLIENT).packed
 IAID = b"\x00\x00\x00\x2a"
-STATEFUL = Lease6(CLIENT, "2001:db8:2::12", ("2001:db8::53",), SERVER)
+STATEFUL = Lease6(CLIENT, "2001:db8:2::12", ("2001:db8::53", "2001:db8::54"), SERVER)
 STATELESS = Lease6(CLIENT, None, ("2001:db8::53",), SERVER)
 
 
@@ -77,13 +77,15 @@ def test_a_solicit_is_advertised_the_ports_address_and_a_request_gets_it_with_dn
     ia = option(OPT_IA_NA, IAID + bytes(8))
     kind, options = answer(SOLICIT, STATEFUL, option(OPT_CLIENTID, CLIENT_DUID), ia)
     assert kind == ADVERTISE and address_of(options[OPT_IA_NA]) == "2001:db8:2::12"
-    assert options[OPT_CLIENTID] == CLIENT_DUID and options[OPT_DNS_SERVERS] == netaddr.IPAddress("2001:db8::53").packed
+    assert options[OPT_CLIENTID] == CLIENT_DUID
+    assert options[OPT_DNS_SERVERS] == b"".join(netaddr.IPAddress(d).packed for d in ("2001:db8::53", "2001:db8::54"))
     server = options[OPT_SERVERID]
     for kind_asked in (REQUEST, RENEW):
         kind, options = answer(kind_asked, STATEFUL, option(OPT_CLIENTID, CLIENT_DUID), option(OPT_SERVERID, server), ia)
         assert kind == REPLY and address_of(options[OPT_IA_NA]) == "2001:db8:2::12"
     kind, options = answer(SOLICIT, STATEFUL, ia, option(OPT_RAPID_COMMIT, b""))
-    assert kind == REPLY and OPT_RAPID_COMMIT in options                   # rapid commit: the reply at once
+    assert kind == REPLY and options[OPT_RAPID_COMMIT] == b""              # rapid commit: the reply at once
+    assert address_of(answer(REQUEST, STATEFUL, option(OPT_IA_NA, IAID))[1][OPT_IA_NA]) == "2001:db8:2::12"
     for done in (RELEASE, CONFIRM):
         assert answer(done, STATEFUL, ia)[1][OPT_STATUS_CODE] == b"\0\0"
 
@@ -93,14 +95,28 @@ def test_another_servers_messages_and_address_requests_on_a_stateless_subnet_are
     assert answer(REQUEST, STATEFUL, option(OPT_SERVERID, b"\0\3\0\1" + bytes(6)), ia) is None
     assert answer(SOLICIT, STATELESS, ia) is None
     assert answer(SOLICIT, STATEFUL) is None                             # no address asked for
+    assert answer(CONFIRM, STATELESS, ia) is None                        # no address of ours to confirm
     kind, options = answer(INFORMATION_REQUEST, STATELESS, option(OPT_CLIENTID, CLIENT_DUID))
     assert kind == REPLY and OPT_IA_NA not in options
     assert options[OPT_DNS_SERVERS] == netaddr.IPAddress("2001:db8::53").packed
 
 
-def test_truncated_messages_are_not_parsed():
+def test_truncated_messages_and_other_packets_are_not_parsed():
     assert dhcpv6.parse(client_frame(SOLICIT, option(OPT_IA_NA, IAID)[:-2])) is None
     assert dhcpv6.parse(client_frame(SOLICIT)[:-2]) is None
+    v4 = packet.Packet()
+    v4.add_protocol(ethernet.ethernet(src=CLIENT, ethertype=0x0800))
+    v4.add_protocol(ipv4.ipv4(src="10.0.0.7", dst="10.0.0.1", proto=17))
+    v4.add_protocol(udp.udp(src_port=546, dst_port=547))
+    v4.add_protocol(bytes([SOLICIT]) + b"\x12\x34\x56")
+    v4.serialize()
+    assert dhcpv6.parse(bytes(v4.data)) is None                          # DHCPv6 over IPv4 is no DHCPv6
+    echo = packet.Packet()
+    echo.add_protocol(ethernet.ethernet(src=CLIENT, ethertype=0x86DD))
+    echo.add_protocol(ipv6.ipv6(src=link_local(CLIENT), dst="ff02::1:2", nxt=58))
+    echo.add_protocol(icmpv6.icmpv6(type_=128, data=icmpv6.echo(id_=1, seq=1)))
+    echo.serialize()
+    assert dhcpv6.parse(bytes(echo.data)) is None
 
 
 def test_ports_on_dhcpv6_subnets_punt_their_requests_and_get_their_leases():

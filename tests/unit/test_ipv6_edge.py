@@ -7,6 +7,7 @@ import netaddr
 from os_ken.lib.packet import ethernet, icmpv6, ipv6, packet
 
 from nvapps.core import ofp
+from nvapps.core.nd import solicited_node
 from nvapps.core.topology import Chassis, Interface, Uplink
 from nvapps.logical.view import build_view
 from nvapps.model.network import ROUTER_GATEWAY, ROUTER_INTERFACE, Network, Port, Subnet
@@ -117,3 +118,7 @@ def test_the_controller_asks_for_an_ipv6_next_hop_at_its_solicited_node_address(
     assert (eth.dst, eth.src, ip.src, ip.dst, ip.hop_limit) == ("33:33:ff:00:00:01", GATEWAY_MAC, GATEWAY6,
                                                                 "ff02::1:ff00:1", 255)
     assert (message.type_, message.data.dst, message.data.option.hw_src) == (135, PEER6, GATEWAY_MAC)
+
+
+def test_solicited_node_addresses_keep_the_last_24_bits_of_the_address():
+    assert solicited_node("2001:db8::12:3456:789a") == ("ff02::1:ff56:789a", "33:33:ff:56:78:9a")
