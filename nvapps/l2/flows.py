@@ -183,18 +183,15 @@ def _nd_responder(b: BoundPort) -> list[Flow]:
                  actions=neighbor_advert(b.port.mac_address, ip, flags)) for ip in addresses]
 
 
-# Back to the logical port that asked (as TO_ASKER, through L2_ND_ADVERT)
-TO_SOLICITOR = (ofp.Move(Reg.IN_PORT, Reg.OUT_PORT), ofp.SetField("nx_in_port", 0))
-
-
-def neighbor_advert(mac: str, ip: str, flags: int, back: tuple[ofp.Action, ...] = TO_SOLICITOR
+def neighbor_advert(mac: str, ip: str, flags: int, back: tuple[ofp.Action, ...] | None = None
                     ) -> tuple[ofp.Action, ...]:
     """Turn a solicitation for `ip` into the advertisement of its owner `mac`, in place, and send it `back`
-    through L2_ND_ADVERT (where its option becomes the target link-layer address)."""
+    through L2_ND_ADVERT (where its option becomes the target link-layer address); by default back to the
+    logical port that asked."""
     return (ofp.Move("eth_src", "eth_dst"), ofp.SetField("eth_src", mac), ofp.Move("ipv6_src", "ipv6_dst"),
             ofp.SetField("ipv6_src", ip), ofp.SetField("icmpv6_type", ADVERTISEMENT),
             ofp.SetField("nd_reserved", flags), ofp.SetField("nd_options_type", TARGET_LINK_LAYER),
-            *back, ofp.Resubmit(Table.L2_ND_ADVERT))
+            *(RETURN if back is None else back), ofp.Resubmit(Table.L2_ND_ADVERT))
 
 
 def _advert_flows() -> list[Flow]:
@@ -209,9 +206,10 @@ def _advert_flows() -> list[Flow]:
     ]
 
 
-# Back to the logical port that asked, through its egress flow (which tags for a VLAN port); in_port cleared
-# so the packet may leave where it came in.
-TO_ASKER = (ofp.Move(Reg.IN_PORT, Reg.OUT_PORT), ofp.SetField("nx_in_port", 0), ofp.Resubmit(Table.EGRESS))
+# Back to the logical port that asked (its in-port becomes the out-port; in_port cleared so the packet may
+# leave where it came in), through its egress flow (which tags for a VLAN port).
+RETURN = (ofp.Move(Reg.IN_PORT, Reg.OUT_PORT), ofp.SetField("nx_in_port", 0))
+TO_ASKER = (*RETURN, ofp.Resubmit(Table.EGRESS))
 
 
 def arp_reply(mac: str, ip: str, back: tuple[ofp.Action, ...] = (ofp.Output(ofp.OFPP_IN_PORT),)

@@ -161,15 +161,7 @@ def speaker_flows(speaker: Speaker, uplink: int, port: int) -> list[Flow]:
 def uplink_flows(ext: External, ofport: int) -> list[Flow]:
     """Packets from the uplink enter the NAT stage in the external network (ARP teaches a MAC binding
     first); routed packets resolved to a MAC leave by it, unresolved ones go to the controller."""
-    learn = ofp.Learn(
-        table=Table.NAT_MAC_BINDING, priority=Priority.SPECIFIC,
-        cookie=pipeline.learned_cookie(pipeline.AppId.NAT), idle_timeout=MAC_BINDING_IDLE_TIMEOUT,
-        specs=(ofp.LearnMatch("metadata"), ofp.LearnMatch(Reg.NEXT_HOP, "arp_spa"), ofp.LearnLoad("arp_sha", "eth_dst")))
-    learn6 = ofp.Learn(
-        table=Table.NAT_MAC_BINDING, priority=Priority.SPECIFIC,
-        cookie=pipeline.learned_cookie(pipeline.AppId.NAT), idle_timeout=MAC_BINDING_IDLE_TIMEOUT,
-        specs=(ofp.LearnMatch("metadata"), ofp.LearnMatch(Reg.NEXT_HOP6, "ipv6_nd_target"),
-               ofp.LearnLoad("ipv6_nd_tll", "eth_dst")))
+    learn, learn6 = _binding(Reg.NEXT_HOP, "arp_spa", "arp_sha"), _binding(Reg.NEXT_HOP6, "ipv6_nd_target", "ipv6_nd_tll")
     meta = (ext.key, pipeline.METADATA_MASK)
     return [
         Flow(Table.CLASSIFY, Priority.OVERRIDE, match(in_port=ofport, eth_type=ARP),
@@ -184,6 +176,14 @@ def uplink_flows(ext: External, ofport: int) -> list[Flow]:
              actions=(ofp.PUNT,), meter=pipeline.app_meter(pipeline.AppId.NAT)),
         Flow(Table.NAT_TO_UPLINK, Priority.FALLBACK, match(metadata=ext.key), actions=(ofp.Output(ofport),)),
     ]
+
+
+def _binding(hop: str, address: str, mac: str) -> ofp.Learn:
+    """Teach table NAT_MAC_BINDING the MAC (field `mac`) of the next hop (register `hop`) whose address is in
+    field `address` of what the uplink heard (an ARP packet, a neighbour advertisement)."""
+    return ofp.Learn(table=Table.NAT_MAC_BINDING, priority=Priority.SPECIFIC,
+                     cookie=pipeline.learned_cookie(pipeline.AppId.NAT), idle_timeout=MAC_BINDING_IDLE_TIMEOUT,
+                     specs=(ofp.LearnMatch("metadata"), ofp.LearnMatch(hop, address), ofp.LearnLoad(mac, "eth_dst")))
 
 
 def router_nat_flows(r: NatRouter, speaker_mac: str | None = None) -> list[Flow]:

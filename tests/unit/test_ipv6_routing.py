@@ -13,7 +13,7 @@ from nvapps.model.ipam import link_local
 from nvapps.model.network import ROUTER_INTERFACE, Network, Port, Subnet
 from nvapps.model.router import Router
 from tests.unit.fakeswitch import FakeSwitch
-from tests.unit.pipelinekit import switch_of
+from tests.unit.pipelinekit import l3_of, switch_of
 
 TRUNK, CONTROLLER = 1, ofp.OFPP_CONTROLLER
 IPV6, ICMPV6 = 0x86DD, 58
@@ -185,3 +185,59 @@ def test_icmpv6_errors_quote_the_packet_to_its_sender_and_never_answer_errors_or
                       "2001:db8:1::1") is None
     assert icmp_error(_frame("::", "2001:db8:2::11", 1, echo), UNREACHABLE, "fa:16:3e:00:01:61",
                       "2001:db8:1::1") is None
+
+
+def v4_only(t: int, router_key: int):
+    """Tenant t as tenant() without its IPv6 subnets and interfaces, and on other IPv4 subnets (10.9.s.0/24)."""
+    nets, subs, routers, ports = tenant(t, router_key)
+    subs = [Subnet(id=s.id, network_id=s.network_id, cidr=s.cidr.replace("10.0.", "10.9."),
+                   gateway_ip=(s.gateway_ip or "").replace("10.0.", "10.9.")) for s in subs if s.ip_version == 4]
+    kept = []
+    for p in ports:
+        fixed = [{**ip, "ip_address": ip["ip_address"].replace("10.0.", "10.9.")} for ip in p.fixed_ips
+                 if ":" not in ip["ip_address"]]
+        if fixed:
+            kept.append(Port(**{**p.__dict__, "fixed_ips": fixed}))
+    return nets, subs, routers, kept
+
+
+def test_a_router_routes_only_its_own_prefixes_and_ipv6_only_with_ipv6_interfaces():
+    sw = switch(tenant(1, 1), v4_only(2, 2))
+    to_router2 = dict(eth_src="02:00:00:02:01:11", eth_dst="fa:16:3e:00:02:01", ip_ttl=64)
+    # tenant 2's router has no 10.0.1.0/24: no route (the controller answers), not tenant 1's
+    assert [p for p, _ in sw.send(4, **to_router2, eth_type=0x0800, ipv4_src="10.9.1.11",
+                                  ipv4_dst="10.0.2.11")] == [CONTROLLER]
+    six = dict(to_router2, eth_type=IPV6, ipv6_src="2001:db8:1::11", ipv6_dst="2001:db8:2::11")
+    assert sw.send(4, **six) == [] and sw.send(4, **{**six, "ip_ttl": 1}) == []     # no IPv6 interface
+
+
+def test_echo_to_an_interfaces_link_local_address_is_answered_only_from_its_own_link():
+    sw = switch(tenant(1, 1))
+    echo = dict(ip_proto=ICMPV6, icmpv6_type=ECHO, icmpv6_code=0)
+    # from network B, through the router's IPv6 interface there, for network A's interface's address
+    from_b = dict(eth_src="02:00:00:01:02:11", eth_dst="fa:16:3e:00:01:62", eth_type=IPV6,
+                  ipv6_src="2001:db8:2::11", ip_ttl=64, **echo)
+    assert sw.send(3, **from_b, ipv6_dst=link_local("fa:16:3e:00:01:61")) == []
+    assert [p for p, _ in sw.send(3, **from_b, ipv6_dst=link_local("fa:16:3e:00:01:62"))] == [3]
+    # the IPv4 interface's port has no IPv6 address: its link-local address is not the router's
+    assert sw.send(2, **packet6(1, link_local("fa:16:3e:00:01:01"), eth_dst="fa:16:3e:00:01:01", **echo)) == []
+
+
+def test_a_longer_static_prefix_inside_a_connected_subnet_wins():
+    sw = switch(tenant(1, 1, routes=[{"destination": "2001:db8:2:0:8000::/65", "nexthop": "2001:db8:2::12"}]))
+    [(port, wire)] = sw.send(2, **packet6(1, "2001:db8:2:0:8000::5"))
+    assert port == TRUNK and wire["eth_dst"] == mac("02:00:00:01:02:12")
+
+
+def test_router_flows_name_their_router_and_what_they_stand_for_and_every_punt_is_metered():
+    nets, subs, routers, ports = tenant(1, 1, routes=[{"destination": "2001:db8:f::/48", "nexthop": "2001:db8:2::11"}])
+    hv1 = Chassis("hv1", 1, {"hv1-eth2": Interface("hv1-eth2", 2), "hv1-eth3": Interface("hv1-eth3", 3)})
+    flows = l3_of(build_view(nets, ports, subs, routers, {"hv1": hv1}, []), hv1)
+    assert all(f.origin[0] == ("router", "t1r") for f in flows)
+    origins = {f.origin[1:] for f in flows}
+    assert origins >= {(("route", "none: ICMP unreachable"),), (("address", "2001:db8:1::1"),),
+                       (("address", link_local("fa:16:3e:00:01:61")),), (("subnet", "t1sA6"),),
+                       (("route", "2001:db8:1::/64 connected"), ("subnet", "t1sA6")),
+                       (("route", "2001:db8:f::/48 via 2001:db8:2::11"),), (("next_hop", "t1p3"),)}
+    punts = [f for f in flows if ofp.PUNT in f.actions]
+    assert len(punts) == 4 and all(f.meter == 3 for f in punts)         # TTL and no route, IPv4 and IPv6
