@@ -188,6 +188,9 @@ def two_ports(rules, conntrack=None, ports=None, acls=()) -> FakeSwitch:
     bound = [BoundPort(p, 1, Location("s1", PORTS[p.key])) for p in ports]
     acl = AclView.build(bound, ports, [CLIENT, SSH], rules, list(acls), {"n": 1})
     around = [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(reg14=key), actions=(ofp.Output(WIRE),)) for key in PORTS]
+    around += [Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=WIRE, eth_type=0x86DD, ipv6_dst=ip),
+                    actions=(ofp.SetField("reg15", p.key),), goto=Table.ACL_TO_VM)
+               for p in ports for ip in p.ip_addresses if ":" in ip]
     for key, ofport in PORTS.items():
         around += [
             Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=ofport), actions=(ofp.SetField("reg14", key),),
@@ -354,3 +357,32 @@ def test_a_port_can_pass_neither_as_another_port_nor_as_a_dhcp_server():
     unsecured = two_ports(OUT, ports=[dual, vm(2, "10.0.0.2", [], port_security_enabled=False)])
     assert sent(unsecured, 2, two, eth_type=0x0800, ip_proto=17, ipv4_src="10.0.0.2", ipv4_dst="10.0.0.9",
                 udp_src=67, udp_dst=68) == [WIRE]                           # its own choice: no port security
+
+
+def tcp6_in(switch: FakeSwitch, src: str, dst: str, dport: int) -> list[int]:
+    """The ports a TCP SYN from the wire (from `src`) to `dst`:`dport` leaves by."""
+    out = switch.send(WIRE, tcp_flags=SYN, eth_src="02:00:00:00:00:99", eth_type=0x86DD, ip_proto=6, ipv6_src=src,
+                      ipv6_dst=dst, tcp_src=50000, tcp_dst=dport)
+    return [p for p, _ in out]
+
+
+def test_rules_admit_only_their_remote_prefix_or_their_remote_groups_members_by_ethertype():
+    client = Port(id="p1", project_id="t", network_id="n", mac_address="02:00:00:00:00:01", key=1,
+                  security_groups=["client"], fixed_ips=[{"subnet_id": "s", "ip_address": "10.0.0.1"},
+                                                         {"subnet_id": "s6", "ip_address": "2001:db8::1"}])
+    server = Port(id="p2", project_id="t", network_id="n", mac_address="02:00:00:00:00:02", key=2,
+                  security_groups=["ssh"], fixed_ips=[{"subnet_id": "s", "ip_address": "10.0.0.2"},
+                                                      {"subnet_id": "s6", "ip_address": "2001:db8::2"}])
+    rules = [SecurityGroupRule(id="web", security_group_id="ssh", direction="ingress", protocol="tcp",
+                               port_range_min=80, port_range_max=80, remote_ip_prefix="192.0.2.0/24"),
+             SecurityGroupRule(id="ssh6", security_group_id="ssh", direction="ingress", ethertype="IPv6",
+                               protocol="tcp", port_range_min=22, port_range_max=22, remote_group_id="client"),
+             SecurityGroupRule(id="out", security_group_id="client", direction="egress",
+                               remote_ip_prefix="203.0.113.0/24")]
+    switch = two_ports(rules, ports=[client, server])
+    assert tcp(switch, "192.0.2.9", "10.0.0.2", 50000, 80) == [6]
+    assert tcp(switch, "198.51.100.9", "10.0.0.2", 50000, 80) == []             # outside the prefix
+    assert tcp6_in(switch, "2001:db8::1", "2001:db8::2", 22) == [6]             # a member of "client"
+    assert tcp6_in(switch, "2001:db8::7", "2001:db8::2", 22) == []              # not a member
+    assert tcp(switch, "10.0.0.1", "203.0.113.5", 40000, 443) == [WIRE]         # egress to its prefix
+    assert tcp(switch, "10.0.0.1", "198.51.100.5", 40000, 443) == []            # and nowhere else

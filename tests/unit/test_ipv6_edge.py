@@ -122,3 +122,8 @@ def test_the_controller_asks_for_an_ipv6_next_hop_at_its_solicited_node_address(
 
 def test_solicited_node_addresses_keep_the_last_24_bits_of_the_address():
     assert solicited_node("2001:db8::12:3456:789a") == ("ff02::1:ff56:789a", "33:33:ff:56:78:9a")
+
+
+def test_ipv6_on_the_uplink_for_another_mac_does_not_enter_the_router():
+    assert switch("hv2").send(UPLINK, eth_src=PEER_MAC, eth_dst="02:00:00:ff:00:09", eth_type=IPV6, ipv6_src=FAR6,
+                              ipv6_dst=VM6, ip_ttl=64) == []

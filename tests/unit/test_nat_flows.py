@@ -216,3 +216,17 @@ def test_masquerading_moves_privileged_source_ports_into_the_snat_range():
     [(_, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **from_host(FAR, ip_proto=TCP, tcp_src=80,
                                                                                tcp_dst=80))
     assert wire["ipv4_src"] == n(GATEWAY_IP) and 1024 <= wire["tcp_src"] <= 65535
+
+
+def test_an_arp_reply_for_an_external_address_is_learned_not_answered():
+    sw = switch("hv2", edge())
+    assert sw.send(UPLINK, eth_src=PEER_MAC, eth_dst=GATEWAY_MAC, eth_type=ARP, arp_op=2, arp_spa=PEER,
+                   arp_sha=PEER_MAC, arp_tpa=GATEWAY_IP, arp_tha=GATEWAY_MAC) == []
+
+
+def test_only_the_routers_subnets_are_masqueraded():
+    sw = switch("hv2", edge())
+    learn_peer(sw)
+    stranger = dict(from_host(FAR, ip_proto=TCP, tcp_src=40000, tcp_dst=80), ipv4_src="10.0.9.9")
+    [(port, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **stranger)
+    assert port == UPLINK and wire["ipv4_src"] == n("10.0.9.9")     # not from a subnet of the router
