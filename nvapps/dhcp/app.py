@@ -1,7 +1,6 @@
 """The DHCP os-ken app: `osken-manager nvapps.dhcp.app nvapps.l2.app` answers DHCPv4 and DHCPv6 for bound ports,
-and sends
-the router advertisements of IPv6 subnets with ipv6_ra_mode (every --nvapps-ra-interval seconds, and in
-answer to a router solicitation)."""
+and sends the router advertisements of IPv6 subnets with ipv6_ra_mode (every --nvapps-ra-interval seconds, and
+in answer to a router solicitation)."""
 from __future__ import annotations
 
 import logging
@@ -73,7 +72,8 @@ class DhcpApp(ServiceApp):
         if solicited is not None:
             self._solicited(ev, *solicited)
             return
-        request, message = parse_request(ev.data), dhcpv6.parse(ev.data)
+        request = parse_request(ev.data)
+        message = dhcpv6.parse(ev.data) if request is None else None
         if (request is None and message is None) or self.reading is None:
             return
         view: flows.DhcpView = self.reading

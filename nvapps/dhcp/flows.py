@@ -2,7 +2,7 @@
 and each port's leases."""
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -34,19 +34,21 @@ DHCPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless")
 
 def served_subnet(port: Port, subnets: dict[str, Subnet]) -> tuple[str, Subnet] | None:
     """The port's first IPv4 address on a subnet with DHCP enabled, and that subnet."""
-    for ip in port.fixed_ips or []:
-        sub = subnets.get(ip["subnet_id"])
-        if sub is not None and sub.enable_dhcp and sub.ip_version == 4:
-            return ip["ip_address"], sub
-    return None
+    return _first_served(port, subnets, lambda sub: sub.ip_version == 4)
 
 
 def served_subnet6(port: Port, subnets: dict[str, Subnet]) -> tuple[str, Subnet] | None:
     """The port's first address on an IPv6 subnet with DHCP enabled whose ipv6_address_mode is a DHCPv6 one,
     and that subnet."""
+    return _first_served(port, subnets, lambda sub: sub.ip_version == 6 and sub.ipv6_address_mode in DHCPV6_MODES)
+
+
+def _first_served(port: Port, subnets: dict[str, Subnet], served: Callable[[Subnet], bool]
+                  ) -> tuple[str, Subnet] | None:
+    """The port's first address on a subnet with DHCP enabled that `served` accepts, and that subnet."""
     for ip in port.fixed_ips or []:
         sub = subnets.get(ip["subnet_id"])
-        if sub is not None and sub.enable_dhcp and sub.ip_version == 6 and sub.ipv6_address_mode in DHCPV6_MODES:
+        if sub is not None and sub.enable_dhcp and served(sub):
             return ip["ip_address"], sub
     return None
 
