@@ -128,8 +128,11 @@ _CT_FLAGS = {"new": CT_NEW, "est": CT_EST, "rel": CT_REL, "rpl": CT_RPL, "inv": 
 
 def ct_state(spec: str) -> tuple[int, int]:
     """The (value, mask) of a ct_state spec in ovs-ofctl's notation, e.g. "+trk+est-rpl"."""
+    flags = re.findall(r"([+-])([a-z]+)", spec)
+    if not flags or "".join(s + f for s, f in flags) != spec or not all(f in _CT_FLAGS for _, f in flags):
+        raise ValueError(f"not a ct_state spec: {spec!r}")
     value = mask = 0
-    for sign, flag in re.findall(r"([+-])([a-z]+)", spec):
+    for sign, flag in flags:
         bit = _CT_FLAGS[flag]
         mask |= bit
         value |= bit if sign == "+" else 0

@@ -73,12 +73,17 @@ class FakeSwitch:
                     clauses.setdefault(a.id, set()).add(a.clause)
                     needed[a.id] = a.n_clauses
         done = {cid for cid, seen in clauses.items() if len(seen) == needed[cid]}
-        best = None
+        best: list[ofp.Flow] = []
         for f in flows:
-            if (best is None or f.priority > best.priority) and _matches(f, pkt, done) and \
-                    not (f.actions and all(isinstance(a, ofp.Conjunction) for a in f.actions)):
-                best = f
-        return best
+            if _matches(f, pkt, done) and not (f.actions and all(isinstance(a, ofp.Conjunction) for a in f.actions)):
+                if not best or f.priority > best[0].priority:
+                    best = [f]
+                elif f.priority == best[0].priority:
+                    best.append(f)
+        if len({_behaviour(f) for f in best}) > 1:
+            raise AssertionError(f"flows of one priority in table {table} that do different things both match "
+                                 f"(OpenFlow leaves which one applies undefined): {best}")
+        return best[0] if best else None
 
     def _tables(self) -> dict[int, list[ofp.Flow]]:
         """Flows (static and learned) by table; learn() drops the index."""
@@ -229,3 +234,8 @@ def _matches(flow: ofp.Flow, pkt: Packet, conjunctions: set[int] | frozenset[int
         if (have & mask if mask is not None else have) != value:
             return False
     return True
+
+
+def _behaviour(flow: ofp.Flow) -> tuple:
+    """What a flow does to a packet it matches."""
+    return flow.actions, flow.write_metadata, flow.goto, flow.meter

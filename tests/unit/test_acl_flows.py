@@ -386,3 +386,75 @@ def test_rules_admit_only_their_remote_prefix_or_their_remote_groups_members_by_
     assert tcp6_in(switch, "2001:db8::7", "2001:db8::2", 22) == []              # not a member
     assert tcp(switch, "10.0.0.1", "203.0.113.5", 40000, 443) == [WIRE]         # egress to its prefix
     assert tcp(switch, "10.0.0.1", "198.51.100.5", 40000, 443) == []            # and nowhere else
+
+
+def tcp_in(switch: FakeSwitch, src: str, dst: str, dport: int, flags: int = SYN) -> list[int]:
+    """The ports a TCP segment from the wire (from `src`, whatever it is) to `dst`:`dport` leaves by."""
+    out = switch.send(WIRE, tcp_flags=flags, eth_src="02:00:00:00:00:99", eth_type=0x0800, ip_proto=6, ipv4_src=src,
+                      ipv4_dst=dst, tcp_src=50000, tcp_dst=dport)
+    return [p for p, _ in out]
+
+
+def ssh_from(remote_group: str, rule_id: str) -> SecurityGroupRule:
+    return SecurityGroupRule(id=rule_id, security_group_id="ssh", direction="ingress", protocol="tcp",
+                             port_range_min=22, port_range_max=22, remote_group_id=remote_group)
+
+
+def test_two_remote_group_rules_on_the_same_traffic_admit_the_members_of_either_group():
+    rules = OUT + [ssh_from("client", "from-clients"), ssh_from("ssh", "from-peers")]
+    switch = two_ports(rules)
+    assert tcp_in(switch, "10.0.0.1", "10.0.0.2", 22) == [6]                 # a member of "client"
+    assert tcp_in(switch, "10.0.0.2", "10.0.0.2", 22) == [6]                 # a member of "ssh"
+    assert tcp_in(switch, "10.0.0.9", "10.0.0.2", 22) == []                  # of neither
+    assert tcp_in(switch, "10.0.0.1", "10.0.0.2", 23) == []
+    shared = [f for f in switch.flows if len([a for a in f.actions if isinstance(a, ofp.Conjunction)]) == 2
+              and ("reg15", 2, None) in f.match]
+    assert len(shared) == 1 and {("security_group_rule", "from-clients"), ("security_group_rule", "from-peers")} <= \
+        set(shared[0].origin)
+
+
+def test_an_egress_remote_group_rule_admits_connections_to_its_members_only():
+    to_servers = SecurityGroupRule(id="to-ssh", security_group_id="client", direction="egress", remote_group_id="ssh")
+    switch = two_ports([to_servers, SSH_IN])
+    assert tcp(switch, "10.0.0.1", "10.0.0.2", 40000, 22) == [WIRE]
+    assert tcp(switch, "10.0.0.1", "192.0.2.9", 40000, 22) == []
+
+
+def test_a_connection_refused_for_want_of_a_rule_gets_through_once_the_rule_exists():
+    before = two_ports(OUT)
+    assert tcp_in(before, "192.0.2.9", "10.0.0.2", 22) == []
+    after = two_ports(OUT + [SSH_IN], before.conntrack)
+    assert tcp_in(after, "192.0.2.9", "10.0.0.2", 22) == [6]                 # the same SYN, sent again
+    assert tcp(after, "10.0.0.2", "192.0.2.9", 22, 50000, SYN | ACK) == [WIRE]
+
+
+def test_only_neighbour_discovery_bypasses_the_rules_of_ipv6():
+    server = Port(id="p2", project_id="t", network_id="n", mac_address="02:00:00:00:00:02", key=2,
+                  security_groups=["ssh"], fixed_ips=[{"subnet_id": "s6", "ip_address": "2001:db8::2"}])
+    switch = two_ports(OUT, ports=[vm(1, "10.0.0.1", ["client"]), server])
+    icmp6 = dict(eth_src="02:00:00:00:00:99", eth_type=0x86DD, ip_proto=58, ipv6_src="2001:db8::9",
+                 ipv6_dst="2001:db8::2", icmpv6_code=0, ip_ttl=255)
+    assert [p for p, _ in switch.send(WIRE, **icmp6, icmpv6_type=135, ipv6_nd_target="2001:db8::2")] == [6]
+    assert switch.send(WIRE, **icmp6, icmpv6_type=128) == []               # an echo request: no rule admits it
+
+
+def test_dhcp_requests_pass_without_egress_rules_and_nothing_else_does():
+    switch = two_ports([SSH_IN])                                            # no egress rule at all
+    assert udp(switch, 1, "0.0.0.0", "255.255.255.255", 68, 67) == [WIRE]
+    assert udp(switch, 1, "10.0.0.1", "10.0.0.9", 68, 67) == [WIRE]        # a renewal, unicast
+    assert udp(switch, 1, "10.0.0.1", "10.0.0.9", 5000, 67) == []
+    assert udp(switch, 1, "10.0.0.1", "10.0.0.9", 68, 53) == []
+    into = switch.send(WIRE, eth_src="02:00:00:00:00:99", eth_type=0x0800, ip_proto=17, ipv4_src="10.0.0.9",
+                       ipv4_dst="10.0.0.2", udp_src=68, udp_dst=67)
+    assert into == []                                                       # no ingress rule admits it
+
+
+def test_security_group_flows_name_their_group_and_rule_and_remote_group():
+    switch = two_ports(OUT + [SSH_IN, ssh_from("client", "from-clients")])
+    rules = [f for f in switch.flows if f.table in (Table.SG_TO_VM_RULES, Table.SG_FROM_VM_RULES) and f.origin]
+    assert {f.origin for f in rules} == {
+        (("security_group", "client"), ("security_group_rule", "out-client")),
+        (("security_group", "ssh"), ("security_group_rule", "out-ssh")),
+        (("security_group", "ssh"), ("security_group_rule", "ssh-in")),
+        (("security_group", "ssh"), ("security_group_rule", "from-clients")),
+        (("remote_group", "client"),)}

@@ -18,6 +18,7 @@ from tests.unit.test_nat_flows import (
     FAR,
     GATEWAY_IP,
     GATEWAY_MAC,
+    HOST,
     HOST_MAC,
     IP,
     PEER,
@@ -142,6 +143,37 @@ def test_the_speaker_talks_bgp_and_arp_with_its_peers_through_the_uplink_and_not
                    arp_sha=SPEAKER.mac, arp_tpa=PEER)
     assert [p for p, _ in sw.send(SPEAKER_PORT, **answers)] == [UPLINK]
     assert sw.send(SPEAKER_PORT, **{**answers, "arp_spa": GATEWAY_IP}) == []       # not its address
+
+
+def test_only_the_uplink_reaches_the_speaker_and_only_its_own_sessions_leave_it():
+    sw = speaker_switch()
+    bgp_in = dict(eth_src=PEER_MAC, eth_dst=SPEAKER.mac, eth_type=IP, ipv4_src=PEER, ipv4_dst=SPEAKER.address,
+                  ip_proto=TCP, ip_ttl=64, tcp_src=40000, tcp_dst=179)
+    asks = dict(eth_src=PEER_MAC, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=ARP, arp_op=1, arp_spa=PEER,
+                arp_sha=PEER_MAC, arp_tpa=SPEAKER.address)
+    for port in (TRUNK, HOST):          # the same packets from inside: never to the speaker
+        assert SPEAKER_PORT not in [p for p, _ in sw.send(port, **bgp_in)]
+        assert SPEAKER_PORT not in [p for p, _ in sw.send(port, **asks)]
+    assert sw.send(UPLINK, **{**asks, "arp_tpa": "172.16.0.9"}) == []                   # not its address
+    assert SPEAKER_PORT not in [p for p, _ in sw.send(UPLINK, **{**bgp_in, "eth_dst": GATEWAY_MAC,
+                                                                  "ipv4_dst": GATEWAY_IP})]
+    bgp_out = dict(eth_src=SPEAKER.mac, eth_dst=PEER_MAC, eth_type=IP, ipv4_src=SPEAKER.address, ipv4_dst=PEER,
+                   ip_proto=TCP, ip_ttl=64, tcp_src=179, tcp_dst=40000)
+    assert sw.send(SPEAKER_PORT, **{**bgp_out, "ipv4_src": "172.16.0.9"}) == []         # not from its address
+    assert sw.send(SPEAKER_PORT, **{**bgp_out, "tcp_src": 22}) == []                    # not BGP
+    answers = dict(eth_src=SPEAKER.mac, eth_dst=PEER_MAC, eth_type=ARP, arp_op=2, arp_spa=SPEAKER.address,
+                   arp_sha=SPEAKER.mac, arp_tpa=PEER)
+    for port in (HOST, TRUNK):           # the speaker's own packets from elsewhere: never out of the uplink
+        assert UPLINK not in [p for p, _ in sw.send(port, **{**bgp_out, "vlan_vid": ofp.OFPVID_PRESENT | 10}
+                                                    if port == TRUNK else bgp_out)]
+        assert UPLINK not in [p for p, _ in sw.send(port, **answers)]
+
+
+def test_speaker_flows_name_the_speaker_and_their_peer():
+    view, chs, nat = nat_view(edge())
+    flows = list(chassis_nat(chs["hv2"], nat).pieces["speaker", "physnet1"].flows.values())
+    assert {f.origin for f in flows} == {(("bgp_speaker", "hv2:physnet1"),),
+                                         (("bgp_speaker", "hv2:physnet1"), ("bgp_peer", PEER))}
 
 
 def test_a_floating_ip_routed_to_the_speaker_as_next_hop_reaches_its_port():

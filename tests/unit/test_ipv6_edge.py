@@ -127,3 +127,27 @@ def test_solicited_node_addresses_keep_the_last_24_bits_of_the_address():
 def test_ipv6_on_the_uplink_for_another_mac_does_not_enter_the_router():
     assert switch("hv2").send(UPLINK, eth_src=PEER_MAC, eth_dst="02:00:00:ff:00:09", eth_type=IPV6, ipv6_src=FAR6,
                               ipv6_dst=VM6, ip_ttl=64) == []
+
+
+def test_ipv4_beside_ipv6_on_the_gateway_is_still_masqueraded_both_ways():
+    sw = switch("hv2")
+    sw.send(UPLINK, eth_src=PEER_MAC, eth_dst=GATEWAY_MAC, eth_type=0x0806, arp_op=2, arp_spa="172.16.0.1",
+            arp_sha=PEER_MAC, arp_tpa="172.16.0.100", arp_tha=GATEWAY_MAC)
+    out = dict(eth_src=HOST_MAC, eth_dst="fa:16:3e:00:00:01", eth_type=0x0800, ipv4_src="10.0.1.11",
+               ipv4_dst="203.0.113.10", ip_ttl=64, ip_proto=6, tcp_src=40000, tcp_dst=80)
+    [(port, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **out)
+    assert port == UPLINK and wire["ipv4_src"] == n("172.16.0.100")
+    [(port, wire)] = sw.send(UPLINK, eth_src=PEER_MAC, eth_dst=GATEWAY_MAC, eth_type=0x0800, ipv4_src="203.0.113.10",
+                             ipv4_dst="172.16.0.100", ip_ttl=64, ip_proto=6, tcp_src=80, tcp_dst=40000)
+    assert port == TRUNK and (wire["ipv4_dst"], wire["tcp_dst"]) == (n("10.0.1.11"), 40000)
+
+
+def test_only_a_neighbour_solicitation_of_code_0_is_answered():
+    out = switch("hv2").send(UPLINK, **{**nd(135, GATEWAY6, PEER6), "icmpv6_code": 1})
+    assert all(wire.get("icmpv6_type") != 136 for _, wire in out)
+
+
+def test_the_gateways_ipv6_flows_name_the_router_and_its_gateway_port():
+    flows = switch("hv2").flows
+    nat = [f for f in flows if f.table in (40, 41, 42) and ("eth_type", IPV6, None) in f.match]
+    assert len(nat) == 3 and all(f.origin == (("router", "r"), ("port", "rg")) for f in nat)

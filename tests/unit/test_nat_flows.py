@@ -14,7 +14,7 @@ from nvapps.model.port_forwarding import PortForwarding
 from nvapps.model.router import Router
 from nvapps.nat.flows import External, Floating, NatRouter, NatView, chassis_nat
 from tests.unit.fakeswitch import FakeSwitch
-from tests.unit.pipelinekit import switch_of
+from tests.unit.pipelinekit import l3_of, switch_of
 
 TRUNK, UPLINK, HOST, CONTROLLER = 1, 9, 2, ofp.OFPP_CONTROLLER
 IP, ARP, TCP = 0x0800, 0x0806, 6
@@ -59,8 +59,9 @@ def switch(here: str, model, floating=(), chassis_map=None) -> FakeSwitch:
     nets, subs, routers, ports = model
     chs = chassis_map or {"hv1": chassis("hv1"), "hv2": chassis("hv2")}
     view = build_view(nets, ports, subs, routers, chs, UPLINKS)
-    nat = chassis_nat(chs[here], NatView([NatRouter(v, tuple(floating)) for v in view.routers if v.gateway],
-                                         [External(50, "physnet1")]))
+    floating_of = floating if isinstance(floating, dict) else {"r": floating}
+    nat = chassis_nat(chs[here], NatView([NatRouter(v, tuple(floating_of.get(v.router.id, ())))
+                                          for v in view.routers if v.gateway], [External(50, "physnet1")]))
     return switch_of(view, chs[here], list(nat.flows.values()))
 
 
@@ -230,3 +231,114 @@ def test_only_the_routers_subnets_are_masqueraded():
     stranger = dict(from_host(FAR, ip_proto=TCP, tcp_src=40000, tcp_dst=80), ipv4_src="10.0.9.9")
     [(port, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **stranger)
     assert port == UPLINK and wire["ipv4_src"] == n("10.0.9.9")     # not from a subnet of the router
+
+
+def two_tenant_switch(floating: dict) -> FakeSwitch:
+    """Tenants a and b of two_tenants() on hv2 with `floating` (router id -> its floating IPs), the peer known."""
+    hv1 = chassis("hv1")
+    hv1.interfaces["hv1-eth3"] = Interface("hv1-eth3", 3)
+    sw = switch("hv2", two_tenants(), floating, chassis_map={"hv1": hv1, "hv2": chassis("hv2")})
+    learn_peer(sw)
+    return sw
+
+
+def test_a_floating_ip_translates_only_its_own_routers_address():
+    sw = two_tenant_switch({"r-b": [Floating("172.16.0.150", "10.0.1.11", fip_id="fb")]})
+    # a's host has b's floating IP's fixed address: it still leaves masqueraded as a's gateway
+    [(port, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **from_host(FAR, ip_proto=TCP, tcp_src=40000,
+                                                                                  tcp_dst=80))
+    assert port == UPLINK and wire["ipv4_src"] == n(GATEWAY_IP)
+    [(port, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 11, **from_host(FAR, ip_proto=TCP, tcp_src=40000,
+                                                                                  tcp_dst=80))
+    assert port == UPLINK and wire["ipv4_src"] == n("172.16.0.150")
+    # b's floating IP sent to a's gateway MAC does not enter a's router translated to a's host
+    to_b = dict(from_outside("172.16.0.150", ip_proto=TCP, tcp_src=5555, tcp_dst=22))
+    assert TRUNK not in [port for port, _ in sw.send(UPLINK, **to_b)]
+    [(port, wire)] = sw.send(UPLINK, **{**to_b, "eth_dst": GATEWAY_B_MAC})
+    assert (port, wire["vlan_vid"], wire["ipv4_dst"]) == (TRUNK, ofp.OFPVID_PRESENT | 11, n("10.0.1.11"))
+
+
+def test_a_floating_ip_of_forwarded_ports_only_closes_nothing_else():
+    pf = PortForwarding(id="pf", protocol="tcp", internal_port_id="vm-b", internal_ip_address="10.0.1.11",
+                        internal_port=22, external_port=2222)
+    sw = two_tenant_switch({"r": [Floating("172.16.0.150", "10.0.1.11", fip_id="fa")],
+                            "r-b": [Floating("172.16.0.151", None, (pf,), fip_id="fb")]})
+    [(port, wire)] = sw.send(UPLINK, **from_outside("172.16.0.150", ip_proto=TCP, tcp_src=5555, tcp_dst=22))
+    assert (port, wire["vlan_vid"], wire["ipv4_dst"]) == (TRUNK, ofp.OFPVID_PRESENT | 10, n("10.0.1.11"))
+    assert sw.send(UPLINK, **{**from_outside("172.16.0.151", ip_proto=TCP, tcp_src=5555, tcp_dst=22),
+                              "eth_dst": GATEWAY_B_MAC}) == []
+
+
+def test_a_forwarded_ports_replies_leave_from_the_floating_ip_and_the_external_port():
+    pf = PortForwarding(id="pf", protocol="tcp", internal_port_id="vm", internal_ip_address="10.0.1.11",
+                        internal_port=22, external_port=2222)
+    sw = switch("hv2", edge(), [Floating("172.16.0.151", None, (pf,))])
+    learn_peer(sw)
+    sw.send(UPLINK, **from_outside("172.16.0.151", ip_proto=TCP, tcp_src=5555, tcp_dst=2222))
+    [(port, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **from_host(FAR, ip_proto=TCP, tcp_src=22,
+                                                                                  tcp_dst=5555))
+    assert port == UPLINK and (wire["ipv4_src"], wire["tcp_src"]) == (n("172.16.0.151"), 2222)
+
+
+def test_nat_flows_name_their_router_and_what_they_stand_for_and_every_punt_is_metered():
+    nets, subs, routers, ports = edge()
+    chs = {"hv1": chassis("hv1"), "hv2": chassis("hv2")}
+    view = build_view(nets, ports, subs, routers, chs, UPLINKS)
+    pf = PortForwarding(id="pf", protocol="udp", internal_port_id="vm", internal_ip_address="10.0.1.11",
+                        internal_port=53, external_port=5353)
+    floating = (Floating("172.16.0.150", "10.0.1.11", fip_id="f1"), Floating("172.16.0.151", None, (pf,), fip_id="f2"))
+    nat = chassis_nat(chs["hv2"], NatView([NatRouter(v, floating) for v in view.routers], [External(50, "physnet1")]))
+    flows = list(nat.pieces["router", "r"].flows.values())
+    assert all(f.origin[0] == ("router", "r") for f in flows)
+    assert {f.origin[1:] for f in flows} == {
+        (), (("port", "rg"),), (("snat", f"10.0.1.0/24 as {GATEWAY_IP}"), ("subnet", "s-int")),
+        (("floatingip", "f1"),), (("floatingip", "f1"), ("dnat", "172.16.0.150 to 10.0.1.11")),
+        (("floatingip", "f1"), ("snat", "10.0.1.11 as 172.16.0.150")), (("floatingip", "f2"),),
+        (("floatingip", "f2"), ("port_forwarding", "pf"))}
+    punts = [f for p in nat.pieces.values() for f in p.flows.values() if ofp.PUNT in f.actions]
+    assert len(punts) == 1 and all(f.meter == 4 for f in punts)
+
+
+def test_a_udp_port_forwarding_forwards_udp_only():
+    pf = PortForwarding(id="pf", protocol="udp", internal_port_id="vm", internal_ip_address="10.0.1.11",
+                        internal_port=53, external_port=5353)
+    sw = switch("hv2", edge(), [Floating("172.16.0.151", None, (pf,))])
+    [(port, wire)] = sw.send(UPLINK, **from_outside("172.16.0.151", ip_proto=17, udp_src=5555, udp_dst=5353))
+    assert port == TRUNK and (wire["ipv4_dst"], wire["udp_dst"]) == (n("10.0.1.11"), 53)
+    assert sw.send(UPLINK, **from_outside("172.16.0.151", ip_proto=TCP, tcp_src=5555, tcp_dst=5353)) == []
+
+
+def routed_edge():
+    """edge() with static routes: 10.9.0.0/16 via a host inside, 192.0.2.0/24 via a second router outside."""
+    nets, subs, _, ports = edge()
+    router = Router(id="r", project_id="p", key=1, routes=[{"destination": "10.9.0.0/16", "nexthop": "10.0.1.50"},
+                                                           {"destination": "192.0.2.0/24", "nexthop": "172.16.0.7"}],
+                    external_gateway_info={"network_id": "ext", "enable_snat": True, "external_fixed_ips": []})
+    return nets, subs, [router], ports
+
+
+def test_a_static_route_via_an_outside_next_hop_leaves_for_that_hops_mac():
+    sw = switch("hv2", routed_edge())
+    learn_peer(sw)
+    sw.send(UPLINK, eth_src="02:00:00:ff:00:07", eth_dst=GATEWAY_MAC, eth_type=ARP, arp_op=2, arp_spa="172.16.0.7",
+            arp_sha="02:00:00:ff:00:07", arp_tpa=GATEWAY_IP, arp_tha=GATEWAY_MAC)
+    for dst, mac in (("192.0.2.5", "02:00:00:ff:00:07"), (FAR, PEER_MAC), ("172.16.0.7", "02:00:00:ff:00:07")):
+        [(port, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **from_host(dst))
+        assert (port, wire["eth_dst"], wire["ipv4_src"]) == (UPLINK, n(mac), n(GATEWAY_IP)), dst
+    [(port, wire)] = switch("hv1", routed_edge()).send(HOST, **from_host("192.0.2.5"))     # to the gateway chassis
+    assert port == TRUNK and (wire["eth_dst"], wire["ip_ttl"]) == (n(ROUTER_MAC), 64)
+
+
+def test_routes_name_their_router_the_route_and_the_gateway_port_and_chassis_they_lead_to():
+    nets, subs, routers, ports = routed_edge()
+    chs = {"hv1": chassis("hv1"), "hv2": chassis("hv2")}
+    view = build_view(nets, ports, subs, routers, chs, UPLINKS)
+    common = {(), (("address", "10.0.1.1"),), (("next_hop", "vm"),), (("subnet", "s-int"),),
+              (("route", "10.0.1.0/24 connected"), ("subnet", "s-int")), (("route", "10.9.0.0/16 via 10.0.1.50"),),
+              (("route", "none: ICMP unreachable"),)}
+    outside = ("0.0.0.0/0 via 172.16.0.1", "172.16.0.0/24 via the gateway subnet", "192.0.2.0/24 via 172.16.0.7")
+    for here, there in (("hv1", (("chassis", "hv2"),)), ("hv2", ())):
+        flows = l3_of(view, chs[here])
+        assert all(f.origin[0] == ("router", "r") for f in flows)
+        assert {f.origin[1:] for f in flows} == common | {(("route", r), ("port", "rg"), *there) for r in outside} | (
+            {(("address", GATEWAY_IP),), (("port", "rg"),)} if here == "hv2" else set()), here

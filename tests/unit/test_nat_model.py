@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from nvapps.logical.view import logical_view
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, NotFound
+from nvapps.nat.flows import External, Floating, nat_view
 from tests.unit.modelkit import admin_for, network_with_subnet, new_model, snapshot
 
 P = admin_for("p1")
@@ -112,3 +114,22 @@ def test_another_project_cannot_forward_through_a_floating_ip_it_cannot_see(mode
     _, _, vm, fip = edge
     with pytest.raises(NotFound):
         forward(model, fip, vm, ctx=Context("p2"))
+
+
+def test_the_nat_view_holds_the_floating_ips_that_lead_inside_and_the_up_external_networks(model, edge):
+    ext, router, vm, fip = edge
+    assert nat_view(model, logical_view(model, {}, []), None).routers[0].floating == ()      # unassociated
+    model.update("floatingip", fip.id, {"port_id": vm.id}, P)
+    forwarded = model.create("floatingip", {"floating_network_id": ext.id}, P)
+    pf = forward(model, forwarded, vm)
+    model.create("network", {"name": "down", "router:external": True, "provider:physical_network": "physnet2",
+                             "admin_state_up": False}, P)
+    model.create("network", {"name": "overlay", "router:external": True}, P)
+    model.create("network", {"name": "flat", "provider:physical_network": "physnet3"}, P)
+    view = nat_view(model, logical_view(model, {}, []), None)
+    [r] = view.routers
+    assert r.view.router.id == router.id
+    assert set(r.floating) == {
+        Floating(model.get("floatingip", fip.id).floating_ip_address, "10.0.0.11", (), fip.id, "p1"),
+        Floating(forwarded.floating_ip_address, None, (model.get("port_forwarding", pf.id),), forwarded.id, "p1")}
+    assert view.externals == [External(ext.key, "physnet1")]

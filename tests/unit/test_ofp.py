@@ -118,6 +118,9 @@ def test_conntrack_and_conjunction_actions_decode_as_os_ken_reads_them():
 
 def test_ct_state_specs_and_ipv6_and_conntrack_fields_match():
     assert ofp.ct_state("+trk+est-rpl") == (ofp.CT_TRK | ofp.CT_EST, ofp.CT_TRK | ofp.CT_EST | ofp.CT_RPL)
+    for bad in ("", "trk", "+TRK", "+trk+invX", "X+trk", "+trk +est", "+bogus"):
+        with pytest.raises(ValueError):
+            ofp.ct_state(bad)
     items = match(ct_state=ofp.ct_state("+trk+new"), eth_type=0x86DD, ipv6_src="fe80::1", conj_id=9)
     assert [name for name, _, _ in items] == ["eth_type", "ipv6_src", "conj_id", "ct_state"]
     assert len(ofp.encode_match(items)) % 8 == 0
