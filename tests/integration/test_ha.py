@@ -34,6 +34,19 @@ def masters(lab, alive) -> list[int]:
     return [i for i in controller.masters(lab.controllers, "s1") if i in alive]
 
 
+def settled_master(lab, alive, within: float) -> int:
+    """The one controller of `alive` that says it is master of s1, and says so still a second later: after
+    chaos, a lease held through a restarted etcd member may yet expire and move mastership once (and a busy
+    controller may miss one status request)."""
+    def steady() -> list[int]:
+        first = masters(lab, alive)
+        if len(first) != 1:
+            return []
+        time.sleep(1.0)
+        return first if masters(lab, alive) == first else []
+    return eventually(steady, within, 0.05)[0]
+
+
 def test_every_controller_serves_the_api_and_reads_the_others_writes_within_a_second(lab):
     made = lab.controllers[1].member("tenant-a").create("network", name="from-c1")
     start = time.monotonic()
@@ -67,8 +80,7 @@ def test_racing_writers_over_three_controllers_keep_one_owner_per_address(lab):
 
 def test_one_master_and_killing_it_loses_no_packet(lab):
     alive = [0, 1, 2]
-    eventually(lambda: len(masters(lab, alive)) == 1, 5.0, 0.05)
-    master, = masters(lab, alive)
+    master = settled_master(lab, alive, 6.0)
     a1, a2 = lab.host("a1"), lab.host("a2")
     wait_ping(a1, host_ip(2))
     received, pinged = lab.controller.workdir / "stream.txt", lab.controller.workdir / "ping.txt"
@@ -176,11 +188,9 @@ def test_chaos_keeps_every_acknowledged_write_and_the_switches_equal_to_the_mode
         eventually(lambda: set(acknowledged) <= {n["id"] for n in c.client.list("network")}, 10.0, 0.05)
     ids = [sorted(n["id"] for n in c.client.list("network")) for c in lab.controllers]
     assert ids[0] == ids[1] == ids[2]
-    eventually(lambda: len(masters(lab, [0, 1, 2])) == 1, 10.0, 0.05)
-    old, = masters(lab, [0, 1, 2])
+    old = settled_master(lab, [0, 1, 2], 15.0)
     lab.controllers[old].kill()                 # a new master reconciles: the switches equal the model
-    eventually(lambda: len(masters(lab, [i for i in range(3) if i != old])) == 1, TAKEOVER + 2, 0.05)
-    new, = masters(lab, [i for i in range(3) if i != old])
+    new = settled_master(lab, [i for i in range(3) if i != old], TAKEOVER + 3)
     time.sleep(1.0)
     for switch in ("s1", "s2"):
         status = next(c for c in lab.controllers[new].client.chassis() if c["name"] == switch)
