@@ -27,6 +27,7 @@ def refused(model: Model, status: int, type_: str, call, *args) -> None:
     with pytest.raises(ModelError) as caught:
         call(*args)
     assert (caught.value.status, caught.value.type) == (status, type_), caught.value.message
+    assert isinstance(caught.value.message, str) and len(caught.value.message) > 20, caught.value.message
     assert {k: [o.to_store() for o in model.list(k)] for k in before} == before
 
 
@@ -98,3 +99,89 @@ def test_an_address_asked_by_subnet_alone_comes_from_that_subnet(model):
     refused(model, 409, "MacAddressInUse", model.create, "port",
             {"network_id": net.id, "mac_address": port.mac_address}, ALICE)
     assert first.id not in {ip["subnet_id"] for ip in port.fixed_ips}
+
+
+def test_a_full_subnet_refuses_another_port_and_ipv4_is_allocated_before_stateful_ipv6(model):
+    net = model.create("network", {"name": "n"}, ALICE)
+    model.create("subnet", {"network_id": net.id, "cidr": "2001:db8::/64", "ip_version": 6,
+                            "ipv6_address_mode": "dhcpv6-stateful"}, ALICE)
+    model.create("subnet", {"network_id": net.id, "cidr": "10.0.0.0/30", "ip_version": 4}, ALICE)
+    assert model.create("port", {"network_id": net.id}, ALICE).ip_addresses == ["10.0.0.2"]   # IPv4 first
+    assert model.create("port", {"network_id": net.id}, ALICE).ip_addresses == ["2001:db8::2"]   # then IPv6
+    small = model.create("network", {"name": "small"}, ALICE)
+    model.create("subnet", {"network_id": small.id, "cidr": "10.1.0.0/30", "ip_version": 4}, ALICE)
+    model.create("port", {"network_id": small.id}, ALICE)
+    refused(model, 409, "IpAddressGenerationFailure", model.create, "port", {"network_id": small.id}, ALICE)
+
+
+def test_a_network_with_ports_stays_and_deleting_one_touches_no_other_network(model):
+    net, sub = network(model, ALICE)
+    other, other_sub = network(model, ALICE, "10.0.1.0/24")
+    acl = model.create("network_acl", {"network_id": other.id, "position": 1, "action": "deny",
+                                       "direction": "ingress"}, ALICE)
+    port = model.create("port", {"network_id": other.id}, ALICE)
+    refused(model, 409, "NetworkInUse", model.delete, "network", other.id, ALICE)
+    model.delete("network", net.id, ALICE)                     # the other network's port does not hold it
+    assert model.find("network", net.id) is None and model.find("subnet", sub.id) is None
+    assert model.find("subnet", other_sub.id) is not None and model.find("network_acl", acl.id) is not None
+    model.delete("port", port.id, ALICE)
+    model.delete("network", other.id, ALICE)
+    assert model.find("network_acl", acl.id) is None and model.find("subnet", other_sub.id) is None
+
+
+def test_a_subnet_of_a_network_without_ports_is_deleted_whatever_other_networks_hold(model):
+    net, sub = network(model, ALICE)
+    other, _ = network(model, ALICE, "10.0.1.0/24")
+    model.create("port", {"network_id": other.id, "fixed_ips": [{"ip_address": "10.0.1.2"}]}, ALICE)
+    model.delete("subnet", sub.id, ALICE)
+    assert model.find("subnet", sub.id) is None
+
+
+def edge(model: Model):
+    """An external network, alice's router with its gateway there and an interface on 10.0.0.0/24."""
+    ext, _ = network(model, ADMIN, "172.24.4.0/24", **{"router:external": True})
+    net, sub = network(model, ALICE)
+    router = model.create("router", {"name": "r", "external_gateway_info": {"network_id": ext.id}}, ALICE)
+    model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, ALICE)
+    return ext, net, router
+
+
+def test_deleting_a_port_releases_its_own_floating_ips_and_forwardings_only(model):
+    ext, net, router = edge(model)
+    kept, gone = (model.create("port", {"network_id": net.id}, ALICE) for _ in range(2))
+    fips = {p.id: model.create("floatingip", {"floating_network_id": ext.id, "port_id": p.id}, ALICE)
+            for p in (kept, gone)}
+    forwarded = model.create("floatingip", {"floating_network_id": ext.id}, ALICE)
+    pfs = {p.id: model.create("port_forwarding", {"protocol": "tcp", "internal_port_id": p.id,
+                                                  "internal_ip_address": p.ip_addresses[0], "internal_port": 22,
+                                                  "external_port": port}, ALICE, parent_id=forwarded.id)
+           for p, port in ((kept, 2222), (gone, 2223))}
+    model.delete("port", gone.id, ALICE)
+    released = model.get("floatingip", fips[gone.id].id)
+    assert (released.port_id, released.fixed_ip_address, released.router_id, released.status) == \
+        (None, None, None, "DOWN")
+    still = model.get("floatingip", fips[kept.id].id)
+    assert (still.port_id, still.fixed_ip_address, still.router_id, still.status) == \
+        (kept.id, kept.ip_addresses[0], router.id, "ACTIVE")
+    assert model.find("port_forwarding", pfs[gone.id].id) is None
+    assert model.find("port_forwarding", pfs[kept.id].id) is not None
+    interface = next(p for p in model.list("port") if p.device_owner == "network:router_interface")
+    refused(model, 409, "L3PortInUse", model.delete, "port", interface.id, ALICE)
+
+
+def test_an_external_network_in_use_stays_external_and_a_network_used_by_others_stays_shared(model):
+    ext, net, router = edge(model)
+    refused(model, 409, "ExternalNetworkInUse", model.update, "network", ext.id, {"router:external": False}, ADMIN)
+    assert model.update("network", ext.id, {"name": "renamed"}, ADMIN).external        # other changes are fine
+    unused, _ = network(model, ADMIN, "172.25.0.0/24", **{"router:external": True})
+    assert not model.update("network", unused.id, {"router:external": False}, ADMIN).external
+    shared, _ = network(model, ADMIN, "10.5.0.0/24", shared=True)
+    model.create("port", {"network_id": shared.id}, ALICE)
+    refused(model, 409, "InvalidSharedSetting", model.update, "network", shared.id, {"shared": False}, ADMIN)
+    assert model.update("network", shared.id, {"name": "renamed"}, ADMIN).shared
+    alone, _ = network(model, ADMIN, "10.6.0.0/24", shared=True)
+    model.create("port", {"network_id": alone.id}, ADMIN)       # the owner's own port; alice's are elsewhere
+    assert not model.update("network", alone.id, {"shared": False}, ADMIN).shared
+    public, _ = network(model, ADMIN, "172.26.0.0/24", shared=True, **{"router:external": True})
+    model.create("router", {"name": "r2", "external_gateway_info": {"network_id": public.id}}, ALICE)
+    assert not model.update("network", public.id, {"shared": False}, ADMIN).shared     # a gateway is no tenant's
