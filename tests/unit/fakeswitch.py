@@ -1,16 +1,20 @@
 """A small OpenFlow pipeline simulator for unit tests: which ports a packet leaves by, and how.
 
-It runs nvapps flow specs (the subset of fields and actions nvapps emits) the way OVS would: highest
-priority match per table, apply-actions then write-metadata then goto, groups of type "all" clone the
-packet per bucket, resubmit runs a table and returns, output to the ingress port is skipped, learn()
-writes a flow, conjunctive matches complete when every clause matches, and ct() tracks connections per zone (new/established/reply, commit, nat of addresses and
-TCP/UDP ports; a port range keeps the original port; ct_mark set by a commit's exec; a TCP packet sent with
-`tcp_flags` without SYN that starts no known connection is invalid, as in OVS's userspace conntrack) before
-it recirculates into its table.
+It runs nvapps flow specs (the subset of fields and actions nvapps emits) the way OVS would: highest priority
+match per table, apply-actions then write-metadata then goto, groups of type "all" clone the packet per bucket
+(a select group picks one bucket by a hash of the 5-tuple over the weights; multipath a link by a hash of the
+source or the 5-tuple), resubmit runs a table and returns, output to the ingress port is skipped, learn()
+writes a flow, conjunctive matches complete when every clause matches, and ct() tracks connections per zone
+(new/established/reply, commit, nat of addresses and TCP/UDP ports; a port range keeps the original port;
+ct_mark set by a commit's exec; a TCP packet sent with `tcp_flags` without SYN that starts no known connection
+is invalid, as in OVS's userspace conntrack) before it recirculates into its table.
 """
 from __future__ import annotations
 
+import zlib
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from nvapps.core import ofp
 from tests.unit.wirecheck import check_once
@@ -124,8 +128,12 @@ class FakeSwitch:
                 if act.port != pkt.get("in_port"):
                     out.append((act.port, _wire(pkt)))
             elif isinstance(act, ofp.GroupAction):
-                for bucket in self.groups[act.group_id].buckets:
+                group = self.groups[act.group_id]
+                buckets = group.buckets if group.type == "all" else _selected(group.buckets, pkt)
+                for bucket in buckets:
                     self._actions(bucket.actions, Packet(dict(pkt.fields)), out, depth + 1)
+            elif isinstance(act, ofp.Multipath):
+                pkt.fields[act.dst] = _hash(pkt, act.fields) % act.links
             elif isinstance(act, ofp.Resubmit):
                 self._table(act.table, pkt, out, depth + 1)
             elif isinstance(act, ofp.PushVlan):
@@ -215,6 +223,21 @@ def _translate(pkt: Packet, nat: ofp.Nat) -> None:
         low, high = nat.ports
         if not low <= pkt.get(field) <= high:
             pkt.fields[field] = low
+
+
+def _hash(pkt: Packet, fields: int) -> int:
+    """A stable hash of the packet's source address (HASH_NW_SRC) or of its addresses, protocol and ports."""
+    t = _tuple(pkt)
+    return zlib.crc32(repr(t[:1] if fields == ofp.HASH_NW_SRC else t).encode())
+
+
+def _selected(buckets: tuple[ofp.Bucket, ...], pkt: Packet) -> tuple[ofp.Bucket, ...]:
+    """A select group's one bucket for `pkt`, by a hash of its 5-tuple over the buckets' weights (none for
+    an empty group)."""
+    ends = list(accumulate(b.weight for b in buckets))
+    if not ends or not ends[-1]:
+        return ()
+    return (buckets[bisect_right(ends, _hash(pkt, ofp.HASH_L3L4_UDP) % ends[-1])],)
 
 
 def _wire(pkt: Packet) -> dict[str, int]:

@@ -1,0 +1,218 @@
+"""Load balancing on the fake switch, with packets: a client's connection to a VIP goes to one member (DNAT
+by the pool's select group or a hash), keeps it, and the member's reply comes back from the VIP; down, weight
+0 and disabled members take nothing; hairpin, members behind a router, other listeners and chassis."""
+from __future__ import annotations
+
+from collections import Counter
+
+import netaddr
+
+from nvapps import pipeline
+from nvapps.core.pieces import Pieces
+from nvapps.core.stages import stage_defaults
+from nvapps.core.topology import fabric
+from nvapps.lb import flows
+from nvapps.logical.view import logical_view
+from tests.unit.fakeswitch import FakeSwitch
+from tests.unit.modelkit import admin_for, new_model
+from tests.unit.pipelinekit import l2_of, l3_of
+from tests.unit.test_incremental import switches
+
+CTX = admin_for("t")
+IP, TCP, UDP = 0x0800, 6, 17
+
+
+def n(address: str) -> int:
+    return int(netaddr.EUI(address)) if ":" in address else int(netaddr.IPAddress(address))
+
+
+class Cloud:
+    """Tenant t's network 10.0.0.0/24 on hv1: a client (vm10) and members (vm11, vm12...) on one VIP."""
+
+    def __init__(self, members: int = 2, algorithm: str = "ROUND_ROBIN", protocol: str = "TCP") -> None:
+        self.model = model = new_model()
+        self.net = model.create("network", {"name": "n"}, CTX)
+        self.sub = model.create("subnet", {"network_id": self.net.id, "cidr": "10.0.0.0/24", "ip_version": 4}, CTX)
+        self.client = self.port("vm10")
+        self.members = [self.port(f"vm{11 + i}") for i in range(members)]
+        self.lb = model.create("loadbalancer", {"vip_subnet_id": self.sub.id}, CTX)
+        self.vip_mac = model.get("port", self.lb.vip_port_id).mac_address
+        listener = model.create("listener", {"loadbalancer_id": self.lb.id, "protocol": protocol,
+                                             "protocol_port": 80}, CTX)
+        self.pool = model.create("pool", {"listener_id": listener.id, "protocol": protocol,
+                                          "lb_algorithm": algorithm}, CTX)
+        self.member_ids = [model.create("member", {"address": p.ip_addresses[0], "protocol_port": 8080}, CTX,
+                                        parent_id=self.pool.id).id for p in self.members]
+
+    def port(self, interface: str, network=None):
+        return self.model.create("port", {"network_id": (network or self.net).id, "binding:host_id": "hv1",
+                                          "binding:profile": {"interface_name": interface}}, CTX)
+
+    def switch(self, here: str = "hv1", down: frozenset[str] = frozenset()) -> FakeSwitch:
+        chassis = switches()
+        view = logical_view(self.model, fabric(chassis, self.model.list("chassis")), [])
+        lb = flows.chassis_lb(chassis[here], flows.read(self.model, view, None, down), Pieces(pipeline.AppId.LB))
+        l2, groups = l2_of(view, chassis[here])
+        return FakeSwitch.of(l2 + l3_of(view, chassis[here]) + list(lb.flows.values()) +
+                             list(stage_defaults().flows.values()), groups + list(lb.groups.values()))
+
+    def ofport(self, port) -> int:
+        return int(port.profile["interface_name"][2:])
+
+    def connect(self, sw: FakeSwitch, sport: int, client=None, dport: int = 80, proto: int = TCP,
+                dst: str | None = None, flags: int | None = 0x02) -> list[tuple[int, dict]]:
+        """What a client's segment (or datagram) from port `sport` to the VIP (or `dst`) becomes."""
+        client = client or self.client
+        l4 = dict(tcp_src=sport, tcp_dst=dport) if proto == TCP else dict(udp_src=sport, udp_dst=dport)
+        return sw.send(self.ofport(client), tcp_flags=flags if proto == TCP else None, eth_src=client.mac_address,
+                       eth_dst=self.vip_mac, eth_type=IP, ipv4_src=client.ip_addresses[0],
+                       ipv4_dst=dst or self.lb.vip_address, ip_proto=proto, ip_ttl=64, **l4)
+
+    def chosen(self, out: list[tuple[int, dict]]) -> int:
+        """The member (index) a translated packet was delivered to, checked to be whole."""
+        [(ofport, wire)] = out
+        i = next(i for i, m in enumerate(self.members) if self.ofport(m) == ofport)
+        m = self.members[i]
+        assert (wire["ipv4_dst"], wire["tcp_dst"] if "tcp_dst" in wire else wire["udp_dst"], wire["eth_dst"]) == \
+            (n(m.ip_addresses[0]), 8080, n(m.mac_address))
+        return i
+
+
+def test_new_connections_spread_over_the_members_and_each_keeps_its_member():
+    cloud = Cloud(3)
+    sw = cloud.switch()
+    picked = {sport: cloud.chosen(cloud.connect(sw, sport)) for sport in range(40000, 40060)}
+    assert set(Counter(picked.values())) == {0, 1, 2}
+    for sport, member in picked.items():
+        assert cloud.chosen(cloud.connect(sw, sport, flags=0x10)) == member        # the same connection
+
+
+def test_a_members_reply_comes_back_from_the_vip():
+    cloud = Cloud(1)
+    sw = cloud.switch()
+    cloud.chosen(cloud.connect(sw, 40000))
+    m = cloud.members[0]
+    [(port, wire)] = sw.send(cloud.ofport(m), tcp_flags=0x12, eth_src=m.mac_address, eth_dst=cloud.client.mac_address,
+                             eth_type=IP, ipv4_src=m.ip_addresses[0], ipv4_dst=cloud.client.ip_addresses[0],
+                             ip_proto=TCP, ip_ttl=64, tcp_src=8080, tcp_dst=40000)
+    assert port == cloud.ofport(cloud.client)
+    assert (wire["ipv4_src"], wire["tcp_src"], wire["eth_src"]) == (n(cloud.lb.vip_address), 80, n(cloud.vip_mac))
+    [(port, wire)] = sw.send(cloud.ofport(m), tcp_flags=0x02, eth_src=m.mac_address, eth_dst=cloud.client.mac_address,
+                             eth_type=IP, ipv4_src=m.ip_addresses[0], ipv4_dst=cloud.client.ip_addresses[0],
+                             ip_proto=TCP, ip_ttl=64, tcp_src=8080, tcp_dst=40001)
+    assert wire["ipv4_src"] == n(m.ip_addresses[0])             # not a reply: its own address
+
+
+def test_the_vip_answers_arp_and_takes_nothing_but_its_listeners():
+    cloud = Cloud(1)
+    sw = cloud.switch()
+    c = cloud.client
+    [(port, wire)] = sw.send(cloud.ofport(c), eth_src=c.mac_address, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=0x0806,
+                             arp_op=1, arp_spa=c.ip_addresses[0], arp_sha=c.mac_address, arp_tpa=cloud.lb.vip_address)
+    assert port == cloud.ofport(c) and (wire["arp_op"], wire["arp_sha"], wire["arp_spa"]) == \
+        (2, n(cloud.vip_mac), n(cloud.lb.vip_address))
+    assert cloud.connect(sw, 40000, dport=81) == []
+    assert cloud.connect(sw, 40000, proto=UDP) == []
+
+
+def test_members_that_are_down_disabled_or_of_weight_0_take_nothing():
+    cloud = Cloud(3)
+    cloud.model.update("member", cloud.member_ids[1], {"admin_state_up": False}, CTX)
+    cloud.model.update("member", cloud.member_ids[2], {"weight": 0}, CTX)
+    sw = cloud.switch()
+    assert {cloud.chosen(cloud.connect(sw, sport)) for sport in range(40000, 40030)} == {0}
+    cloud.model.update("member", cloud.member_ids[2], {"weight": 1}, CTX)
+    sw = cloud.switch(down=frozenset(cloud.member_ids[:1]))          # member 0 failed its health checks
+    assert {cloud.chosen(cloud.connect(sw, sport)) for sport in range(40000, 40030)} == {2}
+    cloud.model.update("pool", cloud.pool.id, {"admin_state_up": False}, CTX)
+    assert cloud.connect(cloud.switch(), 40000) == []
+
+
+def test_weights_share_the_connections():
+    cloud = Cloud(2)
+    cloud.model.update("member", cloud.member_ids[0], {"weight": 4}, CTX)
+    sw = cloud.switch()
+    counts = Counter(cloud.chosen(cloud.connect(sw, sport)) for sport in range(40000, 40400))
+    assert counts[0] > 2.5 * counts[1] > 0
+
+
+def test_a_source_ip_pool_sends_each_client_to_one_member():
+    cloud = Cloud(3, algorithm="SOURCE_IP")
+    clients = [cloud.client] + [cloud.port(f"vm{20 + i}") for i in range(11)]
+    sw = cloud.switch()
+    per_client = {c.id: {cloud.chosen(cloud.connect(sw, sport, client=c)) for sport in range(40000, 40008)}
+                  for c in clients}
+    assert all(len(members) == 1 for members in per_client.values())
+    assert len(set().union(*per_client.values())) > 1
+
+
+def test_udp_is_balanced_by_its_ports_too():
+    cloud = Cloud(3, protocol="UDP")
+    sw = cloud.switch()
+    picked = {cloud.chosen(cloud.connect(sw, sport, proto=UDP)) for sport in range(40000, 40040)}
+    assert picked == {0, 1, 2}
+
+
+def test_a_member_reaching_the_vip_reaches_itself_from_the_vip():
+    cloud = Cloud(1)
+    sw = cloud.switch()
+    m = cloud.members[0]
+    [(port, wire)] = cloud.connect(sw, 40000, client=m)
+    assert port == cloud.ofport(m)
+    assert (wire["ipv4_src"], wire["ipv4_dst"], wire["tcp_dst"]) == (n(cloud.lb.vip_address), n(m.ip_addresses[0]),
+                                                                    8080)
+
+
+def test_a_chassis_without_a_client_network_holds_none_of_it():
+    cloud = Cloud(2)
+    chassis = switches()
+    view = logical_view(cloud.model, fabric(chassis, cloud.model.list("chassis")), [])
+    reading = flows.read(cloud.model, view, None)
+    assert flows.chassis_lb(chassis["hv2"], reading).flows == {}
+    assert flows.chassis_lb(chassis["hv1"], reading).flows
+
+
+def test_a_client_behind_the_router_reaches_a_member_routed_and_hears_back_from_the_vip():
+    cloud = Cloud(1)
+    other = cloud.model.create("network", {"name": "other"}, CTX)
+    sub = cloud.model.create("subnet", {"network_id": other.id, "cidr": "10.0.1.0/24", "ip_version": 4}, CTX)
+    router = cloud.model.create("router", {"name": "r"}, CTX)
+    for s in (cloud.sub, sub):
+        cloud.model.action("router", router.id, "add_router_interface", {"subnet_id": s.id}, CTX)
+    client = cloud.port("vm20", other)
+    gateway_mac = next(p.mac_address for p in cloud.model.list("port")
+                       if p.network_id == other.id and p.device_owner == "network:router_interface")
+    sw = cloud.switch()
+    [(port, wire)] = sw.send(cloud.ofport(client), tcp_flags=0x02, eth_src=client.mac_address, eth_dst=gateway_mac,
+                             eth_type=IP, ipv4_src=client.ip_addresses[0], ipv4_dst=cloud.lb.vip_address,
+                             ip_proto=TCP, ip_ttl=64, tcp_src=40000, tcp_dst=80)
+    m = cloud.members[0]
+    assert port == cloud.ofport(m)
+    assert (wire["ipv4_dst"], wire["tcp_dst"], wire["eth_dst"], wire["ip_ttl"]) == \
+        (n(m.ip_addresses[0]), 8080, n(m.mac_address), 63)
+    member_side_mac = next(p.mac_address for p in cloud.model.list("port")
+                           if p.network_id == cloud.net.id and p.device_owner == "network:router_interface")
+    [(port, wire)] = sw.send(cloud.ofport(m), tcp_flags=0x12, eth_src=m.mac_address, eth_dst=member_side_mac,
+                             eth_type=IP, ipv4_src=m.ip_addresses[0], ipv4_dst=client.ip_addresses[0],
+                             ip_proto=TCP, ip_ttl=64, tcp_src=8080, tcp_dst=40000)
+    assert port == cloud.ofport(client)
+    assert (wire["ipv4_src"], wire["tcp_src"], wire["eth_src"]) == (n(cloud.lb.vip_address), 80, n(gateway_mac))
+
+
+def test_a_vip_with_security_groups_takes_connections_only_from_the_sources_they_admit():
+    cloud = Cloud(1)
+    stranger = cloud.port("vm20")
+    group = cloud.model.create("security_group", {"name": "vip"}, CTX)
+    cloud.model.create("security_group_rule", {"security_group_id": group.id, "direction": "ingress", "protocol": "tcp",
+                                               "port_range_min": 80, "port_range_max": 80,
+                                               "remote_ip_prefix": f"{cloud.client.ip_addresses[0]}/32"}, CTX)
+    lb = cloud.model.create("loadbalancer", {"vip_subnet_id": cloud.sub.id, "vip_sg_ids": [group.id]}, CTX)
+    listener = cloud.model.create("listener", {"loadbalancer_id": lb.id, "protocol": "TCP", "protocol_port": 80}, CTX)
+    pool = cloud.model.create("pool", {"listener_id": listener.id, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"},
+                              CTX)
+    cloud.model.create("member", {"address": cloud.members[0].ip_addresses[0], "protocol_port": 8080}, CTX,
+                       parent_id=pool.id)
+    sw = cloud.switch()
+    cloud.chosen(cloud.connect(sw, 40000, dst=lb.vip_address))
+    assert cloud.connect(sw, 40000, client=stranger, dst=lb.vip_address) == []
+    cloud.chosen(cloud.connect(sw, 40000, client=stranger))          # the first VIP has no groups: open
