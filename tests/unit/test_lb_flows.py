@@ -8,17 +8,21 @@ from collections import Counter
 import netaddr
 
 from nvapps import pipeline
+from nvapps.core import ofp
 from nvapps.core.pieces import Pieces
 from nvapps.core.stages import stage_defaults
-from nvapps.core.topology import fabric
+from nvapps.core.topology import Uplink, fabric
 from nvapps.lb import flows
 from nvapps.logical.view import logical_view
+from nvapps.nat.flows import chassis_nat, nat_view
 from tests.unit.fakeswitch import FakeSwitch
 from tests.unit.modelkit import admin_for, new_model
 from tests.unit.pipelinekit import l2_of, l3_of
 from tests.unit.test_incremental import switches
 
 CTX = admin_for("t")
+UPLINKS = [Uplink("hv1", "physnet1", "up1")]
+UPLINK, CONTROLLER = 2, ofp.OFPP_CONTROLLER        # up1's ofport on hv1
 IP, TCP, UDP = 0x0800, 6, 17
 
 
@@ -50,10 +54,11 @@ class Cloud:
 
     def switch(self, here: str = "hv1", down: frozenset[str] = frozenset()) -> FakeSwitch:
         chassis = switches()
-        view = logical_view(self.model, fabric(chassis, self.model.list("chassis")), [])
+        view = logical_view(self.model, fabric(chassis, self.model.list("chassis")), UPLINKS)
         lb = flows.chassis_lb(chassis[here], flows.read(self.model, view, None, down), Pieces(pipeline.AppId.LB))
+        nat = chassis_nat(chassis[here], nat_view(self.model, view, None))
         l2, groups = l2_of(view, chassis[here])
-        return FakeSwitch.of(l2 + l3_of(view, chassis[here]) + list(lb.flows.values()) +
+        return FakeSwitch.of(l2 + l3_of(view, chassis[here]) + list(lb.flows.values()) + list(nat.flows.values()) +
                              list(stage_defaults().flows.values()), groups + list(lb.groups.values()))
 
     def ofport(self, port) -> int:
@@ -216,3 +221,102 @@ def test_a_vip_with_security_groups_takes_connections_only_from_the_sources_they
     cloud.chosen(cloud.connect(sw, 40000, dst=lb.vip_address))
     assert cloud.connect(sw, 40000, client=stranger, dst=lb.vip_address) == []
     cloud.chosen(cloud.connect(sw, 40000, client=stranger))          # the first VIP has no groups: open
+
+
+def test_a_floating_ip_on_the_vip_brings_outside_connections_to_a_member_and_their_replies_back():
+    cloud = Cloud(2)
+    admin = admin_for("admin")
+    ext = cloud.model.create("network", {"name": "ext", "router:external": True,
+                                         "provider:physical_network": "physnet1"}, admin)
+    cloud.model.create("subnet", {"network_id": ext.id, "cidr": "172.16.0.0/24", "ip_version": 4,
+                                  "gateway_ip": "172.16.0.1"}, admin)
+    router = cloud.model.create("router", {"name": "r", "external_gateway_info": {"network_id": ext.id}}, CTX)
+    cloud.model.action("router", router.id, "add_router_interface", {"subnet_id": cloud.sub.id}, CTX)
+    fip = cloud.model.create("floatingip", {"floating_network_id": ext.id, "port_id": cloud.lb.vip_port_id}, CTX)
+    gateway = next(p for p in cloud.model.list("port") if p.device_owner == "network:router_gateway")
+    sw = cloud.switch()
+    peer_mac = "02:00:00:ff:00:01"
+    sw.send(UPLINK, eth_src=peer_mac, eth_dst=gateway.mac_address, eth_type=0x0806, arp_op=2, arp_spa="172.16.0.1",
+            arp_sha=peer_mac, arp_tpa=gateway.ip_addresses[0], arp_tha=gateway.mac_address)
+    chosen = set()
+    for sport in range(5000, 5030):
+        [(port, wire)] = sw.send(UPLINK, tcp_flags=0x02, eth_src=peer_mac, eth_dst=gateway.mac_address, eth_type=IP,
+                                 ipv4_src="203.0.113.10", ipv4_dst=fip.floating_ip_address, ip_proto=TCP, ip_ttl=64,
+                                 tcp_src=sport, tcp_dst=80)
+        chosen.add(i := cloud.chosen([(port, wire)]))
+        assert wire["ipv4_src"] == n("203.0.113.10")
+        m = cloud.members[i]
+        member_side_mac = next(p.mac_address for p in cloud.model.list("port")
+                               if p.network_id == cloud.net.id and p.device_owner == "network:router_interface")
+        [(port, wire)] = sw.send(cloud.ofport(m), tcp_flags=0x12, eth_src=m.mac_address, eth_dst=member_side_mac,
+                                 eth_type=IP, ipv4_src=m.ip_addresses[0], ipv4_dst="203.0.113.10", ip_proto=TCP,
+                                 ip_ttl=64, tcp_src=8080, tcp_dst=sport)
+        assert (port, wire["ipv4_src"], wire["tcp_src"], wire["eth_dst"]) == \
+            (UPLINK, n(fip.floating_ip_address), 80, n(peer_mac))
+    assert chosen == {0, 1}
+    assert sw.send(UPLINK, tcp_flags=0x02, eth_src=peer_mac, eth_dst=gateway.mac_address, eth_type=IP,
+                   ipv4_src="203.0.113.10", ipv4_dst=fip.floating_ip_address, ip_proto=TCP, ip_ttl=64,
+                   tcp_src=5000, tcp_dst=81) == []                       # not a listener
+
+
+def test_a_members_reply_to_its_own_connection_through_the_vip_comes_from_the_vip():
+    cloud = Cloud(1)
+    sw = cloud.switch()
+    m = cloud.members[0]
+    [(_, there)] = cloud.connect(sw, 40000, client=m)
+    [(port, wire)] = sw.send(cloud.ofport(m), tcp_flags=0x12, eth_src=m.mac_address, eth_dst=cloud.vip_mac,
+                             eth_type=IP, ipv4_src=m.ip_addresses[0], ipv4_dst=there["ipv4_src"], ip_proto=TCP,
+                             ip_ttl=64, tcp_src=8080, tcp_dst=there["tcp_src"])
+    assert port == cloud.ofport(m)
+    assert (wire["ipv4_src"], wire["tcp_src"], wire["ipv4_dst"], wire["tcp_dst"]) == \
+        (n(cloud.lb.vip_address), 80, n(m.ip_addresses[0]), 40000)
+
+
+def monitored(cloud: Cloud, kind: str) -> None:
+    cloud.model.create("healthmonitor", {"pool_id": cloud.pool.id, "type": kind, "delay": 2, "timeout": 1,
+                                         "max_retries": 2}, CTX)
+
+
+def test_answers_to_health_probes_go_to_the_controller_and_nothing_else_does():
+    for kind, protocol, answer in (("TCP", "TCP", dict(ip_proto=TCP, tcp_src=8080, tcp_dst=65300, tcp_flags=0x12)),
+                                   ("PING", "TCP", dict(ip_proto=1, icmpv4_type=0, icmpv4_code=0)),
+                                   ("UDP-CONNECT", "UDP", dict(ip_proto=1, icmpv4_type=3, icmpv4_code=3))):
+        cloud = Cloud(1, protocol=protocol)
+        monitored(cloud, kind)
+        sw = cloud.switch()
+        m = cloud.members[0]
+        frame = dict(eth_src=m.mac_address, eth_dst=cloud.vip_mac, eth_type=IP, ipv4_src=m.ip_addresses[0],
+                     ipv4_dst=cloud.lb.vip_address, ip_ttl=64, **answer)
+        assert [p for p, _ in sw.send(cloud.ofport(m), **frame)] == [CONTROLLER], kind
+        client = cloud.client.ip_addresses[0]
+        assert CONTROLLER not in [p for p, _ in sw.send(cloud.ofport(m), **{**frame, "ipv4_dst": client})]
+        if kind == "TCP":
+            assert CONTROLLER not in [p for p, _ in sw.send(cloud.ofport(m), **{**frame, "tcp_dst": 40000})]
+            assert CONTROLLER not in [p for p, _ in sw.send(cloud.ofport(m), **{**frame, "tcp_src": 22})]
+        else:
+            other = 8 if kind == "PING" else 11
+            assert CONTROLLER not in [p for p, _ in sw.send(cloud.ofport(m),
+                                                                             **{**frame, "icmpv4_type": other})]
+
+
+def test_members_behind_the_router_are_probed_from_its_interface_those_beside_the_vip_from_the_vip():
+    cloud = Cloud(1)
+    other = cloud.model.create("network", {"name": "other"}, CTX)
+    sub = cloud.model.create("subnet", {"network_id": other.id, "cidr": "10.0.1.0/24", "ip_version": 4}, CTX)
+    router = cloud.model.create("router", {"name": "r"}, CTX)
+    for s in (cloud.sub, sub):
+        cloud.model.action("router", router.id, "add_router_interface", {"subnet_id": s.id}, CTX)
+    far = cloud.port("vm20", other)
+    far_id = cloud.model.create("member", {"address": far.ip_addresses[0], "protocol_port": 8080}, CTX,
+                                parent_id=cloud.pool.id).id
+    monitored(cloud, "HTTP")
+    chassis = switches()
+    reading = flows.read(cloud.model, logical_view(cloud.model, fabric(chassis, []), []), None)
+    near, behind = reading.targets[cloud.member_ids[0]], reading.targets[far_id]
+    interface = next(p for p in cloud.model.list("port")
+                     if p.network_id == other.id and p.device_owner == "network:router_interface")
+    assert (near.path.source, near.path.source_mac) == (cloud.lb.vip_address, cloud.vip_mac)
+    assert (behind.path.source, behind.path.source_mac) == (interface.ip_addresses[0], interface.mac_address)
+    assert (behind.path.mac, behind.path.address, behind.path.port, behind.kind) == \
+        (far.mac_address, far.ip_addresses[0], 8080, "HTTP")
+    assert (behind.chassis, behind.port_key, behind.delay, behind.timeout) == ("hv1", far.key, 2, 1)
