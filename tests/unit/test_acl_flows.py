@@ -27,9 +27,35 @@ def covered(pieces: list, bits: int) -> set[int]:
     return out
 
 
-@pytest.mark.parametrize("low,high", [(0, 0), (1, 255), (3, 17), (80, 80), (100, 199), (128, 255), (7, 8)])
-def test_range_masks_cover_exactly_the_range(low, high):
-    assert covered(range_masks(low, high, bits=8), 8) == set(range(low, high + 1))
+@pytest.mark.parametrize("low,high,pieces", [(0, 0, 1), (1, 255, 8), (3, 17, 4), (80, 80, 1), (100, 199, 5),
+                                             (128, 255, 1), (7, 8, 2), (0, 254, 8), (255, 255, 1), (0, 127, 1)])
+def test_range_masks_cover_exactly_the_range_in_as_few_pieces_as_can(low, high, pieces):
+    masks = range_masks(low, high, bits=8)
+    assert covered(masks, 8) == set(range(low, high + 1)) and len(masks) == pieces
+
+
+def port_matches(**traffic) -> set[int]:
+    """The TCP destination ports the matches of `traffic` cover."""
+    out: set[int] = set()
+    for m in Traffic("IPv4", "tcp", **traffic).matches():
+        out |= covered([m["tcp_dst"]], 16) if "tcp_dst" in m else set(range(1 << 16))
+    return out
+
+
+def test_a_port_range_open_at_one_end_runs_to_the_end_of_the_port_space():
+    assert port_matches(destination_ports=(1000, None)) == set(range(1000, 65536))
+    assert port_matches(destination_ports=(None, 80)) == set(range(0, 81))
+    assert port_matches(destination_ports=(0, 65534)) == set(range(0, 65535))
+
+
+def test_icmp_rules_match_their_own_versions_type_and_code_and_prefixes_as_wide_as_they_say():
+    assert Traffic("IPv4", "icmp", destination_ports=(8, 0)).matches() == [
+        {"eth_type": 0x0800, "ip_proto": 1, "icmpv4_type": 8, "icmpv4_code": 0}]
+    assert Traffic("IPv4", "icmp", destination_ports=(3, None)).matches() == [
+        {"eth_type": 0x0800, "ip_proto": 1, "icmpv4_type": 3}]
+    assert Traffic("IPv4", source="0.0.0.0/1").matches() == [
+        {"eth_type": 0x0800, "ipv4_src": ("0.0.0.0", "128.0.0.0")}]
+    assert Traffic("IPv4", source="0.0.0.0/0").matches() == [{"eth_type": 0x0800}]
 
 
 def test_the_whole_port_space_needs_no_match_and_icmp_takes_type_and_code():

@@ -1,9 +1,13 @@
 """DHCP answers built from the model: OFFER/ACK with the port's address and the subnet's settings, NAK."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import netaddr
 from os_ken.lib.packet import dhcp, ethernet, ipv4, packet, udp
 
+from nvapps import pipeline
+from nvapps.core import ofp
 from nvapps.core.topology import Chassis, Interface
 from nvapps.dhcp.flows import DhcpView, chassis_dhcp, lease_for
 from nvapps.dhcp.server import ACK, DISCOVER, NAK, OFFER, REQUEST, Lease, parse_request, reply
@@ -83,3 +87,35 @@ def test_only_local_ports_on_dhcp_subnets_are_punted_and_the_router_mac_serves()
     assert [dict((n, v) for n, v, _ in f.match)["reg14"] for f in flows] == [1]
     assert lease_for(ports[0], net, subs, ports).server_mac == "fa:16:3e:00:00:02"
     assert lease_for(ports[1], net, subs, ports) is None
+
+
+def test_a_lease_carries_the_subnets_settings_and_ipv4_host_routes_and_a_server_mac_without_a_router():
+    net = Network(id="n", project_id="p", segmentation_id=0x1234, mtu=1450)
+    sub = Subnet(id="s", network_id="n", cidr="10.0.2.0/24", gateway_ip="10.0.2.1", dns_nameservers=["10.0.0.53"],
+                 host_routes=[{"destination": "192.168.0.0/16", "nexthop": "10.0.2.5"},
+                              {"destination": "2001:db8::/64", "nexthop": "2001:db8::1"}])
+    port = Port(id="p1", project_id="p", network_id="n", mac_address=CLIENT, key=1,
+                fixed_ips=[{"subnet_id": "s", "ip_address": "10.0.2.12"}])
+    assert lease_for(port, net, {"s": sub}, [port]) == Lease(
+        CLIENT, "10.0.2.12", "10.0.2.0/24", "10.0.2.1", ("10.0.0.53",), (("192.168.0.0/16", "10.0.2.5"),), 1450,
+        "fa:16:3e:ff:12:34")
+
+
+def test_a_dual_stack_port_asks_dhcpv4_and_dhcpv6_by_metered_punts_where_its_subnets_serve_them():
+    net = Network(id="n", project_id="p", segmentation_id=5)
+    subs = {"v4": Subnet(id="v4", network_id="n", cidr="10.0.2.0/24", gateway_ip="10.0.2.1"),
+            "v6": Subnet(id="v6", network_id="n", cidr="2001:db8::/64", ip_version=6, gateway_ip="2001:db8::1",
+                         ipv6_address_mode="dhcpv6-stateful", ipv6_ra_mode="dhcpv6-stateful")}
+    port = Port(id="p1", project_id="p", network_id="n", mac_address=CLIENT, key=1, host_id="hv1",
+                profile={"interface_name": "e1"}, fixed_ips=[{"subnet_id": "v4", "ip_address": "10.0.2.11"},
+                                                             {"subnet_id": "v6", "ip_address": "2001:db8::11"}])
+    chs = {"hv1": Chassis("hv1", 1, {"e1": Interface("e1", 1)})}
+
+    def asks(subnets) -> set:
+        view = DhcpView({"hv1": tuple(bound_ports([net], [port], chs))}, subnets)
+        flows = list(chassis_dhcp(chs["hv1"], view).flows.values())
+        assert all(f.meter == pipeline.app_meter(pipeline.AppId.DHCP) and ofp.PUNT in f.actions for f in flows)
+        return {(dict((n, v) for n, v, _ in f.match).get("udp_dst"), dict((n, v) for n, v, _ in f.match).get(
+            "icmpv6_type")) for f in flows}
+    assert asks(subs) == {(67, None), (547, None), (None, 133)}       # and router solicitations
+    assert asks({**subs, "v6": replace(subs["v6"], ipv6_ra_mode=None)}) == {(67, None), (547, None)}
