@@ -4,19 +4,22 @@ from __future__ import annotations
 import pytest
 
 from nvapps import pipeline
-from nvapps.acl.chassis import AclView, chassis_acl
+from nvapps.acl.chassis import AclView, acl_view, chassis_acl
 from nvapps.acl.matches import Traffic, range_masks
 from nvapps.acl.port_security import port_security_flows
 from nvapps.acl.security_groups import merge_conjunctions
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
 from nvapps.core.stages import stage_defaults
-from nvapps.core.topology import Chassis, Location
+from nvapps.core.topology import Chassis, Location, fabric
 from nvapps.logical.ports import BoundPort
+from nvapps.logical.view import logical_view
 from nvapps.model.network import Port
 from nvapps.model.security import NetworkAcl, SecurityGroup, SecurityGroupRule
 from nvapps.pipeline import TABLES, AppId, Priority, Table
 from tests.unit.fakeswitch import FakeSwitch
+from tests.unit.modelkit import admin_for, new_model
+from tests.unit.test_incremental import switches
 
 
 def covered(pieces: list, bits: int) -> set[int]:
@@ -484,3 +487,22 @@ def test_security_group_flows_name_their_group_and_rule_and_remote_group():
         (("security_group", "ssh"), ("security_group_rule", "ssh-in")),
         (("security_group", "ssh"), ("security_group_rule", "from-clients")),
         (("remote_group", "client"),)}
+
+
+def test_the_acl_view_of_a_model_carries_its_groups_rules_and_network_acls_to_the_ports_chassis():
+    model, ctx = new_model(), admin_for("t")
+    net = model.create("network", {"name": "n"}, ctx)
+    model.create("subnet", {"network_id": net.id, "cidr": "10.0.0.0/24", "ip_version": 4}, ctx)
+    group = model.create("security_group", {"name": "ssh"}, ctx)
+    rule = model.create("security_group_rule", {"security_group_id": group.id, "direction": "ingress",
+                                                "protocol": "tcp", "port_range_min": 22, "port_range_max": 22,
+                                                "remote_group_id": group.id}, ctx)
+    acl = model.create("network_acl", {"network_id": net.id, "position": 1, "action": "deny",
+                                       "direction": "ingress", "protocol": "udp"}, ctx)
+    model.create("port", {"network_id": net.id, "security_groups": [group.id], "binding:host_id": "hv1",
+                          "binding:profile": {"interface_name": "vm10"}}, ctx)
+    chassis = switches()
+    view = acl_view(model, logical_view(model, fabric(chassis, []), []), None)
+    origins = {o for f in chassis_acl(chassis["hv1"], view).flows.values() for o in f.origin}
+    assert {("security_group_rule", rule.id), ("remote_group", group.id), ("network_acl", acl.id)} <= origins
+    assert chassis_acl(chassis["hv2"], view).flows == {}

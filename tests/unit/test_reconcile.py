@@ -66,6 +66,10 @@ def test_a_group_with_changed_buckets_is_modified_in_place():
     changed = ofp.Group(G.group_id, "all", (ofp.Bucket((ofp.Output(1),)), ofp.Bucket((ofp.Output(3),))))
     for changes in both(Desired.build(L2, [], [changed]), Desired.build(L2, [], [G])):
         assert changes.modify_groups == [changed] and not changes.add_groups and not changes.delete_groups
+        assert changes and changes.group_mods == 1 and changes.flow_mods == 0
+        [message] = changes.messages()
+        assert struct.unpack_from("!HBxI", message, 8) == (messages.OFPGC_MODIFY, 0, G.group_id)
+        assert message[16:] == changed.encoded_buckets()
 
 
 def test_an_update_looks_only_at_pieces_that_are_not_the_ones_sent():
@@ -92,6 +96,12 @@ def test_a_flow_in_several_pieces_stays_until_the_last_one_drops_it():
     assert update(last, installed).delete_cookies == [flow_cookie(L2, A)]
     installed.apply(last, update(last, installed))
     assert installed.holders == {flow_cookie(L2, B): 1}
+
+
+def test_a_flow_a_second_piece_also_holds_is_not_sent_again():
+    x = Piece.of(L2, [A])
+    installed = Installed.of(Desired({"x": x}))
+    assert not update(Desired({"x": x, "y": Piece.of(L2, [A])}), installed)
 
 
 def test_groups_outside_the_apps_range_are_refused():
