@@ -215,17 +215,18 @@ def two_ports(rules, conntrack=None, ports=None, acls=()) -> FakeSwitch:
     leaves by its ofport. `conntrack` carries connections over from an earlier switch."""
     ports = ports or [vm(1, "10.0.0.1", ["client"]), vm(2, "10.0.0.2", ["ssh"])]
     bound = [BoundPort(p, 1, Location("s1", PORTS[p.key])) for p in ports]
-    acl = AclView.build(bound, ports, [CLIENT, SSH], rules, list(acls), {"n": 1})
+    acl = AclView.build(bound, ports, [CLIENT, SSH], rules, list(acls), {"n": 1, "m": 2})
     around = [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(reg14=key), actions=(ofp.Output(WIRE),)) for key in PORTS]
+    into_n = (1, pipeline.METADATA_MASK)                 # network "n" (key 1), where both ports are
     around += [Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=WIRE, eth_type=0x86DD, ipv6_dst=ip),
-                    actions=(ofp.SetField("reg15", p.key),), goto=Table.ACL_TO_VM)
+                    actions=(ofp.SetField("reg15", p.key),), write_metadata=into_n, goto=Table.ACL_TO_VM)
                for p in ports for ip in p.ip_addresses if ":" in ip]
     for key, ofport in PORTS.items():
         around += [
             Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=ofport), actions=(ofp.SetField("reg14", key),),
-                 write_metadata=(1, pipeline.METADATA_MASK), goto=Table.PORT_SECURITY),     # network "n"
+                 write_metadata=into_n, goto=Table.PORT_SECURITY),
             Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=WIRE, eth_type=0x0800, ipv4_dst=f"10.0.0.{key}"),
-                 actions=(ofp.SetField("reg15", key),), goto=Table.ACL_TO_VM),
+                 actions=(ofp.SetField("reg15", key),), write_metadata=into_n, goto=Table.ACL_TO_VM),
             Flow(Table.EGRESS, Priority.SPECIFIC, match(reg15=key), actions=(ofp.Output(ofport),))]
     switch = FakeSwitch.of(acl_flows(acl) + list(stage_defaults().flows.values()) + around, [])
     switch.conntrack = conntrack if conntrack is not None else switch.conntrack
@@ -506,3 +507,13 @@ def test_the_acl_view_of_a_model_carries_its_groups_rules_and_network_acls_to_th
     origins = {o for f in chassis_acl(chassis["hv1"], view).flows.values() for o in f.origin}
     assert {("security_group_rule", rule.id), ("remote_group", group.id), ("network_acl", acl.id)} <= origins
     assert chassis_acl(chassis["hv2"], view).flows == {}
+
+
+def test_a_network_acl_denies_only_its_source_prefix_and_only_on_its_own_network():
+    deny = NetworkAcl(id="d", network_id="n", position=1, action="deny", direction="ingress", protocol="tcp",
+                      source_ip_prefix="192.0.2.0/24")
+    switch = two_ports(OUT + [SSH_IN], acls=[deny])
+    assert tcp_in(switch, "192.0.2.9", "10.0.0.2", 22) == []
+    assert tcp_in(switch, "198.51.100.9", "10.0.0.2", 22) == [6]
+    elsewhere = NetworkAcl(id="e", network_id="m", position=1, action="deny", direction="ingress")
+    assert tcp_in(two_ports(OUT + [SSH_IN], acls=[elsewhere]), "192.0.2.9", "10.0.0.2", 22) == [6]

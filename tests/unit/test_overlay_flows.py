@@ -158,3 +158,11 @@ def test_an_l2_gateway_connection_binds_a_vlan_port_per_interface_and_conflicts_
     model.delete("l2_gateway_connection", conn.id)
     assert [p for p in model.list("port") if p.device_owner == L2_GATEWAY] == []
     model.delete("l2_gateway", gw.id)
+
+
+def test_tunnel_flows_name_the_chassis_and_tunnel_they_lead_to():
+    connected = {"hv1": hv(1, "hv1-vm1"), "hv2": hv(2, "hv2-vm1"), "hv3": hv(3, "hv3-vm1")}
+    known = fabric(connected, [registered(1), registered(2), registered(3, "geneve")])
+    flows = overlay_of(build_view(NETS, PORTS, [], [], known, []), known["hv1"])
+    assert {f.origin for f in flows if f.origin} == {(("chassis", "hv2"), ("tunnel", "vxlan")),
+                                                    (("chassis", "hv3"), ("tunnel", "geneve"))}
