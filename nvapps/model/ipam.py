@@ -117,7 +117,7 @@ def follow_mac(fixed_ips: list[dict], subnets: dict[str, "Subnet"], mac: str) ->
 
 
 def resolve_ips(requested: list[dict], subnets: dict[str, "Subnet"], used: set[tuple[str, str]],
-                network_id: str, may_use_gateway: bool = False, mac: str = "") -> list[dict]:
+                network_id: str, *, may_use_gateway: bool, mac: str = "") -> list[dict]:
     """Each requested fixed IP checked against its subnet (found by address when not named) and allocated; on
     an auto-address subnet, the address formed from `mac` (the only one a port may hold there, but the
     gateway's)."""

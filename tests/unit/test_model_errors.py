@@ -185,3 +185,17 @@ def test_an_external_network_in_use_stays_external_and_a_network_used_by_others_
     public, _ = network(model, ADMIN, "172.26.0.0/24", shared=True, **{"router:external": True})
     model.create("router", {"name": "r2", "external_gateway_info": {"network_id": public.id}}, ALICE)
     assert not model.update("network", public.id, {"shared": False}, ADMIN).shared     # a gateway is no tenant's
+
+
+def test_an_address_must_be_on_a_subnet_of_the_ports_network_and_the_gateway_is_its_owners(model):
+    net, _ = network(model, ALICE)
+    _, elsewhere = network(model, ALICE, "10.0.1.0/24")
+    shared, _ = network(model, ADMIN, "10.5.0.0/24", shared=True)
+    refused(model, 409, "InvalidIpForNetwork", model.create, "port",
+            {"network_id": net.id, "fixed_ips": [{"ip_address": "10.9.9.9"}]}, ALICE)
+    refused(model, 409, "InvalidInput", model.create, "port",
+            {"network_id": net.id, "fixed_ips": [{"subnet_id": elsewhere.id}]}, ALICE)
+    refused(model, 409, "InvalidIpForSubnet", model.create, "port",
+            {"network_id": shared.id, "fixed_ips": [{"ip_address": "10.5.0.1"}]}, ALICE)
+    assert model.create("port", {"network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.1"}]},
+                        ALICE).ip_addresses == ["10.0.0.1"]          # the network's owner may take its gateway
