@@ -33,24 +33,26 @@ def n(address: str) -> int:
 class Cloud:
     """Tenant t's network 10.0.0.0/24 on hv1: a client (vm10) and members (vm11, vm12...) on one VIP."""
 
-    def __init__(self, members: int = 2, algorithm: str = "ROUND_ROBIN", protocol: str = "TCP") -> None:
-        self.model = model = new_model()
-        self.net = model.create("network", {"name": "n"}, CTX)
-        self.sub = model.create("subnet", {"network_id": self.net.id, "cidr": "10.0.0.0/24", "ip_version": 4}, CTX)
-        self.client = self.port("vm10")
-        self.members = [self.port(f"vm{11 + i}") for i in range(members)]
-        self.lb = model.create("loadbalancer", {"vip_subnet_id": self.sub.id}, CTX)
+    def __init__(self, members: int = 2, algorithm: str = "ROUND_ROBIN", protocol: str = "TCP",
+                 model=None, project: str = "t", first_vm: int = 10) -> None:
+        self.model = model = model or new_model()
+        self.ctx = ctx = admin_for(project)
+        self.net = model.create("network", {"name": "n"}, ctx)
+        self.sub = model.create("subnet", {"network_id": self.net.id, "cidr": "10.0.0.0/24", "ip_version": 4}, ctx)
+        self.client = self.port(f"vm{first_vm}")
+        self.members = [self.port(f"vm{first_vm + 1 + i}") for i in range(members)]
+        self.lb = model.create("loadbalancer", {"vip_subnet_id": self.sub.id}, ctx)
         self.vip_mac = model.get("port", self.lb.vip_port_id).mac_address
         listener = model.create("listener", {"loadbalancer_id": self.lb.id, "protocol": protocol,
-                                             "protocol_port": 80}, CTX)
+                                             "protocol_port": 80}, ctx)
         self.pool = model.create("pool", {"listener_id": listener.id, "protocol": protocol,
-                                          "lb_algorithm": algorithm}, CTX)
-        self.member_ids = [model.create("member", {"address": p.ip_addresses[0], "protocol_port": 8080}, CTX,
+                                          "lb_algorithm": algorithm}, ctx)
+        self.member_ids = [model.create("member", {"address": p.ip_addresses[0], "protocol_port": 8080}, ctx,
                                         parent_id=self.pool.id).id for p in self.members]
 
     def port(self, interface: str, network=None):
         return self.model.create("port", {"network_id": (network or self.net).id, "binding:host_id": "hv1",
-                                          "binding:profile": {"interface_name": interface}}, CTX)
+                                          "binding:profile": {"interface_name": interface}}, self.ctx)
 
     def switch(self, here: str = "hv1", down: frozenset[str] = frozenset()) -> FakeSwitch:
         chassis = switches()
@@ -320,3 +322,26 @@ def test_members_behind_the_router_are_probed_from_its_interface_those_beside_th
     assert (behind.path.mac, behind.path.address, behind.path.port, behind.kind) == \
         (far.mac_address, far.ip_addresses[0], 8080, "HTTP")
     assert (behind.chassis, behind.port_key, behind.delay, behind.timeout) == ("hv1", far.key, 2, 1)
+
+
+def test_two_tenants_with_the_same_addresses_and_vips_each_reach_their_own_members_only():
+    t = Cloud(2)
+    u = Cloud(2, model=t.model, project="u", first_vm=30)
+    assert (t.lb.vip_address, [m.ip_addresses for m in t.members]) == (u.lb.vip_address, [m.ip_addresses for m in u.members])
+    sw = t.switch()
+    for cloud in (t, u):
+        assert {cloud.chosen(cloud.connect(sw, sport)) for sport in range(40000, 40030)} == {0, 1}
+        c = cloud.client
+        [(port, wire)] = sw.send(cloud.ofport(c), eth_src=c.mac_address, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=0x0806,
+                                 arp_op=1, arp_spa=c.ip_addresses[0], arp_sha=c.mac_address,
+                                 arp_tpa=cloud.lb.vip_address)
+        assert (port, wire["arp_sha"]) == (cloud.ofport(c), n(cloud.vip_mac))
+        m = cloud.members[0]
+        hairpins = 0
+        for sport in range(41000, 41020):                    # a member's own connections stay in its tenant
+            [(port, wire)] = cloud.connect(sw, sport, client=m)
+            assert port in {cloud.ofport(p) for p in cloud.members}
+            if port == cloud.ofport(m):
+                hairpins += 1
+                assert wire["ipv4_src"] == n(cloud.lb.vip_address)
+        assert hairpins
