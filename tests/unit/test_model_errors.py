@@ -199,3 +199,33 @@ def test_an_address_must_be_on_a_subnet_of_the_ports_network_and_the_gateway_is_
             {"network_id": shared.id, "fixed_ips": [{"ip_address": "10.5.0.1"}]}, ALICE)
     assert model.create("port", {"network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.1"}]},
                         ALICE).ip_addresses == ["10.0.0.1"]          # the network's owner may take its gateway
+
+
+def test_one_request_for_two_addresses_on_a_subnet_gets_two_and_never_one_twice(model):
+    net, sub = network(model, ALICE, "10.0.0.0/29")
+    refused(model, 409, "IpAddressAlreadyAllocated", model.create, "port",
+            {"network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.2"}, {"ip_address": "10.0.0.2"}]}, ALICE)
+    port = model.create("port", {"network_id": net.id, "fixed_ips": [{"subnet_id": sub.id}, {"subnet_id": sub.id}]},
+                        ALICE)
+    assert port.ip_addresses == ["10.0.0.2", "10.0.0.3"]
+    small, full = network(model, ALICE, "10.1.0.0/30")
+    model.create("port", {"network_id": small.id}, ALICE)
+    refused(model, 409, "IpAddressGenerationFailure", model.create, "port",
+            {"network_id": small.id, "fixed_ips": [{"subnet_id": full.id}]}, ALICE)
+    refused(model, 409, "InvalidIpForSubnet", model.create, "port",
+            {"network_id": net.id, "fixed_ips": [{"subnet_id": sub.id, "ip_address": "2001:db8::5"}]}, ALICE)
+
+
+def test_on_a_slaac_subnet_a_port_holds_only_its_own_formed_address_or_as_owner_the_gateway(model):
+    net = model.create("network", {"name": "n"}, ALICE)
+    sub = model.create("subnet", {"network_id": net.id, "cidr": "2001:db8::/64", "ip_version": 6,
+                                  "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"}, ALICE)
+    refused(model, 400, "InvalidInput", model.create, "port",
+            {"network_id": net.id, "fixed_ips": [{"subnet_id": sub.id, "ip_address": "2001:db8::99"}]}, ALICE)
+    assert model.create("port", {"network_id": net.id, "fixed_ips": [{"ip_address": "2001:db8::1"}]},
+                        ALICE).ip_addresses == ["2001:db8::1"]          # its gateway, by the network's owner
+    shared = model.create("network", {"name": "s", "shared": True}, ADMIN)
+    model.create("subnet", {"network_id": shared.id, "cidr": "2001:db8:1::/64", "ip_version": 6,
+                            "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"}, ADMIN)
+    refused(model, 400, "InvalidInput", model.create, "port",
+            {"network_id": shared.id, "fixed_ips": [{"ip_address": "2001:db8:1::1"}]}, ALICE)
