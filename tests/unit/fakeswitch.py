@@ -2,12 +2,13 @@
 
 It runs nvapps flow specs (the subset of fields and actions nvapps emits) the way OVS would: highest priority
 match per table, apply-actions then write-metadata then goto, groups of type "all" clone the packet per bucket
-(a select group picks one bucket by a hash of the 5-tuple over the weights; multipath a link by a hash of the
-source or the 5-tuple), resubmit runs a table and returns, output to the ingress port is skipped, learn()
-writes a flow, conjunctive matches complete when every clause matches, and ct() tracks connections per zone
-(new/established/reply, commit, nat of addresses and TCP/UDP ports; a port range keeps the original port;
-ct_mark set by a commit's exec; a TCP packet sent with `tcp_flags` without SYN that starts no known connection
-is invalid, as in OVS's userspace conntrack) before it recirculates into its table.
+(a select group picks one bucket by a hash of the 5-tuple, UDP's ports left out as OVS does, over the weights;
+multipath a link by a hash of the source or the 5-tuple), resubmit runs a table and returns, output to the
+ingress port is skipped, learn() writes a flow, conjunctive matches complete when every clause matches, and
+ct() tracks connections per zone (new/established/reply, commit, nat of addresses and TCP/UDP ports; a port
+range keeps the original port; ct_mark set by a commit's exec; a TCP packet sent with `tcp_flags` without SYN
+that starts no known connection is invalid, as in OVS's userspace conntrack) before it recirculates into its
+table.
 """
 from __future__ import annotations
 
@@ -190,6 +191,7 @@ class FakeSwitch:
 
 _PORTS = {6: ("tcp_src", "tcp_dst"), 17: ("udp_src", "udp_dst")}
 TCP, SYN = 6, 0x02
+SELECT = -1              # _hash() as a select group's
 IPV6 = 0x86DD
 
 
@@ -226,8 +228,11 @@ def _translate(pkt: Packet, nat: ofp.Nat) -> None:
 
 
 def _hash(pkt: Packet, fields: int) -> int:
-    """A stable hash of the packet's source address (HASH_NW_SRC) or of its addresses, protocol and ports."""
+    """A stable hash of the packet's source address (HASH_NW_SRC), of its addresses, protocol and ports
+    (HASH_L3L4_UDP), or (SELECT) what OVS's select groups hash: the same, but UDP's ports left out."""
     t = _tuple(pkt)
+    if fields == SELECT and t[2] != TCP:
+        t = t[:3]
     return zlib.crc32(repr(t[:1] if fields == ofp.HASH_NW_SRC else t).encode())
 
 
@@ -237,7 +242,7 @@ def _selected(buckets: tuple[ofp.Bucket, ...], pkt: Packet) -> tuple[ofp.Bucket,
     ends = list(accumulate(b.weight for b in buckets))
     if not ends or not ends[-1]:
         return ()
-    return (buckets[bisect_right(ends, _hash(pkt, ofp.HASH_L3L4_UDP) % ends[-1])],)
+    return (buckets[bisect_right(ends, _hash(pkt, SELECT) % ends[-1])],)
 
 
 def _wire(pkt: Packet) -> dict[str, int]:

@@ -156,7 +156,7 @@ def test_a_source_ip_pool_sends_each_client_to_one_member():
 def test_udp_is_balanced_by_its_ports_too():
     cloud = Cloud(3, protocol="UDP")
     sw = cloud.switch()
-    picked = {cloud.chosen(cloud.connect(sw, sport, proto=UDP)) for sport in range(40000, 40040)}
+    picked = {cloud.chosen(cloud.connect(sw, sport, proto=UDP)) for sport in range(40000, 40040)}   # one client
     assert picked == {0, 1, 2}
 
 
@@ -345,3 +345,31 @@ def test_two_tenants_with_the_same_addresses_and_vips_each_reach_their_own_membe
                 hairpins += 1
                 assert wire["ipv4_src"] == n(cloud.lb.vip_address)
         assert hairpins
+
+
+def test_disabled_load_balancers_and_listeners_balance_nothing():
+    def untranslated(cloud: Cloud) -> bool:
+        return all((wire["ipv4_dst"], wire["tcp_dst"]) == (n(cloud.lb.vip_address), 80)
+                   for _, wire in cloud.connect(cloud.switch(), 40000))
+    cloud = Cloud(1)
+    cloud.model.update("loadbalancer", cloud.lb.id, {"admin_state_up": False}, CTX)
+    assert untranslated(cloud)
+    cloud = Cloud(1)
+    [listener] = cloud.model.list("listener")
+    cloud.model.update("listener", listener.id, {"admin_state_up": False}, CTX)
+    assert untranslated(cloud)
+    cloud.model.update("listener", listener.id, {"admin_state_up": True}, CTX)
+    assert not untranslated(cloud)
+
+
+def test_source_ip_listeners_of_one_vip_each_reach_their_own_pool():
+    cloud = Cloud(2, algorithm="SOURCE_IP")
+    other = cloud.model.create("listener", {"loadbalancer_id": cloud.lb.id, "protocol": "TCP", "protocol_port": 81},
+                               CTX)
+    pool = cloud.model.create("pool", {"listener_id": other.id, "protocol": "TCP", "lb_algorithm": "SOURCE_IP"}, CTX)
+    cloud.model.create("member", {"address": cloud.members[1].ip_addresses[0], "protocol_port": 9090}, CTX,
+                       parent_id=pool.id)
+    sw = cloud.switch()
+    cloud.chosen(cloud.connect(sw, 40000))
+    [(port, wire)] = cloud.connect(sw, 40001, dport=81)
+    assert (port, wire["tcp_dst"]) == (cloud.ofport(cloud.members[1]), 9090)
