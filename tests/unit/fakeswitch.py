@@ -73,14 +73,14 @@ class FakeSwitch:
         clauses: dict[int, set[int]] = {}
         needed: dict[int, int] = {}
         for f in flows:
-            if f.actions and all(isinstance(a, ofp.Conjunction) for a in f.actions) and _matches(f, pkt):
+            if _clauses_only(f) and _matches(f, pkt):
                 for a in f.actions:
                     clauses.setdefault(a.id, set()).add(a.clause)
                     needed[a.id] = a.n_clauses
         done = {cid for cid, seen in clauses.items() if len(seen) == needed[cid]}
         best: list[ofp.Flow] = []
         for f in flows:
-            if _matches(f, pkt, done) and not (f.actions and all(isinstance(a, ofp.Conjunction) for a in f.actions)):
+            if not _clauses_only(f) and _matches(f, pkt, done):
                 if not best or f.priority > best[0].priority:
                     best = [f]
                 elif f.priority == best[0].priority:
@@ -237,8 +237,8 @@ def _hash(pkt: Packet, fields: int) -> int:
 
 
 def _selected(buckets: tuple[ofp.Bucket, ...], pkt: Packet) -> tuple[ofp.Bucket, ...]:
-    """A select group's one bucket for `pkt`, by a hash of its 5-tuple over the buckets' weights (none for
-    an empty group)."""
+    """A select group's one bucket for `pkt`, by its select hash over the buckets' weights (none for an empty
+    group)."""
     ends = list(accumulate(b.weight for b in buckets))
     if not ends or not ends[-1]:
         return ()
@@ -262,6 +262,11 @@ def _matches(flow: ofp.Flow, pkt: Packet, conjunctions: set[int] | frozenset[int
         if (have & mask if mask is not None else have) != value:
             return False
     return True
+
+
+def _clauses_only(flow: ofp.Flow) -> bool:
+    """Whether a flow's actions are all conjunction() clauses (it never applies itself)."""
+    return bool(flow.actions) and all(isinstance(a, ofp.Conjunction) for a in flow.actions)
 
 
 def _behaviour(flow: ofp.Flow) -> tuple:

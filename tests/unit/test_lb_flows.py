@@ -54,9 +54,27 @@ class Cloud:
         return self.model.create("port", {"network_id": (network or self.net).id, "binding:host_id": "hv1",
                                           "binding:profile": {"interface_name": interface}}, self.ctx)
 
-    def switch(self, here: str = "hv1", down: frozenset[str] = frozenset()) -> FakeSwitch:
+    def behind_router(self):
+        """A second network, 10.0.1.0/24, joined to the VIP's by a router."""
+        other = self.model.create("network", {"name": "other"}, self.ctx)
+        sub = self.model.create("subnet", {"network_id": other.id, "cidr": "10.0.1.0/24", "ip_version": 4}, self.ctx)
+        router = self.model.create("router", {"name": "r"}, self.ctx)
+        for s in (self.sub, sub):
+            self.model.action("router", router.id, "add_router_interface", {"subnet_id": s.id}, self.ctx)
+        return other
+
+    def interface(self, network):
+        """The router's interface port on `network`."""
+        return next(p for p in self.model.list("port")
+                    if p.network_id == network.id and p.device_owner == "network:router_interface")
+
+    def view(self):
+        """The chassis (hv1 with an uplink) and the model's logical view on them."""
         chassis = switches()
-        view = logical_view(self.model, fabric(chassis, self.model.list("chassis")), UPLINKS)
+        return chassis, logical_view(self.model, fabric(chassis, self.model.list("chassis")), UPLINKS)
+
+    def switch(self, here: str = "hv1", down: frozenset[str] = frozenset()) -> FakeSwitch:
+        chassis, view = self.view()
         lb = flows.chassis_lb(chassis[here], flows.read(self.model, view, None, down), Pieces(pipeline.AppId.LB))
         nat = chassis_nat(chassis[here], nat_view(self.model, view, None))
         l2, groups = l2_of(view, chassis[here])
@@ -172,8 +190,7 @@ def test_a_member_reaching_the_vip_reaches_itself_from_the_vip():
 
 def test_a_chassis_without_a_client_network_holds_none_of_it():
     cloud = Cloud(2)
-    chassis = switches()
-    view = logical_view(cloud.model, fabric(chassis, cloud.model.list("chassis")), [])
+    chassis, view = cloud.view()
     reading = flows.read(cloud.model, view, None)
     assert flows.chassis_lb(chassis["hv2"], reading).flows == {}
     assert flows.chassis_lb(chassis["hv1"], reading).flows
@@ -181,14 +198,9 @@ def test_a_chassis_without_a_client_network_holds_none_of_it():
 
 def test_a_client_behind_the_router_reaches_a_member_routed_and_hears_back_from_the_vip():
     cloud = Cloud(1)
-    other = cloud.model.create("network", {"name": "other"}, CTX)
-    sub = cloud.model.create("subnet", {"network_id": other.id, "cidr": "10.0.1.0/24", "ip_version": 4}, CTX)
-    router = cloud.model.create("router", {"name": "r"}, CTX)
-    for s in (cloud.sub, sub):
-        cloud.model.action("router", router.id, "add_router_interface", {"subnet_id": s.id}, CTX)
+    other = cloud.behind_router()
     client = cloud.port("vm20", other)
-    gateway_mac = next(p.mac_address for p in cloud.model.list("port")
-                       if p.network_id == other.id and p.device_owner == "network:router_interface")
+    gateway_mac = cloud.interface(other).mac_address
     sw = cloud.switch()
     [(port, wire)] = sw.send(cloud.ofport(client), tcp_flags=0x02, eth_src=client.mac_address, eth_dst=gateway_mac,
                              eth_type=IP, ipv4_src=client.ip_addresses[0], ipv4_dst=cloud.lb.vip_address,
@@ -197,9 +209,8 @@ def test_a_client_behind_the_router_reaches_a_member_routed_and_hears_back_from_
     assert port == cloud.ofport(m)
     assert (wire["ipv4_dst"], wire["tcp_dst"], wire["eth_dst"], wire["ip_ttl"]) == \
         (n(m.ip_addresses[0]), 8080, n(m.mac_address), 63)
-    member_side_mac = next(p.mac_address for p in cloud.model.list("port")
-                           if p.network_id == cloud.net.id and p.device_owner == "network:router_interface")
-    [(port, wire)] = sw.send(cloud.ofport(m), tcp_flags=0x12, eth_src=m.mac_address, eth_dst=member_side_mac,
+    [(port, wire)] = sw.send(cloud.ofport(m), tcp_flags=0x12, eth_src=m.mac_address,
+                             eth_dst=cloud.interface(cloud.net).mac_address,
                              eth_type=IP, ipv4_src=m.ip_addresses[0], ipv4_dst=client.ip_addresses[0],
                              ip_proto=TCP, ip_ttl=64, tcp_src=8080, tcp_dst=40000)
     assert port == cloud.ofport(client)
@@ -236,6 +247,7 @@ def test_a_floating_ip_on_the_vip_brings_outside_connections_to_a_member_and_the
     cloud.model.action("router", router.id, "add_router_interface", {"subnet_id": cloud.sub.id}, CTX)
     fip = cloud.model.create("floatingip", {"floating_network_id": ext.id, "port_id": cloud.lb.vip_port_id}, CTX)
     gateway = next(p for p in cloud.model.list("port") if p.device_owner == "network:router_gateway")
+    member_side_mac = cloud.interface(cloud.net).mac_address
     sw = cloud.switch()
     peer_mac = "02:00:00:ff:00:01"
     sw.send(UPLINK, eth_src=peer_mac, eth_dst=gateway.mac_address, eth_type=0x0806, arp_op=2, arp_spa="172.16.0.1",
@@ -248,8 +260,6 @@ def test_a_floating_ip_on_the_vip_brings_outside_connections_to_a_member_and_the
         chosen.add(i := cloud.chosen([(port, wire)]))
         assert wire["ipv4_src"] == n("203.0.113.10")
         m = cloud.members[i]
-        member_side_mac = next(p.mac_address for p in cloud.model.list("port")
-                               if p.network_id == cloud.net.id and p.device_owner == "network:router_interface")
         [(port, wire)] = sw.send(cloud.ofport(m), tcp_flags=0x12, eth_src=m.mac_address, eth_dst=member_side_mac,
                                  eth_type=IP, ipv4_src=m.ip_addresses[0], ipv4_dst="203.0.113.10", ip_proto=TCP,
                                  ip_ttl=64, tcp_src=8080, tcp_dst=sport)
@@ -289,34 +299,27 @@ def test_answers_to_health_probes_go_to_the_controller_and_nothing_else_does():
         m = cloud.members[0]
         frame = dict(eth_src=m.mac_address, eth_dst=cloud.vip_mac, eth_type=IP, ipv4_src=m.ip_addresses[0],
                      ipv4_dst=cloud.lb.vip_address, ip_ttl=64, **answer)
+
+        def punted(**change) -> bool:
+            return CONTROLLER in [p for p, _ in sw.send(cloud.ofport(m), **{**frame, **change})]
         assert [p for p, _ in sw.send(cloud.ofport(m), **frame)] == [CONTROLLER], kind
-        client = cloud.client.ip_addresses[0]
-        assert CONTROLLER not in [p for p, _ in sw.send(cloud.ofport(m), **{**frame, "ipv4_dst": client})]
+        assert not punted(ipv4_dst=cloud.client.ip_addresses[0])
         if kind == "TCP":
-            assert CONTROLLER not in [p for p, _ in sw.send(cloud.ofport(m), **{**frame, "tcp_dst": 40000})]
-            assert CONTROLLER not in [p for p, _ in sw.send(cloud.ofport(m), **{**frame, "tcp_src": 22})]
+            assert not punted(tcp_dst=40000) and not punted(tcp_src=22)
         else:
-            other = 8 if kind == "PING" else 11
-            assert CONTROLLER not in [p for p, _ in sw.send(cloud.ofport(m),
-                                                                             **{**frame, "icmpv4_type": other})]
+            assert not punted(icmpv4_type=8 if kind == "PING" else 11)
 
 
 def test_members_behind_the_router_are_probed_from_its_interface_those_beside_the_vip_from_the_vip():
     cloud = Cloud(1)
-    other = cloud.model.create("network", {"name": "other"}, CTX)
-    sub = cloud.model.create("subnet", {"network_id": other.id, "cidr": "10.0.1.0/24", "ip_version": 4}, CTX)
-    router = cloud.model.create("router", {"name": "r"}, CTX)
-    for s in (cloud.sub, sub):
-        cloud.model.action("router", router.id, "add_router_interface", {"subnet_id": s.id}, CTX)
+    other = cloud.behind_router()
     far = cloud.port("vm20", other)
     far_id = cloud.model.create("member", {"address": far.ip_addresses[0], "protocol_port": 8080}, CTX,
                                 parent_id=cloud.pool.id).id
     monitored(cloud, "HTTP")
-    chassis = switches()
-    reading = flows.read(cloud.model, logical_view(cloud.model, fabric(chassis, []), []), None)
+    reading = flows.read(cloud.model, cloud.view()[1], None)
     near, behind = reading.targets[cloud.member_ids[0]], reading.targets[far_id]
-    interface = next(p for p in cloud.model.list("port")
-                     if p.network_id == other.id and p.device_owner == "network:router_interface")
+    interface = cloud.interface(other)
     assert (near.path.source, near.path.source_mac) == (cloud.lb.vip_address, cloud.vip_mac)
     assert (behind.path.source, behind.path.source_mac) == (interface.ip_addresses[0], interface.mac_address)
     assert (behind.path.mac, behind.path.address, behind.path.port, behind.kind) == \

@@ -55,12 +55,13 @@ def edge(router_key: int = 1, enable_snat: bool = True):
     return nets, subs, [router], ports
 
 
-def switch(here: str, model, floating=(), chassis_map=None) -> FakeSwitch:
+def switch(here: str, model, floating: dict | None = None, chassis_map=None) -> FakeSwitch:
+    """Chassis `here` of `model` with the floating IPs of each router (router id -> its floating IPs)."""
     nets, subs, routers, ports = model
     chs = chassis_map or {"hv1": chassis("hv1"), "hv2": chassis("hv2")}
     view = build_view(nets, ports, subs, routers, chs, UPLINKS)
-    floating_of = floating if isinstance(floating, dict) else {"r": floating}
-    nat = chassis_nat(chs[here], NatView([NatRouter(v, tuple(floating_of.get(v.router.id, ())))
+    floating = floating or {}
+    nat = chassis_nat(chs[here], NatView([NatRouter(v, tuple(floating.get(v.router.id, ())))
                                           for v in view.routers if v.gateway], [External(50, "physnet1")]))
     return switch_of(view, chs[here], list(nat.flows.values()))
 
@@ -127,7 +128,7 @@ def test_without_snat_the_internal_address_goes_out_as_it_is():
 
 
 def test_a_floating_ip_translates_both_ways_one_to_one():
-    sw = switch("hv2", edge(), [Floating("172.16.0.150", "10.0.1.11")])
+    sw = switch("hv2", edge(), {"r": [Floating("172.16.0.150", "10.0.1.11")]})
     learn_peer(sw)
     [(port, wire)] = sw.send(UPLINK, **from_outside("172.16.0.150", ip_proto=TCP, tcp_src=5555, tcp_dst=22))
     assert port == TRUNK and (wire["ipv4_src"], wire["ipv4_dst"]) == (n(FAR), n("10.0.1.11"))
@@ -142,7 +143,7 @@ def test_a_floating_ip_translates_both_ways_one_to_one():
 def test_port_forwarding_reaches_only_the_forwarded_port():
     pf = PortForwarding(id="pf", protocol="tcp", internal_port_id="vm", internal_ip_address="10.0.1.11",
                         internal_port=22, external_port=2222)
-    sw = switch("hv2", edge(), [Floating("172.16.0.151", None, (pf,))])
+    sw = switch("hv2", edge(), {"r": [Floating("172.16.0.151", None, (pf,))]})
     [(port, wire)] = sw.send(UPLINK, **from_outside("172.16.0.151", ip_proto=TCP, tcp_src=5555, tcp_dst=2222))
     assert port == TRUNK and (wire["ipv4_dst"], wire["tcp_dst"]) == (n("10.0.1.11"), 22)
     assert sw.send(UPLINK, **from_outside("172.16.0.151", ip_proto=TCP, tcp_src=5555, tcp_dst=2223)) == []
@@ -150,7 +151,7 @@ def test_port_forwarding_reaches_only_the_forwarded_port():
 
 @pytest.mark.parametrize("here, answers", [("hv2", True), ("hv1", False)])
 def test_arp_for_external_addresses_is_answered_by_the_active_gateway_only(here, answers):
-    sw = switch(here, edge(), [Floating("172.16.0.150", "10.0.1.11")])
+    sw = switch(here, edge(), {"r": [Floating("172.16.0.150", "10.0.1.11")]})
     for address in (GATEWAY_IP, "172.16.0.150"):
         out = sw.send(UPLINK, eth_src=PEER_MAC, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=ARP, arp_op=1, arp_spa=PEER,
                       arp_sha=PEER_MAC, arp_tpa=address)
@@ -192,11 +193,17 @@ def two_tenants():
 GATEWAY_B_IP, GATEWAY_B_MAC = "172.16.0.101", "fa:16:3e:00:00:98"
 
 
-def test_two_tenants_with_the_same_addresses_are_translated_apart_and_answered_each_in_its_own_network():
+def two_tenant_switch(floating: dict) -> FakeSwitch:
+    """Tenants a and b of two_tenants() on hv2 with `floating` (router id -> its floating IPs), the peer known."""
     hv1 = chassis("hv1")
-    hv1.interfaces["hv1-eth3"] = Interface("hv1-eth3", 3)        # tenant b's host
-    sw = switch("hv2", two_tenants(), chassis_map={"hv1": hv1, "hv2": chassis("hv2")})
+    hv1.interfaces["hv1-eth3"] = Interface("hv1-eth3", 3)
+    sw = switch("hv2", two_tenants(), floating, chassis_map={"hv1": hv1, "hv2": chassis("hv2")})
     learn_peer(sw)
+    return sw
+
+
+def test_two_tenants_with_the_same_addresses_are_translated_apart_and_answered_each_in_its_own_network():
+    sw = two_tenant_switch({})
     vlan = {"a": ofp.OFPVID_PRESENT | 10, "b": ofp.OFPVID_PRESENT | 11}
     same = from_host(FAR, ip_proto=TCP, tcp_src=40000, tcp_dst=80)
     outside = {}
@@ -233,15 +240,6 @@ def test_only_the_routers_subnets_are_masqueraded():
     assert port == UPLINK and wire["ipv4_src"] == n("10.0.9.9")     # not from a subnet of the router
 
 
-def two_tenant_switch(floating: dict) -> FakeSwitch:
-    """Tenants a and b of two_tenants() on hv2 with `floating` (router id -> its floating IPs), the peer known."""
-    hv1 = chassis("hv1")
-    hv1.interfaces["hv1-eth3"] = Interface("hv1-eth3", 3)
-    sw = switch("hv2", two_tenants(), floating, chassis_map={"hv1": hv1, "hv2": chassis("hv2")})
-    learn_peer(sw)
-    return sw
-
-
 def test_a_floating_ip_translates_only_its_own_routers_address():
     sw = two_tenant_switch({"r-b": [Floating("172.16.0.150", "10.0.1.11", fip_id="fb")]})
     # a's host has b's floating IP's fixed address: it still leaves masqueraded as a's gateway
@@ -272,7 +270,7 @@ def test_a_floating_ip_of_forwarded_ports_only_closes_nothing_else():
 def test_a_forwarded_ports_replies_leave_from_the_floating_ip_and_the_external_port():
     pf = PortForwarding(id="pf", protocol="tcp", internal_port_id="vm", internal_ip_address="10.0.1.11",
                         internal_port=22, external_port=2222)
-    sw = switch("hv2", edge(), [Floating("172.16.0.151", None, (pf,))])
+    sw = switch("hv2", edge(), {"r": [Floating("172.16.0.151", None, (pf,))]})
     learn_peer(sw)
     sw.send(UPLINK, **from_outside("172.16.0.151", ip_proto=TCP, tcp_src=5555, tcp_dst=2222))
     [(port, wire)] = sw.send(TRUNK, vlan_vid=ofp.OFPVID_PRESENT | 10, **from_host(FAR, ip_proto=TCP, tcp_src=22,
@@ -302,7 +300,7 @@ def test_nat_flows_name_their_router_and_what_they_stand_for_and_every_punt_is_m
 def test_a_udp_port_forwarding_forwards_udp_only():
     pf = PortForwarding(id="pf", protocol="udp", internal_port_id="vm", internal_ip_address="10.0.1.11",
                         internal_port=53, external_port=5353)
-    sw = switch("hv2", edge(), [Floating("172.16.0.151", None, (pf,))])
+    sw = switch("hv2", edge(), {"r": [Floating("172.16.0.151", None, (pf,))]})
     [(port, wire)] = sw.send(UPLINK, **from_outside("172.16.0.151", ip_proto=17, udp_src=5555, udp_dst=5353))
     assert port == TRUNK and (wire["ipv4_dst"], wire["udp_dst"]) == (n("10.0.1.11"), 53)
     assert sw.send(UPLINK, **from_outside("172.16.0.151", ip_proto=TCP, tcp_src=5555, tcp_dst=5353)) == []
