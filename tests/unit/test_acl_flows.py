@@ -389,13 +389,6 @@ def test_a_port_can_pass_neither_as_another_port_nor_as_a_dhcp_server():
                 udp_src=67, udp_dst=68) == [WIRE]                           # its own choice: no port security
 
 
-def tcp6_in(switch: FakeSwitch, src: str, dst: str, dport: int) -> list[int]:
-    """The ports a TCP SYN from the wire (from `src`) to `dst`:`dport` leaves by."""
-    out = switch.send(WIRE, tcp_flags=SYN, eth_src="02:00:00:00:00:99", eth_type=0x86DD, ip_proto=6, ipv6_src=src,
-                      ipv6_dst=dst, tcp_src=50000, tcp_dst=dport)
-    return [p for p, _ in out]
-
-
 def test_rules_admit_only_their_remote_prefix_or_their_remote_groups_members_by_ethertype():
     client = Port(id="p1", project_id="t", network_id="n", mac_address="02:00:00:00:00:01", key=1,
                   security_groups=["client"], fixed_ips=[{"subnet_id": "s", "ip_address": "10.0.0.1"},
@@ -412,16 +405,17 @@ def test_rules_admit_only_their_remote_prefix_or_their_remote_groups_members_by_
     switch = two_ports(rules, ports=[client, server])
     assert tcp(switch, "192.0.2.9", "10.0.0.2", 50000, 80) == [6]
     assert tcp(switch, "198.51.100.9", "10.0.0.2", 50000, 80) == []             # outside the prefix
-    assert tcp6_in(switch, "2001:db8::1", "2001:db8::2", 22) == [6]             # a member of "client"
-    assert tcp6_in(switch, "2001:db8::7", "2001:db8::2", 22) == []              # not a member
+    assert tcp_in(switch, "2001:db8::1", "2001:db8::2", 22) == [6]             # a member of "client"
+    assert tcp_in(switch, "2001:db8::7", "2001:db8::2", 22) == []              # not a member
     assert tcp(switch, "10.0.0.1", "203.0.113.5", 40000, 443) == [WIRE]         # egress to its prefix
     assert tcp(switch, "10.0.0.1", "198.51.100.5", 40000, 443) == []            # and nowhere else
 
 
 def tcp_in(switch: FakeSwitch, src: str, dst: str, dport: int, flags: int = SYN) -> list[int]:
-    """The ports a TCP segment from the wire (from `src`, whatever it is) to `dst`:`dport` leaves by."""
-    out = switch.send(WIRE, tcp_flags=flags, eth_src="02:00:00:00:00:99", eth_type=0x0800, ip_proto=6, ipv4_src=src,
-                      ipv4_dst=dst, tcp_src=50000, tcp_dst=dport)
+    """The ports a TCP segment from the wire (from `src`, whatever it is; IPv4 or IPv6) to `dst`:`dport` leaves by."""
+    ip = {"eth_type": 0x86DD, "ipv6_src": src, "ipv6_dst": dst} if ":" in src else \
+        {"eth_type": 0x0800, "ipv4_src": src, "ipv4_dst": dst}
+    out = switch.send(WIRE, tcp_flags=flags, eth_src="02:00:00:00:00:99", ip_proto=6, tcp_src=50000, tcp_dst=dport, **ip)
     return [p for p, _ in out]
 
 

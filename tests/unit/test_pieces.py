@@ -36,3 +36,43 @@ def test_unused_pieces_go_once_they_outnumber_the_live_ones_and_used_ones_stay_t
     built = pieces.built
     pieces.get(("port", 39), lambda: _flows(39))                        # live: found again
     assert pieces.built == built
+
+
+def test_unused_pieces_stay_until_the_store_outgrows_twice_the_live_ones_and_the_slack(monkeypatch):
+    monkeypatch.setattr(pieces_module, "GC_SLACK", 4)
+    pieces = Pieces(pipeline.AppId.L2)
+    for k in range(3):
+        pieces.get(("port", k), lambda k=k: _flows(k))
+    pieces.next_round()
+    pieces.get(("port", 3), lambda: _flows(3))   # 4 = 2 * 0 live + GC_SLACK pieces: not more, none goes
+    pieces.next_round()
+    built = pieces.built
+    assert all(pieces.get(("port", k), lambda: []) for k in range(4)) and pieces.built == built
+    pieces.next_round()
+    pieces.get(("port", 4), lambda: _flows(4))   # 5 > 4: only what the last round used stays
+    pieces.next_round()
+    pieces.get(("port", 0), lambda: _flows(0))
+    assert pieces.built == built + 2
+
+
+def test_a_value_is_computed_once_and_kept_with_its_pieces_while_a_chassis_state_that_read_it_is(monkeypatch):
+    monkeypatch.setattr(pieces_module, "GC_SLACK", 0)
+    pieces = Pieces(pipeline.AppId.L2)
+    computed = []
+
+    def members() -> dict:
+        computed.append(1)
+        return {"port": pieces.get(("port", 1), lambda: _flows(1))}
+
+    def state() -> Desired:
+        return Desired({"port": pieces.value("members", members)["port"]})
+
+    pieces.chassis("hv1", (0,), state)
+    assert pieces.built == 2                     # the piece and the chassis state
+    pieces.next_round()
+    for r in range(1, 4):                        # rounds that build other pieces only: collections come
+        pieces.get(("port", 100 + r), lambda r=r: _flows(100 + r))
+        pieces.next_round()
+    built = pieces.built
+    assert pieces.value("members", members)["port"] is pieces.get(("port", 1), lambda: [])
+    assert computed == [1] and pieces.built == built
