@@ -90,8 +90,8 @@ class PoolGroup:
     members: tuple[tuple[str, int, int], ...]           # (address, port, weight)
 
     def links(self) -> list[tuple[str, int]]:
-        """Each member as many links as its weight (reduced by the weights' common divisor)."""
-        unit = math.gcd(*(w for _, _, w in self.members)) if self.members else 1
+        """Each member as many links as its weight (reduced by the weights' common divisor; 0 without members)."""
+        unit = math.gcd(*(w for _, _, w in self.members))
         return [(address, port) for address, port, w in self.members for _ in range(w // unit)]
 
 
@@ -406,16 +406,16 @@ def _hairpin(vip: str, hairpins: Hairpin) -> list[Flow]:
     for key, address, mac, port_key, proto, member_port in hairpins:
         net = dict(metadata=key, eth_type=IPV4)
         hairpin = (ofp.SetField(Reg.CT_ZONE, pipeline.hairpin_zone(key)),)
-        flows[18, key, address] = Flow(
+        flows[Table.LB_DELIVER, key, address] = Flow(
             Table.LB_DELIVER, Priority.OVERRIDE, match(**net, **{Reg.LB_VIP: _int(vip)}, ipv4_src=address, ipv4_dst=address),
             actions=(ofp.SetField("eth_dst", mac), ofp.SetField("nx_in_port", 0), *hairpin,
                      ofp.Ct(zone_reg=Reg.CT_ZONE, commit=True, nat=ofp.Nat("src", vip, HAIRPIN_PORTS), table=AFTER_LB)))
-        flows[16, key, address, proto, member_port] = Flow(
+        flows[Table.LB_FROM_VM, key, address, proto, member_port] = Flow(
             Table.LB_FROM_VM, Priority.OVERRIDE,
             match(**net, **{Reg.IN_PORT: port_key}, ipv4_src=address, ipv4_dst=vip, ip_proto=proto,
                   **{L4_SRC[proto]: member_port}),
             actions=(*hairpin, ofp.Ct(zone_reg=Reg.CT_ZONE, nat=ofp.Nat(), table=Table.LB_SELECT)))
-        flows[50, key, address] = Flow(Table.LB_TO_VM, Priority.OVERRIDE, match(**net, ipv4_src=vip, ipv4_dst=address),
+        flows[Table.LB_TO_VM, key, address] = Flow(Table.LB_TO_VM, Priority.OVERRIDE, match(**net, ipv4_src=vip, ipv4_dst=address),
                                        goto=AFTER_UNNAT)
     return list(flows.values())
 

@@ -236,8 +236,12 @@ def test_a_vip_with_security_groups_takes_connections_only_from_the_sources_they
     cloud.chosen(cloud.connect(sw, 40000, client=stranger))          # the first VIP has no groups: open
 
 
-def test_a_floating_ip_on_the_vip_brings_outside_connections_to_a_member_and_their_replies_back():
-    cloud = Cloud(2)
+PEER_MAC = "02:00:00:ff:00:01"
+
+
+def floating_vip(cloud: Cloud):
+    """An external network on physnet1 (hv1's uplink), a router from the cloud's subnet to it and a floating IP
+    on the VIP: (the floating IP, the router's gateway port, the router)."""
     admin = admin_for("admin")
     ext = cloud.model.create("network", {"name": "ext", "router:external": True,
                                          "provider:physical_network": "physnet1"}, admin)
@@ -247,16 +251,26 @@ def test_a_floating_ip_on_the_vip_brings_outside_connections_to_a_member_and_the
     cloud.model.action("router", router.id, "add_router_interface", {"subnet_id": cloud.sub.id}, CTX)
     fip = cloud.model.create("floatingip", {"floating_network_id": ext.id, "port_id": cloud.lb.vip_port_id}, CTX)
     gateway = next(p for p in cloud.model.list("port") if p.device_owner == "network:router_gateway")
+    return fip, gateway, router
+
+
+def from_outside(sw: FakeSwitch, gateway, fip, sport: int, dport: int = 80) -> list[tuple[int, dict]]:
+    """A SYN from the internet (203.0.113.10, by the peer at 172.16.0.1) to the floating IP."""
+    sw.send(UPLINK, eth_src=PEER_MAC, eth_dst=gateway.mac_address, eth_type=0x0806, arp_op=2, arp_spa="172.16.0.1",
+            arp_sha=PEER_MAC, arp_tpa=gateway.ip_addresses[0], arp_tha=gateway.mac_address)
+    return sw.send(UPLINK, tcp_flags=0x02, eth_src=PEER_MAC, eth_dst=gateway.mac_address, eth_type=IP,
+                   ipv4_src="203.0.113.10", ipv4_dst=fip.floating_ip_address, ip_proto=TCP, ip_ttl=64,
+                   tcp_src=sport, tcp_dst=dport)
+
+
+def test_a_floating_ip_on_the_vip_brings_outside_connections_to_a_member_and_their_replies_back():
+    cloud = Cloud(2)
+    fip, gateway, _ = floating_vip(cloud)
     member_side_mac = cloud.interface(cloud.net).mac_address
     sw = cloud.switch()
-    peer_mac = "02:00:00:ff:00:01"
-    sw.send(UPLINK, eth_src=peer_mac, eth_dst=gateway.mac_address, eth_type=0x0806, arp_op=2, arp_spa="172.16.0.1",
-            arp_sha=peer_mac, arp_tpa=gateway.ip_addresses[0], arp_tha=gateway.mac_address)
     chosen = set()
     for sport in range(5000, 5030):
-        [(port, wire)] = sw.send(UPLINK, tcp_flags=0x02, eth_src=peer_mac, eth_dst=gateway.mac_address, eth_type=IP,
-                                 ipv4_src="203.0.113.10", ipv4_dst=fip.floating_ip_address, ip_proto=TCP, ip_ttl=64,
-                                 tcp_src=sport, tcp_dst=80)
+        [(port, wire)] = from_outside(sw, gateway, fip, sport)
         chosen.add(i := cloud.chosen([(port, wire)]))
         assert wire["ipv4_src"] == n("203.0.113.10")
         m = cloud.members[i]
@@ -264,11 +278,22 @@ def test_a_floating_ip_on_the_vip_brings_outside_connections_to_a_member_and_the
                                  eth_type=IP, ipv4_src=m.ip_addresses[0], ipv4_dst="203.0.113.10", ip_proto=TCP,
                                  ip_ttl=64, tcp_src=8080, tcp_dst=sport)
         assert (port, wire["ipv4_src"], wire["tcp_src"], wire["eth_dst"]) == \
-            (UPLINK, n(fip.floating_ip_address), 80, n(peer_mac))
+            (UPLINK, n(fip.floating_ip_address), 80, n(PEER_MAC))
     assert chosen == {0, 1}
-    assert sw.send(UPLINK, tcp_flags=0x02, eth_src=peer_mac, eth_dst=gateway.mac_address, eth_type=IP,
-                   ipv4_src="203.0.113.10", ipv4_dst=fip.floating_ip_address, ip_proto=TCP, ip_ttl=64,
-                   tcp_src=5000, tcp_dst=81) == []                       # not a listener
+    assert from_outside(sw, gateway, fip, 5000, dport=81) == []          # not a listener
+
+
+def test_a_vip_with_a_floating_ip_still_answers_its_own_network_from_the_vip():
+    cloud = Cloud(1)
+    fip, gateway, _ = floating_vip(cloud)
+    cloud.model.create("member", {"address": "10.0.0.99", "protocol_port": 8080, "weight": 0}, CTX,
+                       parent_id=cloud.pool.id)                                  # served, but on no port
+    sw = cloud.switch()
+    [(port, there)] = cloud.connect(sw, 40000)
+    assert cloud.chosen([(port, there)]) == 0
+    [(port, back)] = reply(sw, cloud, cloud.members[0], there)
+    assert (port, back["ipv4_src"], back["tcp_src"]) == (cloud.ofport(cloud.client), n(cloud.lb.vip_address), 80)
+    assert cloud.chosen(from_outside(sw, gateway, fip, 5000)) == 0
 
 
 def test_a_members_reply_to_its_own_connection_through_the_vip_comes_from_the_vip():
@@ -291,6 +316,7 @@ def monitored(cloud: Cloud, kind: str) -> None:
 
 def test_answers_to_health_probes_go_to_the_controller_and_nothing_else_does():
     for kind, protocol, answer in (("TCP", "TCP", dict(ip_proto=TCP, tcp_src=8080, tcp_dst=65300, tcp_flags=0x12)),
+                                   ("HTTP", "TCP", dict(ip_proto=TCP, tcp_src=8080, tcp_dst=65300, tcp_flags=0x12)),
                                    ("PING", "TCP", dict(ip_proto=1, icmpv4_type=0, icmpv4_code=0)),
                                    ("UDP-CONNECT", "UDP", dict(ip_proto=1, icmpv4_type=3, icmpv4_code=3))):
         cloud = Cloud(1, protocol=protocol)
@@ -304,7 +330,7 @@ def test_answers_to_health_probes_go_to_the_controller_and_nothing_else_does():
             return CONTROLLER in [p for p, _ in sw.send(cloud.ofport(m), **{**frame, **change})]
         assert [p for p, _ in sw.send(cloud.ofport(m), **frame)] == [CONTROLLER], kind
         assert not punted(ipv4_dst=cloud.client.ip_addresses[0])
-        if kind == "TCP":
+        if kind in ("TCP", "HTTP"):
             assert not punted(tcp_dst=40000) and not punted(tcp_src=22)
         else:
             assert not punted(icmpv4_type=8 if kind == "PING" else 11)
@@ -376,3 +402,151 @@ def test_source_ip_listeners_of_one_vip_each_reach_their_own_pool():
     cloud.chosen(cloud.connect(sw, 40000))
     [(port, wire)] = cloud.connect(sw, 40001, dport=81)
     assert (port, wire["tcp_dst"]) == (cloud.ofport(cloud.members[1]), 9090)
+
+
+def second_vip(cloud: Cloud, port: int = 80):
+    """Another load balancer on the cloud's subnet, its listener on `port`, with the same members."""
+    lb = cloud.model.create("loadbalancer", {"vip_subnet_id": cloud.sub.id}, CTX)
+    listener = cloud.model.create("listener", {"loadbalancer_id": lb.id, "protocol": "TCP", "protocol_port": port},
+                                  CTX)
+    pool = cloud.model.create("pool", {"listener_id": listener.id, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"},
+                              CTX)
+    for m in cloud.members:
+        cloud.model.create("member", {"address": m.ip_addresses[0], "protocol_port": 8080}, CTX, parent_id=pool.id)
+    return lb
+
+
+def reply(sw: FakeSwitch, cloud: Cloud, m, to: dict, flags: int = 0x12) -> list[tuple[int, dict]]:
+    """Member `m`'s reply to the segment `to` it received."""
+    return sw.send(cloud.ofport(m), tcp_flags=flags, eth_src=m.mac_address, eth_dst=n_mac(to["eth_src"]),
+                   eth_type=IP, ipv4_src=m.ip_addresses[0], ipv4_dst=str(netaddr.IPAddress(to["ipv4_src"])),
+                   ip_proto=TCP, ip_ttl=64, tcp_src=to["tcp_dst"], tcp_dst=to["tcp_src"])
+
+
+def n_mac(value: int) -> str:
+    return str(netaddr.EUI(value, dialect=netaddr.mac_unix_expanded))
+
+
+def test_replies_from_two_vips_with_one_member_each_come_from_their_own_vip():
+    cloud = Cloud(1)
+    other = second_vip(cloud)
+    vip_mac = {cloud.lb.vip_address: cloud.vip_mac, other.vip_address: cloud.model.get("port", other.vip_port_id).mac_address}
+    sw = cloud.switch()
+    for sport, vip in ((40000, cloud.lb.vip_address), (40001, other.vip_address)):
+        [(_, there)] = cloud.connect(sw, sport, dst=vip)
+        [(port, back)] = reply(sw, cloud, cloud.members[0], there)
+        assert (port, back["ipv4_src"], back["tcp_src"], back["eth_src"]) == \
+            (cloud.ofport(cloud.client), n(vip), 80, n(vip_mac[vip]))
+
+
+def test_a_member_of_two_vips_reaches_itself_through_each_from_that_vip_and_hears_back():
+    cloud = Cloud(1)
+    other = second_vip(cloud)
+    sw = cloud.switch()
+    m = cloud.members[0]
+    for sport, vip in ((40000, cloud.lb.vip_address), (40001, other.vip_address)):
+        [(port, there)] = cloud.connect(sw, sport, client=m, dst=vip)
+        assert (port, there["ipv4_src"]) == (cloud.ofport(m), n(vip))
+        assert flows.HAIRPIN_PORTS[0] <= there["tcp_src"] <= flows.HAIRPIN_PORTS[1]
+        [(port, back)] = reply(sw, cloud, m, there)
+        assert (port, back["ipv4_src"], back["tcp_src"], back["ipv4_dst"], back["tcp_dst"]) == \
+            (cloud.ofport(m), n(vip), 80, n(m.ip_addresses[0]), sport)
+
+
+def test_a_member_reaching_another_through_the_vip_comes_from_its_own_address_and_hears_back_from_the_vip():
+    cloud = Cloud(2)
+    sw = cloud.switch()
+    a, b = cloud.members
+    for sport in range(40000, 40020):
+        [(port, there)] = cloud.connect(sw, sport, client=a)
+        if port == cloud.ofport(b):
+            break
+    assert port == cloud.ofport(b) and there["ipv4_src"] == n(a.ip_addresses[0])
+    [(port, back)] = reply(sw, cloud, b, there)
+    assert (port, back["ipv4_src"], back["tcp_src"]) == (cloud.ofport(a), n(cloud.lb.vip_address), 80)
+
+
+def test_two_tenants_members_each_hear_back_from_their_own_vip_through_hairpin():
+    t = Cloud(1)
+    u = Cloud(1, model=t.model, project="u", first_vm=30)
+    sw = t.switch()
+    for cloud in (t, u):
+        m = cloud.members[0]
+        [(port, there)] = cloud.connect(sw, 40000, client=m)
+        [(port, back)] = reply(sw, cloud, m, there)
+        assert (port, back["ipv4_src"], back["tcp_dst"]) == (cloud.ofport(m), n(cloud.lb.vip_address), 40000)
+
+
+def test_only_arp_requests_for_the_vip_are_answered_with_its_mac():
+    cloud = Cloud(1)
+    sw = cloud.switch()
+    c, m = cloud.client, cloud.members[0]
+    arp = dict(eth_src=c.mac_address, eth_type=0x0806, arp_spa=c.ip_addresses[0], arp_sha=c.mac_address)
+    for out in (sw.send(cloud.ofport(c), eth_dst="ff:ff:ff:ff:ff:ff", arp_op=1, arp_tpa=m.ip_addresses[0], **arp),
+                sw.send(cloud.ofport(c), eth_dst=cloud.vip_mac, arp_op=2, arp_tpa=cloud.lb.vip_address,
+                        arp_tha=cloud.vip_mac, **arp)):
+        assert all(wire.get("arp_sha") != n(cloud.vip_mac) for _, wire in out)
+
+
+def vip_group(cloud: Cloud, *rules: dict):
+    """A load balancer on the cloud's subnet whose VIP port has a group with `rules`, its member the cloud's."""
+    group = cloud.model.create("security_group", {"name": "vip"}, CTX)
+    for rule in rules:
+        cloud.model.create("security_group_rule", {"security_group_id": group.id, "direction": "ingress",
+                                                   "protocol": "tcp", **rule}, CTX)
+    lb = cloud.model.create("loadbalancer", {"vip_subnet_id": cloud.sub.id, "vip_sg_ids": [group.id]}, CTX)
+    listener = cloud.model.create("listener", {"loadbalancer_id": lb.id, "protocol": "TCP", "protocol_port": 80}, CTX)
+    pool = cloud.model.create("pool", {"listener_id": listener.id, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"},
+                              CTX)
+    cloud.model.create("member", {"address": cloud.members[0].ip_addresses[0], "protocol_port": 8080}, CTX,
+                       parent_id=pool.id)
+    return lb
+
+
+def test_a_vip_rule_admits_a_listener_by_its_port_range_and_remote_only():
+    cloud = Cloud(1)
+    empty = cloud.model.create("security_group", {"name": "nobody"}, CTX)
+    closed = vip_group(cloud, dict(port_range_min=22, port_range_max=22),
+                       dict(port_range_min=80, port_range_max=80, remote_group_id=empty.id))
+    sw = cloud.switch()
+    assert cloud.connect(sw, 40000, dst=closed.vip_address) == []
+    cloud = Cloud(1)
+    dual = cloud.model.create("subnet", {"network_id": cloud.net.id, "cidr": "2001:db8::/64", "ip_version": 6}, CTX)
+    clients = cloud.model.create("security_group", {"name": "clients"}, CTX)
+    cloud.model.update("port", cloud.client.id, {"security_groups": [clients.id], "fixed_ips": [
+        {"ip_address": cloud.client.ip_addresses[0]}, {"subnet_id": dual.id}]}, CTX)
+    stranger = cloud.port("vm20")
+    by_group = vip_group(cloud, dict(port_range_min=80, port_range_max=80, remote_group_id=clients.id))
+    anyone = vip_group(cloud, dict())                      # any port, from anywhere
+    sw = cloud.switch()
+    cloud.chosen(cloud.connect(sw, 40000, dst=by_group.vip_address))
+    assert cloud.connect(sw, 40000, client=stranger, dst=by_group.vip_address) == []
+    cloud.chosen(cloud.connect(sw, 40001, client=stranger, dst=anyone.vip_address))
+
+
+def test_a_monitored_member_is_checked_as_its_monitor_says_and_one_on_no_port_nowhere():
+    cloud = Cloud(1)
+    cloud.model.create("healthmonitor", {"pool_id": cloud.pool.id, "type": "HTTP", "delay": 3, "timeout": 2,
+                                         "max_retries": 4, "max_retries_down": 5, "url_path": "/health",
+                                         "expected_codes": "200-204"}, CTX)
+    nowhere = cloud.model.create("member", {"address": "10.0.0.99", "protocol_port": 8080}, CTX,
+                                 parent_id=cloud.pool.id).id
+    targets = flows.read(cloud.model, cloud.view()[1], None).targets
+    m, target = cloud.members[0], targets[cloud.member_ids[0]]
+    assert (target.member_id, target.kind, target.delay, target.timeout, target.rise, target.fall, target.url_path,
+            target.codes, target.chassis, target.port_key) == \
+        (cloud.member_ids[0], "HTTP", 3, 2, 4, 5, "/health", "200-204", "hv1", m.key)
+    assert (target.path.mac, target.path.address, target.path.port) == (m.mac_address, m.ip_addresses[0], 8080)
+    lost = targets[nowhere]
+    assert (lost.member_id, lost.chassis, lost.port_key, lost.path.mac, lost.path.address) == \
+        (nowhere, None, 0, "00:00:00:00:00:00", "10.0.0.99")
+
+
+def test_a_load_balancer_with_no_client_on_a_chassis_leaves_the_others_balanced_there():
+    model = new_model()
+    far = Cloud(1, model=model, project="far", first_vm=60)
+    for p in [far.client, *far.members]:
+        model.update("port", p.id, {"binding:host_id": "hv2"}, far.ctx)
+    cloud = Cloud(1, model=model)
+    sw = cloud.switch()
+    cloud.chosen(cloud.connect(sw, 40000))
