@@ -511,3 +511,32 @@ def test_a_network_acl_denies_only_its_source_prefix_and_only_on_its_own_network
     assert tcp_in(switch, "198.51.100.9", "10.0.0.2", 22) == [6]
     elsewhere = NetworkAcl(id="e", network_id="m", position=1, action="deny", direction="ingress")
     assert tcp_in(two_ports(OUT + [SSH_IN], acls=[elsewhere]), "192.0.2.9", "10.0.0.2", 22) == [6]
+
+
+def test_a_port_with_port_security_and_no_groups_passes_any_connection_and_one_without_port_security_too():
+    ports = [vm(1, "10.0.0.1"), vm(2, "10.0.0.2", ["ssh"], port_security_enabled=False)]
+    switch = two_ports([SSH_IN], ports=ports)
+    for dst in ("10.0.0.1", "10.0.0.2"):
+        assert tcp(switch, "192.0.2.9", dst, 50000, 8080) == [PORTS[int(dst[-1])]]
+        assert tcp(switch, dst, "192.0.2.9", 40000, 443) == [WIRE]
+
+
+def test_the_acl_view_keeps_what_did_not_change_as_the_very_objects_and_takes_a_changed_rule():
+    ports = [vm(1, "10.0.0.1", ["client"]), vm(2, "10.0.0.2", ["ssh"])]
+    bound = [BoundPort(p, 1, Location("s1", PORTS[p.key])) for p in ports]
+    acl = NetworkAcl(id="a", project_id="t", network_id="n", position=1, action="deny", ethertype="IPv4")
+
+    def build(rules, previous=None) -> AclView:
+        return AclView.build(bound, ports, [CLIENT, SSH], rules, [acl], {"n": 1}, previous)
+    first = build([ssh_from("client", "r1")])
+    again = build([ssh_from("client", "r1")], first)
+    assert (again.policies is first.policies, again.acls is first.acls, again.local["s1"] is first.local["s1"],
+            again.remotes["s1"] is first.remotes["s1"], again.members["ssh"] is first.members["ssh"]) == (True,) * 5
+    changed = build([ssh_from("ssh", "r1")], again)
+    assert changed.policies is not again.policies and changed.policies["client"] is again.policies["client"]
+    assert [remote.id for _, remote in changed.policies["ssh"].rules] == ["ssh"]
+    assert changed.remotes["s1"] == (("ssh", "ingress", "IPv4"),)
+    only = AclView.build(bound, ports, [SSH], [ssh_from("client", "r1")], [], {"n": 1})
+    alone = AclView.build(bound, ports, [SSH], [ssh_from("ssh", "r1")], [], {"n": 1}, only)
+    assert [remote.id for _, remote in alone.policies["ssh"].rules] == ["ssh"]
+    assert chassis_acl(Chassis("s9", 9), alone).flows == {}           # a chassis without ports holds none
