@@ -5,7 +5,8 @@ each, a tenant's ports on its own C/10 chassis as VLANs of one internal port per
 first start (everything installed) and a restart (reconciled, flow mods), RSS, POST -> port ACTIVE (its flows
 installed) median and p99 and the controller's CPU per port, REST create rate with 1 and 8 clients, a
 security group rule on a group of N/10 ports -> its flows in every switch, a burst of 1,000 ports from 8 clients
-(errors, all ACTIVE, flow mods on the chassis that hold none of them), a bridge deleted and re-created ->
+while two ports of the burst's network ping each other every 10 ms (errors, all ACTIVE, pings lost, flow mods on
+the chassis that hold none of them), a bridge deleted and re-created ->
 its pipeline back; beside the anchors: `ovs-ofctl dump-flows` and `ovs-ofctl --bundle add-flows` of that
 bridge's flows.
 
@@ -19,11 +20,14 @@ import argparse
 import itertools
 import os
 import re
+import signal
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.control_plane import TENANTS, cloud, tunnel_ip
@@ -167,13 +171,13 @@ class Step:
                  f"{time.monotonic() - start:.2f} s")
 
     def burst(self, count: int = 1000, clients: int = 8) -> None:
-        """`count` ports created at once by `clients` clients on a new network of t0 on sc0: REST errors, all
-        ACTIVE, and the flow mods it cost the chassis where t0 has no port (there should be none)."""
+        """`count` ports created at once by `clients` clients on a new network of t0 on sc0 while two of its
+        ports ping each other: REST errors, all ACTIVE, pings lost, and the flow mods it cost the chassis where
+        t0 has no port (there should be none)."""
         client = self.ctl.client
         net = client.create("network", name="burst", project_id="t0")
         client.create("subnet", network_id=net["id"], project_id="t0", ip_version=4, cidr="10.250.0.0/21")
         hosting = {p["binding:host_id"] for p in client.list("port") if p["project_id"] == "t0" and p["binding:host_id"]}
-        before = {c["name"]: c["flow_mods"] for c in client.chassis()}
         errors = []
 
         def one(_: int) -> str | None:
@@ -182,15 +186,17 @@ class Step:
             except Exception as exc:            # counted, and shown
                 errors.append(repr(exc))
                 return None
-        start = time.monotonic()
-        with ThreadPoolExecutor(clients) as pool:
-            ids = [i for i in pool.map(one, range(count)) if i]
-        self.ctl.wait_ports(ids, timeout=600)
-        took = time.monotonic() - start
-        after = {c["name"]: c["flow_mods"] for c in client.chassis()}
+        with pinging(self, net["id"]) as lost:
+            before = {c["name"]: c["flow_mods"] for c in client.chassis()}
+            start = time.monotonic()
+            with ThreadPoolExecutor(clients) as pool:
+                ids = [i for i in pool.map(one, range(count)) if i]
+            self.ctl.wait_ports(ids, timeout=600)
+            took = time.monotonic() - start
+            after = {c["name"]: c["flow_mods"] for c in client.chassis()}
         churn = sum(after[n] - before.get(n, 0) for n in after if n not in hosting)
-        self.row(f"burst: {count} ports by {clients} clients -> all ACTIVE", f"{took:.1f} s, {len(errors)} errors",
-                 f"flow mods on the {len(after) - len(hosting)} chassis without t0: {churn}")
+        self.row(f"burst: {count} ports by {clients} clients -> all ACTIVE", f"{took:.1f} s, {len(errors)} errors, "
+                 f"pings lost {lost[0]}/{lost[1]}", f"flow mods on the {len(after) - len(hosting)} chassis without t0: {churn}")
 
     def bridge_recreated(self) -> None:
         bridge = f"{PREFIX}1"
@@ -222,6 +228,46 @@ class Step:
     def close(self) -> None:
         self.ctl.stop()
         vsctl(*[a for c in range(self.chassis) for a in ("--", "--if-exists", "del-br", f"{PREFIX}{c}")])
+
+
+@contextmanager
+def pinging(step: Step, network_id: str) -> Iterator[list[int]]:
+    """Two ports of `network_id` on sc0, each a veth into a namespace of its own, one pinging the other every
+    10 ms while the body runs; then [pings lost, pings sent]."""
+    names = [f"nvscale{i}" for i in range(2)]
+    result = [0, 0]
+    try:
+        ports = []
+        for name in names:
+            subprocess.run(["ip", "netns", "add", name], check=True)
+            subprocess.run(["ip", "link", "add", f"{name}-br", "type", "veth", "peer", "name", "eth0", "netns", name],
+                           check=True)
+            vsctl("add-port", f"{PREFIX}0", f"{name}-br")
+            subprocess.run(["ip", "link", "set", f"{name}-br", "up"], check=True)
+            port = step.ctl.client.create("port", network_id=network_id, project_id="t0", **{
+                "binding:host_id": f"{PREFIX}0", "binding:profile": {"interface_name": f"{name}-br"}})
+            ip = port["fixed_ips"][0]["ip_address"]
+            for cmd in (["ip", "link", "set", "eth0", "address", port["mac_address"]],
+                        ["ip", "addr", "add", f"{ip}/21", "dev", "eth0"], ["ip", "link", "set", "eth0", "up"]):
+                subprocess.run(["ip", "netns", "exec", name, *cmd], check=True)
+            ports.append(port)
+        step.ctl.wait_ports([p["id"] for p in ports], timeout=60)
+        target = ports[1]["fixed_ips"][0]["ip_address"]
+        subprocess.run(["ip", "netns", "exec", names[0], "ping", "-c", "3", "-W", "2", target], check=True,
+                       capture_output=True)
+        ping = subprocess.Popen(["ip", "netns", "exec", names[0], "ping", "-q", "-i", "0.01", target],
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            yield result
+        finally:
+            ping.send_signal(signal.SIGINT)
+            out, _ = ping.communicate(timeout=10)
+            sent, received = (int(x) for x in re.search(r"(\d+) packets transmitted, (\d+) received", out).groups())
+            result[:] = [sent - received, sent]
+    finally:
+        for name in names:
+            subprocess.run(["ip", "netns", "delete", name], check=False)
+            subprocess.run(["ip", "link", "delete", f"{name}-br"], check=False, capture_output=True)
 
 
 def main() -> None:
