@@ -2,6 +2,7 @@
 again), a network without members still has its own members object, and what each chassis must know."""
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -65,10 +66,11 @@ def test_a_changed_router_interface_is_a_new_object_and_its_network_new_members(
 
 def test_a_network_without_members_has_empty_members_of_its_own_key():
     view = build_view(NETS, PORTS, [], [], _chassis(), [])
-    none7, none8 = view.members_of(7), view.members_of(8)
-    assert (none7.key, none8.key) == (7, 8)
+    seven = random.randrange(1 << 20, 1 << 30)       # keys no view asked for before (what it returns is kept)
+    none7, none8 = view.members_of(seven), view.members_of(seven + 1)
+    assert (none7.key, none8.key) == (seven, seven + 1)
     assert none7.ports == none7.interfaces == none7.vips == () and none7.chassis == frozenset()
-    assert view.members_of(7) is none7
+    assert view.members_of(seven) is none7
     assert view.members_of(10) is view.members[10]
 
 
