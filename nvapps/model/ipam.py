@@ -118,14 +118,12 @@ def follow_mac(fixed_ips: list[dict], subnets: dict[str, "Subnet"], mac: str) ->
 
 def resolve_ips(requested: list[dict], subnets: dict[str, "Subnet"], used: set[tuple[str, str]],
                 network_id: str, *, may_use_gateway: bool, mac: str = "") -> list[dict]:
-    """Each requested fixed IP checked against its subnet (found by address when not named) and allocated; on
-    an auto-address subnet, the address formed from `mac` (the only one a port may hold there, but the
-    gateway's)."""
+    """Each requested fixed IP (naming a subnet, an address or both: the fields check it) checked against its
+    subnet (found by address when not named) and allocated; on an auto-address subnet, the address formed from
+    `mac` (the only one a port may hold there, but the gateway's)."""
     out: list[dict] = []
     for entry in requested:
         ip, sub_id = entry.get("ip_address"), entry.get("subnet_id")
-        if sub_id is None and ip is None:
-            raise BadRequest("a fixed_ips entry needs a subnet_id or an ip_address")
         if sub_id is None:
             sub_id = next((s.id for s in subnets.values() if netaddr.IPAddress(ip) in netaddr.IPNetwork(s.cidr)),
                           None)

@@ -229,3 +229,8 @@ def test_on_a_slaac_subnet_a_port_holds_only_its_own_formed_address_or_as_owner_
                             "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"}, ADMIN)
     refused(model, 400, "InvalidInput", model.create, "port",
             {"network_id": shared.id, "fixed_ips": [{"ip_address": "2001:db8:1::1"}]}, ALICE)
+
+
+def test_a_fixed_ip_that_names_neither_subnet_nor_address_is_refused(model):
+    net, _ = network(model, ALICE)
+    refused(model, 400, "HTTPBadRequest", model.create, "port", {"network_id": net.id, "fixed_ips": [{}]}, ALICE)
