@@ -234,3 +234,9 @@ def test_on_a_slaac_subnet_a_port_holds_only_its_own_formed_address_or_as_owner_
 def test_a_fixed_ip_that_names_neither_subnet_nor_address_is_refused(model):
     net, _ = network(model, ALICE)
     refused(model, 400, "HTTPBadRequest", model.create, "port", {"network_id": net.id, "fixed_ips": [{}]}, ALICE)
+
+
+def test_an_external_network_holding_only_a_floating_ip_stays_external(model):
+    ext, _ = network(model, ADMIN, "172.16.0.0/24", **{"router:external": True})
+    model.create("floatingip", {"floating_network_id": ext.id}, ALICE)           # allocated, on no port or router
+    refused(model, 409, "ExternalNetworkInUse", model.update, "network", ext.id, {"router:external": False}, ADMIN)
