@@ -12,6 +12,7 @@ from nvapps.model.errors import BadRequest, Conflict
 if TYPE_CHECKING:
     from nvapps.model.network import Subnet
 
+MAC_RETRIES = 16               # random MACs tried before giving up (Neutron: mac_generation_retries)
 MAC_PREFIX = 0xFA163E000000   # Neutron's base MAC fa:16:3e
 IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
 AUTO_ADDRESS_MODES = ("slaac", "dhcpv6-stateless")     # a port's address is formed from its MAC (EUI-64)
@@ -156,7 +157,10 @@ def resolve_ips(requested: list[dict], subnets: dict[str, "Subnet"], used: set[t
 
 
 def new_mac(used: set[str]) -> str:
-    while True:
+    """A random MAC of our prefix that `used` does not hold, in MAC_RETRIES tries (as Neutron's
+    mac_generation_retries), else MacAddressGenerationFailure."""
+    for _ in range(MAC_RETRIES):
         mac = str(netaddr.EUI(MAC_PREFIX | random.getrandbits(24), dialect=netaddr.mac_unix_expanded))
         if mac not in used:
             return mac
+    raise Conflict("Unable to generate unique mac on network.", "MacAddressGenerationFailure")

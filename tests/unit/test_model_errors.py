@@ -240,3 +240,14 @@ def test_an_external_network_holding_only_a_floating_ip_stays_external(model):
     ext, _ = network(model, ADMIN, "172.16.0.0/24", **{"router:external": True})
     model.create("floatingip", {"floating_network_id": ext.id}, ALICE)           # allocated, on no port or router
     refused(model, 409, "ExternalNetworkInUse", model.update, "network", ext.id, {"router:external": False}, ADMIN)
+
+
+def test_a_new_mac_is_one_no_port_uses_and_after_as_many_tries_as_neutron_makes_none_is(monkeypatch):
+    from nvapps.model import ipam
+    drawn = iter([1, 1, 2] + [1] * 16)
+    monkeypatch.setattr(ipam.random, "getrandbits", lambda bits: next(drawn))
+    assert ipam.new_mac({"fa:16:3e:00:00:01"}) == "fa:16:3e:00:00:02"
+    with pytest.raises(ModelError) as caught:
+        ipam.new_mac({"fa:16:3e:00:00:01"})
+    assert (caught.value.status, caught.value.type) == (409, "MacAddressGenerationFailure")
+    assert next(drawn, None) is None                 # 16 tries, no more
