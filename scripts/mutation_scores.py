@@ -21,6 +21,7 @@ SURVIVED = {"survived", "no tests"}
 KEYS_A_PIECE = re.compile(r"pieces\.(get|group|value)\(|^\s*out\[|\): pieces\.|self\._kept\(|^\s*full = \(")
 LABEL = re.compile(r'"([a-z][a-z ]*)"')
 STRING = re.compile(r'f?"(?:[^"\\]|\\.)*"')
+TYPE_NAME = re.compile(r'"[A-Z][A-Za-z]+"')        # a Neutron error type: never a message
 
 
 def changed_lines(diff: str) -> tuple[list[str], list[str]]:
@@ -31,16 +32,17 @@ def changed_lines(diff: str) -> tuple[list[str], list[str]]:
 
 
 def changes_a_message(diff: str) -> bool:
-    """Whether a mutant's diff only changes (or drops) the message of a refusal: a string of a `raise` line,
-    or of a line that only continues one."""
+    """Whether a mutant's diff only changes (or drops) the message of a refusal: the strings of a `raise` (its
+    lines taken together), or of a line that only continues one; its error's class and type stay."""
     removed, added = changed_lines(diff)
-    if len(removed) != 1 or len(added) != 1:
+    if not removed or len(added) != 1:
         return False
-    line = removed[0].strip()
-    if not (line.startswith("raise ") or STRING.sub("", line).strip(" ),") == ""):
+    was, now = " ".join(line.strip() for line in removed), added[0].strip()
+    if not (was.startswith("raise ") or STRING.sub("", was).strip(" ),") == "") or "None" in was:
         return False
-    return STRING.sub('""', removed[0]) == STRING.sub('""', added[0].replace("None", '""', 1)) and \
-        "None" not in removed[0]
+    blank = STRING.sub('""', was)
+    return blank.replace('"" ""', '""') == STRING.sub('""', now.replace("(None", '(""', 1)) and \
+        TYPE_NAME.findall(was) == TYPE_NAME.findall(now)
 
 
 def renames_a_label(diff: str) -> bool:

@@ -251,3 +251,30 @@ def test_a_new_mac_is_one_no_port_uses_and_after_as_many_tries_as_neutron_makes_
         ipam.new_mac({"fa:16:3e:00:00:01"})
     assert (caught.value.status, caught.value.type) == (409, "MacAddressGenerationFailure")
     assert next(drawn, None) is None                 # 16 tries, no more
+
+
+def test_an_interface_holds_one_untagged_port_or_ports_of_other_vlans_and_a_host_alone_binds_many(model):
+    net, _ = network(model, ADMIN)
+
+    def bound(**profile):
+        return {"network_id": net.id, "binding:host_id": "hv1", "binding:profile": profile}
+    model.create("port", bound(interface_name="eth1"), ADMIN)
+    refused(model, 409, "PortBindingConflict", model.create, "port", bound(interface_name="eth1"), ADMIN)
+    refused(model, 409, "PortBindingConflict", model.create, "port", bound(interface_name="eth1", vlan=5), ADMIN)
+    model.create("port", bound(interface_name="eth2", vlan=5), ADMIN)
+    model.create("port", bound(interface_name="eth2", vlan=6), ADMIN)
+    refused(model, 409, "PortBindingConflict", model.create, "port", bound(interface_name="eth2", vlan=6), ADMIN)
+    refused(model, 409, "PortBindingConflict", model.create, "port", bound(interface_name="eth2"), ADMIN)
+    for _ in range(2):                               # bound to the host, no interface named: no conflict
+        model.create("port", {"network_id": net.id, "binding:host_id": "hv1"}, ADMIN)
+
+
+def test_groups_need_port_security_and_network_owned_ports_get_no_default_group(model):
+    net, sub = network(model, ALICE)
+    group = model.create("security_group", {"name": "web"}, ALICE)
+    refused(model, 400, "PortSecurityAndIPRequiredForSecurityGroups", model.create, "port",
+            {"network_id": net.id, "port_security_enabled": False, "security_groups": [group.id]}, ALICE)
+    plain = model.create("port", {"network_id": net.id}, ALICE)
+    dhcp = model.create("port", {"network_id": net.id, "device_owner": "network:dhcp"}, ADMIN)
+    open_port = model.create("port", {"network_id": net.id, "port_security_enabled": False}, ALICE)
+    assert len(plain.security_groups) == 1 and dhcp.security_groups == [] and open_port.security_groups == []
