@@ -41,7 +41,7 @@ def changes_a_message(diff: str) -> bool:
     if not (was.startswith("raise ") or STRING.sub("", was).strip(" ),") == "") or "None" in was:
         return False
     blank = STRING.sub('""', was)
-    return blank.replace('"" ""', '""') == STRING.sub('""', now.replace("(None", '(""', 1)) and \
+    return re.sub(r'""(\s*"")+', '""', blank) == STRING.sub('""', now.replace("(None", '(""', 1)) and \
         TYPE_NAME.findall(was) == TYPE_NAME.findall(now)
 
 
