@@ -191,3 +191,25 @@ def test_revision_number_counts_every_committed_change_and_survives_reopening(tm
         first.update("port", port.id, {"revision_number": 9}, ctx("p1"))
     first.store.close()
     assert Model(SQLiteStore(path)).get("port", port.id).revision_number == 3
+
+
+def test_what_a_deletion_changes_elsewhere_counts_a_revision_too():
+    model = Model(SQLiteStore(":memory:"))
+    admin = Context("admin", is_admin=True)
+    net = model.create("network", {"name": "n"}, ctx("p1"))
+    v4 = model.create("subnet", {"network_id": net.id, "cidr": "10.0.0.0/24", "ip_version": 4}, ctx("p1"))
+    v6 = model.create("subnet", {"network_id": net.id, "cidr": "2001:db8::/64", "ip_version": 6,
+                                 "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"}, ctx("p1"))
+    port = model.create("port", {"network_id": net.id}, ctx("p1"))
+    ext = model.create("network", {"name": "ext", "router:external": True}, admin)
+    model.create("subnet", {"network_id": ext.id, "cidr": "172.16.0.0/24", "ip_version": 4}, admin)
+    router = model.create("router", {"external_gateway_info": {"network_id": ext.id}}, admin)
+    model.action("router", router.id, "add_router_interface", {"subnet_id": v4.id}, admin)
+    fip = model.create("floatingip", {"floating_network_id": ext.id, "port_id": port.id}, ctx("p1"))
+    before = {kind: model.get(kind, oid).revision_number
+              for kind, oid in (("network", net.id), ("port", port.id), ("floatingip", fip.id))}
+    model.delete("subnet", v6.id, ctx("p1"))               # its formed address goes from the port with it
+    assert model.get("network", net.id).revision_number == before["network"] + 1
+    assert model.get("port", port.id).revision_number == before["port"] + 1
+    model.delete("port", port.id, ctx("p1"))
+    assert model.get("floatingip", fip.id).revision_number == before["floatingip"] + 1
