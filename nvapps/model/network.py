@@ -321,7 +321,7 @@ def prepare_port(model: "Model", port: Port, old: Port | None, ctx: Context):
     if _check_device(port, old, ctx):
         return port, []         # a service's port: only its name and description changed
     if net.external and not net.shared and not ctx.is_admin:
-        raise Forbidden(f"Only admins create ports on external network {net.id}")
+        raise Forbidden(f"Only admins create or change ports on external network {net.id}")
     others = [p for p in model.list("port", {"network_id": [net.id]}) if p.id != port.id]
     if not port.mac_address:
         port = replace(port, mac_address=ipam.new_mac({p.mac_address for p in others}))

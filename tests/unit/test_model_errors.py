@@ -278,3 +278,11 @@ def test_groups_need_port_security_and_network_owned_ports_get_no_default_group(
     dhcp = model.create("port", {"network_id": net.id, "device_owner": "network:dhcp"}, ADMIN)
     open_port = model.create("port", {"network_id": net.id, "port_security_enabled": False}, ALICE)
     assert len(plain.security_groups) == 1 and dhcp.security_groups == [] and open_port.security_groups == []
+
+
+def test_only_admins_make_or_change_ports_on_an_external_network(model):
+    ext, _ = network(model, Context("pa", is_admin=True), "172.16.0.0/24", **{"router:external": True})
+    refused(model, 403, "PolicyNotAuthorized", model.create, "port", {"network_id": ext.id}, ALICE)  # even its owner
+    given = model.create("port", {"network_id": ext.id, "project_id": "pb"}, ADMIN)
+    refused(model, 403, "PolicyNotAuthorized", model.update, "port", given.id, {"name": "mine"}, BOB)
+    assert model.update("port", given.id, {"name": "its"}, ADMIN).name == "its"
