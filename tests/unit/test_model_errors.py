@@ -286,3 +286,29 @@ def test_only_admins_make_or_change_ports_on_an_external_network(model):
     given = model.create("port", {"network_id": ext.id, "project_id": "pb"}, ADMIN)
     refused(model, 403, "PolicyNotAuthorized", model.update, "port", given.id, {"name": "mine"}, BOB)
     assert model.update("port", given.id, {"name": "its"}, ADMIN).name == "its"
+
+
+def pools_of(model: Model, cidr: str, version: int = 4, **attrs) -> list[tuple[str, str]]:
+    net = model.create("network", {"name": "n"}, ALICE)
+    sub = model.create("subnet", {"network_id": net.id, "cidr": cidr, "ip_version": version, **attrs}, ALICE)
+    return [(p["start"], p["end"]) for p in sub.allocation_pools]
+
+
+def test_default_pools_are_the_hosts_around_the_gateway_as_neutron_counts_them(model):
+    assert pools_of(model, "10.0.0.0/24", gateway_ip="10.0.0.100") == [("10.0.0.1", "10.0.0.99"),
+                                                                      ("10.0.0.101", "10.0.0.254")]
+    assert pools_of(model, "10.0.1.0/24", gateway_ip=None) == [("10.0.1.1", "10.0.1.254")]
+    assert pools_of(model, "10.0.2.0/31", gateway_ip=None) == [("10.0.2.0", "10.0.2.1")]      # RFC 3021
+    assert pools_of(model, "10.0.3.7/32", gateway_ip=None) == [("10.0.3.7", "10.0.3.7")]
+    assert pools_of(model, "2001:db8::/126", 6) == [("2001:db8::2", "2001:db8::3")]        # no broadcast in IPv6
+    net = model.create("network", {"name": "n"}, ALICE)
+    refused(model, 400, "HTTPBadRequest", model.create, "subnet",                # an IPv6 /128 has no host
+            {"network_id": net.id, "cidr": "2001:db8:1::/128", "ip_version": 6, "gateway_ip": None}, ALICE)
+
+
+def test_a_pool_of_another_ip_version_is_refused(model):
+    net = model.create("network", {"name": "n"}, ALICE)
+    for pool in ({"start": "10.0.0.2", "end": "2001:db8::5"}, {"start": "2001:db8::2", "end": "10.0.0.5"}):
+        refused(model, 400, "HTTPBadRequest", model.create, "subnet", {"network_id": net.id, "cidr": "10.0.0.0/24",
+                                                                       "ip_version": 4, "allocation_pools": [pool]},
+                ALICE)
