@@ -233,8 +233,8 @@ def deleting_network(model: "Model", net: Network, ctx: Context) -> list[Change]
 
 
 def prepare_subnet(model: "Model", sub: Subnet, old: Subnet | None, ctx: Context):
-    net = model.get("network", sub.network_id, ctx) if old else owned_network(model, sub.network_id, ctx)
-    if not ctx.owns(net):
+    net = model.get("network", sub.network_id, ctx)
+    if not ctx.owns(net):            # not only shared with it: a subnet is its network's owner's
         raise Forbidden(f"Network {net.id} belongs to another project")
     cidr = netaddr.IPNetwork(sub.cidr)
     if cidr.version != sub.ip_version:

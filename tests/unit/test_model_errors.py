@@ -41,8 +41,10 @@ def test_pools_must_not_overlap_nor_hold_the_gateway_nor_leave_the_subnet(model)
     body = {"network_id": net.id, "cidr": "10.0.0.0/24", "ip_version": 4}
     pools = [{"start": "10.0.0.10", "end": "10.0.0.20"}, {"start": "10.0.0.20", "end": "10.0.0.30"}]
     refused(model, 400, "OverlappingAllocationPools", model.create, "subnet", {**body, "allocation_pools": pools}, ALICE)
-    refused(model, 409, "GatewayConflictWithAllocationPools", model.create, "subnet",
-            {**body, "allocation_pools": [{"start": "10.0.0.1", "end": "10.0.0.9"}]}, ALICE)
+    for pool in ({"start": "10.0.0.1", "end": "10.0.0.9"}, {"start": "10.0.0.2", "end": "10.0.0.9"}):
+        refused(model, 409, "GatewayConflictWithAllocationPools", model.create, "subnet",
+                {**body, "gateway_ip": "10.0.0.1" if pool["start"] == "10.0.0.1" else "10.0.0.9",
+                 "allocation_pools": [pool]}, ALICE)                        # the gateway at either end
     refused(model, 400, "OutOfBoundsAllocationPool", model.create, "subnet",
             {**body, "allocation_pools": [{"start": "10.0.0.200", "end": "10.0.1.5"}]}, ALICE)
     sub = model.create("subnet", {**body, "allocation_pools": pools[:1]}, ALICE)      # touching is fine
@@ -312,3 +314,11 @@ def test_a_pool_of_another_ip_version_is_refused(model):
         refused(model, 400, "HTTPBadRequest", model.create, "subnet", {"network_id": net.id, "cidr": "10.0.0.0/24",
                                                                        "ip_version": 4, "allocation_pools": [pool]},
                 ALICE)
+
+
+def test_only_a_networks_owner_adds_subnets_to_it_even_when_shared_or_external(model):
+    shared, _ = network(model, Context("pa", is_admin=True), shared=True)
+    ext, _ = network(model, Context("pa", is_admin=True), "172.16.0.0/24", **{"router:external": True})
+    for net in (shared, ext):
+        refused(model, 403, "PolicyNotAuthorized", model.create, "subnet",
+                {"network_id": net.id, "cidr": "10.9.0.0/24", "ip_version": 4}, BOB)
