@@ -47,12 +47,13 @@ def host_range(cidr: netaddr.IPNetwork) -> tuple[int, int] | None:
     return (first, last) if first <= last else None
 
 
-def default_pools(hosts: tuple[int, int], gateway: str | None) -> list[dict]:
+def default_pools(hosts: tuple[int, int], gateway: str | None, version: int) -> list[dict]:
+    """The hosts of a subnet of IP `version` around its gateway, as allocation pools."""
     ranges = [hosts]
     if gateway is not None:
         gw = int(netaddr.IPAddress(gateway))
         ranges = [r for r in ((hosts[0], gw - 1), (gw + 1, hosts[1])) if r[0] <= r[1]]
-    return [{"start": str(netaddr.IPAddress(a)), "end": str(netaddr.IPAddress(b))} for a, b in ranges]
+    return [{"start": str(netaddr.IPAddress(a, version)), "end": str(netaddr.IPAddress(b, version))} for a, b in ranges]
 
 
 def check_pools(sub: "Subnet", hosts: tuple[int, int]) -> None:

@@ -256,7 +256,7 @@ def prepare_subnet(model: "Model", sub: Subnet, old: Subnet | None, ctx: Context
         if gw.version != cidr.version or not hosts[0] <= int(gw) <= hosts[1]:
             raise BadRequest(f"Gateway IP {sub.gateway_ip} is not a valid host address of subnet {sub.cidr}")
     if not sub.allocation_pools:
-        sub = replace(sub, allocation_pools=ipam.default_pools(hosts, sub.gateway_ip))
+        sub = replace(sub, allocation_pools=ipam.default_pools(hosts, sub.gateway_ip, cidr.version))
     ipam.check_pools(sub, hosts)
     if old is not None:
         if sub.gateway_ip != old.gateway_ip and any(

@@ -4,6 +4,7 @@ project's network or group, ports on external networks, subnets in use and delet
 subnet alone."""
 from __future__ import annotations
 
+import netaddr
 import pytest
 
 from nvapps.model.context import Context
@@ -61,7 +62,7 @@ def test_a_router_s_address_is_its_subnet_s_gateway_until_the_interface_goes(mod
     refused(model, 409, "GatewayIpInUse", model.update, "subnet", sub.id, {"gateway_ip": "10.0.0.254"}, ALICE)
     refused(model, 409, "SubnetInUse", model.delete, "subnet", sub.id, ALICE)
     model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, ALICE)
-    assert model.update("subnet", sub.id, {"gateway_ip": "10.0.0.254"}, ALICE).gateway_ip == "10.0.0.254"
+    assert model.update("subnet", sub.id, {"gateway_ip": None}, ALICE).gateway_ip is None
 
 
 def test_a_subnet_without_ports_is_deleted_and_leaves_its_network_s_list(model):
@@ -322,3 +323,19 @@ def test_only_a_networks_owner_adds_subnets_to_it_even_when_shared_or_external(m
     for net in (shared, ext):
         refused(model, 403, "PolicyNotAuthorized", model.create, "subnet",
                 {"network_id": net.id, "cidr": "10.9.0.0/24", "ip_version": 4}, BOB)
+
+
+def test_a_subnets_gateway_is_a_host_of_it_and_changes_freely_until_a_router_holds_it(model):
+    net = model.create("network", {"name": "n"}, ALICE)
+    body = {"network_id": net.id, "cidr": "10.0.0.0/24", "ip_version": 4}
+    for gateway in ("10.0.1.1", "10.0.0.255", "10.0.0.0"):
+        refused(model, 400, "HTTPBadRequest", model.create, "subnet", {**body, "gateway_ip": gateway}, ALICE)
+    refused(model, 400, "InvalidInput", model.create, "subnet", {**body, "cidr": "0.0.0.0/0"}, ALICE)
+    sub = model.create("subnet", body, ALICE)
+    port = model.create("port", {"network_id": net.id}, ALICE)
+    assert model.update("subnet", sub.id, {"gateway_ip": None}, ALICE).gateway_ip is None
+    model.create("subnet", {**body, "cidr": "10.0.5.0/24"}, ALICE)               # no address of it for the port
+    assert model.get("port", port.id).ip_addresses == port.ip_addresses
+    v6 = model.create("subnet", {"network_id": net.id, "cidr": "::a00:0/120", "ip_version": 6}, ALICE)
+    assert [netaddr.IPAddress(a) for a in (v6.gateway_ip, v6.allocation_pools[0]["start"])] == \
+        [netaddr.IPAddress("::a00:1"), netaddr.IPAddress("::a00:2")]     # IPv6 even where the number is small
