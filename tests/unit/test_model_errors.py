@@ -339,3 +339,20 @@ def test_a_subnets_gateway_is_a_host_of_it_and_changes_freely_until_a_router_hol
     v6 = model.create("subnet", {"network_id": net.id, "cidr": "::a00:0/120", "ip_version": 6}, ALICE)
     assert [netaddr.IPAddress(a) for a in (v6.gateway_ip, v6.allocation_pools[0]["start"])] == \
         [netaddr.IPAddress("::a00:1"), netaddr.IPAddress("::a00:2")]     # IPv6 even where the number is small
+
+
+def test_networks_refused_by_type_when_keys_run_out_or_of_a_kind_not_served_here(model, monkeypatch):
+    from nvapps import pipeline
+    other = "vxlan" if model.tenant_networks.type != "vxlan" else "vlan"          # not this cloud's tenant type
+    refused(model, 400, "InvalidInput", model.create, "network", {"name": "v", "provider:network_type": other}, ADMIN)
+    monkeypatch.setattr(pipeline, "MAX_NETWORK_KEY", len(model.list("network")) + 1)
+    model.create("network", {"name": "last"}, ALICE)
+    refused(model, 409, "NoNetworkAvailable", model.create, "network", {"name": "one too many"}, ALICE)
+
+
+def test_multicast_and_loopback_subnets_only_without_dhcp(model):
+    net = model.create("network", {"name": "n"}, ALICE)
+    for cidr in ("224.0.0.0/24", "127.0.0.0/24"):
+        body = {"network_id": net.id, "cidr": cidr, "ip_version": 4}
+        refused(model, 400, "InvalidInput", model.create, "subnet", body, ALICE)
+        model.delete("subnet", model.create("subnet", {**body, "enable_dhcp": False}, ALICE).id, ALICE)
