@@ -356,3 +356,14 @@ def test_multicast_and_loopback_subnets_only_without_dhcp(model):
         body = {"network_id": net.id, "cidr": cidr, "ip_version": 4}
         refused(model, 400, "InvalidInput", model.create, "subnet", body, ALICE)
         model.delete("subnet", model.create("subnet", {**body, "enable_dhcp": False}, ALICE).id, ALICE)
+
+
+def test_a_flat_network_names_its_physical_network_and_is_the_only_one_there(model):
+    refused(model, 400, "InvalidInput", model.create, "network", {"name": "f", "provider:network_type": "flat"}, ADMIN)
+    other = model.tenant_networks.type
+    refused(model, 400, "InvalidInput", model.create, "network",
+            {"name": "f", "provider:network_type": other, "provider:physical_network": "physnet1"}, ADMIN)
+    model.create("network", {"name": "f", "provider:physical_network": "physnet1"}, ADMIN)
+    refused(model, 409, "FlatNetworkInUse", model.create, "network",
+            {"name": "g", "provider:physical_network": "physnet1"}, ADMIN)
+    model.create("network", {"name": "h", "provider:physical_network": "physnet2"}, ADMIN)
