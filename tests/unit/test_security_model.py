@@ -72,12 +72,15 @@ def test_groups_in_use_stay_and_deleting_one_drops_rules_that_refer_to_it(model)
     model.create("security_group_rule", {"security_group_id": db.id, "direction": "ingress",
                                          "remote_group_id": web.id}, P)
     port = model.create("port", {"network_id": net.id, "security_groups": [web.id]}, P)
-    with pytest.raises(Conflict):
-        model.delete("security_group", web.id, P)
+    with pytest.raises(Conflict) as caught:
+        model.delete("security_group", web.id, Context("p1"))
+    assert caught.value.type == "SecurityGroupInUse"
     model.update("port", port.id, {"security_groups": []}, P)
-    model.delete("security_group", web.id, P)
+    model.delete("security_group", web.id, Context("p1"))                      # a member deletes its own group
     left = model.list("security_group_rule", {"security_group_id": [db.id]})
     assert [(r.direction, r.remote_group_id) for r in left] == [("egress", None)] * 2    # Neutron's own two
+    assert model.find("security_group", web.id) is None
+    assert model.list("security_group_rule", {"security_group_id": [web.id]}) == []
 
 
 def test_a_new_group_allows_all_egress_and_gets_its_own_key(model):
@@ -96,10 +99,13 @@ def test_the_default_group_is_unique_and_members_cannot_delete_it(model):
     [default] = model.list("security_group", ctx=member)
     with pytest.raises(Conflict):
         model.create("security_group", {"name": "default"}, member)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         model.delete("security_group", default.id, member)
+    assert caught.value.type == "SecurityGroupCannotRemoveDefault"
     with pytest.raises(Conflict):
         model.update("security_group", default.id, {"name": "renamed"}, member)
+    model.delete("security_group", default.id, P)                              # an admin may
+    assert model.list("security_group", ctx=member) == []
 
 
 def test_network_acls_are_ordered_per_direction(model):
