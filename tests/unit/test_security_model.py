@@ -134,3 +134,24 @@ def test_members_cannot_write_into_other_projects_groups(model):
     assert err.value.status == 404
     with pytest.raises(Forbidden):
         model.create("security_group", {"name": "x", "project_id": "p2"}, Context("p1"))
+
+
+def test_acls_take_positions_ten_apart_up_to_the_last_and_deleted_acls_and_rules_go(model, monkeypatch):
+    from nvapps import pipeline
+    net, _ = network_with_subnet(model, "p1")
+    other, _ = network_with_subnet(model, "p1", "10.1.0.0/24")
+    model.create("network_acl", {"network_id": other.id, "action": "allow", "direction": "ingress",
+                                 "position": 500}, P)                    # another network's numbering
+    monkeypatch.setattr(pipeline, "MAX_ACL_POSITION", 30)
+    made = [model.create("network_acl", {"network_id": net.id, "action": "allow", "direction": "ingress"}, P)
+            for _ in range(3)]
+    assert [a.position for a in made] == [10, 20, 30]
+    with pytest.raises(Conflict) as caught:
+        model.create("network_acl", {"network_id": net.id, "action": "allow", "direction": "ingress"}, P)
+    assert caught.value.type == "NetworkAclPositionInUse"
+    model.delete("network_acl", made[2].id, P)
+    assert [a.id for a in model.list("network_acl", {"network_id": [net.id]})] == [a.id for a in made[:2]]
+    group = model.create("security_group", {"name": "web"}, P)
+    rule = model.create("security_group_rule", {"security_group_id": group.id, "direction": "ingress"}, P)
+    model.delete("security_group_rule", rule.id, P)
+    assert rule.id not in {r.id for r in model.list("security_group_rule")}
