@@ -155,3 +155,41 @@ def test_acls_take_positions_ten_apart_up_to_the_last_and_deleted_acls_and_rules
     rule = model.create("security_group_rule", {"security_group_id": group.id, "direction": "ingress"}, P)
     model.delete("security_group_rule", rule.id, P)
     assert rule.id not in {r.id for r in model.list("security_group_rule")}
+
+
+def refused_type(model, type_: str, kind: str, body: dict) -> None:
+    """Creating `kind` from `body` is refused with Neutron type `type_`, and nothing is stored."""
+    before = snapshot(model)
+    with pytest.raises((BadRequest, Conflict)) as caught:
+        model.create(kind, body, P)
+    assert caught.value.type == type_, caught.value.message
+    assert snapshot(model) == before
+
+
+def test_rules_and_acls_refused_by_their_neutron_types(model):
+    net, _ = network_with_subnet(model, "p1")
+    web = model.create("security_group", {"name": "web"}, P)
+    db = model.create("security_group", {"name": "db"}, P)
+    rule = {"security_group_id": web.id, "direction": "ingress", "protocol": "tcp", "port_range_min": 22,
+            "port_range_max": 22}
+    refused_type(model, "SecurityGroupRemoteGroupAndRemoteIpPrefix", "security_group_rule",
+                 {**rule, "remote_group_id": db.id, "remote_ip_prefix": "10.0.0.0/8"})
+    refused_type(model, "SecurityGroupInvalidPortRange", "security_group_rule", {**rule, "port_range_min": 23})
+    refused_type(model, "SecurityGroupInvalidIcmpValue", "security_group_rule",
+                 {**rule, "protocol": "icmp", "port_range_min": 256, "port_range_max": 0})
+    refused_type(model, "SecurityGroupRuleParameterConflict", "security_group_rule",
+                 {**rule, "ethertype": "IPv4", "remote_ip_prefix": "2001:db8::/64"})
+    model.create("security_group_rule", rule, P)
+    refused_type(model, "SecurityGroupRuleExists", "security_group_rule", rule)
+    twin = model.create("security_group_rule", {**rule, "security_group_id": db.id}, P)    # another group's: fine
+    assert twin.project_id == "p1"
+    theirs = model.create("security_group", {"name": "theirs"}, admin_for("p2"))
+    assert model.create("security_group_rule", {**rule, "security_group_id": theirs.id}, P).project_id == "p2"
+    acl = {"network_id": net.id, "action": "allow", "direction": "ingress"}
+    model.create("network_acl", {**acl, "position": 5}, P)
+    refused_type(model, "NetworkAclPositionInUse", "network_acl", {**acl, "position": 5})
+    refused_type(model, "SecurityGroupRuleParameterConflict", "network_acl",
+                 {**acl, "ethertype": "IPv4", "source_ip_prefix": "2001:db8::/64"})
+    for ports in ("source_port_range", "destination_port_range"):
+        refused_type(model, "SecurityGroupInvalidPortRange", "network_acl",
+                     {**acl, "protocol": "udp", f"{ports}_min": 90, f"{ports}_max": 80})
