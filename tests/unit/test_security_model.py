@@ -175,8 +175,11 @@ def test_rules_and_acls_refused_by_their_neutron_types(model):
     refused_type(model, "SecurityGroupRemoteGroupAndRemoteIpPrefix", "security_group_rule",
                  {**rule, "remote_group_id": db.id, "remote_ip_prefix": "10.0.0.0/8"})
     refused_type(model, "SecurityGroupInvalidPortRange", "security_group_rule", {**rule, "port_range_min": 23})
+    refused_type(model, "SecurityGroupInvalidPortRange", "security_group_rule", {**rule, "port_range_max": None})
+    refused_type(model, "SecurityGroupInvalidPortRange", "security_group_rule", {**rule, "protocol": "47"})    # GRE
     refused_type(model, "SecurityGroupInvalidIcmpValue", "security_group_rule",
                  {**rule, "protocol": "icmp", "port_range_min": 256, "port_range_max": 0})
+    model.create("security_group_rule", {**rule, "protocol": "icmp", "port_range_min": 255, "port_range_max": 255}, P)
     refused_type(model, "SecurityGroupRuleParameterConflict", "security_group_rule",
                  {**rule, "ethertype": "IPv4", "remote_ip_prefix": "2001:db8::/64"})
     model.create("security_group_rule", rule, P)
