@@ -196,3 +196,14 @@ def test_rules_and_acls_refused_by_their_neutron_types(model):
     for ports in ("source_port_range", "destination_port_range"):
         refused_type(model, "SecurityGroupInvalidPortRange", "network_acl",
                      {**acl, "protocol": "udp", f"{ports}_min": 90, f"{ports}_max": 80})
+
+
+def test_a_group_is_renamed_freely_but_never_to_default_and_ipv6_rules_take_ipv6_prefixes(model):
+    web = model.create("security_group", {"name": "web"}, Context("p1"))
+    assert model.update("security_group", web.id, {"name": "www", "description": "d"}, Context("p1")).name == "www"
+    with pytest.raises(Conflict) as caught:
+        model.update("security_group", web.id, {"name": "default"}, Context("p1"))
+    assert caught.value.type == "SecurityGroupDefaultAlreadyExists"
+    rule = model.create("security_group_rule", {"security_group_id": web.id, "direction": "ingress",
+                                                "ethertype": "IPv6", "remote_ip_prefix": "2001:db8::/64"}, P)
+    assert rule.remote_ip_prefix == "2001:db8::/64"
