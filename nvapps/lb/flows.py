@@ -90,7 +90,7 @@ class PoolGroup:
     members: tuple[tuple[str, int, int], ...]           # (address, port, weight)
 
     def links(self) -> list[tuple[str, int]]:
-        """Each member as many links as its weight (reduced by the weights' common divisor; 0 without members)."""
+        """Each member as many links as its weight (reduced by the weights' common divisor; none without members)."""
         unit = math.gcd(*(w for _, _, w in self.members))
         return [(address, port) for address, port, w in self.members for _ in range(w // unit)]
 

@@ -220,16 +220,8 @@ def test_a_client_behind_the_router_reaches_a_member_routed_and_hears_back_from_
 def test_a_vip_with_security_groups_takes_connections_only_from_the_sources_they_admit():
     cloud = Cloud(1)
     stranger = cloud.port("vm20")
-    group = cloud.model.create("security_group", {"name": "vip"}, CTX)
-    cloud.model.create("security_group_rule", {"security_group_id": group.id, "direction": "ingress", "protocol": "tcp",
-                                               "port_range_min": 80, "port_range_max": 80,
-                                               "remote_ip_prefix": f"{cloud.client.ip_addresses[0]}/32"}, CTX)
-    lb = cloud.model.create("loadbalancer", {"vip_subnet_id": cloud.sub.id, "vip_sg_ids": [group.id]}, CTX)
-    listener = cloud.model.create("listener", {"loadbalancer_id": lb.id, "protocol": "TCP", "protocol_port": 80}, CTX)
-    pool = cloud.model.create("pool", {"listener_id": listener.id, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"},
-                              CTX)
-    cloud.model.create("member", {"address": cloud.members[0].ip_addresses[0], "protocol_port": 8080}, CTX,
-                       parent_id=pool.id)
+    lb = vip_group(cloud, dict(port_range_min=80, port_range_max=80,
+                               remote_ip_prefix=f"{cloud.client.ip_addresses[0]}/32"))
     sw = cloud.switch()
     cloud.chosen(cloud.connect(sw, 40000, dst=lb.vip_address))
     assert cloud.connect(sw, 40000, client=stranger, dst=lb.vip_address) == []
@@ -404,14 +396,14 @@ def test_source_ip_listeners_of_one_vip_each_reach_their_own_pool():
     assert (port, wire["tcp_dst"]) == (cloud.ofport(cloud.members[1]), 9090)
 
 
-def second_vip(cloud: Cloud, port: int = 80):
-    """Another load balancer on the cloud's subnet, its listener on `port`, with the same members."""
-    lb = cloud.model.create("loadbalancer", {"vip_subnet_id": cloud.sub.id}, CTX)
-    listener = cloud.model.create("listener", {"loadbalancer_id": lb.id, "protocol": "TCP", "protocol_port": port},
-                                  CTX)
+def second_vip(cloud: Cloud, members=None, **lb_attrs):
+    """Another load balancer on the cloud's subnet (with `lb_attrs`), its TCP listener on 80 with a pool of
+    `members` (the cloud's, by default) on 8080."""
+    lb = cloud.model.create("loadbalancer", {"vip_subnet_id": cloud.sub.id, **lb_attrs}, CTX)
+    listener = cloud.model.create("listener", {"loadbalancer_id": lb.id, "protocol": "TCP", "protocol_port": 80}, CTX)
     pool = cloud.model.create("pool", {"listener_id": listener.id, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"},
                               CTX)
-    for m in cloud.members:
+    for m in cloud.members if members is None else members:
         cloud.model.create("member", {"address": m.ip_addresses[0], "protocol_port": 8080}, CTX, parent_id=pool.id)
     return lb
 
@@ -494,13 +486,7 @@ def vip_group(cloud: Cloud, *rules: dict):
     for rule in rules:
         cloud.model.create("security_group_rule", {"security_group_id": group.id, "direction": "ingress",
                                                    "protocol": "tcp", **rule}, CTX)
-    lb = cloud.model.create("loadbalancer", {"vip_subnet_id": cloud.sub.id, "vip_sg_ids": [group.id]}, CTX)
-    listener = cloud.model.create("listener", {"loadbalancer_id": lb.id, "protocol": "TCP", "protocol_port": 80}, CTX)
-    pool = cloud.model.create("pool", {"listener_id": listener.id, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"},
-                              CTX)
-    cloud.model.create("member", {"address": cloud.members[0].ip_addresses[0], "protocol_port": 8080}, CTX,
-                       parent_id=pool.id)
-    return lb
+    return second_vip(cloud, cloud.members[:1], vip_sg_ids=[group.id])
 
 
 def test_a_vip_rule_admits_a_listener_by_its_port_range_and_remote_only():
