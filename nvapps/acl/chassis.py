@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -33,7 +33,7 @@ from nvapps.core.pieces import Pieces, Service
 from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis
 from nvapps.logical.ports import BoundPort
-from nvapps.logical.view import LogicalView, by_chassis
+from nvapps.logical.view import LogicalView, by_chassis, place_of, spliced
 from nvapps.model.network import Port
 from nvapps.model.security import NetworkAcl, SecurityGroup, SecurityGroupRule
 from nvapps.model.service import Model
@@ -74,6 +74,8 @@ class AclView:
     remotes: dict[str, tuple[tuple[str, str, str], ...]]    # chassis -> remote groups its rules name (group
                                                             # id, direction, ethertype)
 
+    serial: int = 0                 # the serial of the logical view it was read from
+
     @classmethod
     def build(cls, bound: list[BoundPort], ports: list[Port], groups: list[SecurityGroup],
               rules: list[SecurityGroupRule], acls: list[NetworkAcl], network_keys: dict[str, int],
@@ -112,6 +114,23 @@ class AclView:
                    else _remote_groups(ports_of, policies) for name, ports_of in local.items()}
         return cls(local, policies, memberships, acls_of, remotes)
 
+    def patched(self, local: dict[str, tuple[BoundPort, ...]], ports: dict[str, Port | None], model: Model) -> "AclView":
+        """This view after the ports of `ports` (id -> the port as this view saw it) changed in `model`, and the
+        chassis's ports are `local`; no group, rule, network ACL or network changed."""
+        members = dict(self.members)
+        place = place_of(model)
+        now = {port_id: model.find("port", port_id) for port_id in ports}
+        for gid in {g for port in (*ports.values(), *now.values()) if port is not None
+                    for g in port.security_groups or []}:
+            old = self.members.get(gid)
+            if old is not None:             # (a group that does not exist has no members)
+                joined = [p for p in now.values() if p is not None and gid in (p.security_groups or [])]
+                ports_of = spliced(old.ports, set(ports), joined, place)
+                members[gid] = old if ports_of is old.ports else GroupMembers(old.group, ports_of)
+        remotes = {name: self.remotes[name] if self.local.get(name) is ports_of else
+                   _remote_groups(ports_of, self.policies) for name, ports_of in local.items()}
+        return AclView(local, self.policies, members, self.acls, remotes)
+
 
 def _remote_groups(local: tuple[BoundPort, ...], policies: dict[str, Policy]) -> tuple[tuple[str, str, str], ...]:
     """The remote groups that the rules of these ports' groups name (ports with port security), each with
@@ -128,10 +147,20 @@ def _same_or(new: dict, old: dict) -> dict:
     return new
 
 
+ACL_KINDS = frozenset({"security_group", "security_group_rule", "network_acl", "network"})   # read, ports apart
+
+
 def acl_view(model: Model, view: LogicalView, previous: AclView | None) -> AclView:
-    """The ACL view of the model's ports, groups, rules and network ACLs, on the view's bound ports."""
-    return AclView.build(view.bound, model.ports(), model.list("security_group"), model.list("security_group_rule"),
-                         model.list("network_acl"), {n.id: n.key for n in model.networks()}, previous)
+    """The ACL view of the model's ports, groups, rules and network ACLs, on the view's bound ports: `previous`
+    patched where only ports changed since the view it was read from, else built whole."""
+    if previous is not None and view.delta is not None and previous.serial == view.serial - 1 \
+            and not view.delta.touches(ACL_KINDS):
+        patched = previous.patched(view.local, view.delta.ports(), model)
+    else:
+        patched = AclView.build(view.bound, model.ports(), model.list("security_group"),
+                                model.list("security_group_rule"), model.list("network_acl"),
+                                {n.id: n.key for n in model.networks()}, previous)
+    return replace(patched, local=view.local, serial=view.serial)      # (the view's very tuples)
 
 
 def chassis_acl(here: Chassis, view: AclView, pieces: Pieces | None = None) -> Desired:

@@ -179,8 +179,7 @@ def read(model: Any, view: "LogicalView", previous: LbView | None, down: frozens
                                   tuple(sorted(clients.items())), listeners, tuple(towards), tuple(on),
                                   tuple(sorted((k, p.key) for k, p in router_ports.items())),
                                   tuple(e for e in entries if e is not None), admitted))
-    local = {name: frozenset(b.network_key for b in ports) for name, ports in view.local.items()}
-    return LbView(tuple(balancers), groups, local, targets)
+    return LbView(tuple(balancers), groups, view.presence.own, targets)
 
 
 def _group_members(model: Any) -> dict[str, list[str]]:

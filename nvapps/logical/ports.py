@@ -25,6 +25,11 @@ class BoundPort:
     def __hash__(self) -> int:
         return self._hash
 
+    @property
+    def id(self) -> str:
+        """Its port's id."""
+        return self.port.id
+
 
 def bound_ports(networks: list[Network], ports: list[Port], chassis: dict[str, Chassis]) -> list[BoundPort]:
     """Ports that are administratively up, on an up network, and whose bound interface exists now."""
@@ -45,10 +50,19 @@ def bound_by_id(networks: list[Network], ports: list[Port], chassis: dict[str, C
         if b is not None and b.port is port and b.chassis in same and keys.get(port.network_id) == b.network_key:
             out[port.id] = b
             continue
-        loc = locate(port.host_id, port.interface_name, chassis)
-        if loc is not None and port.admin_state_up and port.network_id in keys:
-            out[port.id] = BoundPort(port, keys[port.network_id], loc)
+        bound = bind(port, keys, chassis)
+        if bound is not None:
+            out[port.id] = bound
     return out
+
+
+def bind(port: Port, keys: dict[str, int], chassis: dict[str, Chassis]) -> BoundPort | None:
+    """The port bound where its interface is, if it exists, the port is up and its network (keys: the up
+    networks' keys by id) is up."""
+    loc = locate(port.host_id, port.interface_name, chassis)
+    if loc is not None and port.admin_state_up and port.network_id in keys:
+        return BoundPort(port, keys[port.network_id], loc)
+    return None
 
 
 def router_interfaces(networks: list[Network], ports: list[Port], owner: str = ROUTER_INTERFACE) -> list[BoundPort]:

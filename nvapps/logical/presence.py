@@ -11,7 +11,7 @@ Nothing two routers away is needed: a router's next hops are ports, never anothe
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nvapps.logical.gateways import Gateway
 from nvapps.logical.ports import BoundPort
@@ -20,17 +20,49 @@ NOTHING: frozenset = frozenset()
 
 
 @dataclass(frozen=True)
+class Reach:
+    """What a chassis's ports make it know: the routers on each network, each router's networks, and the routers
+    whose gateway is active on each chassis (only administratively up routers)."""
+
+    by_network: dict[int, frozenset[str]]
+    networks_of: dict[str, frozenset[int]]
+    gateways: dict[str, frozenset[str]]
+
+    def on(self, chassis: str, local: frozenset[int]) -> tuple[frozenset[int], frozenset[str]]:
+        """The networks and routers `chassis` must know, its ports being on networks `local`."""
+        routers = set(self.gateways.get(chassis, NOTHING)).union(*(self.by_network.get(k, NOTHING) for k in local))
+        return frozenset(local.union(*(self.networks_of.get(r, NOTHING) for r in routers))), frozenset(routers)
+
+
+@dataclass(frozen=True)
 class Presence:
-    """Network keys and router ids by chassis name."""
+    """Network keys and router ids by chassis name (every chassis with a bound port or an active gateway)."""
 
     networks: dict[str, frozenset[int]]
     routers: dict[str, frozenset[str]]
+    reach: Reach = Reach({}, {}, {})
+    own: dict[str, frozenset[int]] = field(default_factory=dict)     # the networks of each chassis's own ports
 
     def networks_on(self, chassis: str) -> frozenset[int]:
         return self.networks.get(chassis, NOTHING)
 
     def routers_on(self, chassis: str) -> frozenset[str]:
         return self.routers.get(chassis, NOTHING)
+
+    def patched(self, local: dict[str, tuple[BoundPort, ...]], changed: set[str]) -> "Presence":
+        """This presence with the chassis `changed` computed again from their bound ports `local`."""
+        networks, routers, own = dict(self.networks), dict(self.routers), dict(self.own)
+        for chassis in changed:
+            if chassis in local:
+                own[chassis] = frozenset(b.network_key for b in local[chassis])
+            else:
+                own.pop(chassis, None)
+            if chassis in local or chassis in self.reach.gateways:
+                networks[chassis], routers[chassis] = self.reach.on(chassis, own.get(chassis, NOTHING))
+            else:
+                networks.pop(chassis, None)
+                routers.pop(chassis, None)
+        return Presence(networks, routers, self.reach, own)
 
 
 def presence(bound: list[BoundPort], interfaces: list[BoundPort], gateways: dict[str, Gateway],
@@ -44,16 +76,17 @@ def presence(bound: list[BoundPort], interfaces: list[BoundPort], gateways: dict
         if i.port.device_id in routers_up:
             by_network[i.network_key].add(i.port.device_id)
             networks_of[i.port.device_id].add(i.network_key)
+    active: dict[str, set[str]] = defaultdict(set)
+    for router_id, gw in gateways.items():
+        if gw.chassis is not None and router_id in routers_up:
+            active[gw.chassis].add(router_id)
+    reach = Reach({k: frozenset(v) for k, v in by_network.items()}, {k: frozenset(v) for k, v in networks_of.items()},
+                  {k: frozenset(v) for k, v in active.items()})
     local: dict[str, set[int]] = defaultdict(set)
     for b in bound:
         local[b.chassis].add(b.network_key)
-    routers: dict[str, set[str]] = defaultdict(set)
-    for chassis, keys in local.items():
-        for key in keys:
-            routers[chassis] |= by_network.get(key, set())
-    for router_id, gw in gateways.items():
-        if gw.chassis is not None and router_id in routers_up:
-            routers[gw.chassis].add(router_id)
-    networks = {chassis: frozenset(local.get(chassis, set()).union(*(networks_of[r] for r in routers.get(chassis, ()))))
-                for chassis in local.keys() | routers.keys()}
-    return Presence(networks, {chassis: frozenset(ids) for chassis, ids in routers.items()})
+    own = {chassis: frozenset(keys) for chassis, keys in local.items()}
+    networks, routers = {}, {}
+    for chassis in own.keys() | active.keys():
+        networks[chassis], routers[chassis] = reach.on(chassis, own.get(chassis, NOTHING))
+    return Presence(networks, routers, reach, own)

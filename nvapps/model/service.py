@@ -106,6 +106,11 @@ class Model:
         through the model."""
         return self._all(kind).get(obj_id)
 
+    def place(self, kind: str, obj_id: str) -> int:
+        """An existing object's place in its kind's creation order (the order reads list them in)."""
+        self._all(kind)
+        return self._order[kind][obj_id]
+
     def get(self, kind: str, obj_id: str, ctx: Context = ADMIN) -> Any:
         """The object if `ctx` may see it; NotFound otherwise (another project's objects do not exist for it)."""
         obj = self.find(kind, obj_id)

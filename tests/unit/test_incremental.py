@@ -10,8 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from nvapps.core.topology import Chassis, Interface, Uplink
+from nvapps.acl.chassis import AclView, acl_view
+from nvapps.core.topology import Chassis, Interface, Uplink, fabric
 from nvapps.lab.offline import SERVICES, OfflineControlPlane
+from nvapps.logical import view as views_module
+from nvapps.logical.view import LogicalView, Views, logical_view
 from nvapps.model.errors import ModelError
 from nvapps.model.service import Model
 from tests.unit.modelkit import admin_for, new_model
@@ -288,6 +291,38 @@ def test_incremental_rounds_leave_the_tables_a_full_recomputation_gives(seed):
         assert_same(inc, ref, f"seed {seed}, step {step} ({done})")
         flows = max(flows, sum(len(t.flows) for t in inc.tables.values()))
     assert flows > 200          # the sequence built a model of some size
+
+
+def _shape(v: LogicalView) -> tuple:
+    """Everything a view holds, comparable (members are compared by identity otherwise)."""
+    return (v.bound, list(v.placed.items()), v.interfaces, v.routers, v.local, v.keys, v.vips, v.fabric.tunnels,
+            {k: (m.ports, m.interfaces, m.chassis, m.vips) for k, m in v.members.items()},
+            v.presence.networks, v.presence.routers, v.presence.own)
+
+
+def _acl_shape(a: AclView) -> tuple:
+    return (a.local, {g: (p.group, p.rules) for g, p in a.policies.items()},
+            {g: (m.group, m.ports) for g, m in a.members.items()}, a.acls, a.remotes)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_views_patched_after_port_changes_equal_views_built_whole(seed, monkeypatch):
+    rng = random.Random(seed)
+    model, chassis = new_model(), switches()
+    changer, views, acl = Changer(model, chassis, rng), Views(model), None
+    patched = {"view": 0, "acl": 0}
+    for name, owner, attr in (("view", views_module, "patched"), ("acl", AclView, "patched")):
+        real = getattr(owner, attr)
+        monkeypatch.setattr(owner, attr, lambda *a, real=real, name=name: patched.update({name: patched[name] + 1})
+                            or real(*a))
+    for step in range(STEPS):
+        done = changer.step()
+        known = fabric(chassis, model.list("chassis"))
+        view, whole = views.current(known, UPLINKS, changer.moves), logical_view(model, known, UPLINKS)
+        assert _shape(view) == _shape(whole), f"seed {seed}, step {step} ({done})"
+        acl = acl_view(model, view, acl)
+        assert _acl_shape(acl) == _acl_shape(acl_view(model, whole, None)), f"seed {seed}, step {step} ({done})"
+    assert patched["view"] > STEPS // 4 and patched["acl"] > STEPS // 4, patched
 
 
 def test_one_port_changed_of_1000_builds_a_handful_of_pieces():

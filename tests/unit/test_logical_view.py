@@ -7,6 +7,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 from nvapps.core.topology import Chassis, Interface, Uplink
+from nvapps.logical import view as view_module
 from nvapps.logical.gateways import router_gateways
 from nvapps.logical.presence import presence
 from nvapps.logical.view import Views, build_view
@@ -88,6 +89,28 @@ def test_the_view_is_rebuilt_only_after_the_model_or_the_topology_changed():
     assert views.current(chassis, [], 1) is second
     third = views.current({"hv2": chassis["hv2"]}, [], 2)
     assert third.bound == [] and views.current({"hv2": chassis["hv2"]}, [], 2) is third
+
+
+def test_a_port_bound_again_after_newer_ones_takes_its_place_in_creation_order_and_one_port_is_bound_alone(
+        monkeypatch):
+    model, ctx, chassis = new_model(), admin_for("p"), _chassis()
+    net, _ = network_with_subnet(model, "p")
+    ports = [model.create("port", {"network_id": net.id, "binding:host_id": "hv1",
+                                   "binding:profile": {"interface_name": f"hv1-vm{i}"}}, ctx) for i in (1, 2)]
+    views = Views(model)
+    views.current(chassis, [], 1)
+    model.update("port", ports[0].id, {"admin_state_up": False}, ctx)
+    assert [b.port.id for b in views.current(chassis, [], 1).bound] == [ports[1].id]
+    bound: list[str] = []
+    real = view_module.bind
+    monkeypatch.setattr(view_module, "bind", lambda port, *a: bound.append(port.id) or real(port, *a))
+    model.update("port", ports[0].id, {"admin_state_up": True}, ctx)
+    again = views.current(chassis, [], 1)
+    assert [b.port.id for b in again.bound] == list(again.placed) == [p.id for p in ports]
+    assert [b.port.id for b in again.local["hv1"]] == [b.port.id for b in again.members[net.key].ports] == \
+        [p.id for p in ports]
+    assert bound == [ports[0].id]             # the other port is not bound again
+    assert again.presence.own == {"hv1": {net.key}} and again.presence.networks_on("hv1") == {net.key}
 
 
 def _gw(chassis: str | None) -> SimpleNamespace:
