@@ -328,7 +328,7 @@ def prepare_pool(model: "Model", pool: Pool, old: Pool | None, ctx: Context):
     elif pool.loadbalancer_id is None:
         raise BadRequest("a pool needs listener_id or loadbalancer_id")
     model.owned("loadbalancer", pool.loadbalancer_id or "", ctx)
-    key = model.next_key({p.key for p in model.list("pool")}, MAX_POOL_KEY)
+    key = model.next_key("pool", MAX_POOL_KEY)
     if key is None:
         raise Conflict("no free pool key left")
     return replace(pool, key=key), extra

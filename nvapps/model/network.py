@@ -181,7 +181,7 @@ def owned_network(model: "Model", network_id: str, ctx: Context) -> Network:
 def prepare_network(model: "Model", net: Network, old: Network | None, ctx: Context):
     if old is None:
         net = _provider(model, net)
-        key = model.next_key({n.segmentation_id for n in model.list("network")}, pipeline.MAX_NETWORK_KEY)
+        key = model.next_key("network", pipeline.MAX_NETWORK_KEY)
         if key is None:
             raise Conflict("no free network segmentation id left", "NoNetworkAvailable")
         net = replace(net, segmentation_id=key, subnets=[])
@@ -387,7 +387,7 @@ def check_binding_free(model: "Model", host_id: str, interface: str | None, vlan
 
 def new_port_key(model: "Model", taken: Iterable[int] = ()) -> int:
     """A logical port key no port has, nor one of `taken` (409 when they are all taken)."""
-    key = model.next_key({p.key for p in model.list("port")} | set(taken), pipeline.MAX_PORT_KEY)
+    key = model.next_key("port", pipeline.MAX_PORT_KEY, taken)
     if key is None:
         raise Conflict("no free port key left")
     return key

@@ -80,7 +80,7 @@ def _external_network(model: "Model", network_id: str, ctx: Context) -> Network:
 def prepare_router(model: "Model", router: Router, old: Router | None, ctx: Context):
     extra: list[Change] = []
     if old is None:
-        key = model.next_key({r.key for r in model.list("router")}, pipeline.MAX_ROUTER_KEY)
+        key = model.next_key("router", pipeline.MAX_ROUTER_KEY)
         if key is None:
             raise Conflict("no free router key left")
         router = replace(router, key=key)

@@ -173,7 +173,7 @@ def egress_rules(group: SecurityGroup) -> list[Change]:
 
 def new_group_key(model: "Model", taken: int = 0) -> int:
     """A security group key no group has (nor `taken`, a key handed out in the same request)."""
-    key = model.next_key({g.key for g in model.list("security_group")} | {taken}, MAX_GROUP_KEY)
+    key = model.next_key("security_group", MAX_GROUP_KEY, (taken,))
     if key is None:
         raise Conflict("no free security group key left")
     return key

@@ -7,6 +7,7 @@ import logging
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, Callable, TypeVar
@@ -32,6 +33,9 @@ INDEXED: dict[str, tuple[str, ...]] = {"port": ("network_id", "binding:host_id",
                                        "subnet": ("network_id",), "listener": ("loadbalancer_id",),
                                        "pool": ("loadbalancer_id",), "member": ("pool_id",)}
 
+KEY_FIELDS: dict[str, str] = {"port": "key", "router": "key", "security_group": "key", "pool": "key",
+                              "network": "segmentation_id"}     # each kind's numeric key, handed out by next_key
+
 Listener = Callable[[list[Change]], None]
 T = TypeVar("T")
 WRITE_WINDOW = 5.0      # seconds a write that keeps losing races to other controllers is tried, before a 409
@@ -45,6 +49,39 @@ def next_free(used: set[int], limit: int) -> int | None:
     if top <= limit:
         return top
     return next((k for k in range(1, limit + 1) if k not in used), None)
+
+
+class KeysInUse:
+    """One kind's keys in use, counted (kept in step with the model's cache), and the highest of them."""
+
+    def __init__(self, values: Iterable[int | None]) -> None:
+        self.count: Counter[int] = Counter(v for v in values if v is not None)
+        self._top: int | None = None        # None: to be found again
+
+    def add(self, value: int | None) -> None:
+        if value is not None:
+            self.count[value] += 1
+            if self._top is not None and value > self._top:
+                self._top = value
+
+    def remove(self, value: int | None) -> None:
+        if value is not None:
+            left = self.count[value] - 1
+            if left > 0:
+                self.count[value] = left
+            else:
+                del self.count[value]
+                if value == self._top:
+                    self._top = None
+
+    def free(self, limit: int, taken: Iterable[int]) -> int | None:
+        """The next key after the highest in use or `taken`, else (all up to `limit` handed out once) the lowest
+        free one: next_free's answer, without a pass over every key while there is room at the top."""
+        taken = set(taken)
+        if self._top is None:
+            self._top = max(self.count, default=0)
+        top = max(self._top, *taken, 0) + 1
+        return top if top <= limit else next_free(self.count.keys() | taken, limit)
 
 
 class Model:
@@ -64,6 +101,7 @@ class Model:
         self._order: dict[str, dict[str, int]] = {}          # each object's place in creation order, by kind
         self._places = itertools.count()
         self._index: dict[tuple[str, str], dict[str, dict[str, Resource]]] = {}   # (kind, attribute): text -> objects
+        self._keys: dict[str, KeysInUse] = {}                  # kind -> its keys in use (KEY_FIELDS)
         self.generation = 0     # +1 on every commit: what views of the model are cached by
 
     def subscribe(self, listener: Listener) -> None:
@@ -77,6 +115,8 @@ class Model:
         if objs is None:
             objs = self._objects[kind] = {d["id"]: KINDS[kind].from_store(d) for d in self.store.list(kind)}
             self._order[kind] = {obj_id: next(self._places) for obj_id in objs}
+            if kind in KEY_FIELDS:
+                self._keys[kind] = KeysInUse(getattr(obj, KEY_FIELDS[kind]) for obj in objs.values())
             for key in INDEXED.get(kind, ()):
                 index = self._index[kind, key] = {}
                 for obj in objs.values():
@@ -94,6 +134,12 @@ class Model:
             objs[new.id] = new
             if new.id not in order:
                 order[new.id] = next(self._places)
+        if kind in KEY_FIELDS:
+            keys, name = self._keys[kind], KEY_FIELDS[kind]
+            if old is not None:
+                keys.remove(getattr(old, name))
+            if new is not None:
+                keys.add(getattr(new, name))
         for key in INDEXED.get(kind, ()):
             index = self._index[kind, key]
             if old is not None:
@@ -223,8 +269,10 @@ class Model:
         raise Conflict("Other controllers kept changing the model under this request; send it again",
                        "ConcurrentWrites")
 
-    def next_key(self, used: set[int], limit: int) -> int | None:
-        return next_free(used, limit)
+    def next_key(self, kind: str, limit: int, taken: Iterable[int] = ()) -> int | None:
+        """A key (KEY_FIELDS) no object of `kind` has, nor one of `taken`, up to `limit` (None: none left)."""
+        self._all(kind)
+        return self._keys[kind].free(limit, taken)
 
     def owned(self, kind: str, obj_id: str, ctx: Context) -> Any:
         """The object a request names, if `ctx` may build on it: 404 if it cannot see it, 403 if it only may

@@ -176,6 +176,22 @@ def test_next_free_key():
     assert next_free(set(range(1, 11)), 10) is None
 
 
+def test_keys_in_use_follow_the_model_the_freed_highest_comes_back_and_a_full_range_reuses_the_lowest(tmp_path):
+    model = Model(SQLiteStore(str(tmp_path / "db.sqlite")))
+    net, _ = make_net(model, "p1")
+    ports = [model.create("port", {"network_id": net.id}, ctx("p1")) for _ in range(3)]
+    low, mid, top = sorted(p.key for p in ports)
+    assert model.next_key("port", 10**6) == top + 1
+    model.delete("port", next(p.id for p in ports if p.key == top), ctx("p1"))
+    assert model.next_key("port", 10**6) == top and model.next_key("port", 10**6, (top + 5,)) == top + 6
+    model.delete("port", next(p.id for p in ports if p.key == low), ctx("p1"))
+    assert model.next_key("port", mid) == low and model.next_key("port", mid, (low,)) == (1 if low > 1 else None)
+    again = Model(SQLiteStore(str(tmp_path / "db.sqlite")))     # counted again from the store
+    assert again.next_key("port", 10**6) == mid + 1 and again.next_key("port", mid) == low
+    other, _ = make_net(model, "p2")
+    assert other.segmentation_id == model.next_key("network", 10**6) - 1 != net.segmentation_id
+
+
 def test_revision_number_counts_every_committed_change_and_survives_reopening(tmp_path):
     path = str(tmp_path / "db.sqlite")
     first = Model(SQLiteStore(path))
