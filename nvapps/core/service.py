@@ -16,6 +16,7 @@ from os_ken.controller.handler import set_ev_cls
 from os_ken.lib import hub
 
 from nvapps import pipeline
+from nvapps.core import heap
 from nvapps.core.app import CoreApp, SwitchError
 from nvapps.core.events import (
     EventChassisDown,
@@ -180,5 +181,6 @@ class ServiceApp(app_manager.OSKenApp):
             if not self._settled and not failed:
                 self._settled = True
                 gc.freeze()     # what the first round built lives on: later collections need not scan it
+            heap.freeze_survivors()
             if failed:
                 hub.spawn_after(RETRY_AFTER, self._wake.set)

@@ -1,0 +1,28 @@
+"""The heap is frozen after a full collection only: what survived it is never scanned again."""
+from __future__ import annotations
+
+import gc
+
+from nvapps.core import heap
+
+
+def test_what_survives_a_full_collection_is_frozen_and_nothing_more_until_the_next():
+    enabled = gc.isenabled()
+    gc.disable()                            # only the collections the test runs
+    try:
+        heap.freeze_survivors()             # whatever ran before this test
+        gc.unfreeze()
+        kept = [[n] for n in range(1000)]
+        heap.freeze_survivors()
+        assert gc.get_freeze_count() == 0   # no full collection since the last call
+        gc.collect()
+        heap.freeze_survivors()
+        frozen = gc.get_freeze_count()
+        assert frozen >= len(kept)
+        more = [[n] for n in range(1000)]
+        heap.freeze_survivors()
+        assert gc.get_freeze_count() == frozen and more
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
