@@ -21,14 +21,16 @@ from nvapps.acl.port_security import nd_stage_flows, port_security_flows
 from nvapps.acl.security_groups import (
     Member,
     conjunction_flow,
-    member_clauses,
+    member_clause,
+    member_counts,
     member_flow,
     merge_conjunctions,
     port_flows,
+    recounted,
     rule_flows,
     stage_flows,
 )
-from nvapps.core.ofp import Conjunction, Flow, match
+from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service
 from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis
@@ -212,21 +214,35 @@ def _rules_piece(port_key: int, policies: tuple[Policy, ...]) -> list[Flow]:
 def _members_pieces(refs: tuple[tuple[GroupMembers, str, str], ...], pieces: Pieces) -> dict[Hashable, Piece]:
     """The remote groups named here: what each one's match does, and each member address (in clause 1 of
     every group that has it) as a piece of its own, so a member joining or leaving builds one flow; shared
-    by the chassis whose rules name the same groups."""
-    out: dict[Hashable, Piece] = {}
-    clauses: dict[Member, list[Conjunction]] = defaultdict(list)
-    for members, direction, ethertype in refs:
-        d = FROM_VM if direction == FROM_VM.name else TO_VM
+    by the chassis whose rules name the same groups. Derived from the last such pieces of the same groups
+    (kept by `pieces`): only the addresses of the members that left or joined are looked at again."""
+    directions = [(FROM_VM if direction == FROM_VM.name else TO_VM, ethertype) for _, direction, ethertype in refs]
+    name = ("members", tuple((members.group.id, direction, ethertype) for members, direction, ethertype in refs))
+    last = pieces.last(name)
+    if last is None:
+        counts = [member_counts(members.ports, d, ethertype) for (members, _, _), (d, ethertype) in zip(refs, directions)]
+        toggled: set[Member] = set().union(*counts)
+        out: dict[Hashable, Piece] = {}
+    else:
+        was, counted, kept = last
+        counts, toggled, out = [], set(), dict(kept)
+        for (members, _, _), (old, _, _), count, (d, ethertype) in zip(refs, was, counted, directions):
+            if members is not old:
+                count, changed = recounted(count, old.ports, members.ports, d, ethertype)
+                toggled |= changed
+            counts.append(count)
+    clauses = [member_clause(members.group, d, ethertype) for (members, _, _), (d, ethertype) in zip(refs, directions)]
+    for (members, direction, ethertype), (d, _) in zip(refs, directions):
         out["conjunction", members.group.id, direction, ethertype] = pieces.get(
             ("conjunction", members.group, d.name, ethertype), partial(_listed, conjunction_flow, members.group, d,
                                                                        ethertype))
-        of_group = pieces.value(("clauses", members, d.name, ethertype),
-                                partial(member_clauses, members.group, d, ethertype, members.ports))
-        for member, clause in of_group.items():
-            clauses[member].append(clause)
-    for member, of in clauses.items():
-        key = ("member", member, *of)
-        out["member", member] = pieces.get(key, partial(_listed, member_flow, member, of))
+    for member in toggled:
+        of = [clause for clause, count in zip(clauses, counts) if member in count]
+        if of:
+            out["member", member] = pieces.get(("member", member, *of), partial(_listed, member_flow, member, of))
+        else:
+            out.pop(("member", member), None)
+    pieces.remember(name, (refs, counts, out))
     return out
 
 

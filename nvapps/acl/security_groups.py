@@ -103,13 +103,50 @@ def rule_flows(port_key: int, rule: SecurityGroupRule, remote: SecurityGroup | N
             for m in traffic.matches()]
 
 
-def member_clauses(group: SecurityGroup, d: Direction, ethertype: str,
-                   members: Iterable[Port]) -> dict[Member, ofp.Conjunction]:
-    """Clause 1 of a remote group's match: each member address (where it is matched) and the clause."""
+def member_clause(group: SecurityGroup, d: Direction, ethertype: str) -> ofp.Conjunction:
+    """Clause 1 of a remote group's match (the member addresses)."""
+    return ofp.Conjunction(conj_id(group, d, ethertype), 1, 2)
+
+
+def port_members(port: Port, d: Direction, ethertype: str) -> list[Member]:
+    """Where a member port's addresses of `ethertype` are matched by rules in direction `d`."""
     field = ("ipv4_" if ethertype == "IPv4" else "ipv6_") + ("src" if d.remote_is_source else "dst")
-    clause = ofp.Conjunction(conj_id(group, d, ethertype), 1, 2)
-    return {Member(d.rules, ethertype, field, address): clause for port in members
-            for _, address in allowed_pairs(port) if (":" in address) == (ethertype == "IPv6")}
+    return [Member(d.rules, ethertype, field, address) for _, address in allowed_pairs(port)
+            if (":" in address) == (ethertype == "IPv6")]
+
+
+def member_counts(members: Iterable[Port], d: Direction, ethertype: str) -> dict[Member, int]:
+    """A remote group's member addresses (where they are matched), each with the number of its ports that
+    have it."""
+    counts: dict[Member, int] = {}
+    for port in members:
+        for member in port_members(port, d, ethertype):
+            counts[member] = counts.get(member, 0) + 1
+    return counts
+
+
+def recounted(counts: dict[Member, int], was: tuple[Port, ...], now: tuple[Port, ...], d: Direction,
+              ethertype: str) -> tuple[dict[Member, int], set[Member]]:
+    """`counts` of members `was`, counted again for members `now` from the ports that left and joined (by
+    identity), and the addresses that came or went."""
+    before, after = set(map(id, was)), set(map(id, now))
+    out, toggled = dict(counts), set()
+    for port in was:
+        if id(port) not in after:
+            for member in port_members(port, d, ethertype):
+                left = out[member] - 1
+                if left:
+                    out[member] = left
+                else:
+                    del out[member]
+                    toggled.add(member)
+    for port in now:
+        if id(port) not in before:
+            for member in port_members(port, d, ethertype):
+                if member not in out:
+                    toggled.add(member)
+                out[member] = out.get(member, 0) + 1
+    return out, toggled
 
 
 def member_flow(member: Member, clauses: Iterable[ofp.Conjunction]) -> Flow:

@@ -10,6 +10,7 @@ from nvapps.acl.port_security import port_security_flows
 from nvapps.acl.security_groups import merge_conjunctions
 from nvapps.core import ofp
 from nvapps.core.ofp import Flow, match
+from nvapps.core.pieces import Pieces
 from nvapps.core.stages import stage_defaults
 from nvapps.core.topology import Chassis, Location, fabric
 from nvapps.logical.ports import BoundPort
@@ -86,8 +87,8 @@ def test_port_security_passes_own_and_paired_sources_and_drops_the_rest():
     assert port_security_flows(vm(4, "10.0.0.4", port_security_enabled=False)) == []
 
 
-def acl_flows(view: AclView) -> list[Flow]:
-    return list(chassis_acl(Chassis("s1", 1), view).flows.values())
+def acl_flows(view: AclView, pieces: Pieces | None = None) -> list[Flow]:
+    return list(chassis_acl(Chassis("s1", 1), view, pieces).flows.values())
 
 
 def view(ports: list[Port], groups: list[SecurityGroup], rules: list[SecurityGroupRule],
@@ -209,13 +210,14 @@ WIRE, PORTS = 9, {1: 5, 2: 6}
 ACK, SYN = 0x10, 0x02
 
 
-def two_ports(rules, conntrack=None, ports=None, acls=()) -> FakeSwitch:
+def two_ports(rules, conntrack=None, ports=None, acls=(), members=(), pieces=None, previous=None) -> FakeSwitch:
     """Both ports' ACL flows and around them: a packet from a port's ofport enters its from-VM stages and, if
     accepted, leaves by the wire; one from the wire to 10.0.0.N is for port N's to-VM stages and, if accepted,
-    leaves by its ofport. `conntrack` carries connections over from an earlier switch."""
+    leaves by its ofport. `conntrack` carries connections over from an earlier switch; `members`: group
+    members on no chassis; `pieces` (with the `previous` view) the pieces kept from an earlier switch."""
     ports = ports or [vm(1, "10.0.0.1", ["client"]), vm(2, "10.0.0.2", ["ssh"])]
     bound = [BoundPort(p, 1, Location("s1", PORTS[p.key])) for p in ports]
-    acl = AclView.build(bound, ports, [CLIENT, SSH], rules, list(acls), {"n": 1, "m": 2})
+    acl = AclView.build(bound, ports + list(members), [CLIENT, SSH], rules, list(acls), {"n": 1, "m": 2}, previous)
     around = [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(reg14=key), actions=(ofp.Output(WIRE),)) for key in PORTS]
     into_n = (1, pipeline.METADATA_MASK)                 # network "n" (key 1), where both ports are
     around += [Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=WIRE, eth_type=0x86DD, ipv6_dst=ip),
@@ -228,8 +230,9 @@ def two_ports(rules, conntrack=None, ports=None, acls=()) -> FakeSwitch:
             Flow(Table.CLASSIFY, Priority.SPECIFIC, match(in_port=WIRE, eth_type=0x0800, ipv4_dst=f"10.0.0.{key}"),
                  actions=(ofp.SetField("reg15", key),), write_metadata=into_n, goto=Table.ACL_TO_VM),
             Flow(Table.EGRESS, Priority.SPECIFIC, match(reg15=key), actions=(ofp.Output(ofport),))]
-    switch = FakeSwitch.of(acl_flows(acl) + list(stage_defaults().flows.values()) + around, [])
+    switch = FakeSwitch.of(acl_flows(acl, pieces) + list(stage_defaults().flows.values()) + around, [])
     switch.conntrack = conntrack if conntrack is not None else switch.conntrack
+    switch.acl = acl
     return switch
 
 
@@ -435,6 +438,26 @@ def test_two_remote_group_rules_on_the_same_traffic_admit_the_members_of_either_
               and ("reg15", 2, None) in f.match]
     assert len(shared) == 1 and {("security_group_rule", "from-clients"), ("security_group_rule", "from-peers")} <= \
         set(shared[0].origin)
+
+
+def test_a_remote_group_address_two_members_share_is_admitted_until_both_left_with_the_pieces_kept():
+    rules, pieces, previous = OUT + [ssh_from("client", "from-clients")], Pieces(AppId.ACL), None
+    ports = [vm(1, "10.0.0.1", ["client"]), vm(2, "10.0.0.2", ["ssh"])]
+    pair = {"allowed_address_pairs": [{"ip_address": "10.0.0.7"}]}
+    p7, p8 = vm(7, "10.0.0.7", ["client"]), vm(8, "10.0.0.8", ["client"], **pair)
+    p7_out, p8_out = vm(7, "10.0.0.7", []), vm(8, "10.0.0.8", [], **pair)
+    steps = [([p7, p8], [6], [6]),
+             ([p8], [6], [6]),                  # 10.0.0.7 is still 8's
+             ([p7, p8], [6], [6]),
+             ([p7, p8_out], [6], []),           # ... and 7's
+             ([p7_out, p8_out], [], []),
+             ([p8], [6], [6])]
+    for others, seven, eight in steps:
+        switch = two_ports(rules, ports=ports, members=others, pieces=pieces, previous=previous)
+        assert (tcp_in(switch, "10.0.0.7", "10.0.0.2", 22), tcp_in(switch, "10.0.0.8", "10.0.0.2", 22)) == \
+            (seven, eight), others
+        assert {f.body() for f in switch.flows} == {f.body() for f in two_ports(rules, ports=ports, members=others).flows}
+        previous = switch.acl
 
 
 def test_an_egress_remote_group_rule_admits_connections_to_its_members_only():
