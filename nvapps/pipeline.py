@@ -230,10 +230,12 @@ class AppId(IntEnum):
 # The apps whose flows drop packets, and the one table each is read from (None: every table of its group).
 DROPPING: tuple[tuple[AppId, Table | None], ...] = ((AppId.ACL, None), (AppId.L3, Table.L3_ROUTING))
 
-# Cookie layout: [app id: 8 bits][learned: 1 bit][content digest: 55 bits]
+# Cookie layout: [app id: 8 bits][learned: 1 bit][drop: 1 bit][content digest: 54 bits]. The drop bit marks
+# the flows where packets stop (nvapps.core.reconcile.stops), so counting drops reads only those.
 COOKIE_APP_SHIFT = 56
 COOKIE_LEARNED = 1 << 55
-COOKIE_DIGEST_MASK = COOKIE_LEARNED - 1
+COOKIE_DROP = 1 << 54
+COOKIE_DIGEST_MASK = COOKIE_DROP - 1
 COOKIE_STATIC_MASK = (0xFF << COOKIE_APP_SHIFT) | COOKIE_LEARNED
 
 # Group ids: [app id: 8 bits][24 bits chosen by the app]

@@ -282,7 +282,8 @@ class CoreApp(app_manager.OSKenApp):
         dp, drops = self._datapath(chassis), dict.fromkeys(sorted(set(pipeline.DROP_REASONS.values()) | {"no_route"}), 0)
         for app, table in pipeline.DROPPING:
             xid = next(self._xids)
-            request = messages.flow_stats_request(xid, pipeline.app_cookie(app), pipeline.COOKIE_STATIC_MASK,
+            request = messages.flow_stats_request(xid, pipeline.app_cookie(app) | pipeline.COOKIE_DROP,
+                                                  pipeline.COOKIE_STATIC_MASK | pipeline.COOKIE_DROP,
                                                   messages.OFPTT_ALL if table is None else table)
             for buf in self._await(dp, xid, request).replies:
                 for table_id, priority, packets, ends in messages.flow_stats_ends(messages.multipart_body(buf)[2]):

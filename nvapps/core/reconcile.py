@@ -18,7 +18,7 @@ from nvapps.core.contract import check_flow, check_group
 
 
 def flow_digest(flow: ofp.Flow) -> int:
-    """A 55-bit digest of the flow's wire body (kept on the flow: flows are built once and reused)."""
+    """A 54-bit digest of the flow's wire body (kept on the flow: flows are built once and reused)."""
     digest = flow.digest
     if digest is None:
         digest = int.from_bytes(hashlib.blake2b(flow.body(), digest_size=8).digest(), "big") \
@@ -28,8 +28,19 @@ def flow_digest(flow: ofp.Flow) -> int:
 
 
 def flow_cookie(app: pipeline.AppId, flow: ofp.Flow) -> int:
-    """The cookie naming `flow` of `app`: app id and a 55-bit digest of the flow's wire body."""
-    return pipeline.app_cookie(app) | flow_digest(flow)
+    """The cookie naming `flow` of `app`: app id, the drop bit, and a 54-bit digest of the flow's wire body."""
+    return pipeline.app_cookie(app) | (pipeline.COOKIE_DROP if stops(flow) else 0) | flow_digest(flow)
+
+
+def stops(flow: ofp.Flow) -> bool:
+    """Whether the flow's packets stop there (no instruction, or only a ct() that does not recirculate), or
+    it is the answer to a destination without a route: the flows drop counts are read from."""
+    if (flow.table, flow.priority) == pipeline.NO_ROUTE:
+        return True
+    if flow.goto is not None or flow.write_metadata is not None or flow.meter is not None:
+        return False
+    return not flow.actions or len(flow.actions) == 1 and isinstance(flow.actions[0], ofp.Ct) and \
+        flow.actions[0].table is None
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,11 +52,10 @@ class Piece:
     @classmethod
     def of(cls, app: pipeline.AppId, flows: Iterable[ofp.Flow]) -> "Piece":
         """The piece of `flows`, each checked against the pipeline contract."""
-        prefix = pipeline.app_cookie(app)
         out = {}
         for f in flows:
             check_flow(app, f)
-            out[prefix | flow_digest(f)] = f
+            out[flow_cookie(app, f)] = f
         return cls(out)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from nvapps import pipeline
-from nvapps.core import ofp
+from nvapps.core import messages, ofp
 from nvapps.pipeline import Priority, Table
 from tests.unit.test_incremental import random_rounds
 from tests.unit.wirecheck import check_flow, check_group
@@ -54,8 +54,12 @@ def test_every_flow_and_group_of_random_clouds_reads_back_identically_in_os_ken(
         for table in plane.tables.values():
             flows.update(table.flows)
             groups.update({g.encoded_buckets(): g for g in table.groups.values()})
-    for flow in flows.values():
+    for cookie, flow in flows.items():
         check_flow(flow)
+        instructions = flow.wire[3 + ofp.pad8(int.from_bytes(flow.wire[5:7], "big")):]
+        assert bool(cookie & pipeline.COOKIE_DROP) == (messages._ends(instructions) or
+                                                      (flow.table, flow.priority) == pipeline.NO_ROUTE), flow
+    assert any(cookie & pipeline.COOKIE_DROP for cookie in flows) and not all(c & pipeline.COOKIE_DROP for c in flows)
     for group in groups.values():
         check_group(group)
     assert len(flows) > 200 and any(g.type == "select" for g in groups.values())     # LB pools too
