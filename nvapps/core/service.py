@@ -55,7 +55,6 @@ class ServiceApp(app_manager.OSKenApp):
         self._reconnected: set[str] = set()
         self.pieces = Pieces(self.APP_ID)       # flows kept between rounds
         self.reading: Any = None                # what this round's flows were computed from
-        self._settled = False                   # a first round succeeded
 
     def start(self):
         thread = super().start()
@@ -156,7 +155,7 @@ class ServiceApp(app_manager.OSKenApp):
             except Exception:
                 LOG.exception("%s: reading the model failed", self.name)
                 continue
-            failed = False
+            failed = reconciled = False
             for chassis in list(self.core.chassis.values()):
                 try:
                     desired = self.desired(chassis, snap)       # a slave too: its pieces stay warm
@@ -166,6 +165,7 @@ class ServiceApp(app_manager.OSKenApp):
                     if chassis.name in reconnected or not self.sync.knows(chassis):
                         self.setup(chassis)
                         self.sync.reconcile(chassis, desired)
+                        reconciled = True
                     else:
                         self.sync.update(chassis, desired)
                     self.synced(chassis, snap)
@@ -178,9 +178,8 @@ class ServiceApp(app_manager.OSKenApp):
                     LOG.exception("%s: syncing %s failed", self.name, chassis.name)
                 hub.sleep(0)        # let REST requests and other apps in between chassis
             self.pieces.next_round()
-            if not self._settled and not failed:
-                self._settled = True
-                gc.freeze()     # what the first round built lives on: later collections need not scan it
+            if reconciled and not failed:
+                gc.freeze()     # what a round that (re)connected switches built lives on: collections need not scan it
             heap.freeze_survivors()
             if failed:
                 hub.spawn_after(RETRY_AFTER, self._wake.set)

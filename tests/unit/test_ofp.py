@@ -7,6 +7,7 @@ import pytest
 
 from nvapps.core import messages, ofp
 from nvapps.core.ofp import Flow, match
+from nvapps.pipeline import Priority, Table
 
 
 def test_match_is_canonical_whatever_the_argument_order():
@@ -181,3 +182,13 @@ def test_flow_stats_tell_the_flows_where_packets_stop_from_the_bytes():
     ])
     assert list(messages.flow_stats_ends(body)) == [(5, 10, 3, True), (14, 10, 4, True), (12, 100, 5, False),
                                                (14, 100, 6, False), (16, 160, 7, False), (14, 100, 8, False)]
+
+
+def test_flows_built_apart_hold_the_same_match_fields_and_actions_and_encode_alike():
+    one = ofp.Flow(Table.L2_LOOKUP, Priority.SPECIFIC, ofp.match(reg14=7, eth_dst="02:00:00:00:00:07"),
+                   actions=(ofp.SetField("reg15", 7), ofp.Output(3)))
+    two = ofp.Flow(Table.EGRESS, Priority.SPECIFIC, ofp.match(reg14=7), actions=(ofp.SetField("reg15", 7),), goto=40)
+    assert one.match[-1] is two.match[0] and one.actions[0] is two.actions[0]      # reg14=7, set reg15
+    assert one.wire == ofp.Flow(Table.L2_LOOKUP, Priority.SPECIFIC, ofp.match(reg14=7, eth_dst="02:00:00:00:00:07"),
+                                actions=(ofp.SetField("reg15", 7), ofp.Output(3))).wire
+    assert ofp.shared([1]) == [1]           # what cannot be hashed is kept as it is
