@@ -127,8 +127,7 @@ class AclView:
             old = self.members.get(gid)
             if old is not None:             # (a group that does not exist has no members)
                 joined = [p for p in now.values() if p is not None and gid in (p.security_groups or [])]
-                ports_of = spliced(old.ports, set(ports), joined, place)
-                members[gid] = old if ports_of is old.ports else GroupMembers(old.group, ports_of)
+                members[gid] = GroupMembers(old.group, spliced(old.ports, set(ports), joined, place))
         remotes = {name: self.remotes[name] if self.local.get(name) is ports_of else
                    _remote_groups(ports_of, self.policies) for name, ports_of in local.items()}
         return AclView(local, self.policies, members, self.acls, remotes)

@@ -50,18 +50,18 @@ class Presence:
         return self.routers.get(chassis, NOTHING)
 
     def patched(self, local: dict[str, tuple[BoundPort, ...]], changed: set[str]) -> "Presence":
-        """This presence with the chassis `changed` computed again from their bound ports `local`."""
+        """This presence with the chassis `changed` (each with a bound port before or now) computed again from
+        their bound ports `local`."""
         networks, routers, own = dict(self.networks), dict(self.routers), dict(self.own)
         for chassis in changed:
             if chassis in local:
                 own[chassis] = frozenset(b.network_key for b in local[chassis])
             else:
-                own.pop(chassis, None)
+                del own[chassis]            # (it had the port that left)
             if chassis in local or chassis in self.reach.gateways:
                 networks[chassis], routers[chassis] = self.reach.on(chassis, own.get(chassis, NOTHING))
             else:
-                networks.pop(chassis, None)
-                routers.pop(chassis, None)
+                del networks[chassis], routers[chassis]
         return Presence(networks, routers, self.reach, own)
 
 

@@ -148,8 +148,7 @@ def patched(view: LogicalView, ports: Iterable[str], model: Model) -> LogicalVie
     changed: list[tuple[BoundPort | None, BoundPort | None]] = []     # (was, now) of each port bound otherwise
     for port_id in ports:
         was, port = view.placed.get(port_id), model.find("port", port_id)
-        now = None if port is None else was if was is not None and was.port is port else \
-            bind(port, view.keys, view.chassis)
+        now = bind(port, view.keys, view.chassis) if port is not None else None
         if now != was:
             changed.append((was, now))
     if not changed:
@@ -178,9 +177,9 @@ def patched(view: LogicalView, ports: Iterable[str], model: Model) -> LogicalVie
                            [b for b in now_bound if b.network_key == key], place)
         interfaces = old.interfaces if old is not None else ()
         if ports_of or interfaces:
-            members[key] = _members(key, ports_of, interfaces, view.vips.get(key, ()), old)
+            members[key] = _members(key, ports_of, interfaces, view.vips.get(key, ()), None)
         else:
-            members.pop(key, None)
+            del members[key]            # (it had the port that left)
     local = dict(view.local)
     hosts = {b.chassis for b in touched}
     for host in hosts:
@@ -188,7 +187,7 @@ def patched(view: LogicalView, ports: Iterable[str], model: Model) -> LogicalVie
         if ports_of:
             local[host] = ports_of
         else:
-            local.pop(host, None)
+            del local[host]
     return replace(view, bound=list(placed.values()), placed=placed, members=members, local=local,
                    presence=view.presence.patched(local, hosts))
 
@@ -201,15 +200,15 @@ class _Identified(Protocol):
 T = TypeVar("T", bound=_Identified)
 
 
-def spliced(items: tuple[T, ...], gone: set[str], added: Sequence[T], place: Callable[[T], int]) -> tuple[T, ...]:
-    """`items` without those of ids `gone`, with `added`, in their creation order (`place`); `items` itself
-    when that is what they were."""
-    kept = [x for x in items if x.id not in gone] if gone else list(items)
-    if added:
-        fresh = sorted(added, key=place)
-        kept = kept + fresh if not kept or place(fresh[0]) > place(kept[-1]) else sorted(kept + fresh, key=place)
-    out = tuple(kept)
-    return items if out == items else out
+def spliced(items: tuple[T, ...], changed: set[str], now: Sequence[T], place: Callable[[T], int]) -> tuple[T, ...]:
+    """`items` after those of ids `changed` changed: each is now the one of `now` with its id, in its place, or
+    gone; the others of `now` join, in their creation order (`place`)."""
+    fresh = {x.id: x for x in now}
+    out = [fresh.pop(x.id) if x.id in fresh else x for x in items if x.id not in changed or x.id in fresh]
+    if fresh:
+        joined = sorted(fresh.values(), key=place)
+        out = out + joined if not out or place(joined[0]) > place(out[-1]) else sorted(out + joined, key=place)
+    return tuple(out)
 
 
 def place_of(model: Model) -> Callable[[_Identified], int]:
@@ -260,10 +259,11 @@ class Views:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self._key: tuple[int, Hashable] | None = None
+        self._generation = -1                          # the model's, and the topology, of the current view
+        self._topology: Hashable = None
         self._view: LogicalView | None = None
-        self._was: dict[str, dict[str, Resource | None]] | None = {}     # None: more changes than followed
-        self._followed = 0
+        self._was: dict[str, dict[str, Resource | None]] | None = None   # None: not followed (no view yet, or
+        self._followed = 0                                                 # more changes than JOURNAL_LIMIT)
         model.subscribe(self._changed)
 
     def _changed(self, changes: list[Change]) -> None:
@@ -280,19 +280,18 @@ class Views:
 
     def current(self, chassis: dict[str, Chassis], uplinks: list[Uplink], topology: Hashable) -> LogicalView:
         """The view on `chassis`, which `topology` identifies (it changes whenever they do)."""
-        key = (self.model.generation, topology)
         previous = self._view
-        if previous is not None and key == self._key:
+        if previous is not None and (self.model.generation, topology) == (self._generation, self._topology):
             return previous
-        delta = Delta(self._was) if previous is not None and self._was is not None else None
+        delta = Delta(self._was) if self._was is not None else None
         self._was, self._followed = {}, 0
-        if previous is None or delta is None or self._key is None or self._key[1] != topology \
-                or delta.touches(VIEW_KINDS) or not _plain(delta.ports(), self.model):
+        if previous is None or delta is None or topology != self._topology or delta.touches(VIEW_KINDS) \
+                or not _plain(delta.ports(), self.model):
             view = logical_view(self.model, chassis, uplinks, previous)
         else:
             view = patched(previous, delta.ports(), self.model)
         self._view = replace(view, serial=previous.serial + 1 if previous is not None else 1, delta=delta)
-        self._key = key
+        self._generation, self._topology = self.model.generation, topology
         return self._view
 
 

@@ -113,6 +113,86 @@ def test_a_port_bound_again_after_newer_ones_takes_its_place_in_creation_order_a
     assert again.presence.own == {"hv1": {net.key}} and again.presence.networks_on("hv1") == {net.key}
 
 
+def _whole(view) -> tuple:
+    """What a view holds, comparable."""
+    return (view.bound, list(view.placed.items()), view.local, view.presence.networks, view.presence.routers,
+            view.presence.own, {k: (m.ports, m.interfaces, m.chassis, m.vips) for k, m in view.members.items()})
+
+
+def test_several_port_changes_between_two_views_patch_it_reading_the_creation_order_of_the_changed_ports_only(
+        monkeypatch):
+    model, ctx = new_model(), admin_for("p")
+    chassis = {name: Chassis(name, n + 1, {f"{name}-vm{i}": Interface(f"{name}-vm{i}", i) for i in range(1, 40)})
+               for n, name in enumerate(("hv1", "hv2"))}
+    net, _ = network_with_subnet(model, "p")
+
+    def port(host: str, iface: str, **attrs):
+        return model.create("port", {"network_id": net.id, "binding:host_id": host, **attrs,
+                                     "binding:profile": {"interface_name": iface}}, ctx)
+    ports = [port("hv1", "hv1-vm1"), port("hv1", "hv1-vm2"), port("hv2", "hv2-vm1")]
+    others = [port("hv1", f"hv1-vm{i}") for i in range(10, 30)]
+    views = Views(model)
+    first = views.current(chassis, [], 1)
+    assert (first.serial, first.delta) == (1, None)
+    places: list[str] = []
+    real = model.place
+    monkeypatch.setattr(model, "place", lambda kind, obj_id: places.append(obj_id) or real(kind, obj_id))
+    model.delete("port", ports[2].id, ctx)
+    new = [port("hv2", "hv2-vm1"), port("hv2", "hv2-vm2")]                # two at once
+    model.update("port", others[5].id, {"name": "renamed"}, ctx)         # in its place
+    model.update("port", ports[1].id, {"admin_state_up": False}, ctx)    # gone
+    view = views.current(chassis, [], 1)
+    assert _whole(view) == _whole(build_view(model.networks(), model.ports(), model.subnets(), [], chassis, []))
+    assert [b.port.id for b in view.local["hv2"]] == [p.id for p in new] and view.local["hv1"][6].port.name == "renamed"
+    assert view.delta is not None and view.serial == 2
+    assert set(view.delta.ports()) == {ports[1].id, ports[2].id, others[5].id, *(p.id for p in new)}
+    assert len(places) <= 10                # the joining ports' places, not the others' (nothing sorted whole)
+    model.update("port", ports[1].id, {"admin_state_up": True}, ctx)     # back, before the others: sorted
+    view = views.current(chassis, [], 1)
+    assert _whole(view) == _whole(build_view(model.networks(), model.ports(), model.subnets(), [], chassis, []))
+    assert [b.port.id for b in view.local["hv1"][:2]] == [p.id for p in ports[:2]]
+
+
+def test_a_change_the_view_does_not_read_keeps_its_contents_and_one_it_reads_otherwise_builds_it_whole(monkeypatch):
+    model, ctx, chassis = new_model(), admin_for("p"), _chassis()
+    net, _ = network_with_subnet(model, "p")
+    model.create("port", {"network_id": net.id, "binding:host_id": "hv1",
+                          "binding:profile": {"interface_name": "hv1-vm1"}}, ctx)
+    views = Views(model)
+    first = views.current(chassis, [], 1)
+    group = model.create("security_group", {"name": "g"}, ctx)
+    second = views.current(chassis, [], 1)
+    assert second.delta is not None and second.delta.was["security_group"] == {group.id: None}
+    assert set(second.delta.was) == {"security_group", "security_group_rule"}      # with its default rules
+    assert (second.members is first.members, second.local is first.local, second.serial) == (True, True, 2)
+    model.update("network", net.id, {"name": "renamed"}, ctx)
+    third = views.current(chassis, [], 1)
+    assert third.placed is not second.placed and third.members[net.key] is second.members[net.key]
+    assert third.local["hv1"] is second.local["hv1"]          # built whole, from the previous view
+
+
+def test_more_changes_than_followed_between_two_views_build_the_next_whole(monkeypatch):
+    model, ctx, chassis = new_model(), admin_for("p"), _chassis()
+    net, _ = network_with_subnet(model, "p")
+    monkeypatch.setattr(view_module, "JOURNAL_LIMIT", 3)
+    model.create("port", {"network_id": net.id, "name": "first"}, ctx)        # (and the default group)
+    views = Views(model)
+    views.current(chassis, [], 1)
+    built: list[int] = []
+    real = view_module.logical_view
+    monkeypatch.setattr(view_module, "logical_view", lambda *a: built.append(1) or real(*a))
+    for n in range(3):
+        model.create("port", {"network_id": net.id, "name": f"p{n}"}, ctx)
+    view = views.current(chassis, [], 1)
+    assert view.delta is not None and len(view.delta.ports()) == 3 and built == []
+    for n in range(4):
+        model.create("port", {"network_id": net.id, "name": f"q{n}"}, ctx)
+    view = views.current(chassis, [], 1)
+    assert view.delta is None and built == [1] and view.serial == 3
+    model.create("port", {"network_id": net.id, "name": "r"}, ctx)
+    assert views.current(chassis, [], 1).delta is not None          # followed again after that view
+
+
 def _gw(chassis: str | None) -> SimpleNamespace:
     return SimpleNamespace(chassis=chassis)
 
