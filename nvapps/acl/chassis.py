@@ -156,12 +156,13 @@ def acl_view(model: Model, view: LogicalView, previous: AclView | None) -> AclVi
     patched where only ports changed since the view it was read from, else built whole."""
     if previous is not None and view.delta is not None and previous.serial == view.serial - 1 \
             and not view.delta.touches(ACL_KINDS):
-        patched = previous.patched(view.local, view.delta.ports(), model)
+        read = previous.patched(view.local, view.delta.ports(), model)
     else:
-        patched = AclView.build(view.bound, model.ports(), model.list("security_group"),
-                                model.list("security_group_rule"), model.list("network_acl"),
-                                {n.id: n.key for n in model.networks()}, previous)
-    return replace(patched, local=view.local, serial=view.serial)      # (the view's very tuples)
+        read = replace(AclView.build(view.bound, model.ports(), model.list("security_group"),
+                                     model.list("security_group_rule"), model.list("network_acl"),
+                                     {n.id: n.key for n in model.networks()}, previous),
+                       local=view.local)        # (the view's very tuples, which the next patch compares)
+    return replace(read, serial=view.serial)
 
 
 def chassis_acl(here: Chassis, view: AclView, pieces: Pieces | None = None) -> Desired:

@@ -42,7 +42,8 @@ class Pieces:
         self._loose: list[Hashable] = []           # keys used this round outside a chassis's state
         self._recording: list[Hashable] | None = None
         self._live = 0                             # pieces kept after the last collection
-        self._last: dict[Hashable, Any] = {}       # what was last remembered under each name (until a collection)
+        self._last: dict[Hashable, Any] = {}       # what was last remembered under each name
+        self._remembered: set[Hashable] = set()    # the names remembered since the last collection
         self.built = 0        # pieces, groups and chassis states built so far (not found again): the work done
 
     def get(self, key: Hashable, build: Callable[[], Iterable[Flow]]) -> Piece:
@@ -71,12 +72,13 @@ class Pieces:
         return entry[0]
 
     def last(self, name: Hashable) -> Any:
-        """What was last remembered under `name` (None: nothing since the last collection)."""
+        """What was last remembered under `name` (None: nothing, or not since the collection before last)."""
         return self._last.get(name)
 
     def remember(self, name: Hashable, value: Any) -> None:
         """Keep `value` under `name`, for the next computation of its kind to derive its own from."""
         self._last[name] = value
+        self._remembered.add(name)
 
     def chassis(self, name: str, inputs: tuple, build: Callable[[], Desired]) -> Desired:
         """Chassis `name`'s desired state: the very one of last time while `inputs` (everything `build` reads,
@@ -116,7 +118,8 @@ class Pieces:
                 live.update(memo.keys)
             self._store = {k: v for k, v in self._store.items() if k in live}
             self._live = len(self._store)
-            self._last = {}
+            self._last = {name: v for name, v in self._last.items() if name in self._remembered}
+            self._remembered = set()
         self._loose = []
 
 

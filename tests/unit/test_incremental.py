@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from nvapps.acl import chassis as acl_chassis
+from nvapps.acl import security_groups
 from nvapps.acl.chassis import AclView, acl_view
 from nvapps.core.topology import Chassis, Interface, Uplink, fabric
 from nvapps.lab.offline import SERVICES, OfflineControlPlane
@@ -325,7 +327,7 @@ def test_views_patched_after_port_changes_equal_views_built_whole(seed, monkeypa
     assert patched["view"] > STEPS // 4 and patched["acl"] > STEPS // 4, patched
 
 
-def test_one_port_changed_of_1000_builds_a_handful_of_pieces():
+def test_one_port_changed_of_1000_builds_a_handful_of_pieces(monkeypatch):
     model, chassis = new_model(), switches()
     for ch in chassis.values():
         ch.interfaces.update({f"p{i}": Interface(f"p{i}", 100 + i) for i in range(334)})
@@ -344,8 +346,17 @@ def test_one_port_changed_of_1000_builds_a_handful_of_pieces():
     first = plane.round()
     assert all(first.built[s.app] > 0 for s in SERVICES if s.app.name not in ("L3", "NAT", "LB"))   # no routers, LBs
     assert plane.round().built == {s.app: 0 for s in SERVICES}       # nothing changed: nothing built
+    read: dict[str, list] = {"bind": [], "remote groups": [], "member addresses": []}
+    for name, owner, attr in (("bind", views_module, "bind"), ("remote groups", acl_chassis, "_remote_groups"),
+                              ("member addresses", security_groups, "port_members")):
+        real = getattr(owner, attr)
+        monkeypatch.setattr(owner, attr, lambda *a, real=real, name=name: read[name].append(a[0]) or real(*a))
     model.update("port", ports[500].id, {"name": "renamed", "admin_state_up": False}, admin_for("t5"))
     built = plane.round().built
+    # the view binds that port only; the ACL reading reads the remote groups of its chassis only, and the
+    # member pieces the addresses of that port only (before and after), not its group's 100 members
+    assert len(read["bind"]) == 1 and len(read["remote groups"]) <= 1
+    assert {p.id for p in read["member addresses"]} <= {ports[500].id}
     # the port left: L2 rebuilds the state and flood group of each of the 3 chassis, ACL the states of the
     # chassis whose rules name its group, DHCP its chassis's state; no other port's flows are built again
     assert sum(built.values()) <= 10 and sum(first.built.values()) > 1000, built
