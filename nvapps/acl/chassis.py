@@ -241,7 +241,7 @@ def _members_pieces(refs: tuple[tuple[GroupMembers, str, str], ...], pieces: Pie
         if of:
             out["member", member] = pieces.get(("member", member, *of), partial(_listed, member_flow, member, of))
         else:
-            out.pop(("member", member), None)
+            del out["member", member]       # (it had a member that left)
     pieces.remember(name, (refs, counts, out))
     return out
 
