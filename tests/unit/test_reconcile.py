@@ -6,7 +6,7 @@ import struct
 from nvapps import pipeline
 from nvapps.core import messages, ofp
 from nvapps.core.ofp import Flow, match
-from nvapps.core.reconcile import Desired, Held, Installed, Piece, diff, flow_cookie, group_entries, update
+from nvapps.core.reconcile import Desired, Held, Installed, Piece, diff, flow_cookie, flow_digest, group_entries, update
 from nvapps.core.stages import stage_defaults
 
 L2 = pipeline.AppId.L2
@@ -32,6 +32,19 @@ def test_cookie_is_the_app_prefix_plus_a_stable_digest_of_the_flow():
     assert cookie == flow_cookie(L2, Flow(0, 100, match(in_port=1), actions=(ofp.SetField("reg14", 1),), goto=5))
     assert cookie != flow_cookie(L2, Flow(0, 100, match(in_port=1), actions=(ofp.SetField("reg14", 9),), goto=5))
     assert cookie != flow_cookie(L2, Flow(0, 101, match(in_port=1), actions=(ofp.SetField("reg14", 1),), goto=5))
+
+
+def test_the_drop_bit_marks_exactly_the_flows_where_packets_stop():
+    table, priority = pipeline.NO_ROUTE
+    stopping = [Flow(0, 100, match(in_port=1)), Flow(0, 100, actions=(ofp.Ct(commit=True),)),
+                Flow(table, priority, actions=(ofp.Output(ofp.OFPP_CONTROLLER),))]
+    going = [A, Flow(0, 100, meter=3), Flow(0, 100, write_metadata=(1, 0xFF)), Flow(0, 100, goto=5),
+             Flow(0, 100, actions=(ofp.Ct(table=5),)), Flow(0, 100, actions=(ofp.Ct(), ofp.Output(1)))]
+    for flow in stopping + going:
+        cookie = flow_cookie(L2, flow)
+        assert (cookie & pipeline.COOKIE_DROP != 0, cookie & pipeline.COOKIE_DIGEST_MASK) == \
+            (flow in stopping, flow_digest(flow)), flow
+        assert cookie & ~(pipeline.COOKIE_DROP | pipeline.COOKIE_DIGEST_MASK) == pipeline.app_cookie(L2)
 
 
 def test_a_switch_that_holds_everything_gets_nothing():
