@@ -5,7 +5,7 @@ import pytest
 
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, NotFound
-from nvapps.model.service import Model, next_free
+from nvapps.model.service import KeysInUse, Model, next_free
 from nvapps.store.sqlite import SQLiteStore
 
 
@@ -190,6 +190,20 @@ def test_keys_in_use_follow_the_model_the_freed_highest_comes_back_and_a_full_ra
     assert again.next_key("port", 10**6) == mid + 1 and again.next_key("port", mid) == low
     other, _ = make_net(model, "p2")
     assert other.segmentation_id == model.next_key("network", 10**6) - 1 != net.segmentation_id
+
+
+def test_a_key_two_objects_share_is_in_use_until_both_are_gone():
+    keys = KeysInUse([5, 5, 7, None])       # (VLAN networks of two physical networks may share an id)
+    keys.remove(7)
+    assert keys.free(100, ()) == 6
+    keys.remove(5)
+    assert keys.free(100, ()) == 6 and keys.free(5, ()) == 1
+    keys.remove(5)
+    assert keys.free(100, ()) == 1 and keys.free(100, (3,)) == 4
+    keys.add(9)
+    keys.add(9)
+    keys.remove(9)
+    assert keys.free(100, ()) == 10 and keys.free(9, ()) == 1
 
 
 def test_revision_number_counts_every_committed_change_and_survives_reopening(tmp_path):
