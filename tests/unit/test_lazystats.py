@@ -1,4 +1,5 @@
-"""Flow-stats replies: os-ken builds no per-flow objects until an entry is read, and then the same ones."""
+"""Flow-stats and group-description replies: os-ken builds no per-entry objects until an entry is read, and then
+the same ones."""
 from __future__ import annotations
 
 import struct
@@ -44,3 +45,33 @@ def test_entries_are_not_parsed_until_read_and_then_read_as_os_ken_would():
 def test_reconciliation_reads_the_cookies_from_the_bytes():
     buf = flow_stats_reply(FLOWS)
     assert messages.flow_stats_cookies(messages.multipart_body(buf)[2]) == [(c, 3) for c, _ in FLOWS]
+
+
+def group_desc_reply(groups: list[ofp.Group], xid: int = 7) -> bytes:
+    """A GROUP_DESC multipart reply holding `groups`, as a switch sends it."""
+    body = b""
+    for g in groups:
+        buckets = g.encoded_buckets()
+        body += struct.pack("!HBxI", 8 + len(buckets), messages.GROUP_TYPES[g.type], g.group_id) + buckets
+    return struct.pack("!BBHIHH4x", messages.OFP_VERSION, OFPT_MULTIPART_REPLY, 16 + len(body), xid,
+                       messages.OFPMP_GROUP_DESC, 0) + body
+
+
+GROUPS = [ofp.Group(0x1000 + i, "all", tuple(ofp.Bucket((ofp.SetField("reg15", p), ofp.Resubmit(60)))
+                                             for p in range(i + 1))) for i in range(3)]
+
+
+def test_groups_are_not_parsed_until_read_and_then_read_as_os_ken_would():
+    lazystats.install()
+    msg = parse(group_desc_reply(GROUPS))
+    assert [type(e) for e in msg.body] == [lazystats.LazyGroupDesc] * 3
+    assert all(e._parsed is None for e in msg.body)
+    assert [e.group_id for e in msg.body] == [0x1000, 0x1001, 0x1002]
+    assert [len(e.buckets) for e in msg.body] == [1, 2, 3]
+    assert msg.body[2].buckets[1].actions[0].value == 1
+
+
+def test_reconciliation_reads_the_groups_from_the_bytes():
+    buf = group_desc_reply(GROUPS)
+    assert messages.group_desc_entries(messages.multipart_body(buf)[2]) == {
+        g.group_id: (messages.GROUP_TYPES[g.type], g.encoded_buckets()) for g in GROUPS}
