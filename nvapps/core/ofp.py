@@ -517,8 +517,7 @@ class Flow:
     write_metadata: tuple[int, int] | None = None   # (value, mask)
     meter: int | None = None                        # rate-limit through this meter first
     origin: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)  # (kind, id): what it is for
-    digest: int | None = field(default=None, init=False, repr=False, compare=False)  # kept by reconcile
-    _wire: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    cookie: int = field(default=0, init=False, repr=False, compare=False)  # kept by reconcile (0: not named yet)
 
     def __post_init__(self) -> None:
         """Its match fields and actions are the shared ones (`shared`)."""
@@ -527,13 +526,9 @@ class Flow:
 
     @property
     def wire(self) -> bytes:
-        """The flow's identity and behaviour on the wire: table, priority, match, instructions (encoded once:
-        flows are built once and reused)."""
-        if self._wire is None:
-            object.__setattr__(self, "_wire", self._encode())
-        return self._wire  # type: ignore[return-value]
-
-    def _encode(self) -> bytes:
+        """The flow's identity and behaviour on the wire: table, priority, match, instructions (joined from its
+        parts' encodings, which they keep, each time: not kept, as a controller holds hundreds of thousands of
+        flows and sends each a few times)."""
         instructions = b""
         if self.meter is not None:
             instructions += struct.pack("!HHI", OFPIT_METER, 8, self.meter)

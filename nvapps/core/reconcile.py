@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nvapps import pipeline
 from nvapps.core import messages, ofp
@@ -18,18 +18,20 @@ from nvapps.core.contract import check_flow, check_group
 
 
 def flow_digest(flow: ofp.Flow) -> int:
-    """A 54-bit digest of the flow's wire body (kept on the flow: flows are built once and reused)."""
-    digest = flow.digest
-    if digest is None:
-        digest = int.from_bytes(hashlib.blake2b(flow.body(), digest_size=8).digest(), "big") \
-            & pipeline.COOKIE_DIGEST_MASK
-        object.__setattr__(flow, "digest", digest)
-    return digest
+    """A 54-bit digest of the flow's wire body."""
+    return int.from_bytes(hashlib.blake2b(flow.body(), digest_size=8).digest(), "big") & pipeline.COOKIE_DIGEST_MASK
 
 
 def flow_cookie(app: pipeline.AppId, flow: ofp.Flow) -> int:
-    """The cookie naming `flow` of `app`: app id, the drop bit, and a 54-bit digest of the flow's wire body."""
-    return pipeline.app_cookie(app) | (pipeline.COOKIE_DROP if stops(flow) else 0) | flow_digest(flow)
+    """The cookie naming `flow` of `app`: app id, the drop bit, and a 54-bit digest of the flow's wire body
+    (kept on the flow for the first app that names it: flows are built once and reused)."""
+    cookie = flow.cookie
+    if cookie >> pipeline.COOKIE_APP_SHIFT == app:
+        return cookie
+    named = pipeline.app_cookie(app) | (pipeline.COOKIE_DROP if stops(flow) else 0) | flow_digest(flow)
+    if not cookie:
+        object.__setattr__(flow, "cookie", named)
+    return named
 
 
 def stops(flow: ofp.Flow) -> bool:
@@ -43,20 +45,26 @@ def stops(flow: ofp.Flow) -> bool:
         flow.actions[0].table is None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Piece:
-    """Flows of one app built together from the same inputs, by cookie."""
+    """Flows of one app built together from the same inputs, each named by its cookie in that app
+    (`Flow.cookie`: a controller holds hundreds of thousands of flows, a tuple of them costs the least)."""
 
-    flows: dict[int, ofp.Flow]
+    flows: tuple[ofp.Flow, ...]
 
     @classmethod
     def of(cls, app: pipeline.AppId, flows: Iterable[ofp.Flow]) -> "Piece":
-        """The piece of `flows`, each checked against the pipeline contract."""
-        out = {}
+        """The piece of `flows` (equal ones once), each checked against the pipeline contract; a flow another
+        app named first is copied, so that every flow of the piece carries this app's cookie."""
+        out: dict[int, ofp.Flow] = {}
         for f in flows:
             check_flow(app, f)
-            out[flow_cookie(app, f)] = f
-        return cls(out)
+            cookie = flow_cookie(app, f)
+            if f.cookie != cookie:
+                f = replace(f)
+                flow_cookie(app, f)
+            out[cookie] = f
+        return cls(tuple(out.values()))
 
 
 @dataclass
@@ -79,10 +87,7 @@ class Desired:
     @property
     def flows(self) -> dict[int, ofp.Flow]:
         """Every desired flow by cookie."""
-        out: dict[int, ofp.Flow] = {}
-        for piece in self.pieces.values():
-            out.update(piece.flows)
-        return out
+        return {f.cookie: f for piece in self.pieces.values() for f in piece.flows}
 
 
 def group_entries(groups: dict[int, ofp.Group]) -> dict[int, tuple[int, bytes]]:
@@ -111,8 +116,8 @@ class Installed:
     def of(cls, desired: Desired) -> "Installed":
         holders: dict[int, int] = {}
         for piece in desired.pieces.values():
-            for cookie in piece.flows:
-                holders[cookie] = holders.get(cookie, 0) + 1
+            for f in piece.flows:
+                holders[f.cookie] = holders.get(f.cookie, 0) + 1
         return cls(desired, holders, group_entries(desired.groups))
 
     def apply(self, desired: Desired, changes: "Changes") -> None:
@@ -200,15 +205,15 @@ def update(desired: Desired, installed: Installed) -> Changes:
         if old is piece:
             continue
         if old is not None:
-            for cookie in old.flows:
-                delta[cookie] = delta.get(cookie, 0) - 1
-        for cookie, flow in piece.flows.items():
-            delta[cookie] = delta.get(cookie, 0) + 1
-            new[cookie] = flow
+            for f in old.flows:
+                delta[f.cookie] = delta.get(f.cookie, 0) - 1
+        for f in piece.flows:
+            delta[f.cookie] = delta.get(f.cookie, 0) + 1
+            new[f.cookie] = f
     for key, old in sent.items():
         if key not in desired.pieces:
-            for cookie in old.flows:
-                delta[cookie] = delta.get(cookie, 0) - 1
+            for f in old.flows:
+                delta[f.cookie] = delta.get(f.cookie, 0) - 1
     changes = Changes(holders=delta)
     for cookie, change in delta.items():
         before = installed.holders.get(cookie, 0)

@@ -65,10 +65,9 @@ class FlowSync:
         installed = self._installed.get(dpid)
         out: dict[int, tuple[Hashable, ofp.Flow]] = {}
         for key, piece in (installed.desired.pieces.items() if installed is not None else ()):
-            for cookie in cookies:
-                flow = piece.flows.get(cookie)
-                if flow is not None:
-                    out[cookie] = (key, flow)
+            for flow in piece.flows:
+                if flow.cookie in cookies:
+                    out[flow.cookie] = (key, flow)
         return out
 
     def forget(self, dpid: int) -> None:

@@ -171,7 +171,7 @@ def test_only_the_uplink_reaches_the_speaker_and_only_its_own_sessions_leave_it(
 
 def test_speaker_flows_name_the_speaker_and_their_peer():
     view, chs, nat = nat_view(edge())
-    flows = list(chassis_nat(chs["hv2"], nat).pieces["speaker", "physnet1"].flows.values())
+    flows = list(chassis_nat(chs["hv2"], nat).pieces["speaker", "physnet1"].flows)
     assert {f.origin for f in flows} == {(("bgp_speaker", "hv2:physnet1"),),
                                          (("bgp_speaker", "hv2:physnet1"), ("bgp_peer", PEER))}
 

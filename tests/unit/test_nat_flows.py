@@ -286,14 +286,14 @@ def test_nat_flows_name_their_router_and_what_they_stand_for_and_every_punt_is_m
                         internal_port=53, external_port=5353)
     floating = (Floating("172.16.0.150", "10.0.1.11", fip_id="f1"), Floating("172.16.0.151", None, (pf,), fip_id="f2"))
     nat = chassis_nat(chs["hv2"], NatView([NatRouter(v, floating) for v in view.routers], [External(50, "physnet1")]))
-    flows = list(nat.pieces["router", "r"].flows.values())
+    flows = list(nat.pieces["router", "r"].flows)
     assert all(f.origin[0] == ("router", "r") for f in flows)
     assert {f.origin[1:] for f in flows} == {
         (), (("port", "rg"),), (("snat", f"10.0.1.0/24 as {GATEWAY_IP}"), ("subnet", "s-int")),
         (("floatingip", "f1"),), (("floatingip", "f1"), ("dnat", "172.16.0.150 to 10.0.1.11")),
         (("floatingip", "f1"), ("snat", "10.0.1.11 as 172.16.0.150")), (("floatingip", "f2"),),
         (("floatingip", "f2"), ("port_forwarding", "pf"))}
-    punts = [f for p in nat.pieces.values() for f in p.flows.values() if ofp.PUNT in f.actions]
+    punts = [f for p in nat.pieces.values() for f in p.flows if ofp.PUNT in f.actions]
     assert len(punts) == 1 and all(f.meter == 4 for f in punts)
 
 

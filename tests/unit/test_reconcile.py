@@ -34,6 +34,24 @@ def test_cookie_is_the_app_prefix_plus_a_stable_digest_of_the_flow():
     assert cookie != flow_cookie(L2, Flow(0, 101, match(in_port=1), actions=(ofp.SetField("reg14", 1),), goto=5))
 
 
+def test_a_flow_named_by_another_app_has_that_apps_cookie_and_keeps_its_first():
+    flow = Flow(0, 100, match(in_port=1), actions=(ofp.SetField("reg14", 1),), goto=5)
+    first = flow_cookie(L2, flow)
+    other = flow_cookie(pipeline.AppId.L3, flow)
+    assert other >> pipeline.COOKIE_APP_SHIFT == pipeline.AppId.L3
+    assert other & ~pipeline.app_cookie(pipeline.AppId.L3) == first & ~pipeline.app_cookie(L2)
+    assert flow_cookie(L2, flow) == first and flow.cookie == first
+
+
+
+def test_a_piece_holds_equal_flows_once_each_named_by_the_pieces_app():
+    flow = Flow(0, 100, match(in_port=1), actions=(ofp.SetField("reg14", 1),), goto=5)
+    l3 = flow_cookie(pipeline.AppId.L3, flow)
+    same = Flow(0, 100, match(in_port=1), actions=(ofp.SetField("reg14", 1),), goto=5)
+    piece = Piece.of(L2, [flow, same, B])
+    assert [f.cookie for f in piece.flows] == [flow_cookie(L2, same), flow_cookie(L2, B)]
+    assert piece.flows[0] == flow and flow.cookie == l3
+
 def test_the_drop_bit_marks_exactly_the_flows_where_packets_stop():
     table, priority = pipeline.NO_ROUTE
     stopping = [Flow(0, 100, match(in_port=1)), Flow(0, 100, actions=(ofp.Ct(commit=True),)),
