@@ -504,6 +504,13 @@ def shared(part: Any) -> Any:
         return part
 
 
+def forget_shared() -> None:
+    """Flows built from now on share their parts among themselves, not with those built so far: what a round
+    built keeps its parts, and the table of shared parts (one entry per distinct part: 10 MB at 10,000
+    ports) holds only those of the round under way."""
+    _SHARED.clear()
+
+
 @dataclass(frozen=True, slots=True)
 class Flow:
     """One flow as plain data: where, how important, what it matches and what it does (slots: a controller

@@ -16,7 +16,7 @@ from os_ken.controller.handler import set_ev_cls
 from os_ken.lib import hub
 
 from nvapps import pipeline
-from nvapps.core import heap
+from nvapps.core import heap, ofp
 from nvapps.core.app import CoreApp, SwitchError
 from nvapps.core.events import (
     EventChassisDown,
@@ -178,6 +178,7 @@ class ServiceApp(app_manager.OSKenApp):
                     LOG.exception("%s: syncing %s failed", self.name, chassis.name)
                 hub.sleep(0)        # let REST requests and other apps in between chassis
             self.pieces.next_round()
+            ofp.forget_shared()
             if reconciled and not failed:
                 gc.freeze()     # what a round that (re)connected switches built lives on: collections need not scan it
             heap.freeze_survivors()

@@ -192,3 +192,7 @@ def test_flows_built_apart_hold_the_same_match_fields_and_actions_and_encode_ali
     assert one.wire == ofp.Flow(Table.L2_LOOKUP, Priority.SPECIFIC, ofp.match(reg14=7, eth_dst="02:00:00:00:00:07"),
                                 actions=(ofp.SetField("reg15", 7), ofp.Output(3))).wire
     assert ofp.shared([1]) == [1]           # what cannot be hashed is kept as it is
+    ofp.forget_shared()
+    three = ofp.Flow(Table.EGRESS, Priority.SPECIFIC, ofp.match(reg14=7), actions=(ofp.SetField("reg15", 7),))
+    assert three.match == two.match and three.match[0] is not two.match[0]
+    assert three.actions[0] is ofp.Flow(Table.EGRESS, 1, actions=(ofp.SetField("reg15", 7),)).actions[0]
