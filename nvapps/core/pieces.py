@@ -19,7 +19,7 @@ from nvapps.core.contract import check_group
 from nvapps.core.ofp import Flow, Group
 from nvapps.core.reconcile import Desired, Piece
 
-GC_SLACK = 1024    # pieces kept beyond twice the live ones before the unused are forgotten
+GC_SLACK = 1024    # entries kept beyond twice the live ones before the unused are forgotten
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,9 @@ class Pieces:
         self._memos: dict[str, _Memo] = {}
         self._loose: list[Hashable] = []           # keys used this round outside a chassis's state
         self._recording: list[Hashable] | None = None
-        self._live = 0                             # pieces kept after the last collection
+        self._weights: dict[Hashable, int] = {}    # the entries each kept value holds (a dict of pieces, say)
+        self._size = 0                             # what is kept now: pieces, groups, values and their entries
+        self._live = 0                             # what was kept after the last collection
         self._last: dict[Hashable, Any] = {}       # what was last remembered under each name
         self._remembered: set[Hashable] = set()    # the names remembered since the last collection
         self.built = 0        # pieces, groups and chassis states built so far (not found again): the work done
@@ -66,6 +68,9 @@ class Pieces:
         entry = self._store.get(full)
         if entry is None:
             entry = self._store[full] = (*self._recorded(compute), same)
+            weight = len(entry[0]) if hasattr(entry[0], "__len__") else 0
+            self._weights[full] = weight
+            self._size += 1 + weight
         recording = self._recording if self._recording is not None else self._loose
         recording.append(full)
         recording.extend(entry[1])
@@ -104,20 +109,23 @@ class Pieces:
         value = self._store.get(key)
         if value is None:
             value = self._store[key] = build()
+            self._size += 1
             self.built += 1
         (self._recording if self._recording is not None else self._loose).append(key)
         return value
 
     def next_round(self) -> None:
-        """A round is over; once the pieces kept are more than twice those live at the last collection (and
-        GC_SLACK), those that no chassis state and not the last round used go: a collection costs
-        O(pieces), so it comes after O(pieces) rounds of changes."""
-        if len(self._store) > 2 * self._live + GC_SLACK:
+        """A round is over; once what is kept (pieces, groups, values counted with their entries: a network's
+        member pieces, say, made anew on each change of its members) is more than twice what was live at the
+        last collection (and GC_SLACK), what no chassis state and not the last round used goes: a collection
+        costs O(what is kept), so it comes after as much was made anew."""
+        if self._size > 2 * self._live + GC_SLACK:
             live = set(self._loose)
             for memo in self._memos.values():
                 live.update(memo.keys)
             self._store = {k: v for k, v in self._store.items() if k in live}
-            self._live = len(self._store)
+            self._weights = {k: w for k, w in self._weights.items() if k in live}
+            self._size = self._live = len(self._store) + sum(self._weights.values())
             self._last = {name: v for name, v in self._last.items() if name in self._remembered}
             self._remembered = set()
         self._loose = []

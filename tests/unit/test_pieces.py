@@ -76,3 +76,19 @@ def test_a_value_is_computed_once_and_kept_with_its_pieces_while_a_chassis_state
     built = pieces.built
     assert pieces.value("members", members)["port"] is pieces.get(("port", 1), lambda: [])
     assert computed == [1] and pieces.built == built
+
+
+def test_a_value_counts_with_its_entries_so_values_made_anew_each_round_do_not_pile_up(monkeypatch):
+    monkeypatch.setattr(pieces_module, "GC_SLACK", 0)
+    pieces = Pieces(pipeline.AppId.L2)
+
+    def members() -> dict:
+        return {k: pieces.get(("port", k), lambda k=k: _flows(k)) for k in range(50)}
+
+    kept = []
+    for r in range(10):         # a network's members made anew each round (the same 50 pieces)
+        pieces.chassis("hv1", (r,), lambda r=r: Desired(pieces.value(("members", r), members)))
+        pieces.next_round()
+        kept.append(sum(1 for k in pieces._store if k[0] == "value"))
+    assert max(kept) <= 3 and kept[-1] >= 1
+    assert pieces.built == 50 + 10             # the pieces once, a chassis state each round
