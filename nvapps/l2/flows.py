@@ -88,8 +88,8 @@ def _network_pieces(members: "Members", here: str, trunk: int | None, fabric: "E
             if fabric is None:
                 continue
             ip = fabric.ips.get(b.chassis, 0)
-            out["remote", b.port.id] = pieces.get(("remote", b, ip), partial(_remote_flows, b, ip))
-        out["member", b.port.id] = pieces.get(("member", b), partial(_member_and_arp_flows, b))
+            out[ofp.shared(("remote", b.port.id))] = pieces.get(("remote", b, ip), partial(_remote_flows, b, ip))
+        out[ofp.shared(("member", b.port.id))] = pieces.get(("member", b), partial(_member_and_arp_flows, b))
     return out
 
 
