@@ -24,16 +24,20 @@ GC_SLACK = 1024    # entries kept beyond twice the live ones before the unused a
 
 @dataclass(frozen=True)
 class _Memo:
-    """A chassis's desired state, the inputs it was built from, and the keys of the pieces it holds."""
+    """A chassis's desired state, the inputs it was built from, the keys of the pieces it holds, and the values
+    and groups it read."""
 
     inputs: tuple
     desired: Desired
     keys: list
+    values: list
 
 
 class Pieces:
     """One app's pieces (and groups) by key, and each chassis's desired state by its inputs: kept while a
-    chassis's state or the last round uses them (forgotten now and then otherwise)."""
+    chassis's state or the last round uses them. The values and groups the chassis states read are counted, so
+    one the last of them stopped reading goes when the round ends (they are large: a network's member pieces
+    or flood group, made anew on each change of its members); the rest goes now and then."""
 
     def __init__(self, app: pipeline.AppId) -> None:
         self.app = app
@@ -41,9 +45,12 @@ class Pieces:
         self._memos: dict[str, _Memo] = {}
         self._loose: list[Hashable] = []           # keys used this round outside a chassis's state
         self._recording: list[Hashable] | None = None
-        self._weights: dict[Hashable, int] = {}    # the entries each kept value holds (a dict of pieces, say)
+        self._weights: dict[Hashable, int] = {}    # the entries each kept value (a dict of pieces, say) or group holds
         self._size = 0                             # what is kept now: pieces, groups, values and their entries
         self._live = 0                             # what was kept after the last collection
+        self._readers: dict[Hashable, int] = {}    # how many chassis states read each kept value or group
+        self._reading: list[Hashable] | None = None    # the values and groups the chassis state being built reads
+        self._unread: list[Hashable] = []          # those the chassis states stopped reading this round
         self._last: dict[Hashable, Any] = {}       # what was last remembered under each name
         self._remembered: set[Hashable] = set()    # the names remembered since the last collection
         self.built = 0        # pieces, groups and chassis states built so far (not found again): the work done
@@ -53,12 +60,21 @@ class Pieces:
         return self._kept(key, lambda: Piece.of(self.app, build()))
 
     def group(self, key: Hashable, build: Callable[[], Group]) -> Group:
-        """The group of `key`: kept from a previous round, or built now by `build` (and checked)."""
+        """The group of `key`: kept from a previous round, or built now by `build` (and checked); counted with
+        its buckets, and read like a value (a network's flood group, say, made anew on each change of its
+        members)."""
+        full = ("group", key)
+
         def checked() -> Group:
             group = build()
             check_group(self.app, group)
+            self._weights[full] = len(group.buckets)
+            self._size += len(group.buckets)
             return group
-        return self._kept(("group", key), checked)
+        group = self._kept(full, checked)
+        if self._reading is not None:
+            self._reading.append(full)
+        return group
 
     def value(self, key: Hashable, compute: Callable[[], Any], same: tuple = ()) -> Any:
         """Any value computed from the inputs in `key` and the very objects in `same` (compared by identity:
@@ -73,6 +89,8 @@ class Pieces:
             self._size += 1 + weight
         recording = self._recording if self._recording is not None else self._loose
         recording.append(full)
+        if self._reading is not None:
+            self._reading.append(full)
         recording.extend(entry[1])
         return entry[0]
 
@@ -92,8 +110,23 @@ class Pieces:
         if memo is not None and len(memo.inputs) == len(inputs) and \
                 all(a is b or a == b for a, b in zip(memo.inputs, inputs)):
             return memo.desired
-        desired, keys = self._recorded(build)
-        self._memos[name] = _Memo(inputs, desired, keys)
+        outer, self._reading = self._reading, []
+        try:
+            desired, keys = self._recorded(build)
+            values = self._reading
+        finally:
+            self._reading = outer
+        readers = self._readers
+        for key in values:
+            readers[key] = readers.get(key, 0) + 1
+        for key in memo.values if memo is not None else ():
+            count = readers[key] - 1
+            if count:
+                readers[key] = count
+            else:
+                del readers[key]
+                self._unread.append(key)
+        self._memos[name] = _Memo(inputs, desired, keys, values)
         self.built += 1
         return desired
 
@@ -115,10 +148,17 @@ class Pieces:
         return value
 
     def next_round(self) -> None:
-        """A round is over; once what is kept (pieces, groups, values counted with their entries: a network's
-        member pieces, say, made anew on each change of its members) is more than twice what was live at the
-        last collection (and GC_SLACK), what no chassis state and not the last round used goes: a collection
-        costs O(what is kept), so it comes after as much was made anew."""
+        """A round is over: the values and groups the chassis states stopped reading go, unless this round used
+        them otherwise. Once what is kept (pieces, groups, values counted with their entries) is more than twice
+        what was live at the last collection (and GC_SLACK), what no chassis state and not the last round used
+        goes too: a collection costs O(what is kept), so it comes after as much was made anew."""
+        if self._unread:
+            loose = set(self._loose)
+            for key in self._unread:
+                if key not in self._readers and key not in loose and key in self._store:
+                    del self._store[key]
+                    self._size -= 1 + self._weights.pop(key, 0)
+            self._unread = []
         if self._size > 2 * self._live + GC_SLACK:
             live = set(self._loose)
             for memo in self._memos.values():

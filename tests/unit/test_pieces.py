@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from nvapps import pipeline
 from nvapps.core import pieces as pieces_module
-from nvapps.core.ofp import Flow, match
+from nvapps.core.ofp import Bucket, Flow, Group, Output, match
 from nvapps.core.pieces import Pieces
 from nvapps.core.reconcile import Desired
 from nvapps.pipeline import Priority, Table
@@ -78,6 +78,10 @@ def test_a_value_is_computed_once_and_kept_with_its_pieces_while_a_chassis_state
     assert computed == [1] and pieces.built == built
 
 
+def _values(pieces: Pieces) -> int:
+    return sum(1 for k in pieces._store if k[0] in ("value", "group"))
+
+
 def test_a_value_counts_with_its_entries_so_values_made_anew_each_round_do_not_pile_up(monkeypatch):
     monkeypatch.setattr(pieces_module, "GC_SLACK", 0)
     pieces = Pieces(pipeline.AppId.L2)
@@ -86,9 +90,28 @@ def test_a_value_counts_with_its_entries_so_values_made_anew_each_round_do_not_p
         return {k: pieces.get(("port", k), lambda k=k: _flows(k)) for k in range(50)}
 
     kept = []
-    for r in range(10):         # a network's members made anew each round (the same 50 pieces)
-        pieces.chassis("hv1", (r,), lambda r=r: Desired(pieces.value(("members", r), members)))
+    for r in range(10):         # a network's members made anew each round (the same 50 pieces), no chassis state
+        pieces.value(("members", r), members)
         pieces.next_round()
-        kept.append(sum(1 for k in pieces._store if k[0] == "value"))
+        kept.append(_values(pieces))
     assert max(kept) <= 3 and kept[-1] >= 1
-    assert pieces.built == 50 + 10             # the pieces once, a chassis state each round
+    assert pieces.built == 50                    # the pieces once
+
+
+def test_a_value_or_group_no_chassis_state_reads_any_more_goes_when_the_round_ends(monkeypatch):
+    monkeypatch.setattr(pieces_module, "GC_SLACK", 10 ** 9)     # no collection: only the readers count
+    pieces = Pieces(pipeline.AppId.L2)
+    group = Group(pipeline.group_id(pipeline.AppId.L2, 1), "all", (Bucket((Output(1),)),))
+
+    def state(r: int) -> Desired:
+        pieces.group(("flood", r), lambda: group)
+        return Desired(pieces.value(("members", r), lambda: {"port": pieces.get(("port", 1), lambda: _flows(1))}))
+
+    for r in range(5):          # hv1 reads the members of round r, hv2 those of round r - 1 (two rounds alike)
+        pieces.chassis("hv1", (r,), lambda r=r: state(r))
+        pieces.chassis("hv2", (r - 1,), lambda r=r: state(r - 1))
+        pieces.next_round()
+        assert _values(pieces) == 4
+        assert {k[1] for k in pieces._store if k[0] in ("value", "group")} == {("members", r), ("members", r - 1),
+                                                                                 ("flood", r), ("flood", r - 1)}
+    assert pieces.built == 1 + 6 + 2 * 5         # the port once, the groups of rounds -1 to 4, two states a round
