@@ -6,7 +6,6 @@ burst of events costs one recomputation, and no handler ever blocks os-ken's eve
 """
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from typing import Any, ClassVar
@@ -93,7 +92,9 @@ class ServiceApp(app_manager.OSKenApp):
 
     def view(self) -> LogicalView:
         """The logical view of the model on the fabric now, shared by every service."""
-        return self._views.current(self.fabric(), self.core.uplinks, (self.core.generation, self._presume_up()))
+        chassis = self.fabric()     # presumed up or not matters only while a registered chassis is away
+        return self._views.current(chassis, self.core.uplinks,
+                                   (self.core.generation, any(ch.presumed_up for ch in chassis.values())))
 
     def _presume_up(self) -> bool:
         return time.monotonic() - self.core.started < STARTUP_GRACE
@@ -180,7 +181,7 @@ class ServiceApp(app_manager.OSKenApp):
             self.pieces.next_round()
             ofp.forget_shared()
             if reconciled and not failed:
-                gc.freeze()     # what a round that (re)connected switches built lives on: collections need not scan it
+                heap.freeze_all()
             heap.freeze_survivors()
             if failed:
                 hub.spawn_after(RETRY_AFTER, self._wake.set)

@@ -1,7 +1,9 @@
-"""The heap is frozen after a full collection only: what survived it is never scanned again."""
+"""The heap is frozen after a full collection only: what survived it is never scanned again; garbage in cycles is
+never frozen."""
 from __future__ import annotations
 
 import gc
+import weakref
 
 from nvapps.core import heap
 
@@ -22,6 +24,25 @@ def test_what_survives_a_full_collection_is_frozen_and_nothing_more_until_the_ne
         more = [[n] for n in range(1000)]
         heap.freeze_survivors()
         assert gc.get_freeze_count() == frozen and more
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+def test_freezing_everything_collects_the_garbage_in_cycles_first():
+    class Node:
+        pass
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        cycle = Node()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        del cycle
+        heap.freeze_all()
+        assert gone() is None and gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
         if enabled:
