@@ -45,12 +45,15 @@ def stops(flow: ofp.Flow) -> bool:
         flow.actions[0].table is None
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class Piece:
+class Piece(tuple):
     """Flows of one app built together from the same inputs, each named by its cookie in that app
-    (`Flow.cookie`: a controller holds hundreds of thousands of flows, a tuple of them costs the least)."""
+    (`Flow.cookie`): a tuple of them, as a controller holds tens of thousands of pieces."""
 
-    flows: tuple[ofp.Flow, ...]
+    __slots__ = ()
+
+    @property
+    def flows(self) -> tuple[ofp.Flow, ...]:
+        return self
 
     @classmethod
     def of(cls, app: pipeline.AppId, flows: Iterable[ofp.Flow]) -> "Piece":
@@ -64,7 +67,7 @@ class Piece:
                 f = replace(f)
                 flow_cookie(app, f)
             out[cookie] = f
-        return cls(tuple(out.values()))
+        return cls(out.values())
 
 
 @dataclass

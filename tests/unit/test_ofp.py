@@ -191,6 +191,8 @@ def test_flows_built_apart_hold_the_same_match_fields_and_actions_and_encode_ali
     assert one.match[-1] is two.match[0] and one.actions[0] is two.actions[0]      # reg14=7, set reg15
     assert one.wire == ofp.Flow(Table.L2_LOOKUP, Priority.SPECIFIC, ofp.match(reg14=7, eth_dst="02:00:00:00:00:07"),
                                 actions=(ofp.SetField("reg15", 7), ofp.Output(3))).wire
+    assert ofp.Flow(1, 1, origin=(("port", "p1"),)).origin is ofp.Flow(2, 1, origin=(("port", "p1"),)).origin
+    assert one.match is ofp.Flow(Table.L2_LOOKUP, 1, ofp.match(reg14=7, eth_dst="02:00:00:00:00:07")).match
     assert ofp.shared([1]) == [1]           # what cannot be hashed is kept as it is
     ofp.forget_shared()
     three = ofp.Flow(Table.EGRESS, Priority.SPECIFIC, ofp.match(reg14=7), actions=(ofp.SetField("reg15", 7),))
