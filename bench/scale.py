@@ -2,11 +2,12 @@
 connected to the controller (VXLAN ports with loopback endpoints, so nothing leaves the machine), and N ports
 seeded into the database before the controller starts (bench.control_plane's cloud: 10 tenants, a router
 each, a tenant's ports on its own C/10 chassis as VLANs of one internal port per bridge). Per size it prints:
-first start (everything installed) and a restart (reconciled, flow mods), RSS, POST -> port ACTIVE (its flows
-installed) median and p99 and the controller's CPU per port, REST create rate with 1 and 8 clients, a
+first start (everything installed) and a restart (reconciled, flow mods), RSS, the CPU the rounds' ends take
+until the controller is quiet, then POST -> port ACTIVE (its flows installed) median and p99 and the controller's
+CPU per port, REST create rate with 1 and 8 clients, a
 security group rule on a group of N/10 ports -> its flows in every switch, a burst of 1,000 ports from 8 clients
 while two ports of the burst's network ping each other every 10 ms (errors, all ACTIVE, pings lost, flow mods on
-the chassis that hold none of them), a bridge deleted and re-created ->
+the chassis that hold none of them) and RSS after it, a bridge deleted and re-created ->
 its pipeline back; beside the anchors: `ovs-ofctl dump-flows` and `ovs-ofctl --bundle add-flows` of that
 bridge's flows.
 
@@ -86,6 +87,19 @@ def wait_synced(ctl: Controller, names: list[str], timeout: float) -> tuple[floa
     return time.monotonic() - start, mods
 
 
+def quiet(pid: int, timeout: float = 30.0) -> tuple[float, float]:
+    """Seconds until the process used < 2% CPU over a second, and the CPU seconds it used until then."""
+    start, first = time.monotonic(), cpu_seconds(pid)
+    last = first
+    while time.monotonic() - start < timeout:
+        time.sleep(1.0)
+        now = cpu_seconds(pid)
+        if now - last < 0.02:
+            return time.monotonic() - start - 1.0, last - first
+        last = now
+    return timeout, last - first
+
+
 def until(predicate, timeout: float = 120.0, interval: float = 0.005) -> float:
     start = time.monotonic()
     while not predicate():
@@ -123,6 +137,9 @@ class Step:
         self.ctl.start()
         took, mods = wait_synced(self.ctl, self.names, timeout=900)
         self.row("restart: all chassis reconciled", f"{took:.1f} s, {mods} flow mods", f"RSS {rss_mb(self.ctl.proc.pid):.0f} MB")
+        quiet_s, tail_cpu = quiet(self.ctl.proc.pid)
+        self.row("  then the controller quiet (< 2% CPU for 1 s)", f"{quiet_s:.1f} s later, {tail_cpu:.2f} s CPU",
+                 "the rounds' ends: collections, heap frozen")
         self.post_to_active()
         self.create_rate()
         self.rule_to_flows()
@@ -197,6 +214,7 @@ class Step:
         churn = sum(after[n] - before.get(n, 0) for n in after if n not in hosting)
         self.row(f"burst: {count} ports by {clients} clients -> all ACTIVE", f"{took:.1f} s, {len(errors)} errors, "
                  f"pings lost {lost[0]}/{lost[1]}", f"flow mods on the {len(after) - len(hosting)} chassis without t0: {churn}")
+        self.row("  RSS after it", f"{rss_mb(self.ctl.proc.pid):.0f} MB")
 
     def bridge_recreated(self) -> None:
         bridge = f"{PREFIX}1"
