@@ -198,11 +198,11 @@ DROP_REASONS: dict[int, str] = {
 NO_ROUTE = (Table.L3_ROUTING, Priority.ROUTE - 1)
 
 
-def drop_reason(table: int, priority: int, ends: bool) -> str | None:
-    """Why a flow's packets were dropped (None: they went on)."""
+def drop_reason(table: int, priority: int) -> str | None:
+    """Why the packets of a flow whose cookie carries the drop bit were dropped (None: not a reason counted)."""
     if (table, priority) == NO_ROUTE:
         return "no_route"
-    return DROP_REASONS.get(table) if ends else None
+    return DROP_REASONS.get(table)
 
 
 # Network ACLs: position p (0 runs first) becomes priority NACL_BASE + MAX_ACL_POSITION - p.

@@ -286,8 +286,8 @@ class CoreApp(app_manager.OSKenApp):
                                                   pipeline.COOKIE_STATIC_MASK | pipeline.COOKIE_DROP,
                                                   messages.OFPTT_ALL if table is None else table)
             for buf in self._await(dp, xid, request).replies:
-                for table_id, priority, packets, ends in messages.flow_stats_ends(messages.multipart_body(buf)[2]):
-                    reason = pipeline.drop_reason(table_id, priority, ends)
+                for table_id, priority, packets in messages.flow_stats_counts(messages.multipart_body(buf)[2]):
+                    reason = pipeline.drop_reason(table_id, priority)
                     if reason is not None:
                         drops[reason] += packets
         return drops

@@ -10,11 +10,8 @@ from dataclasses import dataclass
 import netaddr
 
 from nvapps.core.ofp import (
-    NX_CT_RECIRC_NONE,
     NX_VENDOR_ID,
-    NXAST_CT,
     OFPG_ANY,
-    OFPIT_APPLY_ACTIONS,
     OFPP_ANY,
     OFPP_CONTROLLER,
     Action,
@@ -197,29 +194,15 @@ def flow_stats_cookies(body: bytes) -> list[tuple[int, int]]:
     return out
 
 
-def flow_stats_ends(body: bytes) -> Iterator[tuple[int, int, int, bool]]:
-    """(table, priority, packet_count, ends) of each flow in a FLOW multipart reply body, read from the bytes:
-    `ends` when the flow is where its packets stop (no instruction, or only a ct() that does not recirculate)."""
+def flow_stats_counts(body: bytes) -> Iterator[tuple[int, int, int]]:
+    """(table, priority, packet_count) of each flow in a FLOW multipart reply body, read from the bytes."""
     offset = 0
     while offset + 56 <= len(body):
         length, table = struct.unpack_from("!HB", body, offset)
         priority = struct.unpack_from("!H", body, offset + 12)[0]
         packets = struct.unpack_from("!Q", body, offset + 32)[0]
-        match_len = struct.unpack_from("!H", body, offset + 50)[0]
-        yield table, priority, packets, _ends(body[offset + 48 + (match_len + 7) // 8 * 8:offset + length])
+        yield table, priority, packets
         offset += length
-
-
-def _ends(instructions: bytes) -> bool:
-    if not instructions:
-        return True
-    kind, length = struct.unpack_from("!HH", instructions, 0)
-    actions = instructions[8:length]
-    if kind != OFPIT_APPLY_ACTIONS or length != len(instructions) or len(actions) < 24:
-        return False
-    atype, alen, vendor, subtype = struct.unpack_from("!HHIH", actions, 0)
-    return (atype, alen, vendor, subtype) == (0xFFFF, len(actions), NX_VENDOR_ID, NXAST_CT) and \
-        actions[18] == NX_CT_RECIRC_NONE
 
 
 def group_desc_entries(body: bytes) -> dict[int, tuple[int, bytes]]:
