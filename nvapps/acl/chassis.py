@@ -112,9 +112,7 @@ class AclView:
             policies = _same_or(policies, previous.policies)
             acls_of = previous.acls if previous.acls == acls_of else acls_of
         kept = previous if previous is not None and policies is previous.policies else None
-        remotes = {name: kept.remotes[name] if kept is not None and kept.local.get(name) is ports_of
-                   else _remote_groups(ports_of, policies) for name, ports_of in local.items()}
-        return cls(local, policies, memberships, acls_of, remotes)
+        return cls(local, policies, memberships, acls_of, _remotes(local, policies, kept))
 
     def patched(self, local: dict[str, tuple[BoundPort, ...]], ports: dict[str, Port | None], model: Model) -> "AclView":
         """This view after the ports of `ports` (id -> the port as this view saw it) changed in `model`, and the
@@ -128,9 +126,15 @@ class AclView:
             if old is not None:             # (a group that does not exist has no members)
                 joined = [p for p in now.values() if p is not None and gid in (p.security_groups or [])]
                 members[gid] = GroupMembers(old.group, spliced(old.ports, set(ports), joined, place))
-        remotes = {name: self.remotes[name] if self.local.get(name) is ports_of else
-                   _remote_groups(ports_of, self.policies) for name, ports_of in local.items()}
-        return AclView(local, self.policies, members, self.acls, remotes)
+        return AclView(local, self.policies, members, self.acls, _remotes(local, self.policies, self))
+
+
+def _remotes(local: dict[str, tuple[BoundPort, ...]], policies: dict[str, Policy],
+             kept: AclView | None) -> dict[str, tuple[tuple[str, str, str], ...]]:
+    """Each chassis's remote groups: those of `kept` (read with the same policies) where the chassis's ports are
+    the very tuple it read them from, else read anew."""
+    return {name: kept.remotes[name] if kept is not None and kept.local.get(name) is ports_of
+            else _remote_groups(ports_of, policies) for name, ports_of in local.items()}
 
 
 def _remote_groups(local: tuple[BoundPort, ...], policies: dict[str, Policy]) -> tuple[tuple[str, str, str], ...]:
