@@ -79,7 +79,8 @@ class Pieces:
     def value(self, key: Hashable, compute: Callable[[], Any], same: tuple = ()) -> Any:
         """Any value computed from the inputs in `key` and the very objects in `same` (compared by identity:
         dicts, say), shared by the chassis states that read it; the pieces it was computed from stay kept
-        while it is (and so do the objects of `same`, so their identities cannot be reused meanwhile)."""
+        while it is (and so do the objects of `same`, so their identities cannot be reused meanwhile). Who reads
+        it records the value's key only, not those of the pieces in it: a collection follows them."""
         full = ("value", key, *map(id, same))
         entry = self._store.get(full)
         if entry is None:
@@ -91,7 +92,6 @@ class Pieces:
         recording.append(full)
         if self._reading is not None:
             self._reading.append(full)
-        recording.extend(entry[1])
         return entry[0]
 
     def last(self, name: Hashable) -> Any:
@@ -163,6 +163,13 @@ class Pieces:
             live = set(self._loose)
             for memo in self._memos.values():
                 live.update(memo.keys)
+            values = [key for key in live if key in self._weights and key[0] == "value"]
+            while values:       # what a live value was computed from lives (values inside values too)
+                for key in self._store[values.pop()][1]:
+                    if key not in live:
+                        live.add(key)
+                        if key in self._weights and key[0] == "value":
+                            values.append(key)
             self._store = {k: v for k, v in self._store.items() if k in live}
             self._weights = {k: w for k, w in self._weights.items() if k in live}
             self._size = self._live = len(self._store) + sum(self._weights.values())

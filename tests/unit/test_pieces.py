@@ -115,3 +115,26 @@ def test_a_value_or_group_no_chassis_state_reads_any_more_goes_when_the_round_en
         assert {k[1] for k in pieces._store if k[0] in ("value", "group")} == {("members", r), ("members", r - 1),
                                                                                  ("flood", r), ("flood", r - 1)}
     assert pieces.built == 1 + 6 + 2 * 5         # the port once, the groups of rounds -1 to 4, two states a round
+
+
+def test_a_collection_keeps_what_a_live_value_was_computed_from_values_inside_values_too(monkeypatch):
+    monkeypatch.setattr(pieces_module, "GC_SLACK", 0)
+    pieces = Pieces(pipeline.AppId.L2)
+
+    def inner() -> dict:
+        return {"port": pieces.get(("port", 1), lambda: _flows(1))}
+
+    def outer() -> dict:
+        return dict(pieces.value("inner", inner))
+
+    pieces.chassis("hv1", (0,), lambda: Desired(pieces.value("outer", outer)))
+    pieces.next_round()
+    built = pieces.built
+    sizes = []
+    for r in range(1, 13):                       # rounds that build other pieces only: collections come
+        pieces.get(("port", 100 + r), lambda r=r: _flows(100 + r))
+        pieces.next_round()
+        sizes.append(len(pieces._store))
+    assert min(sizes) == 4                       # the port, both values and that round's piece
+    kept = pieces.get(("port", 1), lambda: [])
+    assert pieces.value("inner", inner)["port"] is kept and pieces.built == built + 12
