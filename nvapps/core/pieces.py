@@ -147,6 +147,10 @@ class Pieces:
         (self._recording if self._recording is not None else self._loose).append(key)
         return value
 
+    def _a_value(self, key: Hashable) -> bool:
+        """Whether `key` is a kept value's (groups are weighed too, pieces are not)."""
+        return key in self._weights and isinstance(key, tuple) and key[0] == "value"
+
     def next_round(self) -> None:
         """A round is over: the values and groups the chassis states stopped reading go, unless this round used
         them otherwise. Once what is kept (pieces, groups, values counted with their entries) is more than twice
@@ -163,12 +167,12 @@ class Pieces:
             live = set(self._loose)
             for memo in self._memos.values():
                 live.update(memo.keys)
-            values = [key for key in live if key in self._weights and key[0] == "value"]
+            values = [key for key in live if self._a_value(key)]
             while values:       # what a live value was computed from lives (values inside values too)
                 for key in self._store[values.pop()][1]:
                     if key not in live:
                         live.add(key)
-                        if key in self._weights and key[0] == "value":
+                        if self._a_value(key):
                             values.append(key)
             self._store = {k: v for k, v in self._store.items() if k in live}
             self._weights = {k: w for k, w in self._weights.items() if k in live}
