@@ -136,3 +136,19 @@ def test_floating_addresses_are_not_reused(model, ext):
     addresses = {model.create("floatingip", {"floating_network_id": ext_net.id}, P).floating_ip_address
                  for _ in range(5)}
     assert len(addresses) == 5
+
+
+def test_a_router_in_use_is_refused_as_router_in_use_and_goes_with_its_gateway_port_once_free(model, ext):
+    ext_net, _ = ext
+    net, sub = network_with_subnet(model, "p1")
+    router = model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, P)
+    model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, P)
+    before = snapshot(model)
+    with pytest.raises(Conflict) as refused:
+        model.delete("router", router.id, P)
+    assert refused.value.type == "RouterInUse" and snapshot(model) == before
+    model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, P)
+    model.delete("router", router.id, P)
+    assert model.find("router", router.id) is None
+    assert [p for p in model.list("port") if p.device_owner == ROUTER_GATEWAY] == []
+    assert model.list("port", {"network_id": [net.id]}) == []
