@@ -148,7 +148,12 @@ def test_a_router_in_use_is_refused_as_router_in_use_and_goes_with_its_gateway_p
         model.delete("router", router.id, P)
     assert refused.value.type == "RouterInUse" and snapshot(model) == before
     model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, P)
+    other_net, other_sub = network_with_subnet(model, "p1", "10.0.9.0/24")     # another router's floating IP
+    other = model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, P)
+    model.action("router", other.id, "add_router_interface", {"subnet_id": other_sub.id}, P)
+    vm = model.create("port", {"network_id": other_net.id}, P)
+    model.create("floatingip", {"floating_network_id": ext_net.id, "port_id": vm.id}, P)
     model.delete("router", router.id, P)
     assert model.find("router", router.id) is None
-    assert [p for p in model.list("port") if p.device_owner == ROUTER_GATEWAY] == []
+    assert [p.device_id for p in model.list("port") if p.device_owner == ROUTER_GATEWAY] == [other.id]
     assert model.list("port", {"network_id": [net.id]}) == []
