@@ -176,9 +176,9 @@ def chassis_acl(here: Chassis, view: AclView, pieces: Pieces | None = None) -> D
     if not local:
         return Desired()
     refs = tuple((view.members[gid], direction, ethertype) for gid, direction, ethertype in view.remotes[here.name])
-    return pieces.chassis(here.name, (local, view.policies, view.acls, refs), lambda: Desired({
-        **pieces.value(("local", local), lambda: _local_pieces(local, view, pieces), same=(view.policies, view.acls)),
-        **pieces.value(("members", refs), lambda: _members_pieces(refs, pieces))}))
+    return pieces.chassis(here.name, (local, view.policies, view.acls, refs), lambda: Desired(sections=(
+        pieces.value(("local", local), lambda: _local_pieces(local, view, pieces), same=(view.policies, view.acls)),
+        pieces.value(("members", refs), lambda: _members_pieces(refs, pieces)))))
 
 
 def _local_pieces(local: tuple[BoundPort, ...], view: AclView, pieces: Pieces) -> dict[Hashable, Piece]:

@@ -9,7 +9,7 @@ The same flow may be in several pieces: the switch holds it while one of them do
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from nvapps import pipeline
@@ -76,6 +76,10 @@ class Desired:
 
     pieces: dict[Hashable, Piece] = field(default_factory=dict)
     groups: dict[int, ofp.Group] = field(default_factory=dict)
+    # More pieces, in dicts kept as they are (a network's member pieces, say): an update compares each of them
+    # by identity before its pieces, so a state of many sections costs what its changed sections hold. The keys
+    # of all the pieces and sections are distinct.
+    sections: tuple[dict[Hashable, Piece], ...] = ()
 
     @classmethod
     def build(cls, app: pipeline.AppId, flows: Iterable[ofp.Flow], groups: Iterable[ofp.Group] = (),
@@ -87,10 +91,16 @@ class Desired:
             out.groups[g.group_id] = g
         return out
 
+    def all_pieces(self) -> Iterator[tuple[Hashable, Piece]]:
+        """Every piece with its key, its own and its sections'."""
+        yield from self.pieces.items()
+        for section in self.sections:
+            yield from section.items()
+
     @property
     def flows(self) -> dict[int, ofp.Flow]:
         """Every desired flow by cookie."""
-        return {f.cookie: f for piece in self.pieces.values() for f in piece.flows}
+        return {f.cookie: f for _, piece in self.all_pieces() for f in piece.flows}
 
 
 def group_entries(groups: dict[int, ofp.Group]) -> dict[int, tuple[int, bytes]]:
@@ -118,7 +128,7 @@ class Installed:
     @classmethod
     def of(cls, desired: Desired) -> "Installed":
         holders: dict[int, int] = {}
-        for piece in desired.pieces.values():
+        for _, piece in desired.all_pieces():
             for f in piece.flows:
                 holders[f.cookie] = holders.get(f.cookie, 0) + 1
         return cls(desired, holders, group_entries(desired.groups))
@@ -196,15 +206,19 @@ def diff(desired: Desired, held: Held) -> Changes:
 
 
 def update(desired: Desired, installed: Installed) -> Changes:
-    """The changes from what was last sent (`installed`) to `desired`: only pieces that are not the very
-    objects sent last are compared; a flow goes when no piece holds it any more."""
+    """The changes from what was last sent (`installed`) to `desired`: only the sections and pieces that are not
+    the very objects sent last are compared; a flow goes when no piece holds it any more."""
     if desired is installed.desired:
         return Changes()
     delta: dict[int, int] = {}
     new: dict[int, ofp.Flow] = {}
-    sent = installed.desired.pieces
-    for key, piece in desired.pieces.items():
-        old = sent.get(key)
+    sent = installed.desired
+    kept = {id(section) for section in sent.sections} & {id(section) for section in desired.sections}
+    now = {**desired.pieces, **{k: p for section in desired.sections if id(section) not in kept
+                                for k, p in section.items()}}
+    was = {**sent.pieces, **{k: p for section in sent.sections if id(section) not in kept for k, p in section.items()}}
+    for key, piece in now.items():
+        old = was.get(key)
         if old is piece:
             continue
         if old is not None:
@@ -213,8 +227,8 @@ def update(desired: Desired, installed: Installed) -> Changes:
         for f in piece.flows:
             delta[f.cookie] = delta.get(f.cookie, 0) + 1
             new[f.cookie] = f
-    for key, old in sent.items():
-        if key not in desired.pieces:
+    for key, old in was.items():
+        if key not in now:
             for f in old.flows:
                 delta[f.cookie] = delta.get(f.cookie, 0) - 1
     changes = Changes(holders=delta)

@@ -64,7 +64,7 @@ class FlowSync:
         """The piece key and flow of each of `cookies` that this app has installed on switch `dpid`."""
         installed = self._installed.get(dpid)
         out: dict[int, tuple[Hashable, ofp.Flow]] = {}
-        for key, piece in (installed.desired.pieces.items() if installed is not None else ()):
+        for key, piece in (installed.desired.all_pieces() if installed is not None else ()):
             for flow in piece.flows:
                 if flow.cookie in cookies:
                     out[flow.cookie] = (key, flow)

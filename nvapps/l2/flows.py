@@ -61,18 +61,17 @@ def chassis_l2(here: Chassis, view: "LogicalView", pieces: Pieces | None = None)
 
 def _l2_state(here: str, trunk: int | None, linked: bool, local: tuple[BoundPort, ...],
               networks: tuple["Members", ...], view: "LogicalView", pieces: Pieces) -> Desired:
-    out: dict[Hashable, Piece] = {
-        ("chassis", linked): pieces.get(("chassis", linked), partial(_chassis_flows, linked)),
-        **pieces.value(("local", local), lambda: {("port", b.port.id): pieces.get(
-            ("port", b), partial(_local_port_flows, b)) for b in local})}
+    sections = [pieces.value(("local", local), lambda: {("port", b.port.id): pieces.get(
+        ("port", b), partial(_local_port_flows, b)) for b in local})]
     groups = []
     fabric = view.fabric if linked else None
     for members in networks:
-        out.update(pieces.value(("network", members, here, trunk, fabric),
-                                partial(_network_pieces, members, here, trunk, fabric, pieces)))
+        sections.append(pieces.value(("network", members, here, trunk, fabric),
+                                     partial(_network_pieces, members, here, trunk, fabric, pieces)))
         groups.append(pieces.group(("flood", members, here, fabric),
                                    partial(_flood_group, members, here, fabric.ips if fabric else None)))
-    return Desired(out, {g.group_id: g for g in groups})
+    return Desired({("chassis", linked): pieces.get(("chassis", linked), partial(_chassis_flows, linked))},
+                   {g.group_id: g for g in groups}, tuple(sections))
 
 
 def _network_pieces(members: "Members", here: str, trunk: int | None, fabric: "Endpoints | None",

@@ -72,13 +72,14 @@ def chassis_l3(here: Chassis, view: "LogicalView", pieces: Pieces | None = None)
 def _l3_state(here: str, routers: tuple[RouterView, ...], gateways: tuple[bool, ...], view: "LogicalView",
               pieces: Pieces) -> Desired:
     out: dict[Hashable, Piece] = {}
+    sections: list[dict[Hashable, Piece]] = []
     for rv, gateway_here in zip(routers, gateways):
         out["router", rv.router.id] = pieces.get(("router", rv, gateway_here), partial(router_flows, rv, here))
         for i in rv.interfaces + rv.interfaces6:
             members = view.members_of(i.network_key)
-            out.update(pieces.value(("neighbors", rv.metadata, i, members),
-                                    partial(_neighbor_pieces, rv, i, members, pieces)))
-    return Desired(out)
+            sections.append(pieces.value(("neighbors", rv.metadata, i, members),
+                                         partial(_neighbor_pieces, rv, i, members, pieces)))
+    return Desired(out, sections=tuple(sections))
 
 
 def _neighbor_pieces(view: RouterView, i: Interface, members: "Members", pieces: Pieces) -> dict[Hashable, Piece]:
