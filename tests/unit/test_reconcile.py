@@ -155,3 +155,28 @@ def test_stage_defaults_chain_every_stage_to_the_next():
     assert gotos[pipeline.Table.LB_TO_VM] == pipeline.Table.ACL_TO_VM              # and before the to-VM ACL
     assert gotos[pipeline.Table.ACL_TO_VM] == pipeline.Table.EGRESS
     assert all(f.priority == pipeline.Priority.STAGE_DEFAULT for f in flows)
+
+
+class _Counted(dict):
+    """A section that counts how often its pieces are read."""
+
+    reads = 0
+
+    def items(self):
+        _Counted.reads += 1
+        return super().items()
+
+
+def test_an_update_compares_only_the_sections_not_sent_last_and_those_piece_by_piece():
+    kept = _Counted({("a",): Piece.of(L2, [A])})
+    b = Piece.of(L2, [B])
+    installed = Installed.of(Desired(sections=(kept, {("b",): b})))
+    c = Flow(0, 100, match(in_port=3), goto=5)
+    reads = _Counted.reads
+    moved = Desired(sections=(kept, {("b", "moved"): b, ("c",): Piece.of(L2, [c])}))
+    changes = update(moved, installed)
+    assert _Counted.reads == reads                                          # the very section sent: not read
+    assert (changes.add_flows, changes.delete_cookies) == ([(flow_cookie(L2, c), c)], [])   # b only moved
+    installed.apply(moved, changes)
+    gone = update(Desired(), installed)
+    assert sorted(gone.delete_cookies) == sorted(flow_cookie(L2, f) for f in (A, B, c))
