@@ -24,13 +24,12 @@ GC_SLACK = 1024    # entries kept beyond twice the live ones before the unused a
 
 @dataclass(frozen=True)
 class _Memo:
-    """A chassis's desired state, the inputs it was built from, the keys of the pieces it holds, and the values
-    and groups it read."""
+    """A chassis's desired state, the inputs it was built from, and the keys of the pieces, values and groups
+    it read."""
 
     inputs: tuple
     desired: Desired
     keys: list
-    values: list
 
 
 class Pieces:
@@ -49,7 +48,6 @@ class Pieces:
         self._size = 0                             # what is kept now: pieces, groups, values and their entries
         self._live = 0                             # what was kept after the last collection
         self._readers: dict[Hashable, int] = {}    # how many chassis states read each kept value or group
-        self._reading: list[Hashable] | None = None    # the values and groups the chassis state being built reads
         self._unread: list[Hashable] = []          # those the chassis states stopped reading this round
         self._last: dict[Hashable, Any] = {}       # what was last remembered under each name
         self._remembered: set[Hashable] = set()    # the names remembered since the last collection
@@ -71,10 +69,7 @@ class Pieces:
             self._weights[full] = len(group.buckets)
             self._size += len(group.buckets)
             return group
-        group = self._kept(full, checked)
-        if self._reading is not None:
-            self._reading.append(full)
-        return group
+        return self._kept(full, checked)
 
     def value(self, key: Hashable, compute: Callable[[], Any], same: tuple = ()) -> Any:
         """Any value computed from the inputs in `key` and the very objects in `same` (compared by identity:
@@ -90,8 +85,6 @@ class Pieces:
             self._size += 1 + weight
         recording = self._recording if self._recording is not None else self._loose
         recording.append(full)
-        if self._reading is not None:
-            self._reading.append(full)
         return entry[0]
 
     def last(self, name: Hashable) -> Any:
@@ -110,23 +103,20 @@ class Pieces:
         if memo is not None and len(memo.inputs) == len(inputs) and \
                 all(a is b or a == b for a, b in zip(memo.inputs, inputs)):
             return memo.desired
-        outer, self._reading = self._reading, []
-        try:
-            desired, keys = self._recorded(build)
-            values = self._reading
-        finally:
-            self._reading = outer
-        readers = self._readers
-        for key in values:
-            readers[key] = readers.get(key, 0) + 1
-        for key in memo.values if memo is not None else ():
-            count = readers[key] - 1
-            if count:
-                readers[key] = count
-            else:
-                del readers[key]
-                self._unread.append(key)
-        self._memos[name] = _Memo(inputs, desired, keys, values)
+        desired, keys = self._recorded(build)
+        readers, weighed = self._readers, self._weights      # the values and groups are the weighed keys
+        for key in keys:
+            if key in weighed:
+                readers[key] = readers.get(key, 0) + 1
+        for key in memo.keys if memo is not None else ():
+            if key in weighed:
+                count = readers[key] - 1
+                if count:
+                    readers[key] = count
+                else:
+                    del readers[key]
+                    self._unread.append(key)
+        self._memos[name] = _Memo(inputs, desired, keys)
         self.built += 1
         return desired
 
