@@ -186,7 +186,7 @@ def _local_pieces(local: tuple[BoundPort, ...], view: AclView, pieces: Pieces) -
     out: dict[Hashable, Piece] = {("stages",): pieces.get(("stages",), _stage_piece)}
     for b in local:
         secured = b.port.port_security_enabled and bool(b.port.security_groups)
-        out["port", b.port.id] = pieces.get(("port", b, secured), partial(_port_piece, b, secured))
+        out["port", b.port.id] = pieces.get(("port", b.port, secured), partial(_port_piece, b.port, secured))
         policies = tuple(view.policies[g] for g in b.port.security_groups or [] if g in view.policies) \
             if secured else ()
         if policies:
@@ -202,11 +202,12 @@ def _stage_piece() -> list[Flow]:
     return [f for d in DIRECTIONS for f in stage_flows(d)] + network_fallbacks() + nd_stage_flows()
 
 
-def _port_piece(b: BoundPort, secured: bool) -> list[Flow]:
-    """A local port's entry into the ACL stages, its port security and (secured) its conntrack."""
-    flows = [Flow(d.entry, Priority.SPECIFIC, match(**{d.port_reg: b.port.key}), goto=d.nacl) for d in DIRECTIONS]
-    flows += port_security_flows(b.port)
-    return flows + port_flows(b.port) if secured else flows
+def _port_piece(port: Port, secured: bool) -> list[Flow]:
+    """A local port's entry into the ACL stages, its port security and (secured) its conntrack (where on the
+    chassis the port is does not matter)."""
+    flows = [Flow(d.entry, Priority.SPECIFIC, match(**{d.port_reg: port.key}), goto=d.nacl) for d in DIRECTIONS]
+    flows += port_security_flows(port)
+    return flows + port_flows(port) if secured else flows
 
 
 def _rules_piece(port_key: int, policies: tuple[Policy, ...]) -> list[Flow]:

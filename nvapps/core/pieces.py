@@ -141,11 +141,13 @@ class Pieces:
         """Whether `key` is a kept value's (groups are weighed too, pieces are not)."""
         return key in self._weights and isinstance(key, tuple) and key[0] == "value"
 
-    def next_round(self) -> None:
+    def next_round(self, collect: bool = False) -> None:
         """A round is over: the values and groups the chassis states stopped reading go, unless this round used
         them otherwise. Once what is kept (pieces, groups, values counted with their entries) is more than twice
-        what was live at the last collection (and GC_SLACK), what no chassis state and not the last round used
-        goes too: a collection costs O(what is kept), so it comes after as much was made anew."""
+        what was live at the last collection (and GC_SLACK), or when asked to (`collect`: after a round that
+        reconnected switches, whose states built on the fabric as it was while they came are gone, before
+        the heap is frozen), what no chassis state and not the last round used goes too: a collection costs
+        O(what is kept), so it comes after as much was made anew."""
         if self._unread:
             loose = set(self._loose)
             for key in self._unread:
@@ -153,7 +155,7 @@ class Pieces:
                     del self._store[key]
                     self._size -= 1 + self._weights.pop(key, 0)
             self._unread = []
-        if self._size > 2 * self._live + GC_SLACK:
+        if collect and self._size > self._live or self._size > 2 * self._live + GC_SLACK:
             live = set(self._loose)
             for memo in self._memos.values():
                 live.update(memo.keys)

@@ -178,7 +178,7 @@ class ServiceApp(app_manager.OSKenApp):
                     failed = True
                     LOG.exception("%s: syncing %s failed", self.name, chassis.name)
                 hub.sleep(0)        # let REST requests and other apps in between chassis
-            self.pieces.next_round()
+            self.pieces.next_round(collect=reconciled)
             ofp.forget_shared()
             if reconciled and not failed:
                 heap.freeze_all()

@@ -77,21 +77,21 @@ def chassis_dhcp(here: Chassis, view: DhcpView, pieces: Pieces | None = None) ->
         out: dict[Hashable, Piece] = {}
         for b in local:
             subnets = tuple(view.subnets.get(ip["subnet_id"]) for ip in b.port.fixed_ips or [])
-            out[b.port.id] = pieces.get((b, subnets), partial(_request_flows, b, view.subnets))
+            out[b.port.id] = pieces.get((b.port, subnets), partial(_request_flows, b.port, view.subnets))
         return Desired(out)
     return pieces.chassis(here.name, (local, view.subnets), build)
 
 
-def _request_flows(b: BoundPort, subnets: dict[str, Subnet]) -> list[Flow]:
+def _request_flows(port: Port, subnets: dict[str, Subnet]) -> list[Flow]:
     """The port's DHCP requests (it has an IPv4 address on a DHCP subnet), DHCPv6 requests (an address on a
     DHCPv6 subnet) and router solicitations (one on an IPv6 subnet with ipv6_ra_mode) go to the controller."""
-    asks = [DHCP_REQUEST] if served_subnet(b.port, subnets) is not None else []
-    if served_subnet6(b.port, subnets) is not None:
+    asks = [DHCP_REQUEST] if served_subnet(port, subnets) is not None else []
+    if served_subnet6(port, subnets) is not None:
         asks.append(DHCPV6_REQUEST)
     if any((sub := subnets.get(ip["subnet_id"])) is not None and sub.ip_version == 6 and sub.ipv6_ra_mode
-           for ip in b.port.fixed_ips or []):
+           for ip in port.fixed_ips or []):
         asks.append(ROUTER_SOLICITATION)
-    return [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**{Reg.IN_PORT: b.port.key}, **ask),
+    return [Flow(Table.L2_CONTROL, Priority.SPECIFIC, match(**{Reg.IN_PORT: port.key}, **ask),
                  actions=(ofp.PUNT,), meter=pipeline.app_meter(pipeline.AppId.DHCP)) for ask in asks]
 
 

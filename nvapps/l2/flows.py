@@ -78,7 +78,9 @@ def _network_pieces(members: "Members", here: str, trunk: int | None, fabric: "E
                     pieces: Pieces) -> dict[Hashable, Piece]:
     """A network on chassis `here`: its flooding, and each member port (all of them when other chassis are
     reached from here, else those on this chassis) with, on another chassis, the way there, as a piece of
-    its own (shared by every chassis), so a port joining builds its own pieces only."""
+    its own (shared by every chassis), so a port joining builds its own pieces only; keyed by what they read
+    (the port, its network, the way there), not where on its chassis it is: a chassis (re)connecting builds
+    none of them anew."""
     key = members.key
     out: dict[Hashable, Piece] = {("network", key): pieces.get(("network", key, trunk),
                                                                  partial(_network_flows, key, trunk))}
@@ -87,8 +89,9 @@ def _network_pieces(members: "Members", here: str, trunk: int | None, fabric: "E
             if fabric is None:
                 continue
             ip = fabric.ips.get(b.chassis, 0)
-            out[ofp.shared(("remote", b.port.id))] = pieces.get(("remote", b, ip), partial(_remote_flows, b, ip))
-        out[ofp.shared(("member", b.port.id))] = pieces.get(("member", b), partial(_member_and_arp_flows, b))
+            out[ofp.shared(("remote", b.port.id))] = pieces.get(("remote", b.port, ip), partial(_remote_flows, b, ip))
+        out[ofp.shared(("member", b.port.id))] = pieces.get(("member", b.port, b.network_key),
+                                                            partial(_member_and_arp_flows, b))
     return out
 
 

@@ -24,7 +24,6 @@ from nvapps.core.ofp import Flow, match
 from nvapps.core.pieces import Pieces, Service, the_view
 from nvapps.core.reconcile import Desired, Piece
 from nvapps.core.topology import Chassis
-from nvapps.logical.ports import BoundPort
 from nvapps.logical.routers import Interface, RouterView
 from nvapps.model.ipam import link_local
 from nvapps.model.network import Port, Subnet
@@ -89,7 +88,7 @@ def _neighbor_pieces(view: RouterView, i: Interface, members: "Members", pieces:
     cidr = netaddr.IPNetwork(i.subnet.cidr)
     hops = ((members.ports, Table.L2_LOOKUP), (members.vips, Table.LB_FROM_VM))[:2 if cidr.version == 4 else 1]
     return {("neighbor", i.port.id, i.subnet.id, b.port.id): pieces.get(
-        ("neighbor", view.metadata, i, b, into), partial(_neighbors, view, i, cidr, b, into))
+        ("neighbor", view.metadata, i, b.port, into), partial(_neighbors, view, i, cidr, b.port, into))
         for ports, into in hops for b in ports}
 
 
@@ -133,9 +132,10 @@ def _family_flows(view: RouterView, family: Family) -> list[Flow]:
          for prefix in (NOT_ROUTED6 if family is V6 else ())]
 
 
-def _neighbors(view: RouterView, i: Interface, cidr: netaddr.IPNetwork, b: BoundPort, into: Table) -> list[Flow]:
-    """A next hop behind interface `i`: port `b`'s addresses on the interface's subnet, handed to `into`."""
-    return [_neighbor(view, i, b.port, ip, into) for ip in b.port.ip_addresses
+def _neighbors(view: RouterView, i: Interface, cidr: netaddr.IPNetwork, port: Port, into: Table) -> list[Flow]:
+    """A next hop behind interface `i`: the port's addresses on the interface's subnet, handed to `into` (where
+    the port is does not matter: a chassis (re)connecting builds none of these anew)."""
+    return [_neighbor(view, i, port, ip, into) for ip in port.ip_addresses
             if netaddr.IPAddress(ip).version == cidr.version and netaddr.IPAddress(ip) in cidr]
 
 

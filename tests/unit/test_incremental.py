@@ -19,6 +19,7 @@ from nvapps.logical import view as views_module
 from nvapps.logical.view import LogicalView, Views, logical_view
 from nvapps.model.errors import ModelError
 from nvapps.model.service import Model
+from nvapps.pipeline import AppId
 from tests.unit.modelkit import admin_for, new_model
 
 ADMIN = admin_for("admin")
@@ -327,7 +328,9 @@ def test_views_patched_after_port_changes_equal_views_built_whole(seed, monkeypa
     assert patched["view"] > STEPS // 4 and patched["acl"] > STEPS // 4, patched
 
 
-def test_one_port_changed_of_1000_builds_a_handful_of_pieces(monkeypatch):
+def thousand_ports() -> tuple[Model, dict[str, Chassis], list]:
+    """10 tenants, each a network (and router) of 100 ports spread over the three chassis, each port in its
+    project's default group (whose rule names the group itself)."""
     model, chassis = new_model(), switches()
     for ch in chassis.values():
         ch.interfaces.update({f"p{i}": Interface(f"p{i}", 100 + i) for i in range(334)})
@@ -337,14 +340,21 @@ def test_one_port_changed_of_1000_builds_a_handful_of_pieces(monkeypatch):
     for t in range(10):
         ctx = admin_for(f"t{t}")
         net = model.create("network", {"name": "n"}, ctx)
-        model.create("subnet", {"network_id": net.id, "cidr": f"10.{t}.0.0/22", "ip_version": 4}, ctx)
+        sub = model.create("subnet", {"network_id": net.id, "cidr": f"10.{t}.0.0/22", "ip_version": 4}, ctx)
+        router = model.create("router", {"name": "r"}, ctx)
+        model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, ctx)
         for i in range(100):
             n = t * 100 + i
             ports.append(model.create("port", {"network_id": net.id, "binding:host_id": NAMES[n % 3],
                                                "binding:profile": {"interface_name": f"p{n // 3}"}}, ctx))
+    return model, chassis, ports
+
+
+def test_one_port_changed_of_1000_builds_a_handful_of_pieces(monkeypatch):
+    model, chassis, ports = thousand_ports()
     plane = OfflineControlPlane(model, chassis)
     first = plane.round()
-    assert all(first.built[s.app] > 0 for s in SERVICES if s.app.name not in ("L3", "NAT", "LB"))   # no routers, LBs
+    assert all(first.built[s.app] > 0 for s in SERVICES if s.app.name not in ("NAT", "LB"))    # no gateways, LBs
     assert plane.round().built == {s.app: 0 for s in SERVICES}       # nothing changed: nothing built
     read: dict[str, list] = {"bind": [], "remote groups": [], "member addresses": []}
     for name, owner, attr in (("bind", views_module, "bind"), ("remote groups", acl_chassis, "_remote_groups"),
@@ -358,5 +368,23 @@ def test_one_port_changed_of_1000_builds_a_handful_of_pieces(monkeypatch):
     assert len(read["bind"]) == 1 and len(read["remote groups"]) <= 1
     assert {p.id for p in read["member addresses"]} <= {ports[500].id}
     # the port left: L2 rebuilds the state and flood group of each of the 3 chassis, ACL the states of the
-    # chassis whose rules name its group, DHCP its chassis's state; no other port's flows are built again
-    assert sum(built.values()) <= 10 and sum(first.built.values()) > 1000, built
+    # chassis whose rules name its group, DHCP its chassis's state, L3 the next hops of its router's interface
+    # on each chassis; no other port's flows are built again
+    assert sum(built.values()) <= 13 and sum(first.built.values()) > 1000, built
+
+
+def test_a_chassis_connecting_builds_its_own_ports_pieces_not_those_the_others_hold_of_its_ports():
+    model, chassis, _ = thousand_ports()
+    third = chassis.pop("hv3")          # registered, not connected yet: its ports are there, not local anywhere
+    plane = OfflineControlPlane(model, chassis)
+    plane.round()
+    plane.chassis["hv3"] = third
+    plane.topology += 1
+    built = plane.round().built
+    # hv3's 333 ports: their local pieces on hv3 (L2, ACL, DHCP), and the sections and groups that list them;
+    # the member, remote and next-hop pieces hv1 and hv2 hold of them stay (they do not depend on where on hv3
+    # a port is), so L2 and L3 build far fewer than one piece per port of hv3 anew
+    assert built[AppId.L2] < 333 + 60 and built[AppId.L3] < 60, built
+    reference = OfflineControlPlane(model, plane.chassis, incremental=False)
+    reference.round()
+    assert {k: t.flows.keys() for k, t in plane.tables.items()} == {k: t.flows.keys() for k, t in reference.tables.items()}

@@ -55,6 +55,18 @@ def test_unused_pieces_stay_until_the_store_outgrows_twice_the_live_ones_and_the
     assert pieces.built == built + 2
 
 
+def test_a_collection_asked_for_forgets_what_no_state_uses_at_once_and_keeps_what_one_does():
+    pieces = Pieces(pipeline.AppId.L2)
+    pieces.chassis("hv1", (0,), lambda: _state(pieces, range(0, 20)))     # built on the fabric while it came
+    pieces.next_round()
+    pieces.chassis("hv1", (1,), lambda: _state(pieces, range(10, 30)))    # the state once all came
+    pieces.next_round(collect=True)
+    assert set(pieces._store) == {("port", k) for k in range(10, 30)}   # far below twice the live: gone still
+    built = pieces.built
+    pieces.next_round(collect=True)                                         # nothing new: nothing to collect
+    assert pieces.get(("port", 10), lambda: []) and pieces.built == built
+
+
 def test_a_value_is_computed_once_and_kept_with_its_pieces_while_a_chassis_state_that_read_it_is(monkeypatch):
     monkeypatch.setattr(pieces_module, "GC_SLACK", 0)
     pieces = Pieces(pipeline.AppId.L2)
