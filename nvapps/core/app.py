@@ -22,7 +22,7 @@ from os_ken.lib import hub
 from os_ken.ofproto import ofproto_v1_3, ofproto_v1_3_parser
 
 from nvapps import config, pipeline
-from nvapps.core import conntrack, lazystats, messages, ofp
+from nvapps.core import conntrack, heap, lazystats, messages, ofp
 from nvapps.core.election import Election
 from nvapps.core.events import (
     EventChassisDown,
@@ -103,6 +103,7 @@ class CoreApp(app_manager.OSKenApp):
         super().__init__(*args, **kwargs)
         self.name = "nvcore"
         self.started = time.monotonic()
+        heap.pin_mmap_threshold()
         self.chassis: dict[str, Chassis] = {}
         self.generation = 0     # +1 whenever a chassis or one of its interfaces comes, goes or changes
         self.datapaths: dict[int, Datapath] = {}

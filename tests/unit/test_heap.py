@@ -2,6 +2,7 @@
 never frozen."""
 from __future__ import annotations
 
+import ctypes
 import gc
 import weakref
 
@@ -47,3 +48,19 @@ def test_freezing_everything_collects_the_garbage_in_cycles_first():
         gc.unfreeze()
         if enabled:
             gc.enable()
+
+
+class _MallInfo(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                     "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def test_large_blocks_come_from_mmap_even_after_a_larger_one_was_freed():
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo
+    heap.pin_mmap_threshold()
+    freed = bytearray(30 << 20)     # freed, it would raise glibc's threshold to 30 MiB
+    del freed
+    mapped = libc.mallinfo2().hblkhd
+    block = bytearray(24 << 20)     # (larger than any hole the heap has)
+    assert libc.mallinfo2().hblkhd - mapped >= len(block)      # mapped: it goes back to the system when freed
