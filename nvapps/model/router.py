@@ -155,10 +155,8 @@ def service_port(model: "Model", net: Network, device_id: str, owner: str, proje
 
 
 def deleting_router(model: "Model", router: Router, ctx: Context) -> list[Change]:
-    if router_ports(model, router.id):
+    if router_ports(model, router.id):     # (a floating IP's router holds the interface it goes through)
         raise Conflict(f"Router {router.id} still has ports", "RouterInUse")
-    if model.list("floatingip", {"router_id": [router.id]}):
-        raise Conflict(f"Router {router.id} is used by floating IPs", "RouterInUse")
     return [Change("router", router, None)] + \
         [Change("port", p, None) for p in router_ports(model, router.id, ROUTER_GATEWAY)]
 

@@ -1,7 +1,10 @@
 """Building blocks for model tests: a fresh model and admin contexts acting for a project."""
 from __future__ import annotations
 
+import pytest
+
 from nvapps.model.context import Context
+from nvapps.model.errors import ModelError
 from nvapps.model.service import Model
 from nvapps.store.sqlite import SQLiteStore
 
@@ -25,3 +28,15 @@ def network_with_subnet(model: Model, project: str, cidr: str = "10.0.0.0/24", *
 def snapshot(model: Model) -> dict:
     from nvapps.model.service import KINDS
     return {k: sorted((o.to_store() for o in model.list(k)), key=lambda d: d["id"]) for k in KINDS}
+
+
+def refused(model: Model, error: type[ModelError], type_: str, call, *args, **kwargs) -> ModelError:
+    """`call` fails as `error` of Neutron type `type_`, with a message that says what (not empty), and stores
+    nothing."""
+    before = snapshot(model)
+    with pytest.raises(error) as caught:
+        call(*args, **kwargs)
+    assert caught.value.type == type_, caught.value.message
+    assert isinstance(caught.value.message, str) and len(caught.value.message) > 20, caught.value.message
+    assert snapshot(model) == before
+    return caught.value

@@ -51,3 +51,11 @@ def test_ports_on_a_registered_chassis_that_is_not_connected_stay_where_they_wer
     assert locate("hv1", "hv1-eth2", known) == Location("hv1", 2)
     assert locate("hv1", "hv1-eth9", known) is None              # connected, and the interface is not there
     assert locate("hv3", "hv3-eth2", known) is None              # unknown chassis
+
+
+def test_a_deleted_chassis_is_gone_and_its_name_and_endpoint_free_again(model):
+    hv1 = model.create("chassis", {"name": "hv1", "tunnel_type": "vxlan", "tunnel_ip": "172.30.0.1"})
+    hv2 = model.create("chassis", {"name": "hv2", "tunnel_type": "vxlan", "tunnel_ip": "172.30.0.2"})
+    model.delete("chassis", hv1.id)
+    assert model.find("chassis", hv1.id) is None and model.list("chassis") == [hv2]
+    assert model.create("chassis", {"name": "hv1", "tunnel_type": "vxlan", "tunnel_ip": "172.30.0.1"}).id != hv1.id

@@ -6,8 +6,9 @@ import pytest
 from nvapps.logical.view import logical_view
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, NotFound
+from nvapps.model.network import FLOATINGIP
 from nvapps.nat.flows import External, Floating, nat_view
-from tests.unit.modelkit import admin_for, network_with_subnet, new_model, snapshot
+from tests.unit.modelkit import admin_for, network_with_subnet, new_model, refused, snapshot
 
 P = admin_for("p1")
 EXTERNAL = {"router:external": True, "provider:physical_network": "physnet1"}
@@ -133,3 +134,63 @@ def test_the_nat_view_holds_the_floating_ips_that_lead_inside_and_the_up_externa
         Floating(model.get("floatingip", fip.id).floating_ip_address, "10.0.0.11", (), fip.id, "p1"),
         Floating(forwarded.floating_ip_address, None, (model.get("port_forwarding", pf.id),), forwarded.id, "p1")}
     assert view.externals == [External(ext.key, "physnet1")]
+
+
+def second_tenant(model, ext):
+    """p2's router joins ext to p2's own 10.0.0.0/24 (the addresses p1 uses too), with a VM at 10.0.0.11 and a
+    floating IP."""
+    ctx = admin_for("p2")
+    net, sub = network_with_subnet(model, "p2")
+    router = model.create("router", {"external_gateway_info": {"network_id": ext.id}}, ctx)
+    model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, ctx)
+    vm = model.create("port", {"network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.11"}]}, ctx)
+    return router, vm, model.create("floatingip", {"floating_network_id": ext.id}, ctx)
+
+
+def test_forwardings_are_refused_by_type_and_nothing_is_stored(model, edge):
+    ext, router, vm, fip = edge
+    forward(model, fip, vm)
+    refused(model, Conflict, "PortForwardingAlreadyExists", forward, model, fip, vm, internal_port=23)
+    refused(model, Conflict, "PortForwardingAlreadyExists", forward, model, fip, vm, external_port=2223)
+    refused(model, Conflict, "Conflict", forward, model, fip, vm, internal_ip_address="10.0.0.99")
+    interface = model.list("port", {"device_id": [router.id]})[0]       # the router's own port is not a VM's
+    refused(model, Conflict, "Conflict", forward, model, fip, interface, internal_ip_address="10.0.0.1")
+    _, theirs, _ = second_tenant(model, ext)
+    refused(model, NotFound, "PortNotFound", forward, model, fip, theirs, Context("p1"))     # (a member of p1)
+    bound = model.create("floatingip", {"floating_network_id": ext.id, "port_id": vm.id}, P)
+    refused(model, Conflict, "FloatingIPPortAlreadyAssociated", forward, model, bound, vm)
+    refused(model, Conflict, "FloatingIPPortAlreadyAssociated", model.update, "floatingip", fip.id, {"port_id": vm.id},
+            P)
+    lone, _ = network_with_subnet(model, "p1", "10.0.7.0/24")          # no router joins it to ext
+    alone = model.create("port", {"network_id": lone.id}, P)
+    refused(model, NotFound, "ExternalGatewayForFloatingIPNotFound", forward, model, fip, alone,
+            internal_ip_address=alone.fixed_ips[0]["ip_address"])
+
+
+def test_a_floating_ip_forwards_through_one_router(model, edge):
+    ext, _, vm, fip = edge
+    forward(model, fip, vm)
+    net, sub = network_with_subnet(model, "p1", "10.0.8.0/24")        # behind another router of p1
+    other = model.create("router", {"external_gateway_info": {"network_id": ext.id}}, P)
+    model.action("router", other.id, "add_router_interface", {"subnet_id": sub.id}, P)
+    there = model.create("port", {"network_id": net.id}, P)
+    refused(model, Conflict, "Conflict", forward, model, fip, there, internal_ip_address=there.fixed_ips[0]["ip_address"])
+
+
+def test_forwardings_of_other_floating_ips_and_other_ports_do_not_collide(model, edge):
+    ext, _, vm, fip = edge
+    forward(model, fip, vm)
+    revision = model.get("floatingip", fip.id).revision_number
+    second = model.create("port", {"network_id": vm.network_id, "fixed_ips": [{"ip_address": "10.0.0.12"}]}, P)
+    forward(model, fip, second, internal_ip_address="10.0.0.12", external_port=2223)    # same internal port 22
+    assert model.get("floatingip", fip.id).revision_number == revision      # already on the router: untouched
+    _, theirs, their_fip = second_tenant(model, ext)     # p2's 10.0.0.11:22 behind its own floating IP's 2222
+    ctx = admin_for("p2")
+    pf = forward(model, their_fip, theirs, ctx)
+    assert (pf.external_port, pf.internal_ip_address) == (2222, "10.0.0.11")
+    flipped = model.get("floatingip", their_fip.id)
+    assert (flipped.status, flipped.revision_number) == ("ACTIVE", their_fip.revision_number + 1)
+    model.delete("floatingip", fip.id, P)              # its forwardings and port go, p2's stay
+    assert [f.id for f in model.list("port_forwarding")] == [pf.id]
+    assert [p.device_id for p in model.list("port") if p.device_owner == FLOATINGIP] == [their_fip.id]
+    assert model.find("floatingip", fip.id) is None and model.list("floatingip") == [model.get("floatingip", their_fip.id)]

@@ -1,13 +1,17 @@
 """Routers and floating IPs: interfaces, routes, gateways and associations follow Neutron's rules."""
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
+from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, NotFound
 from nvapps.model.network import FLOATINGIP, ROUTER_GATEWAY, ROUTER_INTERFACE
-from tests.unit.modelkit import admin_for, network_with_subnet, new_model, snapshot
+from tests.unit.modelkit import admin_for, network_with_subnet, new_model, refused, snapshot
 
 P = admin_for("p1")
+ADMIN = admin_for("admin")
 
 
 @pytest.fixture
@@ -157,3 +161,91 @@ def test_a_router_in_use_is_refused_as_router_in_use_and_goes_with_its_gateway_p
     assert model.find("router", router.id) is None
     assert [p.device_id for p in model.list("port") if p.device_owner == ROUTER_GATEWAY] == [other.id]
     assert model.list("port", {"network_id": [net.id]}) == []
+
+
+def attached(model, ext_net, project: str = "p1", cidr: str = "10.0.0.0/24"):
+    """A router of `project` with its gateway on ext_net and an interface on a new network of `cidr`, where a VM
+    port is."""
+    ctx = admin_for(project)
+    net, sub = network_with_subnet(model, project, cidr)
+    router = model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, ctx)
+    model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, ctx)
+    return router, sub, model.create("port", {"network_id": net.id}, ctx)
+
+
+def test_interfaces_removed_by_port_or_subnet_and_refused_by_type_while_needed(model, ext):
+    ext_net, _ = ext
+    router, sub, vm = attached(model, ext_net)
+    remove = partial(model.action, "router", router.id, "remove_router_interface")
+    refused(model, NotFound, "RouterInterfaceNotFound", remove, {"port_id": vm.id}, P)
+    _, elsewhere = network_with_subnet(model, "p1", "10.0.5.0/24")
+    refused(model, NotFound, "RouterInterfaceNotFoundForSubnet", remove, {"subnet_id": elsewhere.id}, P)
+    model.update("router", router.id, {"routes": [{"destination": "10.9.0.0/16", "nexthop": "10.0.0.9"}]}, P)
+    refused(model, Conflict, "RouterInterfaceInUseByRoute", remove, {"subnet_id": sub.id}, P)
+    model.update("router", router.id, {"routes": []}, P)
+    fip = model.create("floatingip", {"floating_network_id": ext_net.id, "port_id": vm.id}, P)
+    refused(model, Conflict, "RouterInterfaceInUseByFloatingIP", remove, {"subnet_id": sub.id}, P)
+    model.update("floatingip", fip.id, {"port_id": None}, P)
+    model.create("port_forwarding", {"protocol": "tcp", "internal_port_id": vm.id, "internal_port": 22,
+                                     "internal_ip_address": vm.ip_addresses[0], "external_port": 2222}, P,
+                 parent_id=fip.id)
+    refused(model, Conflict, "RouterInterfaceInUseByFloatingIP", remove, {"subnet_id": sub.id}, P)
+    model.delete("floatingip", fip.id, P)
+    interface = next(p for p in model.list("port") if p.device_owner == ROUTER_INTERFACE)
+    info = remove({"port_id": interface.id}, P)
+    assert info["port_id"] == interface.id and model.find("port", interface.id) is None
+
+
+def test_another_routers_floating_ips_on_the_same_addresses_do_not_hold_an_interface(model, ext):
+    ext_net, _ = ext
+    router, sub, _ = attached(model, ext_net)
+    _, _, theirs = attached(model, ext_net, "p2")                      # p2's 10.0.0.0/24 too
+    ctx = admin_for("p2")
+    fip = model.create("floatingip", {"floating_network_id": ext_net.id, "port_id": theirs.id}, ctx)
+    model.create("port_forwarding", {"protocol": "tcp", "internal_port_id": theirs.id, "internal_port": 22,
+                                     "internal_ip_address": theirs.ip_addresses[0], "external_port": 22}, ctx,
+                 parent_id=model.create("floatingip", {"floating_network_id": ext_net.id}, ctx).id)
+    model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, P)
+    assert model.get("floatingip", fip.id).router_id != router.id and router_ports_of(model, router.id) == []
+
+
+def router_ports_of(model, router_id: str) -> list:
+    return [p for p in model.list("port", {"device_id": [router_id]}) if p.device_owner == ROUTER_INTERFACE]
+
+
+def test_a_floating_ip_takes_the_address_or_subnet_asked_and_its_port_belongs_to_no_project(model, ext):
+    ext_net, sub = ext
+    second = model.create("subnet", {"network_id": ext_net.id, "cidr": "172.24.5.0/24", "ip_version": 4}, ADMIN)
+    asked = model.create("floatingip", {"floating_network_id": ext_net.id, "floating_ip_address": "172.24.4.77"},
+                         ADMIN)
+    assert (asked.floating_ip_address, asked.subnet_id) == ("172.24.4.77", sub.id)
+    on_second = model.create("floatingip", {"floating_network_id": ext_net.id, "subnet_id": second.id}, P)
+    assert on_second.floating_ip_address.startswith("172.24.5.") and on_second.subnet_id == second.id
+    ports = [p for p in model.list("port") if p.device_owner == FLOATINGIP]
+    assert {(p.device_id, p.project_id) for p in ports} == {(asked.id, ""), (on_second.id, "")}
+    assert [ip["ip_address"] for p in ports if p.device_id == asked.id for ip in p.fixed_ips] == ["172.24.4.77"]
+
+
+def test_associations_are_refused_by_type_and_each_fixed_ip_has_one_floating_ip(model, ext):
+    ext_net, _ = ext
+    router, sub, vm = attached(model, ext_net)
+    fip = model.create("floatingip", {"floating_network_id": ext_net.id}, P)
+    associate = partial(model.update, "floatingip", fip.id)
+    _, _, theirs = attached(model, ext_net, "p2", "10.0.9.0/24")
+    refused(model, NotFound, "PortNotFound", associate, {"port_id": theirs.id}, Context("p1"))
+    interface = router_ports_of(model, router.id)[0]
+    refused(model, Conflict, "Conflict", associate, {"port_id": interface.id}, P)
+    refused(model, Conflict, "Conflict", associate, {"port_id": vm.id, "fixed_ip_address": "10.0.0.99"}, P)
+    v6net = model.create("network", {"name": "v6"}, P)
+    model.create("subnet", {"network_id": v6net.id, "cidr": "fd00:1::/64", "ip_version": 6}, P)
+    v6only = model.create("port", {"network_id": v6net.id}, P)
+    refused(model, Conflict, "Conflict", associate, {"port_id": v6only.id}, P)
+    lone, _ = network_with_subnet(model, "p1", "10.0.7.0/24")           # no router joins it to ext
+    refused(model, NotFound, "ExternalGatewayForFloatingIPNotFound", associate,
+            {"port_id": model.create("port", {"network_id": lone.id}, P).id}, P)
+    associate({"port_id": vm.id}, P)
+    again = model.create("floatingip", {"floating_network_id": ext_net.id}, P)
+    refused(model, Conflict, "FloatingIPPortAlreadyAssociated", model.update, "floatingip", again.id,
+            {"port_id": vm.id}, P)
+    other = model.create("port", {"network_id": vm.network_id}, P)      # another port: its own floating IP
+    assert model.update("floatingip", again.id, {"port_id": other.id}, P).fixed_ip_address == other.ip_addresses[0]
