@@ -7,7 +7,7 @@ import pytest
 from nvapps.core.topology import Chassis, Interface, Location, fabric, locate
 from nvapps.model.chassis import RegisteredChassis
 from nvapps.model.errors import BadRequest, Conflict
-from tests.unit.modelkit import admin_for, network_with_subnet, new_model, snapshot
+from tests.unit.modelkit import admin_for, network_with_subnet, new_model, refused, snapshot
 
 
 @pytest.fixture
@@ -59,3 +59,16 @@ def test_a_deleted_chassis_is_gone_and_its_name_and_endpoint_free_again(model):
     model.delete("chassis", hv1.id)
     assert model.find("chassis", hv1.id) is None and model.list("chassis") == [hv2]
     assert model.create("chassis", {"name": "hv1", "tunnel_type": "vxlan", "tunnel_ip": "172.30.0.1"}).id != hv1.id
+
+
+def test_chassis_refused_by_type_on_create_and_update_and_nothing_is_stored(model):
+    hv1 = model.create("chassis", {"name": "hv1", "tunnel_type": "vxlan", "tunnel_ip": "172.30.0.1"})
+    hv2 = model.create("chassis", {"name": "hv2", "tunnel_type": "vxlan", "tunnel_ip": "172.30.0.2"})
+    refused(model, Conflict, "ChassisExists", model.create, "chassis", {"name": "hv2"})
+    refused(model, Conflict, "ChassisExists", model.update, "chassis", hv1.id, {"name": "hv2"})   # (itself first)
+    refused(model, Conflict, "TunnelIpInUse", model.update, "chassis", hv1.id, {"tunnel_ip": "172.30.0.2"})
+    refused(model, Conflict, "HTTPBadRequest", model.update, "chassis", hv1.id, {"tunnel_type": None})  # (on update)
+    net, _ = network_with_subnet(model, "p1")
+    model.create("port", {"network_id": net.id, "binding:host_id": "hv1"}, admin_for("p1"))
+    refused(model, Conflict, "ChassisInUse", model.update, "chassis", hv1.id, {"name": "hv9"})
+    assert model.update("chassis", hv2.id, {"name": "hv9"}).name == "hv9"      # no port is bound there

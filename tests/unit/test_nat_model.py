@@ -174,7 +174,8 @@ def test_a_floating_ip_forwards_through_one_router(model, edge):
     other = model.create("router", {"external_gateway_info": {"network_id": ext.id}}, P)
     model.action("router", other.id, "add_router_interface", {"subnet_id": sub.id}, P)
     there = model.create("port", {"network_id": net.id}, P)
-    refused(model, Conflict, "Conflict", forward, model, fip, there, internal_ip_address=there.fixed_ips[0]["ip_address"])
+    refused(model, Conflict, "Conflict", forward, model, fip, there,
+            internal_ip_address=there.fixed_ips[0]["ip_address"])
 
 
 def test_forwardings_of_other_floating_ips_and_other_ports_do_not_collide(model, edge):
@@ -193,4 +194,5 @@ def test_forwardings_of_other_floating_ips_and_other_ports_do_not_collide(model,
     model.delete("floatingip", fip.id, P)              # its forwardings and port go, p2's stay
     assert [f.id for f in model.list("port_forwarding")] == [pf.id]
     assert [p.device_id for p in model.list("port") if p.device_owner == FLOATINGIP] == [their_fip.id]
-    assert model.find("floatingip", fip.id) is None and model.list("floatingip") == [model.get("floatingip", their_fip.id)]
+    assert model.find("floatingip", fip.id) is None
+    assert model.list("floatingip") == [model.get("floatingip", their_fip.id)]
