@@ -154,7 +154,8 @@ def test_forwardings_are_refused_by_type_and_nothing_is_stored(model, edge):
     refused(model, Conflict, "PortForwardingAlreadyExists", forward, model, fip, vm, external_port=2223)
     refused(model, Conflict, "Conflict", forward, model, fip, vm, internal_ip_address="10.0.0.99")
     interface = model.list("port", {"device_id": [router.id]})[0]       # the router's own port is not a VM's
-    refused(model, Conflict, "Conflict", forward, model, fip, interface, internal_ip_address="10.0.0.1")
+    refused(model, Conflict, "Conflict", forward, model, fip, interface, internal_ip_address="10.0.0.1",
+            external_port=2300)
     _, theirs, _ = second_tenant(model, ext)
     refused(model, NotFound, "PortNotFound", forward, model, fip, theirs, Context("p1"))     # (a member of p1)
     bound = model.create("floatingip", {"floating_network_id": ext.id, "port_id": vm.id}, P)
@@ -196,3 +197,15 @@ def test_forwardings_of_other_floating_ips_and_other_ports_do_not_collide(model,
     assert [p.device_id for p in model.list("port") if p.device_owner == FLOATINGIP] == [their_fip.id]
     assert model.find("floatingip", fip.id) is None
     assert model.list("floatingip") == [model.get("floatingip", their_fip.id)]
+
+
+def test_a_floating_ip_stays_on_its_router_until_its_last_forwarding_goes(model, edge):
+    _, router, vm, fip = edge
+    first = forward(model, fip, vm)
+    second = forward(model, fip, vm, internal_port=80, external_port=8080)
+    model.delete("port_forwarding", first.id, P)
+    still = model.get("floatingip", fip.id)
+    assert (still.router_id, still.status) == (router.id, "ACTIVE")
+    model.delete("port_forwarding", second.id, P)
+    gone = model.get("floatingip", fip.id)
+    assert (gone.router_id, gone.status, gone.revision_number) == (None, "DOWN", still.revision_number + 1)

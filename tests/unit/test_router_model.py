@@ -147,10 +147,7 @@ def test_a_router_in_use_is_refused_as_router_in_use_and_goes_with_its_gateway_p
     net, sub = network_with_subnet(model, "p1")
     router = model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, P)
     model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, P)
-    before = snapshot(model)
-    with pytest.raises(Conflict) as refused:
-        model.delete("router", router.id, P)
-    assert refused.value.type == "RouterInUse" and snapshot(model) == before
+    refused(model, Conflict, "RouterInUse", model.delete, "router", router.id, P)
     model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, P)
     other_net, other_sub = network_with_subnet(model, "p1", "10.0.9.0/24")     # another router's floating IP
     other = model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, P)
@@ -249,3 +246,57 @@ def test_associations_are_refused_by_type_and_each_fixed_ip_has_one_floating_ip(
             {"port_id": vm.id}, P)
     other = model.create("port", {"network_id": vm.network_id}, P)      # another port: its own floating IP
     assert model.update("floatingip", again.id, {"port_id": other.id}, P).fixed_ip_address == other.ip_addresses[0]
+
+
+def test_gateways_and_floating_ips_only_on_external_networks(model):
+    net, _ = network_with_subnet(model, "p1")
+    refused(model, NotFound, "ExternalNetworkNotFound", model.create, "router",
+            {"external_gateway_info": {"network_id": net.id}}, P)
+    refused(model, NotFound, "ExternalNetworkNotFound", model.create, "floatingip", {"floating_network_id": net.id}, P)
+
+
+def test_a_floating_ip_is_released_while_others_forward_and_keeps_only_what_an_association_gives(model, ext):
+    ext_net, _ = ext
+    _, _, vm = attached(model, ext_net)
+    fip = model.create("floatingip", {"floating_network_id": ext_net.id, "port_id": vm.id}, P)
+    forwarding = model.create("floatingip", {"floating_network_id": ext_net.id}, P)
+    pf = {"protocol": "tcp", "internal_port_id": vm.id, "internal_ip_address": vm.ip_addresses[0], "internal_port": 22}
+    model.create("port_forwarding", {**pf, "external_port": 22}, P, parent_id=forwarding.id)
+    released = model.update("floatingip", fip.id, {"port_id": None}, P)
+    assert (released.fixed_ip_address, released.router_id, released.status) == (None, None, "DOWN")
+    kept = model.update("floatingip", forwarding.id, {"fixed_ip_address": vm.ip_addresses[0]}, P)
+    assert (kept.fixed_ip_address, kept.status) == (None, "ACTIVE") and kept.router_id is not None
+
+
+def test_one_floating_ip_per_fixed_ip_of_a_port_not_per_port_nor_per_address_elsewhere(model, ext):
+    ext_net, _ = ext
+    _, _, vm = attached(model, ext_net)
+    _, _, theirs = attached(model, ext_net, "p2")                     # p2's VM: the same address as p1's
+    assert theirs.ip_addresses == vm.ip_addresses
+    model.create("floatingip", {"floating_network_id": ext_net.id, "port_id": theirs.id}, admin_for("p2"))
+    model.create("floatingip", {"floating_network_id": ext_net.id, "port_id": vm.id}, P)
+    second = vm.fixed_ips[0]["subnet_id"]
+    two = model.update("port", vm.id, {"fixed_ips": [*vm.fixed_ips, {"subnet_id": second}]}, P)
+    other_ip = two.ip_addresses[1]
+    fip = model.create("floatingip", {"floating_network_id": ext_net.id, "port_id": vm.id,
+                                      "fixed_ip_address": other_ip}, P)
+    assert fip.fixed_ip_address == other_ip
+
+
+def test_an_interface_is_held_by_this_routers_forwardings_only(model, ext):
+    ext_net, _ = ext
+    router, sub, _ = attached(model, ext_net)
+    net_b, sub_b = network_with_subnet(model, "p1", "10.0.1.0/24")         # the router's second subnet
+    model.action("router", router.id, "add_router_interface", {"subnet_id": sub_b.id}, P)
+    behind = model.create("port", {"network_id": net_b.id}, P)
+    mine = model.create("floatingip", {"floating_network_id": ext_net.id}, P)
+    model.create("port_forwarding", {"protocol": "tcp", "internal_port_id": behind.id, "internal_port": 22,
+                                     "internal_ip_address": behind.ip_addresses[0], "external_port": 22}, P,
+                 parent_id=mine.id)
+    _, _, theirs = attached(model, ext_net, "p2")                        # p2's 10.0.0.0/24, forwarded
+    ctx = admin_for("p2")
+    model.create("port_forwarding", {"protocol": "tcp", "internal_port_id": theirs.id, "internal_port": 22,
+                                     "internal_ip_address": theirs.ip_addresses[0], "external_port": 22}, ctx,
+                 parent_id=model.create("floatingip", {"floating_network_id": ext_net.id}, ctx).id)
+    model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, P)
+    assert [p.fixed_ips[0]["subnet_id"] for p in router_ports_of(model, router.id)] == [sub_b.id]
