@@ -32,7 +32,8 @@ def test_interface_by_subnet_takes_the_gateway_ip(model):
     info = model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, P)
     port = model.get("port", info["port_id"])
     assert (port.device_owner, port.device_id, port.ip_addresses) == (ROUTER_INTERFACE, router.id, ["10.0.0.1"])
-    assert info["subnet_id"] == sub.id and info["id"] == router.id
+    assert info == {"id": router.id, "tenant_id": "p1", "project_id": "p1", "port_id": port.id,
+                    "network_id": sub.network_id, "subnet_id": sub.id, "subnet_ids": [sub.id]}
 
 
 def test_interface_by_port_adopts_it(model):
@@ -41,16 +42,29 @@ def test_interface_by_port_adopts_it(model):
     router = model.create("router", {}, P)
     info = model.action("router", router.id, "add_router_interface", {"port_id": port.id}, P)
     assert info["port_id"] == port.id
-    assert model.get("port", port.id).device_owner == ROUTER_INTERFACE
-    with pytest.raises(Conflict):     # already in use
-        model.action("router", model.create("router", {}, P).id, "add_router_interface", {"port_id": port.id}, P)
+    adopted = model.get("port", port.id)
+    assert (adopted.device_owner, adopted.device_id) == (ROUTER_INTERFACE, router.id)
+    other = model.create("router", {}, P)
+    add = partial(model.action, "router", other.id, "add_router_interface")
+    refused(model, Conflict, "PortInUse", add, {"port_id": port.id}, P)                # already in use
+    vms = model.create("port", {"network_id": net.id, "device_id": "a-vm"}, P)        # a device's, owner or not
+    refused(model, Conflict, "PortInUse", add, {"port_id": vms.id}, P)
+    bare = model.create("port", {"network_id": net.id, "fixed_ips": []}, P)
+    refused(model, Conflict, "Conflict", add, {"port_id": bare.id}, P)                 # no address to route by
+    _, theirs = network_with_subnet(model, "p2", "10.0.2.0/24")
+    their_port = model.create("port", {"network_id": theirs.network_id}, admin_for("p2"))
+    member = Context("p1")
+    refused(model, NotFound, "SubnetNotFound", add, {"subnet_id": theirs.id}, member)
+    refused(model, NotFound, "PortNotFound", add, {"port_id": their_port.id}, member)
+    gatewayless = model.create("subnet", {"network_id": net.id, "cidr": "10.0.3.0/24", "ip_version": 4,
+                                          "gateway_ip": None}, P)
+    refused(model, Conflict, "Conflict", add, {"subnet_id": gatewayless.id}, P)
 
 
 @pytest.mark.parametrize("body", [{}, {"subnet_id": "x"}, {"subnet_id": None, "port_id": None}, [], {"foo": 1}])
 def test_interface_requests_need_exactly_a_subnet_or_a_port(model, body):
     router = model.create("router", {}, P)
-    with pytest.raises(BadRequest):
-        model.action("router", router.id, "add_router_interface", body, P)
+    refused(model, BadRequest, "HTTPBadRequest", model.action, "router", router.id, "add_router_interface", body, P)
 
 
 def test_overlapping_subnets_cannot_share_a_router_but_can_use_two(model):
@@ -58,10 +72,7 @@ def test_overlapping_subnets_cannot_share_a_router_but_can_use_two(model):
     _, b = network_with_subnet(model, "p1", "10.0.1.0/25")
     r1, r2 = model.create("router", {}, P), model.create("router", {}, P)
     model.action("router", r1.id, "add_router_interface", {"subnet_id": a.id}, P)
-    before = snapshot(model)
-    with pytest.raises(Conflict):
-        model.action("router", r1.id, "add_router_interface", {"subnet_id": b.id}, P)
-    assert snapshot(model) == before
+    refused(model, Conflict, "Conflict", model.action, "router", r1.id, "add_router_interface", {"subnet_id": b.id}, P)
     model.action("router", r2.id, "add_router_interface", {"subnet_id": b.id}, P)
 
 
@@ -300,3 +311,9 @@ def test_an_interface_is_held_by_this_routers_forwardings_only(model, ext):
                  parent_id=model.create("floatingip", {"floating_network_id": ext_net.id}, ctx).id)
     model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, P)
     assert [p.fixed_ips[0]["subnet_id"] for p in router_ports_of(model, router.id)] == [sub_b.id]
+
+
+def test_no_router_without_a_key_left(model, monkeypatch):
+    monkeypatch.setattr("nvapps.model.router.pipeline.MAX_ROUTER_KEY", 1)
+    model.create("router", {}, P)
+    refused(model, Conflict, "Conflict", model.create, "router", {}, P)
