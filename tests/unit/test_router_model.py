@@ -8,7 +8,7 @@ import pytest
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, NotFound
 from nvapps.model.network import FLOATINGIP, ROUTER_GATEWAY, ROUTER_INTERFACE
-from tests.unit.modelkit import admin_for, network_with_subnet, new_model, refused, snapshot
+from tests.unit.modelkit import admin_for, network_with_subnet, new_model, refused
 
 P = admin_for("p1")
 ADMIN = admin_for("admin")
