@@ -317,3 +317,45 @@ def test_no_router_without_a_key_left(model, monkeypatch):
     monkeypatch.setattr("nvapps.model.router.pipeline.MAX_ROUTER_KEY", 1)
     model.create("router", {}, P)
     refused(model, Conflict, "Conflict", model.create, "router", {}, P)
+
+
+def gateway_ports(model) -> list:
+    return [p for p in model.list("port") if p.device_owner == ROUTER_GATEWAY]
+
+
+def test_a_gateway_takes_the_address_asked_and_a_new_one_replaces_its_port(model, ext):
+    ext_net, ext_sub = ext
+    asked = [{"subnet_id": ext_sub.id, "ip_address": "172.24.4.50"}]
+    router = model.create("router", {"external_gateway_info": {"network_id": ext_net.id, "enable_snat": False,
+                                                               "external_fixed_ips": asked}}, ADMIN)
+    assert router.external_gateway_info == {"network_id": ext_net.id, "enable_snat": False, "external_fixed_ips": asked}
+    [first] = gateway_ports(model)
+    again = model.update("router", router.id, {"external_gateway_info": {"network_id": ext_net.id}}, ADMIN)
+    assert again.external_gateway_info["enable_snat"] is True and gateway_ports(model) == [first]   # SNAT's default
+    moved = model.update("router", router.id, {"external_gateway_info": {
+        "network_id": ext_net.id, "external_fixed_ips": [{"ip_address": "172.24.4.60"}]}}, ADMIN)
+    [second] = gateway_ports(model)
+    assert second.id != first.id and second.ip_addresses == ["172.24.4.60"]
+    assert moved.external_gateway_info["external_fixed_ips"] == second.fixed_ips
+    back = model.update("router", router.id, {"external_gateway_info": {     # asked anew: the replaced port's
+        "network_id": ext_net.id, "external_fixed_ips": [{"ip_address": "172.24.4.60"}]}}, ADMIN)   # address is free
+    [third] = gateway_ports(model)
+    assert third.id != second.id and back.external_gateway_info["external_fixed_ips"] == third.fixed_ips
+    assert third.ip_addresses == ["172.24.4.60"]
+
+
+def test_a_gateway_holding_floating_ips_keeps_its_network_while_they_stay_and_others_do_not_hold_it(model, ext):
+    ext_net, ext_sub = ext
+    router, _, vm = attached(model, ext_net)
+    fip = model.create("floatingip", {"floating_network_id": ext_net.id, "port_id": vm.id}, P)
+    other_ext, _ = network_with_subnet(model, "admin", "172.24.9.0/24", **{"router:external": True})
+    refused(model, Conflict, "RouterExternalGatewayInUseByFloatingIp", model.update, "router", router.id,
+            {"external_gateway_info": {"network_id": other_ext.id}}, P)
+    readdressed = model.update("router", router.id, {"external_gateway_info": {   # the same network: fine
+        "network_id": ext_net.id, "external_fixed_ips": [{"subnet_id": ext_sub.id, "ip_address": "172.24.4.70"}]}},
+        ADMIN)
+    assert readdressed.external_gateway_info["external_fixed_ips"][0]["ip_address"] == "172.24.4.70"
+    assert model.get("floatingip", fip.id).router_id == router.id
+    free = model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, P)     # no floating IPs
+    moved = model.update("router", free.id, {"external_gateway_info": {"network_id": other_ext.id}}, P)
+    assert moved.external_gateway_info["network_id"] == other_ext.id
