@@ -6,7 +6,7 @@ from functools import partial
 import pytest
 
 from nvapps.model.context import Context
-from nvapps.model.errors import BadRequest, Conflict, NotFound
+from nvapps.model.errors import BadRequest, Conflict, Forbidden, NotFound
 from nvapps.model.network import FLOATINGIP, ROUTER_GATEWAY, ROUTER_INTERFACE
 from tests.unit.modelkit import admin_for, network_with_subnet, new_model, refused
 
@@ -359,3 +359,39 @@ def test_a_gateway_holding_floating_ips_keeps_its_network_while_they_stay_and_ot
     free = model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, P)     # no floating IPs
     moved = model.update("router", free.id, {"external_gateway_info": {"network_id": other_ext.id}}, P)
     assert moved.external_gateway_info["network_id"] == other_ext.id
+
+
+def test_a_gateway_port_has_no_name_no_groups_and_no_port_security(model, ext):
+    ext_net, _ = ext
+    model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, P)
+    [port] = gateway_ports(model)
+    assert (port.name, port.project_id, port.security_groups, port.port_security_enabled) == ("", "", [], False)
+    bare = model.create("network", {"name": "bare", "router:external": True}, ADMIN)      # no subnet to draw from
+    refused(model, Conflict, "Conflict", model.create, "floatingip", {"floating_network_id": bare.id}, P)
+
+
+def test_routes_may_lead_through_the_gateways_subnet_and_are_refused_as_invalid_routes_elsewhere(model, ext):
+    ext_net, _ = ext
+    router = model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, P)
+    routed = model.update("router", router.id, {"routes": [{"destination": "10.9.0.0/16", "nexthop": "172.24.4.254"}]},
+                          P)
+    assert routed.routes == [{"destination": "10.9.0.0/16", "nexthop": "172.24.4.254"}]
+    refused(model, Conflict, "InvalidRoutes", model.update, "router", router.id,
+            {"routes": [{"destination": "10.9.0.0/16", "nexthop": "10.0.0.9"}]}, P)
+
+
+def test_members_choose_neither_snat_nor_addresses_but_may_repeat_what_the_gateway_has(model, ext):
+    ext_net, _ = ext
+    member = Context("p1")
+    router = model.create("router", {"external_gateway_info": {"network_id": ext_net.id, "enable_snat": True}},
+                          member)                                   # SNAT's default, said aloud: fine
+    refused(model, Forbidden, "PolicyNotAuthorized", model.update, "router", router.id,
+            {"external_gateway_info": {"network_id": ext_net.id, "enable_snat": False}}, member)
+    model.update("router", router.id, {"external_gateway_info": {"network_id": ext_net.id, "enable_snat": False}},
+                 ADMIN)
+    same = model.update("router", router.id, {"external_gateway_info": {"network_id": ext_net.id,
+                                                                        "enable_snat": False}}, member)
+    assert same.external_gateway_info["enable_snat"] is False      # repeating what it has
+    other_ext, _ = network_with_subnet(model, "admin", "172.24.9.0/24", **{"router:external": True})
+    refused(model, Forbidden, "PolicyNotAuthorized", model.update, "router", router.id,   # a new gateway: the default
+            {"external_gateway_info": {"network_id": other_ext.id, "enable_snat": False}}, member)
