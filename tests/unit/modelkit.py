@@ -25,6 +25,16 @@ def network_with_subnet(model: Model, project: str, cidr: str = "10.0.0.0/24", *
     return net, sub
 
 
+def attached(model: Model, ext_net, project: str = "p1", cidr: str = "10.0.0.0/24", **vm_attrs):
+    """A router of `project` with its gateway on ext_net and an interface on a new network of `cidr`, where a VM
+    port (with `vm_attrs`) is: (router, subnet, VM port)."""
+    ctx = admin_for(project)
+    net, sub = network_with_subnet(model, project, cidr)
+    router = model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, ctx)
+    model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, ctx)
+    return router, sub, model.create("port", {"network_id": net.id, **vm_attrs}, ctx)
+
+
 def snapshot(model: Model) -> dict:
     from nvapps.model.service import KINDS
     return {k: sorted((o.to_store() for o in model.list(k)), key=lambda d: d["id"]) for k in KINDS}

@@ -8,7 +8,7 @@ from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, NotFound
 from nvapps.model.network import FLOATINGIP
 from nvapps.nat.flows import External, Floating, nat_view
-from tests.unit.modelkit import admin_for, network_with_subnet, new_model, refused, snapshot
+from tests.unit.modelkit import admin_for, attached, network_with_subnet, new_model, refused, snapshot
 
 P = admin_for("p1")
 EXTERNAL = {"router:external": True, "provider:physical_network": "physnet1"}
@@ -23,10 +23,7 @@ def model():
 def edge(model):
     """External network 172.24.4.0/24 on physnet1; p1's router joins it to 10.0.0.0/24, where a VM port is."""
     ext, _ = network_with_subnet(model, "admin", "172.24.4.0/24", **EXTERNAL)
-    net, sub = network_with_subnet(model, "p1")
-    router = model.create("router", {"external_gateway_info": {"network_id": ext.id}}, P)
-    model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, P)
-    vm = model.create("port", {"network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.11"}]}, P)
+    router, _, vm = attached(model, ext, fixed_ips=[{"ip_address": "10.0.0.11"}])
     fip = model.create("floatingip", {"floating_network_id": ext.id}, P)
     return ext, router, vm, fip
 
@@ -139,12 +136,8 @@ def test_the_nat_view_holds_the_floating_ips_that_lead_inside_and_the_up_externa
 def second_tenant(model, ext):
     """p2's router joins ext to p2's own 10.0.0.0/24 (the addresses p1 uses too), with a VM at 10.0.0.11 and a
     floating IP."""
-    ctx = admin_for("p2")
-    net, sub = network_with_subnet(model, "p2")
-    router = model.create("router", {"external_gateway_info": {"network_id": ext.id}}, ctx)
-    model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, ctx)
-    vm = model.create("port", {"network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.11"}]}, ctx)
-    return router, vm, model.create("floatingip", {"floating_network_id": ext.id}, ctx)
+    router, _, vm = attached(model, ext, "p2", fixed_ips=[{"ip_address": "10.0.0.11"}])
+    return router, vm, model.create("floatingip", {"floating_network_id": ext.id}, admin_for("p2"))
 
 
 def test_forwardings_are_refused_by_type_and_nothing_is_stored(model, edge):
@@ -171,10 +164,7 @@ def test_forwardings_are_refused_by_type_and_nothing_is_stored(model, edge):
 def test_a_floating_ip_forwards_through_one_router(model, edge):
     ext, _, vm, fip = edge
     forward(model, fip, vm)
-    net, sub = network_with_subnet(model, "p1", "10.0.8.0/24")        # behind another router of p1
-    other = model.create("router", {"external_gateway_info": {"network_id": ext.id}}, P)
-    model.action("router", other.id, "add_router_interface", {"subnet_id": sub.id}, P)
-    there = model.create("port", {"network_id": net.id}, P)
+    _, _, there = attached(model, ext, "p1", "10.0.8.0/24")           # behind another router of p1
     refused(model, Conflict, "Conflict", forward, model, fip, there,
             internal_ip_address=there.fixed_ips[0]["ip_address"])
 

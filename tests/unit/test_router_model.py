@@ -8,7 +8,8 @@ import pytest
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden, NotFound
 from nvapps.model.network import FLOATINGIP, ROUTER_GATEWAY, ROUTER_INTERFACE
-from tests.unit.modelkit import admin_for, network_with_subnet, new_model, refused
+from nvapps.model.router import router_ports
+from tests.unit.modelkit import admin_for, attached, network_with_subnet, new_model, refused
 
 P = admin_for("p1")
 ADMIN = admin_for("admin")
@@ -171,16 +172,6 @@ def test_a_router_in_use_is_refused_as_router_in_use_and_goes_with_its_gateway_p
     assert model.list("port", {"network_id": [net.id]}) == []
 
 
-def attached(model, ext_net, project: str = "p1", cidr: str = "10.0.0.0/24"):
-    """A router of `project` with its gateway on ext_net and an interface on a new network of `cidr`, where a VM
-    port is."""
-    ctx = admin_for(project)
-    net, sub = network_with_subnet(model, project, cidr)
-    router = model.create("router", {"external_gateway_info": {"network_id": ext_net.id}}, ctx)
-    model.action("router", router.id, "add_router_interface", {"subnet_id": sub.id}, ctx)
-    return router, sub, model.create("port", {"network_id": net.id}, ctx)
-
-
 def test_interfaces_removed_by_port_or_subnet_and_refused_by_type_while_needed(model, ext):
     ext_net, _ = ext
     router, sub, vm = attached(model, ext_net)
@@ -214,11 +205,7 @@ def test_another_routers_floating_ips_on_the_same_addresses_do_not_hold_an_inter
                                      "internal_ip_address": theirs.ip_addresses[0], "external_port": 22}, ctx,
                  parent_id=model.create("floatingip", {"floating_network_id": ext_net.id}, ctx).id)
     model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, P)
-    assert model.get("floatingip", fip.id).router_id != router.id and router_ports_of(model, router.id) == []
-
-
-def router_ports_of(model, router_id: str) -> list:
-    return [p for p in model.list("port", {"device_id": [router_id]}) if p.device_owner == ROUTER_INTERFACE]
+    assert model.get("floatingip", fip.id).router_id != router.id and router_ports(model, router.id) == []
 
 
 def test_a_floating_ip_takes_the_address_or_subnet_asked_and_its_port_belongs_to_no_project(model, ext):
@@ -241,7 +228,7 @@ def test_associations_are_refused_by_type_and_each_fixed_ip_has_one_floating_ip(
     associate = partial(model.update, "floatingip", fip.id)
     _, _, theirs = attached(model, ext_net, "p2", "10.0.9.0/24")
     refused(model, NotFound, "PortNotFound", associate, {"port_id": theirs.id}, Context("p1"))
-    interface = router_ports_of(model, router.id)[0]
+    interface = router_ports(model, router.id)[0]
     refused(model, Conflict, "Conflict", associate, {"port_id": interface.id}, P)
     refused(model, Conflict, "Conflict", associate, {"port_id": vm.id, "fixed_ip_address": "10.0.0.99"}, P)
     v6net = model.create("network", {"name": "v6"}, P)
@@ -310,7 +297,7 @@ def test_an_interface_is_held_by_this_routers_forwardings_only(model, ext):
                                      "internal_ip_address": theirs.ip_addresses[0], "external_port": 22}, ctx,
                  parent_id=model.create("floatingip", {"floating_network_id": ext_net.id}, ctx).id)
     model.action("router", router.id, "remove_router_interface", {"subnet_id": sub.id}, P)
-    assert [p.fixed_ips[0]["subnet_id"] for p in router_ports_of(model, router.id)] == [sub_b.id]
+    assert [p.fixed_ips[0]["subnet_id"] for p in router_ports(model, router.id)] == [sub_b.id]
 
 
 def test_no_router_without_a_key_left(model, monkeypatch):
