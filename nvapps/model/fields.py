@@ -227,8 +227,8 @@ def nullable(check: Check) -> Check:
     return check_or_null
 
 
-@with_schema({"type": "object", "properties": {"interface_name": {"type": "string"},
-                                              "vlan": {"type": "integer", "minimum": 1, "maximum": 4094}}})
+@with_schema({"type": "object", "properties": {"interface_name": schema_of(check_str),
+                                              "vlan": schema_of(int_range(1, 4094))}})
 def check_profile(value: Any) -> dict:
     """binding:profile: a JSON object; interface_name, when given, must be a string, and vlan (the port is
     that VLAN on the interface) an integer in 1..4094."""
