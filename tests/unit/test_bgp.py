@@ -38,21 +38,6 @@ SPEAKER_PORT = 8
 SPEAKER = Speaker("hv2", "physnet1", "hv2-eth8", "nvbgp-hv2", "172.16.0.3", 24, 65001, (BgpPeer(PEER, 65000),))
 
 
-@pytest.fixture
-def settings():
-    """Set [nvapps] BGP options for one test (cleared after)."""
-    config.register()
-    names = []
-
-    def override(**values):
-        for name, value in values.items():
-            config.CONF.set_override(name, value, group=config.GROUP)
-            names.append(name)
-    yield override
-    for name in names:
-        config.CONF.clear_override(name, group=config.GROUP)
-
-
 def speakers(settings, local_as=65001, speakers=("hv2:physnet1:hv2-eth8:nvbgp-hv2:172.16.0.3/24",),
              peers=("hv2:physnet1:172.16.0.1:65000",)):
     settings(bgp_as=local_as, bgp_speakers=list(speakers), bgp_peers=list(peers))
