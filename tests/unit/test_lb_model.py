@@ -56,6 +56,7 @@ def test_a_vip_port_is_the_load_balancer_s_own_with_port_security_and_the_defaul
 
 
 def test_a_vip_by_network_takes_its_first_ipv4_subnet(model):
+    network_with_subnet(model, "p1", "10.0.4.0/24")                             # another network's, first
     net = model.create("network", {"name": "n"}, P)
     model.create("subnet", {"network_id": net.id, "cidr": "fd00::/64", "ip_version": 6}, P)
     refused(model, Conflict, "Conflict", model.create, "loadbalancer", {"vip_network_id": net.id}, P)
@@ -180,7 +181,9 @@ def test_deleting_a_listener_frees_its_pools(model, lb):
     _, kept = tcp_pool(model, lb, 81)
     model.delete("listener", li.id, P)
     assert model.find("listener", li.id) is None
-    assert model.get("pool", pool.id).listener_id is None and model.get("pool", kept.id).listener_id is not None
+    freed = model.get("pool", pool.id)
+    assert freed.listener_id is None and model.get("pool", kept.id).listener_id is not None
+    assert freed.revision_number == pool.revision_number + 1 and freed.key == pool.key
     model.update("listener", model.create("listener", {"loadbalancer_id": lb.id, "protocol": "TCP",
                                                        "protocol_port": 80}, P).id, {"default_pool_id": pool.id}, P)
 
@@ -198,7 +201,8 @@ def test_a_pool_joins_a_listener_without_one_and_of_its_protocol(model, lb):
                                                           "protocol": "TCP", "lb_algorithm": "SOURCE_IP"}, P)
     pool = create({"listener_id": li.id, "loadbalancer_id": lb.id, "protocol": "TCP", "lb_algorithm": "SOURCE_IP"}, P)
     assert (pool.loadbalancer_id, pool.listener_id) == (lb.id, li.id)
-    assert model.get("listener", li.id).default_pool_id == pool.id
+    joined = model.get("listener", li.id)
+    assert joined.default_pool_id == pool.id and joined.revision_number == li.revision_number + 1
     refused(model, Conflict, "DuplicatePoolEntry", create, {"listener_id": li.id, "protocol": "TCP",
                                                             "lb_algorithm": "SOURCE_IP"}, P)
     assert model.update("pool", pool.id, {"lb_algorithm": "ROUND_ROBIN"}, P).key == pool.key   # same key
@@ -232,7 +236,9 @@ def test_deleting_a_pool_takes_its_members_and_monitor_and_frees_its_listener(mo
     monitor(model, pool)
     kept_monitor = monitor(model, kept)
     model.delete("pool", pool.id, P)
-    assert model.get("listener", li.id).default_pool_id is None
+    freed = model.get("listener", li.id)
+    assert freed.default_pool_id is None and freed.revision_number == li.revision_number + 1
+    assert model.get("listener", model.get("pool", kept.id).listener_id).default_pool_id == kept.id
     assert [m.id for m in model.list("member")] == [stays.id] and not any(model.find("member", m.id) for m in gone)
     assert [h.id for h in model.list("healthmonitor")] == [kept_monitor.id]
     assert model.find("pool", pool.id) is None
@@ -264,6 +270,18 @@ def test_members_are_on_the_subnets_the_vip_reaches(model, routed):
     refused(model, BadRequest, "HTTPBadRequest", add, "192.168.0.5")
     refused(model, BadRequest, "HTTPBadRequest", add, "10.0.1.7", subnet_id=subs[0].id)     # not on it
     refused(model, BadRequest, "HTTPBadRequest", add, "10.0.9.7", subnet_id=subs[9].id)     # on it, unreachable
+    elsewhere = model.create("router", {}, P)                              # a router away from the VIP's network
+    model.action("router", elsewhere.id, "add_router_interface", {"subnet_id": subs[9].id}, P)
+    refused(model, BadRequest, "HTTPBadRequest", add, "10.0.9.8")
+    assert {s.id for s in loadbalancer.reachable_subnets(model, lb.vip_network_id)} == {subs[0].id, subs[1].id}
+
+
+def test_a_member_leaves_its_pool_alone(model, routed):
+    _, pool, _ = routed
+    gone, stays = member(model, pool, "10.0.0.5"), member(model, pool, "10.0.1.5")
+    model.delete("member", gone.id, P)
+    assert model.find("member", gone.id) is None and [m.id for m in model.list("member")] == [stays.id]
+    assert member(model, pool, "10.0.0.5").subnet_id == gone.subnet_id             # its address and port free again
 
 
 def test_a_member_is_one_address_and_port_per_pool(model, routed):
