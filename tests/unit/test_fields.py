@@ -130,24 +130,47 @@ def test_checks_normalise_what_they_accept():
     assert f.check_name("a") == "a" and f.check_str("") == ""
 
 
-@pytest.mark.parametrize("check, value", [
-    (f.one_of(1), True), (f.one_of(True), 1), (f.one_of(4), "4"), (f.int_range(0, 9), True),
-    (f.int_range(0, 9), None), (f.int_range(1, 5), 0), (f.int_range(1, 5), 6), (f.int_range(1, 5), 4.5),
-    (f.list_of(f.check_uuid, 1), []), (f.list_of(f.check_uuid), UUID), (f.list_of(f.check_uuid), ["x"]),
-    (f.dict_with({"a": f.check_uuid}), {"b": UUID}), (f.dict_with({"a": f.check_uuid}), [UUID]),
-    (f.dict_with({"a": f.check_uuid}, ("a",)), {}), (f.dict_with({"a": f.check_uuid, "b": f.check_str},
-                                                                 any_of=("a", "b")), {}),
-    (f.dict_with({"a": f.check_uuid}), {"a": "x"}), (f.check_name, ""), (f.check_name, 5),
-    (f.check_ipv4, "fd00::1"), (f.check_cidr, "10.0.0.1"), (f.check_cidr, "10.0.0.1/24"), (f.check_cidr, ""),
-    (f.check_ip_or_cidr, "10.0.0.0/33"), (f.check_ip, " 10.0.0.1"), (f.check_ip, None), (f.check_mac, None),
-    (f.check_mac, "01:00:5e:00:00:01"), (f.check_profile, []), (f.check_profile, {"vlan": 4095}),
-    (f.check_profile, {"interface_name": 1}), (f.check_uuid, None), (f.check_uuid, 5), (f.check_bool, "yes"),
-    (f.check_bool, 1), (f.check_str, None), (f.check_str, "x" * 256), (f.check_str, "\x00"),
-])
-def test_checks_refuse_as_a_bad_request_with_a_message(check, value):
-    with pytest.raises(BadRequest) as refused:
-        check(value)
-    assert refused.value.status == 400 and len(refused.value.message) > 10
+def refusals() -> list[tuple[f.Check, object]]:
+    """Checks (built when called: mutation tests see only what runs inside a test) and values each refuses."""
+    return [
+        (f.one_of(1), True), (f.one_of(True), 1), (f.one_of(4), "4"), (f.int_range(0, 9), True),
+        (f.int_range(0, 9), None), (f.int_range(1, 5), 0), (f.int_range(1, 5), 6), (f.int_range(1, 5), 4.5),
+        (f.list_of(f.check_uuid, 1), []), (f.list_of(f.check_uuid), UUID), (f.list_of(f.check_uuid), ["x"]),
+        (f.dict_with({"a": f.check_uuid}), {"b": UUID}), (f.dict_with({"a": f.check_uuid}), [UUID]),
+        (f.dict_with({"a": f.check_uuid}, ("a",)), {}),
+        (f.dict_with({"a": f.check_uuid, "b": f.check_str}, any_of=("a", "b")), {}),
+        (f.dict_with({"a": f.check_uuid}), {"a": "x"}), (f.check_name, ""), (f.check_name, 5),
+        (f.check_ipv4, "fd00::1"), (f.check_cidr, "10.0.0.1"), (f.check_cidr, "10.0.0.1/24"), (f.check_cidr, ""),
+        (f.check_ip_or_cidr, "10.0.0.0/33"), (f.check_ip, " 10.0.0.1"), (f.check_ip, None), (f.check_mac, None),
+        (f.check_mac, "01:00:5e:00:00:01"), (f.check_profile, []), (f.check_profile, {"vlan": 4095}),
+        (f.check_profile, {"interface_name": 1}), (f.check_uuid, None), (f.check_uuid, 5), (f.check_bool, "yes"),
+        (f.check_bool, 1), (f.check_str, None), (f.check_str, "x" * 256), (f.check_str, "\x00"),
+    ]
+
+
+def test_checks_refuse_as_a_bad_request_with_a_message():
+    for check, value in refusals():
+        with pytest.raises(BadRequest) as refused:
+            check(value)
+        assert refused.value.status == 400 and len(refused.value.message) > 10, (check, value)
+
+
+def test_combined_checks_accept_exactly_what_their_schemas_allow():
+    """Checks made of others (lists, objects, nullable, ranges, choices), built here, against their schemas."""
+    made = [f.list_of(f.check_uuid), f.list_of(f.check_ip, 1), f.nullable(f.check_ip), f.nullable(f.list_of(f.check_uuid)),
+            f.dict_with({"destination": f.check_cidr, "nexthop": f.check_ip}, ("destination", "nexthop")),
+            f.list_of(f.dict_with({"subnet_id": f.check_uuid, "ip_address": f.check_ip}, any_of=("subnet_id", "ip_address"))),
+            f.dict_with({"network_id": f.check_uuid, "enable_snat": f.check_bool}, ("network_id",)),
+            f.int_range(1, 4094), f.int_range(1, 65535, nullable=True), f.one_of("TCP", "UDP"), f.one_of(None),
+            f.one_of(4, 6), f.list_of(f.one_of("a"), 1)]
+    for check in made:
+        schema = f.schema_of(check)
+        validator = jsonschema_rs.validator_for(schema, validate_formats=True, formats=FORMATS)
+        for value in VALUES + [["a"], [UUID, UUID], [{"subnet_id": UUID}, {"ip_address": "10.0.0.1"}], 4, 6]:
+            allowed, taken = validator.is_valid(value), accepts(check, value)
+            assert allowed == taken or (taken and lax(schema, value)), (schema, value)
+    assert f.schema_of(None) == {} and f.schema_of(len) == {}
+    assert f.list_of(f.check_uuid)([]) == [] and f.int_range(1, 5)(5) == 5
 
 
 def test_body_rules_are_schemas_of_attributes_given_not_null():

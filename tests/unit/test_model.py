@@ -1,17 +1,24 @@
 """Model validation, IPAM and persistence: bad input is refused with a clear error and stores nothing."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from nvapps.model.base import hash_once
 from nvapps.model.context import Context
-from nvapps.model.errors import BadRequest, Conflict, NotFound
-from nvapps.model.service import KeysInUse, Model, next_free
+from nvapps.model.errors import BadRequest, Conflict, Forbidden, NotFound
+from nvapps.model.network import Network
+from nvapps.model.service import KeysInUse, Model, check_filters, next_free
 from nvapps.store.sqlite import SQLiteStore
 
 
 def ctx(project: str) -> Context:
     """An admin acting for `project` (binding attributes are admin-only)."""
     return Context(project, is_admin=True)
+
+
+ADMIN = ctx("admin")
 
 
 @pytest.fixture
@@ -174,6 +181,7 @@ def test_next_free_key():
     assert next_free({1, 2, 3}, 10) == 4
     assert next_free({1, 10}, 10) == 2
     assert next_free(set(range(1, 11)), 10) is None
+    assert next_free({2, 3}, 4) == 4 and next_free({2, 3, 4}, 4) == 1          # the top while it is free
 
 
 def test_keys_in_use_follow_the_model_the_freed_highest_comes_back_and_a_full_range_reuses_the_lowest(tmp_path):
@@ -204,6 +212,68 @@ def test_a_key_two_objects_share_is_in_use_until_both_are_gone():
     keys.add(9)
     keys.remove(9)
     assert keys.free(100, ()) == 10 and keys.free(9, ()) == 1
+    assert KeysInUse([2, 3]).free(4, ()) == 4 and KeysInUse([2, 3]).free(3, ()) == 1
+
+
+class Shared(SQLiteStore):
+    """A store other controllers write too: each revision of theirs is claimed (applied) once."""
+
+    def __init__(self) -> None:
+        super().__init__(":memory:")
+        self.claimed: set[int] = set()
+
+    def claim(self, revision: int) -> bool:
+        fresh = revision not in self.claimed
+        self.claimed.add(revision)
+        return fresh
+
+
+def test_another_controller_s_writes_are_applied_once_and_announced():
+    model = Model(Shared())
+    heard = []
+    model.subscribe(heard.append)
+    net = model.create("network", {"name": "n"}, ctx("p1"))
+    theirs = Network(id="6b3f3c1e-3d8e-4e4e-9c1a-2f9a4c1b7d10", project_id="p2", name="theirs", revision_number=1)
+    renamed = replace(net, name="renamed", revision_number=net.revision_number + 1)
+    model.remote(40, [("flavor", "x", {"id": "x"}), ("network", theirs.id, theirs.to_store()),
+                      ("network", net.id, renamed.to_store()), ("network", "gone-already", None)])
+    assert [(c.kind, c.old, c.new) for c in heard[-1]] == [("network", None, theirs), ("network", net, renamed)]
+    assert model.get("network", theirs.id, ctx("p2")) == theirs and model.get("network", net.id).name == "renamed"
+    assert model.list("network", {"name": ["theirs"]}) == [theirs] and model.generation == 2
+    model.remote(40, [("network", net.id, None)])                  # the same revision again: nothing
+    model.remote(41, [("network", "never-seen", None)])            # nothing to change: nobody told
+    assert len(heard) == 2 and model.find("network", net.id) is not None
+    model.remote(42, [("network", net.id, None)])
+    assert [(c.kind, c.old, c.new) for c in heard[-1]] == [("network", renamed, None)]
+    assert model.find("network", net.id) is None and [n.id for n in model.list("network")] == [theirs.id]
+
+
+def test_filters_compare_text_none_as_empty_and_only_on_attributes_the_kind_has():
+    model = Model(SQLiteStore(":memory:"))
+    ext = model.create("network", {"name": "ext", "router:external": True}, ADMIN)
+    model.create("subnet", {"network_id": ext.id, "cidr": "172.24.4.0/24", "ip_version": 4}, ADMIN)
+    free = model.create("floatingip", {"floating_network_id": ext.id}, ADMIN)
+    assert model.list("floatingip", {"port_id": [""]}) == [free] and model.list("floatingip", {"port_id": ["None"]}) == []
+    model.create("network", {"name": "tenant's"}, ctx("p1"))
+    assert [n.id for n in model.list("network", {"router:external": ["True"]})] == [ext.id]
+    assert [n.id for n in model.list("network", {"tenant_id": [ext.project_id]})] == [ext.id]
+    check_filters("network", {"tenant_id": ["x"], "router:external": ["True"]})
+    with pytest.raises(BadRequest) as refused:
+        check_filters("network", {"flavor": ["x"], "colour": ["y"], "name": ["n"]})
+    assert refused.value.type == "HTTPBadRequest" and refused.value.message.startswith("[colour, flavor] is invalid")
+
+
+def test_requests_the_model_cannot_do_say_why():
+    model = Model(SQLiteStore(":memory:"))
+    net, _ = make_net(model, "p1")
+    shared = model.create("network", {"name": "s", "shared": True}, ADMIN)
+    cases = [(BadRequest, "HTTPBadRequest", lambda: model.delete("network", net.id, ADMIN, cascade=True)),
+             (NotFound, "NotFound", lambda: model.action("router", net.id, "fly", {}, ADMIN)),
+             (Forbidden, "PolicyNotAuthorized", lambda: model.update("network", shared.id, {"name": "x"}, Context("p1")))]
+    for error, type_, call in cases:
+        with pytest.raises(error) as refused:
+            call()
+        assert refused.value.type == type_ and len(refused.value.message) > 20, refused.value.message
 
 
 def test_revision_number_counts_every_committed_change_and_survives_reopening(tmp_path):
@@ -243,3 +313,18 @@ def test_what_a_deletion_changes_elsewhere_counts_a_revision_too():
     assert model.get("port", port.id).revision_number == before["port"] + 1
     model.delete("port", port.id, ctx("p1"))
     assert model.get("floatingip", fip.id).revision_number == before["floatingip"] + 1
+
+
+def test_objects_hash_by_kind_id_and_revision_computed_once():
+    model = Model(SQLiteStore(":memory:"))
+    net = model.create("network", {"name": "n"})
+    renamed = model.update("network", net.id, {"name": "m"})
+    assert hash(net) == hash(("network", net.id, 1)) and hash(renamed) == hash(("network", net.id, 2))
+    assert len({hash(net), hash(renamed), hash(model.create("network", {"name": "n"}))}) == 3
+    calls = []
+
+    class Plain:
+        pass
+    obj = Plain()
+    assert hash_once(obj, lambda: calls.append(1) or ("a", 1)) == hash(("a", 1))
+    assert hash_once(obj, lambda: calls.append(1) or ("b", 2)) == hash(("a", 1)) and calls == [1]

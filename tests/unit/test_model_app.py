@@ -9,7 +9,10 @@ import pytest
 from nvapps import config
 from nvapps.core.events import EventChassisUp, EventModelChanged
 from nvapps.core.topology import Chassis
+from nvapps.logical.view import Views
+from nvapps.model import app as model_app
 from nvapps.model.app import ModelApp
+from nvapps.store.etcd import EtcdStore
 
 
 @pytest.fixture
@@ -38,6 +41,35 @@ def test_objects_survive_a_restart_in_the_configured_store_with_the_configured_s
     first.close()
     again = app()
     assert [n.id for n in again.model.list("network")] == [net.id]
+    assert isinstance(again.views, Views) and list(again.views.current({}, [], 0).keys) == [net.id]
+
+
+def test_a_port_made_before_a_restart_is_announced_when_deleted_after_it(app):
+    first = app()
+    net = first.model.create("network", {"name": "n"})
+    port = first.model.create("port", {"network_id": net.id})
+    first.close()
+    again = app()
+    again.model.delete("port", port.id)
+    (event,) = again.sent
+    assert [(c.kind, c.obj.id) for c in event.changes] == [("port", port.id)] and again.port_changed == {}
+
+
+class SnapshotOnly:
+    """An etcd client that answers the store's first read with an empty model."""
+
+    def post(self, path: str, body: dict) -> dict:
+        assert path == "kv/range"
+        return {"header": {"revision": "7"}}
+
+
+def test_on_etcd_the_app_follows_the_other_controllers_writes(settings, monkeypatch):
+    store = EtcdStore(["127.0.0.1:2379"], client=SnapshotOnly())
+    monkeypatch.setattr(model_app, "_open_store", lambda: store)
+    spawned = []
+    monkeypatch.setattr(model_app.hub, "spawn", lambda *call: spawned.append(call) or call)
+    nv = ModelApp()
+    assert spawned == [(store.watch, nv.model.remote)] and nv.threads == spawned
 
 
 def test_each_commit_is_announced_with_its_changes_and_marks_its_ports(app):
