@@ -212,8 +212,6 @@ class Model:
                 obj = replace(cls.from_body(body, ctx), **{parent_field: parent.id}, project_id=parent.project_id)
             else:
                 obj = cls.from_body(body, ctx)
-            if self.find(kind, obj.id) is not None:
-                raise Conflict(f"{kind} {obj.id} already exists")
             obj, extra = RULES[kind].prepare(self, obj, None, ctx)
             return self._commit([Change(kind, None, obj), *extra])[0].obj
         return self._retried(write)
