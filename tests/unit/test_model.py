@@ -1,15 +1,18 @@
 """Model validation, IPAM and persistence: bad input is refused with a clear error and stores nothing."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
 
+from nvapps.model import service
 from nvapps.model.base import hash_once
 from nvapps.model.context import Context
 from nvapps.model.errors import BadRequest, Conflict, Forbidden, NotFound
 from nvapps.model.network import Network
 from nvapps.model.service import KeysInUse, Model, check_filters, next_free
+from nvapps.store.base import StaleRead
 from nvapps.store.sqlite import SQLiteStore
 
 
@@ -328,3 +331,65 @@ def test_objects_hash_by_kind_id_and_revision_computed_once():
     obj = Plain()
     assert hash_once(obj, lambda: calls.append(1) or ("a", 1)) == hash(("a", 1))
     assert hash_once(obj, lambda: calls.append(1) or ("b", 2)) == hash(("a", 1)) and calls == [1]
+
+
+class Racing(SQLiteStore):
+    """A store whose first `losses` writes lose a race to another controller at revision 7, 8..."""
+
+    def __init__(self, losses: int) -> None:
+        super().__init__(":memory:")
+        self.losses, self.caught_up = losses, []
+
+    @contextmanager
+    def transaction(self):
+        if self.losses:
+            self.losses -= 1
+            raise StaleRead(7 + len(self.caught_up))
+        with super().transaction() as tx:
+            yield tx
+
+    def catch_up(self, revision: int) -> None:
+        self.caught_up.append(revision)
+
+
+def test_a_write_that_loses_races_is_done_again_after_catching_up_then_refused(monkeypatch):
+    naps = []
+    monkeypatch.setattr(service.time, "sleep", naps.append)
+    model = Model(Racing(3))
+    net = model.create("network", {"name": "n"}, ctx("p1"))
+    assert model.store.caught_up == [7, 8, 9] and [n.id for n in model.list("network")] == [net.id]
+    assert len(naps) == 3 and all(0 <= nap <= 0.002 * i for i, nap in enumerate(naps, 1))
+    clock = iter([0, 2.5, 5.0, 7.5, 10.0])           # 2.5 s a try: tried again at the window's end, not after
+    monkeypatch.setattr(service.time, "monotonic", lambda: next(clock))
+    model.store.losses = 10
+    with pytest.raises(Conflict) as refused:
+        model.update("network", net.id, {"name": "m"}, ctx("p1"))
+    assert refused.value.type == "ConcurrentWrites" and model.store.caught_up[3:] == [10, 11, 12]
+    assert model.get("network", net.id).name == "n" and len(naps) == 5
+
+
+def test_objects_without_a_project_are_the_default_project_s():
+    assert Model(SQLiteStore(":memory:")).create("network", {"name": "n"}).project_id == "default"
+    model = Model(SQLiteStore(":memory:"), "lab")
+    assert model.create("network", {"name": "n"}).project_id == "lab"
+    assert model.create("network", {"tenant_id": "p2"}).project_id == "p2"
+
+
+def test_a_reopened_model_finds_objects_by_their_indexed_attributes(tmp_path):
+    path = str(tmp_path / "db.sqlite")
+    first = Model(SQLiteStore(path))
+    net, _ = make_net(first)
+    ports = [first.create("port", {"network_id": net.id, "device_id": f"vm{i}"}, ctx("p1")) for i in range(2)]
+    again = Model(SQLiteStore(path))
+    assert again.list("port", {"network_id": [net.id]}) == ports
+    assert again.list("port", {"device_id": ["vm1"]}) == ports[1:] and again.list("port", {"device_id": ["vm"]}) == []
+    assert [s.id for s in again.list("subnet", {"network_id": [net.id]})] == again.get("network", net.id).subnets != []
+
+
+def test_a_sub_resource_is_its_parent_s_project_s_whoever_makes_it():
+    model = Model(SQLiteStore(":memory:"))
+    net, sub = make_net(model, "p1")
+    lb = model.create("loadbalancer", {"vip_subnet_id": sub.id}, ctx("p1"))
+    pool = model.create("pool", {"loadbalancer_id": lb.id, "protocol": "TCP", "lb_algorithm": "SOURCE_IP"}, ctx("p1"))
+    member = model.create("member", {"address": "10.0.0.9", "protocol_port": 80}, ADMIN, parent_id=pool.id)
+    assert (member.project_id, member.pool_id) == ("p1", pool.id)
