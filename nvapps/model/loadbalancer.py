@@ -2,7 +2,8 @@
 TCP/UDP listeners, pools (round robin or source IP, weighted members) and health monitors.
 
 Every member is reached from the VIP's network: on it, or on a subnet of a router that has an interface on
-it. A member's subnet, like every reference in a request, must be the caller's (or an admin's request).
+it. A VIP's or a member's subnet, like every reference in a request, must be the caller's or a shared network's
+(or an admin's request).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from nvapps.model.fields import (
     one_of,
     with_schema,
 )
-from nvapps.model.network import LOADBALANCER_VIP, ROUTER_INTERFACE, Network, Subnet, disassociated
+from nvapps.model.network import LOADBALANCER_VIP, ROUTER_INTERFACE, Subnet, disassociated, owned_network
 from nvapps.model.router import service_port
 from nvapps.model.security import default_group
 
@@ -235,13 +236,13 @@ def prepare_loadbalancer(model: "Model", lb: LoadBalancer, old: LoadBalancer | N
         return lb, []
     if lb.vip_subnet_id is None and lb.vip_network_id is None:
         raise BadRequest("a load balancer needs vip_subnet_id or vip_network_id")
-    if lb.vip_subnet_id is not None:
-        sub: Subnet = model.owned("subnet", lb.vip_subnet_id, ctx)
+    if lb.vip_subnet_id is not None:       # the caller's, or a shared network's (as a port may be)
+        sub: Subnet = model.get("subnet", lb.vip_subnet_id, ctx)
         if lb.vip_network_id not in (None, sub.network_id):
             raise BadRequest(f"Subnet {sub.id} is not on network {lb.vip_network_id}")
-        net: Network = model.get("network", sub.network_id, ctx)
+        net = owned_network(model, sub.network_id, ctx)
     else:
-        net = model.owned("network", lb.vip_network_id or "", ctx)
+        net = owned_network(model, lb.vip_network_id or "", ctx)
         v4 = [s for s in model.list("subnet", {"network_id": [net.id]}) if s.ip_version == 4]
         if not v4:
             raise Conflict(f"Network {net.id} has no IPv4 subnet for a VIP")
@@ -353,7 +354,7 @@ def prepare_member(model: "Model", member: Member, old: Member | None, ctx: Cont
     lb: LoadBalancer = model.get("loadbalancer", pool.loadbalancer_id or "")
     address = netaddr.IPAddress(member.address)
     if member.subnet_id is not None:
-        named: Subnet = model.owned("subnet", member.subnet_id, ctx)
+        named: Subnet = model.get("subnet", member.subnet_id, ctx)
         if address not in netaddr.IPNetwork(named.cidr):
             raise BadRequest(f"Member address {member.address} is not on subnet {named.id} ({named.cidr})")
     reachable = reachable_subnets(model, lb.vip_network_id or "")
@@ -362,8 +363,8 @@ def prepare_member(model: "Model", member: Member, old: Member | None, ctx: Cont
     if sub is None:
         raise BadRequest(f"Member address {member.address} is on no subnet that load balancer {lb.id} reaches "
                          f"(its VIP's network, and the subnets of the routers on it)")
-    if sub.project_id != ctx.project_id and not ctx.is_admin:
-        raise BadRequest(f"Subnet {sub.id} of member address {member.address} is not the caller's")
+    if not ctx.can_see(sub):
+        raise BadRequest(f"Subnet {sub.id} of member address {member.address} is neither the caller's nor shared")
     for other in members_of(model, pool.id):
         if (other.address, other.protocol_port) == (member.address, member.protocol_port):
             raise Conflict(f"Another member on pool {pool.id} has address {member.address} and port "

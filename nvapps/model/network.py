@@ -120,6 +120,11 @@ class Subnet(Resource):
                                                ("destination", "nexthop"))), default_factory=list)
     ipv6_ra_mode: str | None = attr(nullable(one_of(*ipam.IPV6_MODES)), update=False, default=None)
     ipv6_address_mode: str | None = attr(nullable(one_of(*ipam.IPV6_MODES)), update=False, default=None)
+    shared: bool = attr(create=False, update=False, internal=True, default=False)   # its network's, kept in step
+
+    def public(self) -> bool:
+        """Every project reads the subnets of a shared network (Neutron's get_subnet: owner or shared)."""
+        return self.shared
 
 
 @resource
@@ -184,9 +189,10 @@ def prepare_network(model: "Model", net: Network, old: Network | None, ctx: Cont
         if key is None:
             raise Conflict("no free network segmentation id left", "NoNetworkAvailable")
         net = replace(net, segmentation_id=key, subnets=[])
-    else:
-        _check_still_valid(model, net, old)
-    return net, []
+        return net, []
+    _check_still_valid(model, net, old)
+    return net, [Change("subnet", s, replace(s, shared=net.shared))
+                 for s in model.list("subnet", {"network_id": [net.id]}) if s.shared != net.shared]
 
 
 def _check_still_valid(model: "Model", net: Network, old: Network) -> None:
@@ -267,7 +273,8 @@ def prepare_subnet(model: "Model", sub: Subnet, old: Subnet | None, ctx: Context
     slaac = [Change("port", p, replace(p, fixed_ips=[*(p.fixed_ips or []), ipam.formed(sub, p.mac_address)]))
              for p in model.list("port", {"network_id": [net.id]})
              if ipam.auto_address(sub) and p.device_owner not in SERVICE_OWNED]      # existing ports form theirs
-    return sub, [Change("network", net, replace(net, subnets=[*net.subnets, sub.id])), *slaac]
+    return replace(sub, shared=net.shared), [Change("network", net, replace(net, subnets=[*net.subnets, sub.id])),
+                                             *slaac]
 
 
 def _check_ipv6_modes(sub: Subnet, cidr: netaddr.IPNetwork) -> None:

@@ -245,3 +245,23 @@ def test_head_answers_as_get_and_other_methods_get_405_with_allow(api):
     req_status, answer = call(api, "PATCH", "/v2.0/networks")
     assert req_status == 405 and answer["NeutronError"]["type"] == "HTTPMethodNotAllowed"
     assert call(api, "GET", "/v2.0/networks/../ports")[0] == 404
+
+
+def test_every_project_reads_a_shared_network_s_subnets_and_changes_none_of_them(api, cloud):
+    shared = ok(api, "POST", "/v2.0/networks", body={"network": {"name": "s", "shared": True}})["network"]
+    sub = ok(api, "POST", "/v2.0/subnets", body={"subnet": {"network_id": shared["id"], "cidr": "10.5.0.0/24",
+                                                           "ip_version": 4}})["subnet"]
+    ext_sub = ok(api, "GET", f"/v2.0/subnets?network_id={cloud['ext']['id']}")["subnets"][0]
+    for token in ("alice", "bob"):
+        seen = {s["id"] for s in ok(api, "GET", "/v2.0/subnets", token)["subnets"]}
+        assert sub["id"] in seen and ext_sub["id"] not in seen, token        # an external network's: admins'
+        assert ok(api, "GET", f"/v2.0/subnets/{sub['id']}", token)["subnet"]["cidr"] == "10.5.0.0/24"
+        assert "shared" not in ok(api, "GET", f"/v2.0/subnets/{sub['id']}", token)["subnet"]
+        assert call(api, "PUT", f"/v2.0/subnets/{sub['id']}", token, {"subnet": {"name": "x"}})[0] == 403
+        assert call(api, "DELETE", f"/v2.0/subnets/{sub['id']}", token)[0] == 403
+        assert call(api, "GET", f"/v2.0/subnets/{ext_sub['id']}", token)[0] == 404
+    ok(api, "PUT", f"/v2.0/networks/{shared['id']}", body={"network": {"shared": False}})    # nobody uses it
+    assert call(api, "GET", f"/v2.0/subnets/{sub['id']}", "bob")[0] == 404
+    ok(api, "PUT", f"/v2.0/networks/{cloud['ext']['id']}", body={"network": {"shared": True}})
+    assert ok(api, "GET", f"/v2.0/subnets/{ext_sub['id']}", "bob")["subnet"]["id"] == ext_sub["id"]
+    assert ok(api, "GET", f"/v2.0/subnets/{sub['id']}")["subnet"]["revision_number"] == 2     # made shared, unshared

@@ -381,3 +381,16 @@ def test_every_object_of_a_tree_names_its_load_balancer(model, routed):
     model.delete("pool", pool.id, P)
     assert loadbalancer.root_of(model, m) is None and loadbalancer.root_of(model, hm) is None
     assert loadbalancer.no_stats() == dict.fromkeys(loadbalancer.STATS, 0)
+
+
+def test_a_load_balancer_may_sit_on_a_shared_network_and_balance_its_members(model):
+    shared, sub = network_with_subnet(model, "admin", "10.0.7.0/24", shared=True)
+    lb = model.create("loadbalancer", {"vip_subnet_id": sub.id}, MEMBER)
+    vip = model.get("port", lb.vip_port_id)
+    assert (lb.project_id, vip.project_id, vip.network_id, lb.vip_network_id) == ("p1", "p1", shared.id, shared.id)
+    assert model.create("loadbalancer", {"vip_network_id": shared.id}, MEMBER).vip_subnet_id == sub.id
+    _, pool = tcp_pool(model, lb, ctx=MEMBER)
+    assert member(model, pool, "10.0.7.20", ctx=MEMBER).subnet_id == sub.id
+    assert member(model, pool, "10.0.7.21", ctx=MEMBER, subnet_id=sub.id).subnet_id == sub.id
+    _, private = network_with_subnet(model, "admin", "10.0.8.0/24")
+    refused(model, NotFound, "SubnetNotFound", model.create, "loadbalancer", {"vip_subnet_id": private.id}, MEMBER)
