@@ -182,6 +182,9 @@ def add_interface(model: "Model", router: Router, body: Any, ctx: Context) -> tu
     attached = _subnets_of(model, router_ports(model, router.id))
     if subnet_id is not None:
         sub = model.get("subnet", subnet_id, ctx)
+        if not ctx.owns(sub):       # a shared network's: its gateway is every project's, not this router's to take
+            raise BadRequest(f"Cannot add interface to router because subnet {sub.id} is not owned by project "
+                             f"making the request")
         if sub.gateway_ip is None:
             raise Conflict(f"Bad router request: Subnet {sub.id} does not have a gateway IP.")
         net = model.get("network", sub.network_id, ctx)

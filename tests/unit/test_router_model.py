@@ -382,3 +382,16 @@ def test_members_choose_neither_snat_nor_addresses_but_may_repeat_what_the_gatew
     other_ext, _ = network_with_subnet(model, "admin", "172.24.9.0/24", **{"router:external": True})
     refused(model, Forbidden, "PolicyNotAuthorized", model.update, "router", router.id,   # a new gateway: the default
             {"external_gateway_info": {"network_id": other_ext.id, "enable_snat": False}}, member)
+
+
+def test_no_project_takes_the_gateway_of_a_shared_network_it_does_not_own(model):
+    shared, sub = network_with_subnet(model, "admin", "10.9.0.0/24", shared=True)
+    member = Context("p1")
+    router = model.create("router", {}, member)
+    add = partial(model.action, "router", router.id, "add_router_interface")
+    refused(model, BadRequest, "HTTPBadRequest", add, {"subnet_id": sub.id}, member)
+    port = model.create("port", {"network_id": shared.id}, member)      # its own port on it: as Neutron allows
+    assert model.get("port", add({"port_id": port.id}, member)["port_id"]).ip_addresses == port.ip_addresses
+    theirs = model.create("router", {}, ADMIN)
+    info = model.action("router", theirs.id, "add_router_interface", {"subnet_id": sub.id}, ADMIN)
+    assert model.get("port", info["port_id"]).ip_addresses == ["10.9.0.1"]
