@@ -10,13 +10,9 @@ from nvapps.core.service import ServiceApp
 app_manager.require_app("nvapps.core.app")
 app_manager.require_app("nvapps.rest.app")
 
-KINDS = {"network", "port", "security_group", "security_group_rule", "network_acl"}
-
 
 class AclApp(ServiceApp):
     """Security at the edge: each chassis filters what its VM ports send and receive."""
 
     SERVICE = chassis.SERVICE
-
-    def relevant(self, changes: list) -> bool:
-        return any(c.kind in KINDS for c in changes)
+    KINDS = frozenset({"network", "port", "security_group", "security_group_rule", "network_acl"})

@@ -42,6 +42,7 @@ class ServiceApp(app_manager.OSKenApp):
 
     SERVICE: ClassVar[Service]
     APP_ID: ClassVar[pipeline.AppId]
+    KINDS: ClassVar[frozenset[str] | None] = None    # the model kinds whose changes can alter its flows (None: any)
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -78,9 +79,10 @@ class ServiceApp(app_manager.OSKenApp):
         """This service's flows and groups on `chassis`."""
         return self.SERVICE.flows(chassis, snapshot, self.pieces)
 
-    def relevant(self, changes: list) -> bool:
-        """Whether model changes can alter this service's flows (default: any change)."""
-        return True
+    @classmethod
+    def relevant(cls, changes: list) -> bool:
+        """Whether model changes can alter this service's flows: a change to one of its KINDS (any, without)."""
+        return cls.KINDS is None or any(c.kind in cls.KINDS for c in changes)
 
     def setup(self, chassis: Chassis) -> None:
         """What a (re)connected switch needs before this service's flows (meters, say)."""

@@ -32,7 +32,6 @@ app_manager.require_app("nvapps.l3.app")
 
 LOG = logging.getLogger(__name__)
 
-KINDS = {"network", "subnet", "port", "router", "floatingip", "port_forwarding"}
 PUNT_RATE_PPS = 50      # next hops the controller resolves per second and switch, at most
 # A floating IP's own flows, by table: the field that holds it (to it: rx, from it: tx).
 DIRECTION = {pipeline.Table.NAT_UPLINK_IN: "ipv4_dst", pipeline.Table.NAT_EGRESS: "ipv4_src"}
@@ -68,6 +67,7 @@ class NatApp(ServiceApp):
     """The provider edge: each router meets its external network on one gateway chassis."""
 
     SERVICE = flows.SERVICE
+    KINDS = frozenset({"network", "subnet", "port", "router", "floatingip", "port_forwarding"})
     _EVENTS = [EventEdgeSynced]
 
     def __init__(self, *args, **kwargs) -> None:
@@ -81,9 +81,6 @@ class NatApp(ServiceApp):
         thread = super().start()
         self.threads.append(hub.spawn(self._poll_floating))
         return thread
-
-    def relevant(self, changes: list) -> bool:
-        return any(c.kind in KINDS for c in changes)
 
     def setup(self, chassis: Chassis) -> None:
         self.core.ensure_meter(chassis, pipeline.app_meter(self.APP_ID), PUNT_RATE_PPS)

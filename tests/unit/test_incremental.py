@@ -65,14 +65,17 @@ class Changer:
     def vm_ports(self, ctx=None):
         return [p for p in self.model.ports() if not p.device_owner and (ctx is None or p.project_id == ctx.project_id)]
 
+    def actions(self) -> list:
+        """The changes a step draws from (repeated: more likely)."""
+        return [self.network, self.port, self.port, self.port, self.move_port, self.delete_port, self.port_groups,
+                self.group, self.rule, self.rule, self.delete_rule, self.router, self.interface, self.gateway,
+                self.floating, self.network_acl, self.interface_down, self.admin_state, self.balancer, self.member,
+                self.member, self.balancer_change]
+
     def step(self) -> str:
         """One random change; what it was (changes the model refuses count too: nothing may move)."""
         ctx = self.rng.choice(self.tenants)
-        action = self.rng.choice([
-            self.network, self.port, self.port, self.port, self.move_port, self.delete_port, self.port_groups,
-            self.group, self.rule, self.rule, self.delete_rule, self.router, self.interface, self.gateway,
-            self.floating, self.network_acl, self.interface_down, self.admin_state, self.balancer, self.member,
-            self.member, self.balancer_change])
+        action = self.rng.choice(self.actions())
         try:
             return f"{action.__name__}: {action(ctx)}"
         except ModelError as exc:
