@@ -87,8 +87,14 @@ def test_ports_already_there_form_an_address_on_a_new_slaac_subnet_and_lose_it_w
     net = model.create("network", {"name": "n"}, ALICE)
     v4 = subnet(model, net, "10.0.0.0/24", 4)
     port = model.create("port", {"network_id": net.id, "mac_address": MAC}, ALICE)
+    elsewhere = model.create("network", {"name": "m"}, ALICE)
+    subnet(model, elsewhere, "10.0.1.0/24", 4)
+    apart = model.create("port", {"network_id": elsewhere.id, "mac_address": OTHER_MAC}, ALICE)
     v6 = subnet(model, net, ipv6_address_mode="slaac")
-    assert model.get("port", port.id, ALICE).fixed_ips[-1] == {"subnet_id": v6.id, "ip_address": FORMED}
+    formed = model.get("port", port.id, ALICE)
+    assert formed.fixed_ips[-1] == {"subnet_id": v6.id, "ip_address": FORMED}
+    assert formed.revision_number == port.revision_number + 1
+    assert model.get("port", apart.id, ALICE) == apart                  # another network's port: as it was
     model.delete("subnet", v6.id, ALICE)
     assert model.get("port", port.id, ALICE).fixed_ips == [{"subnet_id": v4.id, "ip_address": "10.0.0.2"}]
 
