@@ -140,6 +140,9 @@ def test_without_a_trunk_remote_ports_get_no_flows():
     chs["hv1"] = chassis("hv1", "hv1-eth2", "hv1-eth3", "hv1-eth4", "hv1-eth5")
     flows, groups = l2(chs["hv1"], PORTS, chs)
     assert not any(("eth_dst", 0x020000000005, None) in f.match for f in flows)
+    remote_first = [PORTS[4], *PORTS[:4]]                 # a remote member listed before the local ones
+    sw = FakeSwitch.of(l2(chs["hv1"], remote_first, chs)[0] + list(stage_defaults().flows.values()), [])
+    assert ports_out(sw.send(1, eth_src="02:00:00:00:00:01", eth_dst="02:00:00:00:00:02")) == [2]   # eth2 -> eth3
 
 
 def test_flows_grow_by_a_constant_per_port():

@@ -34,14 +34,15 @@ class SingleKindChanger(Changer):
         return f"{fip.id} -> {port_id}"
 
     def subnet_change(self, ctx) -> str:
-        """A subnet's DNS servers, host routes or gateway changed (no port changes)."""
+        """A subnet's DNS servers, host routes, gateway or DHCP changed (no port changes)."""
         sub = self.pick("subnet", ctx)
         if sub is None:
             return "none"
         base = sub.cidr.rsplit(".", 2)[0]
         body = self.rng.choice([{"dns_nameservers": [f"{base}.0.{self.rng.randint(2, 9)}"]},
                                 {"host_routes": [{"destination": "192.168.9.0/24", "nexthop": f"{base}.0.{self.rng.randint(2, 9)}"}]},
-                                {"gateway_ip": f"{base}.0.{self.rng.choice([1, 254])}"}, {"name": "renamed"}])
+                                {"gateway_ip": f"{base}.0.{self.rng.choice([1, 254])}"}, {"name": "renamed"},
+                                {"enable_dhcp": not sub.enable_dhcp}])
         self.model.update("subnet", sub.id, body, ctx)
         return f"{sub.id} {body}"
 
