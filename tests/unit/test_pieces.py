@@ -150,3 +150,21 @@ def test_a_collection_keeps_what_a_live_value_was_computed_from_values_inside_va
     assert min(sizes) == 4                       # the port, both values and that round's piece
     kept = pieces.get(("port", 1), lambda: [])
     assert pieces.value("inner", inner)["port"] is kept and pieces.built == built + 12
+
+
+def test_values_a_chassis_stops_reading_leave_the_count_exactly_so_collections_come_when_due(monkeypatch):
+    monkeypatch.setattr(pieces_module, "GC_SLACK", 0)
+    pieces = Pieces(pipeline.AppId.L2)
+
+    def state(r: int) -> Desired:      # a value of the same three pieces, made anew each round (a new key)
+        return Desired(pieces.value(("members", r), lambda: {k: pieces.get(("port", k), lambda k=k: _flows(k))
+                                                              for k in range(3)}))
+    junk = []
+    for r in range(30):
+        pieces.chassis("hv1", (r,), lambda r=r: state(r))
+        pieces.get(("junk", r), lambda r=r: _flows(100 + r))     # used this round only, by no chassis state
+        pieces.next_round()
+        junk.append(sum(1 for k in pieces._store if k[0] == "junk"))
+    # live after the first collection: 3 pieces, the value and its 3 entries (7) and that round's junk piece (8);
+    # each round's value replaces the last one exactly, so junk piles up to 2 x 8 (16 kept) and is then collected
+    assert junk[:3] == [1, 2, 3] and max(junk) == 9 and junk.count(1) == 4, junk
