@@ -135,8 +135,7 @@ def _family_flows(view: RouterView, family: Family) -> list[Flow]:
 def _neighbors(view: RouterView, i: Interface, cidr: netaddr.IPNetwork, port: Port, into: Table) -> list[Flow]:
     """A next hop behind interface `i`: the port's addresses on the interface's subnet, handed to `into` (where
     the port is does not matter: a chassis (re)connecting builds none of these anew)."""
-    return [_neighbor(view, i, port, ip, into) for ip in port.ip_addresses
-            if netaddr.IPAddress(ip).version == cidr.version and netaddr.IPAddress(ip) in cidr]
+    return [_neighbor(view, i, port, ip, into) for ip in port.ip_addresses if netaddr.IPAddress(ip) in cidr]
 
 
 def _entry(view: RouterView, i: Interface) -> Flow:
